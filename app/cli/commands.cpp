@@ -1,0 +1,151 @@
+#include "commands.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "snapscope/config.hpp"
+#include "snapscope/data.hpp"
+#include "snapscope/output.hpp"
+#include "snapscope/presets.hpp"
+#include "snapscope/scansnap_run.hpp"
+
+namespace snapscope::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int error(const std::string& msg) {
+    std::fprintf(stderr, "snapscope-cli: error: %s\n", msg.c_str());
+    return 1;
+}
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+Config build_config(const RunOptions& opt) {
+    FlatConfig flat = opt.config_file.empty() ? preset_config(opt.preset.empty() ? kDefaultPreset : opt.preset)
+                                              : load_config_file(opt.config_file);
+    for (const auto& s : opt.sets) apply_assignment(flat, s, "--set");
+    if (opt.steps) flat["train.steps"] = *opt.steps;
+    if (opt.seed) flat["train.seed"] = *opt.seed;
+    const std::string source = opt.config_file.empty() ? "preset " + (opt.preset.empty() ? std::string(kDefaultPreset) : opt.preset)
+                                                       : opt.config_file;
+    return resolve_config(flat, source);
+}
+
+// Runs `steps` steps, drawing a progress line on a terminal at most 5 times a second.
+std::int64_t train(ScanSnapRun& run, std::int64_t steps, bool progress) {
+    const auto t0 = Clock::now();
+    auto last_draw = t0;
+    std::int64_t done = 0;
+    const std::int64_t chunk = 64;
+    bool drew = false;
+    while (done < steps) {
+        const std::int64_t n = std::min(chunk, steps - done);
+        const std::int64_t k = run.run(n);
+        done += k;
+        if (k < n) break;  // diverged
+        if (progress) {
+            const auto now = Clock::now();
+            if (std::chrono::duration<double>(now - last_draw).count() > 0.2) {
+                last_draw = now;
+                const double el = std::chrono::duration<double>(now - t0).count();
+                const double rate = done / std::max(el, 1e-9);
+                const double eta = (steps - done) / std::max(rate, 1e-9);
+                std::fprintf(stderr, "\rstep %lld/%lld (%3.0f%%)  loss %-10.4g  %.0f steps/s  ETA %.0fs   ",
+                             static_cast<long long>(done), static_cast<long long>(steps), 100.0 * done / steps,
+                             run.scalars().empty() ? NAN : run.scalars().back().loss, rate, eta);
+                std::fflush(stderr);
+                drew = true;
+            }
+        }
+    }
+    if (drew) std::fprintf(stderr, "\r%*s\r", 79, "");
+    return done;
+}
+
+}  // namespace
+
+int cmd_run(const RunOptions& opt) {
+    try {
+        const Config cfg = build_config(opt);
+        ScanSnapRun run(cfg);
+        namespace fs = std::filesystem;
+        std::error_code ec;
+        fs::create_directories(opt.out_dir, ec);
+        if (ec) return error(opt.out_dir + ": cannot create the output folder: " + ec.message());
+        const fs::path out(opt.out_dir);
+        // The resolved config first: rerunning it reproduces the run exactly.
+        write_file_atomic((out / "config.json").string(), dump_json(config_to_json(cfg)));
+
+        const bool progress = !opt.quiet && ::isatty(STDERR_FILENO);
+        const auto t0 = Clock::now();
+        const std::int64_t done = train(run, cfg.train.steps, progress);
+        const double elapsed = seconds_since(t0);
+        const double sps = elapsed > 0 ? done / elapsed : 0.0;
+        run.record_now();
+        write_file_atomic((out / "trajectory.csv").string(), trajectory_csv(run));
+        write_file_atomic((out / "final.json").string(), dump_json(final_json(run, sps, elapsed), -1));
+        if (run.diverged()) return error(run.divergence_message() + "; wrote the history up to there to " + opt.out_dir);
+        if (!opt.quiet) {
+            const auto& last = run.scalars().back();
+            std::printf("%lld steps in %.3f s (%.0f steps/s); final loss %.6g; M = %d\n", static_cast<long long>(done), elapsed,
+                        sps, last.loss, run.vocab_size());
+            for (std::size_t c = 0; c < last.common_mass.size(); ++c)
+                std::printf("class %zu (query %d -> %d): common mass %.4f, distinct entropy %.4f nats\n", c,
+                            run.data().classes()[c].query, run.data().classes()[c].label, last.common_mass[c],
+                            last.distinct_entropy[c]);
+            std::printf("wrote %s/{config.json, trajectory.csv, final.json}\n", opt.out_dir.c_str());
+        }
+        return 0;
+    } catch (const std::exception& e) {
+        return error(e.what());
+    }
+}
+
+int cmd_presets() {
+    for (const auto& p : presets()) std::printf("%-8s %s\n", p.name.c_str(), p.description.c_str());
+    return 0;
+}
+
+int cmd_keys() {
+    for (const auto& s : config_schema()) {
+        std::string def = s.default_value.is_null() ? "unset" : s.default_value.dump();
+        std::printf("%-28s %-12s %s\n", s.key.c_str(), def.c_str(), s.help.c_str());
+    }
+    return 0;
+}
+
+int cmd_bench(const std::vector<std::string>& names, std::int64_t steps) {
+    try {
+        std::printf("%-8s %6s %8s %12s %12s\n", "preset", "M", "steps", "seconds", "steps/s");
+        for (const auto& name : names) {
+            FlatConfig flat = preset_config(name);
+            const Config cfg = resolve_config(flat, "preset " + name);
+            ScanSnapRun run(cfg);
+            std::int64_t n = steps;
+            if (n <= 0) {
+                // Calibrate: about 3 seconds of work.
+                const auto t0 = Clock::now();
+                std::int64_t k = 0;
+                while (seconds_since(t0) < 0.3) k += run.run(8);
+                n = std::max<std::int64_t>(8, static_cast<std::int64_t>(k * 10));
+            }
+            const auto t0 = Clock::now();
+            const std::int64_t done = run.run(n);
+            const double el = seconds_since(t0);
+            std::printf("%-8s %6d %8lld %12.3f %12.1f\n", name.c_str(), run.vocab_size(), static_cast<long long>(done), el,
+                        done / el);
+        }
+        return 0;
+    } catch (const std::exception& e) {
+        return error(e.what());
+    }
+}
+
+}  // namespace snapscope::cli

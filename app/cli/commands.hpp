@@ -1,0 +1,26 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace snapscope::cli {
+
+struct RunOptions {
+    std::string preset;
+    std::string config_file;
+    std::vector<std::string> sets;
+    std::optional<std::int64_t> steps;
+    std::optional<std::uint64_t> seed;
+    std::string out_dir;
+    bool quiet = false;
+};
+
+// Each returns the process exit status; errors are printed as one line.
+int cmd_run(const RunOptions& opt);
+int cmd_presets();
+int cmd_keys();
+int cmd_bench(const std::vector<std::string>& presets, std::int64_t steps);
+
+}  // namespace snapscope::cli

@@ -1,0 +1,49 @@
+// snapscope-cli: run snapscope's models without a display.
+#include <cstdio>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+    using namespace snapscope::cli;
+    CLI::App app{"snapscope-cli: train snapscope's models headless and write their trajectories"};
+    app.require_subcommand(1);
+
+    RunOptions run;
+    auto* r = app.add_subcommand("run", "Train one run and write config.json, trajectory.csv and final.json to --out");
+    auto* src = r->add_option("--preset", run.preset, "Start from a built-in preset (see 'presets'; default fig4)");
+    r->add_option("--config", run.config_file, "Start from a config file (JSON)")->excludes(src);
+    r->add_option("--set", run.sets, "Override a key: --set train.lr_z=0.5 (repeatable; see 'keys')");
+    r->add_option("--steps", run.steps, "Number of steps (overrides train.steps)")->check(CLI::Range(0LL, 1000000000000000LL));
+    r->add_option("--seed", run.seed, "Random seed (overrides train.seed)");
+    r->add_option("--out", run.out_dir, "Output folder (created if missing)")->required();
+    r->add_flag("-q,--quiet", run.quiet, "No progress line and no summary");
+
+    app.add_subcommand("presets", "List the built-in presets");
+    app.add_subcommand("keys", "List every config key with its default and meaning");
+
+    std::vector<std::string> bench_presets{"fig4", "large"};
+    std::int64_t bench_steps = 0;
+    auto* b = app.add_subcommand("bench", "Measure training steps per second on presets");
+    b->add_option("--preset", bench_presets, "Presets to measure (default: fig4 large)");
+    b->add_option("--steps", bench_steps, "Steps per preset (default: about 3 seconds of work each)");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::fprintf(stderr, "snapscope-cli: error: %s\n", e.what());
+        std::fprintf(stderr, "Run 'snapscope-cli --help' (or 'snapscope-cli run --help') for usage.\n");
+        return 2;
+    }
+    if (app.got_subcommand("run")) return cmd_run(run);
+    if (app.got_subcommand("presets")) return cmd_presets();
+    if (app.got_subcommand("keys")) return cmd_keys();
+    if (app.got_subcommand("bench")) return cmd_bench(bench_presets, bench_steps);
+    return 2;
+}

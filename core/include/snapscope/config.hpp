@@ -1,0 +1,121 @@
+// The run configuration: a flat set of dotted keys ("train.lr_z"), read from
+// JSON (nested objects or dotted keys, or both), validated against one schema
+// table, and resolved into typed structs. The schema is also the reference
+// printed by `snapscope-cli keys`.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace snapscope {
+
+// A configuration problem. `key()` names the offending key ("" when the
+// problem is with the document as a whole); what() is a complete one-line
+// message that already includes the source and the key.
+class ConfigError : public std::runtime_error {
+public:
+    ConfigError(std::string key, const std::string& message)
+        : std::runtime_error(message), key_(std::move(key)) {}
+    const std::string& key() const { return key_; }
+
+private:
+    std::string key_;
+};
+
+enum class ValueType { Bool, Int, Number, String };
+
+struct KeySpec {
+    std::string key;
+    ValueType type;
+    nlohmann::json default_value;  // null means "unset" (allowed only when nullable)
+    double min = 0, max = 0;       // range for Int/Number (inclusive unless *_open)
+    bool min_open = false, max_open = false;
+    std::vector<std::string> choices;  // allowed values for String (empty = any)
+    bool nullable = false;
+    std::string help;
+};
+
+// All keys, in display order.
+const std::vector<KeySpec>& config_schema();
+const KeySpec* find_key(const std::string& key);
+
+struct ModelConfig {
+    std::string kind = "scan_snap";
+    bool normalize = true;
+    bool residual = false;
+    bool attend_query = false;
+};
+
+struct DataConfig {
+    std::string kind = "synthetic";  // synthetic | file
+    int num_last = 2;
+    int num_next_per_last = 2;
+    int num_common = 10;
+    int num_common_per_last = 5;
+    int num_unique_per_next = 10;
+    double unique_min = 0.1;
+    double unique_max = 1.0;
+    double common_weight = 1.0;
+    int seq_len = 128;
+    std::string path;
+    int vocab_size = 0;  // 0: largest id + 1 (file) or the generator's M (synthetic)
+};
+
+struct TrainConfig {
+    std::string mode = "sampled";  // sampled | mean_field
+    int batch = 128;
+    double lr_z = 1.0;
+    double lr_y = 1.0;
+    std::optional<double> lr_y_over_z;  // when set, lr_y = lr_z * lr_y_over_z
+    double momentum = 0.9;
+    std::int64_t steps = 100;
+    std::uint64_t seed = 0;
+    std::string init = "zero";  // zero | uniform
+};
+
+struct HistoryConfig {
+    int capacity = 4096;       // scalar records kept (older ones are thinned)
+    double matrix_budget_mb = 64;  // memory for per-step attention/Z snapshots
+};
+
+struct Config {
+    std::string description;
+    ModelConfig model;
+    DataConfig data;
+    TrainConfig train;
+    HistoryConfig history;
+
+    // lr_y after applying lr_y_over_z.
+    double effective_lr_y() const { return train.lr_y_over_z ? train.lr_z * *train.lr_y_over_z : train.lr_y; }
+};
+
+using FlatConfig = std::map<std::string, nlohmann::json>;
+
+// Flattens a JSON document into dotted keys. `source` names the document in
+// messages (a file name, "preset fig4", ...). Throws ConfigError.
+FlatConfig flatten_config(const nlohmann::json& doc, const std::string& source);
+
+// Parses JSON text (e.g. a file's contents); syntax errors name line and column.
+FlatConfig parse_config_text(const std::string& text, const std::string& source);
+
+// Reads and parses a config file. Throws ConfigError (also when unreadable).
+FlatConfig load_config_file(const std::string& path);
+
+// Applies "key=value" (value parsed as JSON, else taken as a string).
+void apply_assignment(FlatConfig& flat, const std::string& assignment, const std::string& source = "--set");
+
+// Validates every key (unknown key, wrong type, out of range, cross-key rules)
+// and fills defaults. Throws ConfigError naming the key.
+Config resolve_config(const FlatConfig& flat, const std::string& source = "config");
+
+// Every key with its resolved value, as a flat object with dotted keys; feeding
+// it back to resolve_config gives the same Config.
+nlohmann::json config_to_json(const Config& cfg);
+
+}  // namespace snapscope

@@ -1,0 +1,139 @@
+// Training data for the Scan-and-Snap lab.
+//
+// The model only looks at which contextual tokens occur and how often (there is
+// no positional encoding), so a batch is stored sparsely: per sample, the
+// query, the label and the list of (token, count) pairs of its context. The
+// same form carries the mean-field "batch": one entry per class with expected
+// counts and the class's prior as its weight.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "snapscope/alias.hpp"
+#include "snapscope/config.hpp"
+#include "snapscope/rng.hpp"
+
+namespace snapscope {
+
+// Bad data (e.g. a malformed line of a dataset file). what() names the file and line.
+class DataError : public std::runtime_error {
+public:
+    explicit DataError(const std::string& msg, std::string key = "") : std::runtime_error(msg), key_(std::move(key)) {}
+    const std::string& key() const { return key_; }
+
+private:
+    std::string key_;
+};
+
+enum class TokenKind : std::uint8_t {
+    Common,       // shared by every class
+    QueryCommon,  // shared by the classes of one query (group = query index)
+    Distinct,     // owned by one class (group = class index)
+    Query,        // a query (last) token (group = query index)
+    Next,         // a next token / label (group = class index)
+    Other,        // never occurs in the data
+};
+
+const char* token_kind_name(TokenKind k);
+
+struct TokenInfo {
+    TokenKind kind = TokenKind::Other;
+    int group = -1;
+};
+
+// One class n = (query m, next token): its contextual distribution P(l|n).
+struct ClassInfo {
+    int query = 0;        // token id of the query
+    int label = 0;        // token id of the next token
+    int query_index = 0;  // index of the query among the queries (0..num_queries-1)
+    double prior = 0;     // probability of the class
+    double mean_context = 0;  // expected number of contextual tokens (L-1 for synthetic data)
+    std::vector<int> tokens;     // contextual tokens with P > 0, ascending
+    std::vector<double> probs;   // P(l|n) for `tokens`, sums to 1
+    std::vector<int> common;     // tokens of `tokens` shared with other classes
+    std::vector<int> distinct;   // tokens of `tokens` owned by this class alone
+};
+
+struct SparseSample {
+    int query = 0;
+    int label = 0;
+    int cls = -1;         // class index, -1 if unknown
+    double weight = 0;    // this sample's weight in the batch loss (1/B, or the class prior)
+    std::uint32_t begin = 0, end = 0;  // range in SparseBatch::tok / cnt
+};
+
+struct SparseBatch {
+    std::vector<std::int32_t> tok;  // contextual token ids
+    std::vector<double> cnt;        // their counts (expected counts in mean-field mode)
+    std::vector<SparseSample> samples;
+    void clear() { tok.clear(); cnt.clear(); samples.clear(); }
+};
+
+class DataSource {
+public:
+    virtual ~DataSource() = default;
+    int vocab_size() const { return vocab_size_; }
+    const std::vector<ClassInfo>& classes() const { return classes_; }
+    const std::vector<TokenInfo>& tokens() const { return tokens_; }
+    const std::vector<int>& queries() const { return queries_; }
+
+    // Appends `batch` samples for one training step. Synthetic data draws them
+    // with `rng`; file data reads the next samples in file order, wrapping.
+    virtual void next_batch(int batch, Rng& rng, SparseBatch& out) = 0;
+
+    // The deterministic T -> infinity batch: one sample per class with
+    // expected counts and weight = class prior.
+    void mean_field_batch(SparseBatch& out) const;
+
+    // Short description of a token, e.g. "12 (distinct, class 0)".
+    std::string describe_token(int id) const;
+
+protected:
+    void finish_token_table();  // fills kinds from classes_, queries_
+    int vocab_size_ = 0;
+    std::vector<ClassInfo> classes_;
+    std::vector<TokenInfo> tokens_;
+    std::vector<int> queries_;
+};
+
+// The official generator (luckmatters Dataset2), see theory.md section 1.
+class SyntheticData final : public DataSource {
+public:
+    explicit SyntheticData(const DataConfig& cfg);
+    void next_batch(int batch, Rng& rng, SparseBatch& out) override;
+    int seq_len() const { return seq_len_; }
+
+private:
+    int seq_len_;
+    std::vector<AliasTable> samplers_;  // per class, over ClassInfo::tokens
+    std::vector<std::uint32_t> scratch_;
+};
+
+// JSON Lines samples: {"tokens": [x_1, ..., x_L], "label": n}; x_L is the query.
+class FileData final : public DataSource {
+public:
+    // Throws DataError naming the file and line of the first bad line.
+    FileData(const std::string& path, int vocab_size);
+    static std::unique_ptr<FileData> from_text(const std::string& text, const std::string& source, int vocab_size);
+    void next_batch(int batch, Rng& rng, SparseBatch& out) override;
+    std::size_t num_samples() const { return store_.samples.size(); }
+    std::size_t cursor() const { return cursor_; }
+
+private:
+    FileData() = default;
+    void parse(const std::string& text, const std::string& source, int vocab_size);
+    SparseBatch store_;  // every sample of the file, in order
+    std::size_t cursor_ = 0;
+};
+
+// Builds the data source a config asks for. Throws ConfigError or DataError.
+std::unique_ptr<DataSource> make_data_source(const Config& cfg);
+
+// Vocabulary size the synthetic generator produces for these settings.
+std::int64_t synthetic_vocab_size(const DataConfig& cfg);
+
+}  // namespace snapscope

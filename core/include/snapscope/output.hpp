@@ -1,0 +1,37 @@
+// Files a run writes: the resolved config, the trajectory CSV and final.json.
+// Every file is written to a temporary file next to its target and renamed
+// into place, so a reader never sees a half-written file.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "snapscope/scansnap_run.hpp"
+
+namespace snapscope {
+
+class IoError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Writes `content` to `path` atomically (temp file + fsync + rename). Throws IoError.
+void write_file_atomic(const std::string& path, const std::string& content);
+
+// Shortest text that reads back as the same double.
+std::string format_double(double x);
+
+// One row per recorded step: step, loss, lr_z, lr_y, then per class j
+// common_mass_j and distinct_entropy_j.
+std::string trajectory_csv(const ScanSnapRun& run);
+
+// step, loss, M, Z, Y (arrays of rows), classes[{query, label, attention, common_mass,
+// distinct_entropy}], events, seed; plus timing keys steps_per_second and elapsed_seconds.
+nlohmann::json final_json(ScanSnapRun& run, double steps_per_second, double elapsed_seconds);
+
+// JSON text with a fixed layout and a newline at the end; indent -1 is compact.
+std::string dump_json(const nlohmann::json& j, int indent = 2);
+
+}  // namespace snapscope

@@ -1,0 +1,114 @@
+// A Scan-and-Snap training run: data, model, optimisers, seed and history in
+// one object. It has no threads of its own; the GUI's worker and the headless
+// tool both drive it through step(). Learning rates may change between any two
+// steps; every change is logged as an event.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "snapscope/config.hpp"
+#include "snapscope/data.hpp"
+#include "snapscope/history.hpp"
+#include "snapscope/optimizer.hpp"
+#include "snapscope/rng.hpp"
+#include "snapscope/scansnap_model.hpp"
+
+namespace snapscope {
+
+// Scalars of one recorded step. Per-class vectors are indexed like data().classes().
+struct ScalarRecord {
+    std::int64_t step = 0;
+    double loss = 0;  // batch loss at the parameters of this step (exact expected loss in mean-field mode)
+    double lr_z = 0, lr_y = 0;
+    std::vector<double> common_mass;       // per class: sum of c_n over its common tokens
+    std::vector<double> distinct_entropy;  // per class: entropy (nats) of c_n on its distinct tokens, renormalised
+};
+
+// Matrices of one recorded step.
+struct MatrixRecord {
+    std::int64_t step = 0;
+    std::vector<double> attention;  // K x M, row-major: c_n(l) = P(l|n) e^{Z(m,l)} / sum_l' P(l'|n) e^{Z(m,l')}
+    std::vector<double> zrows;      // Q x M, row-major: Z(query_q, l)
+};
+
+// A change made between steps (e.g. a learning rate moved by a slider).
+struct RunEvent {
+    std::int64_t step = 0;
+    std::string name;
+    double old_value = 0, new_value = 0;
+};
+
+// Per-class metrics of the current parameters.
+struct ClassMetrics {
+    std::vector<double> attention;  // K x M, row-major
+    std::vector<double> common_mass, distinct_entropy;
+};
+
+// Refuses vocabularies whose matrices would not fit; returns the bytes needed.
+std::uint64_t scansnap_memory_bytes(std::int64_t M);
+constexpr std::uint64_t kScanSnapMemoryLimit = 8ULL << 30;
+
+class ScanSnapRun {
+public:
+    // Throws ConfigError / DataError with a message naming the key or file line.
+    explicit ScanSnapRun(const Config& cfg);
+
+    const Config& config() const { return cfg_; }
+    const DataSource& data() const { return *data_; }
+    const ScanSnapModel& model() const { return model_; }
+    int vocab_size() const { return model_.vocab_size(); }
+
+    // Number of optimiser steps taken so far (the current parameters are "at step()").
+    std::int64_t step_index() const { return step_; }
+
+    // One optimiser step: records the current state (loss on this step's batch, metrics), then updates.
+    // Returns false, changing nothing, if the loss or a gradient is not finite (see diverged()).
+    bool step();
+    // Runs up to n steps; stops early on divergence. Returns the number of steps taken.
+    std::int64_t run(std::int64_t n);
+
+    // Records the current state if it is not recorded yet (loss on the batch the next step will use).
+    void record_now();
+
+    // Loss at the current parameters (on the batch the next step will use).
+    double current_loss();
+
+    void set_lr_z(double lr);
+    void set_lr_y(double lr);
+    double lr_z() const { return lr_z_; }
+    double lr_y() const { return lr_y_; }
+
+    bool diverged() const { return !divergence_.empty(); }
+    const std::string& divergence_message() const { return divergence_; }
+    void clear_divergence() { divergence_.clear(); }
+
+    ClassMetrics class_metrics() const;
+
+    const ThinningHistory<ScalarRecord>& scalars() const { return scalars_; }
+    const ThinningHistory<MatrixRecord>& matrices() const { return matrices_; }
+    const std::vector<RunEvent>& events() const { return events_; }
+
+private:
+    void prepare_batch();
+    void record(double loss);
+    Config cfg_;
+    std::unique_ptr<DataSource> data_;
+    ScanSnapModel model_;
+    ScanSnapGrads grads_;
+    SliceMomentum opt_z_, opt_y_;
+    Rng data_rng_;
+    bool mean_field_;
+    SparseBatch batch_;
+    std::int64_t batch_step_ = -1;  // step the cached batch belongs to
+    std::int64_t step_ = 0;
+    double lr_z_, lr_y_, momentum_;
+    std::string divergence_;
+    ThinningHistory<ScalarRecord> scalars_;
+    ThinningHistory<MatrixRecord> matrices_;
+    std::vector<RunEvent> events_;
+};
+
+}  // namespace snapscope

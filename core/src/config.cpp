@@ -1,0 +1,358 @@
+#include "snapscope/config.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+namespace snapscope {
+
+using nlohmann::json;
+
+namespace {
+
+KeySpec boolean(const char* key, bool def, const char* help) {
+    KeySpec s;
+    s.key = key;
+    s.type = ValueType::Bool;
+    s.default_value = def;
+    s.help = help;
+    return s;
+}
+
+KeySpec integer(const char* key, std::int64_t def, double lo, double hi, const char* help) {
+    KeySpec s;
+    s.key = key;
+    s.type = ValueType::Int;
+    s.default_value = def;
+    s.min = lo;
+    s.max = hi;
+    s.help = help;
+    return s;
+}
+
+KeySpec number(const char* key, json def, double lo, double hi, const char* help, bool lo_open = false,
+               bool hi_open = false, bool nullable = false) {
+    KeySpec s;
+    s.key = key;
+    s.type = ValueType::Number;
+    s.default_value = std::move(def);
+    s.min = lo;
+    s.max = hi;
+    s.min_open = lo_open;
+    s.max_open = hi_open;
+    s.nullable = nullable;
+    s.help = help;
+    return s;
+}
+
+KeySpec string(const char* key, const char* def, std::vector<std::string> choices, const char* help) {
+    KeySpec s;
+    s.key = key;
+    s.type = ValueType::String;
+    s.default_value = def;
+    s.choices = std::move(choices);
+    s.help = help;
+    return s;
+}
+
+std::vector<KeySpec> make_schema() {
+    const double inf = std::numeric_limits<double>::infinity();
+    std::vector<KeySpec> v;
+    v.push_back(string("description", "", {}, "One line saying what this configuration is for."));
+    v.push_back(string("model.kind", "scan_snap", {"scan_snap"}, "Which lab's model: scan_snap (Tian et al. 2023)."));
+    v.push_back(boolean("model.normalize", true, "L2-normalise the pooled attention output (the paper's setting)."));
+    v.push_back(boolean("model.residual", false, "Add the query's one-hot vector to the pooled output."));
+    v.push_back(boolean("model.attend_query", false, "Let the query token attend to itself (it becomes a key)."));
+    v.push_back(string("data.kind", "synthetic", {"synthetic", "file"},
+                       "synthetic: the paper's generator; file: JSON Lines samples from data.path."));
+    v.push_back(integer("data.num_last", 2, 1, 100000, "Number of query (last) tokens."));
+    v.push_back(integer("data.num_next_per_last", 2, 1, 100000, "Next tokens (classes) per query token."));
+    v.push_back(integer("data.num_common", 10, 0, 1000000, "Tokens shared by all classes."));
+    v.push_back(integer("data.num_common_per_last", 5, 0, 1000000, "Tokens shared by the classes of one query."));
+    v.push_back(integer("data.num_unique_per_next", 10, 0, 1000000, "Distinct tokens owned by each class."));
+    v.push_back(number("data.unique_min", 0.1, 0, inf, "Unnormalised weight of a class's rarest distinct token.", false, true));
+    v.push_back(number("data.unique_max", 1.0, 0, inf, "Unnormalised weight of a class's most frequent distinct token.", false, true));
+    v.push_back(number("data.common_weight", 1.0, 0, inf, "Unnormalised weight of each common token.", false, true));
+    v.push_back(integer("data.seq_len", 128, 2, 100000000, "Sequence length L (L-1 contextual tokens plus the query)."));
+    v.push_back(string("data.path", "", {}, "JSON Lines file for data.kind = file: {\"tokens\": [...], \"label\": n} per line."));
+    v.push_back(integer("data.vocab_size", 0, 0, 100000000, "Vocabulary size M for file data (0: largest id + 1)."));
+    v.push_back(string("train.mode", "sampled", {"sampled", "mean_field"},
+                       "sampled: a fresh random batch per step; mean_field: the deterministic T -> infinity limit."));
+    v.push_back(integer("train.batch", 128, 1, 100000000, "Samples per step."));
+    v.push_back(number("train.lr_z", 1.0, 0, inf, "Learning rate of the attention logits Z.", false, true));
+    v.push_back(number("train.lr_y", 1.0, 0, inf, "Learning rate of the decoder Y.", false, true));
+    v.push_back(number("train.lr_y_over_z", json(), 0, inf, "If set, lr_y = lr_z * lr_y_over_z (overrides train.lr_y).",
+                       true, true, true));
+    v.push_back(number("train.momentum", 0.9, 0, 1, "SGD momentum (PyTorch semantics); 0 for plain SGD.", false, true));
+    v.push_back(integer("train.steps", 100, 0, 1e15, "Number of optimiser steps."));
+    v.push_back(integer("train.seed", 0, 0, 18446744073709551615.0, "Random seed; the same seed replays the run bit for bit."));
+    v.push_back(string("train.init", "zero", {"zero", "uniform"},
+                       "zero: Y = Z = 0; uniform: U(-1/sqrt(M), 1/sqrt(M)) like PyTorch's Linear."));
+    v.push_back(integer("history.capacity", 4096, 16, 100000000, "Recorded steps kept; older ones are thinned out."));
+    v.push_back(number("history.matrix_budget_mb", 64, 1, 65536, "Memory (MB) for the per-step attention and Z records."));
+    return v;
+}
+
+std::string type_name(ValueType t) {
+    switch (t) {
+        case ValueType::Bool: return "a boolean (true/false)";
+        case ValueType::Int: return "an integer";
+        case ValueType::Number: return "a number";
+        case ValueType::String: return "a string";
+    }
+    return "?";
+}
+
+std::string json_kind(const json& j) {
+    if (j.is_null()) return "null";
+    if (j.is_boolean()) return "a boolean";
+    if (j.is_number_integer() || j.is_number_unsigned()) return "an integer";
+    if (j.is_number()) return "a number";
+    if (j.is_string()) return "a string";
+    if (j.is_array()) return "an array";
+    return "an object";
+}
+
+std::string fmt(double x) {
+    std::ostringstream os;
+    os.precision(15);
+    os << x;
+    return os.str();
+}
+
+[[noreturn]] void fail(const std::string& source, const std::string& key, const std::string& what) {
+    throw ConfigError(key, source + ": key '" + key + "': " + what);
+}
+
+void flatten_into(const json& node, const std::string& prefix, FlatConfig& out, const std::string& source) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+        const std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
+        if (it.value().is_object()) {
+            flatten_into(it.value(), key, out, source);
+            continue;
+        }
+        if (!out.emplace(key, it.value()).second) fail(source, key, "given twice");
+    }
+}
+
+}  // namespace
+
+const std::vector<KeySpec>& config_schema() {
+    static const std::vector<KeySpec> schema = make_schema();
+    return schema;
+}
+
+const KeySpec* find_key(const std::string& key) {
+    for (const auto& s : config_schema())
+        if (s.key == key) return &s;
+    return nullptr;
+}
+
+FlatConfig flatten_config(const json& doc, const std::string& source) {
+    if (!doc.is_object()) throw ConfigError("", source + ": expected a JSON object, got " + json_kind(doc));
+    FlatConfig out;
+    flatten_into(doc, "", out, source);
+    return out;
+}
+
+FlatConfig parse_config_text(const std::string& text, const std::string& source) {
+    json doc;
+    try {
+        doc = json::parse(text);
+    } catch (const json::parse_error& e) {
+        // e.byte is the offset of the error; turn it into line:column.
+        std::size_t line = 1, col = 1;
+        for (std::size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
+            if (text[i] == '\n') { ++line; col = 1; } else { ++col; }
+        }
+        std::string msg = e.what();
+        const auto pos = msg.find("syntax error");
+        if (pos != std::string::npos) msg = msg.substr(pos);
+        throw ConfigError("", source + ":" + std::to_string(line) + ":" + std::to_string(col) + ": invalid JSON: " + msg);
+    }
+    return flatten_config(doc, source);
+}
+
+FlatConfig load_config_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw ConfigError("", path + ": cannot open the file");
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    if (in.bad()) throw ConfigError("", path + ": read error");
+    return parse_config_text(ss.str(), path);
+}
+
+void apply_assignment(FlatConfig& flat, const std::string& assignment, const std::string& source) {
+    const auto eq = assignment.find('=');
+    if (eq == std::string::npos || eq == 0)
+        throw ConfigError("", source + " '" + assignment + "': expected key=value");
+    const std::string key = assignment.substr(0, eq);
+    const std::string text = assignment.substr(eq + 1);
+    json value;
+    try {
+        value = json::parse(text);
+    } catch (const json::parse_error&) {
+        value = text;  // a bare word: a string
+    }
+    if (!find_key(key)) fail(source, key, "unknown key (snapscope-cli keys lists them)");
+    flat[key] = value;
+}
+
+namespace {
+
+json checked_value(const FlatConfig& flat, const KeySpec& spec, const std::string& source) {
+    auto it = flat.find(spec.key);
+    if (it == flat.end()) return spec.default_value;
+    const json& v = it->second;
+    if (v.is_null()) {
+        if (spec.nullable) return v;
+        fail(source, spec.key, "expected " + type_name(spec.type) + ", got null");
+    }
+    switch (spec.type) {
+        case ValueType::Bool:
+            if (!v.is_boolean()) fail(source, spec.key, "expected " + type_name(spec.type) + ", got " + json_kind(v));
+            return v;
+        case ValueType::String: {
+            if (!v.is_string()) fail(source, spec.key, "expected " + type_name(spec.type) + ", got " + json_kind(v));
+            const std::string s = v.get<std::string>();
+            if (!spec.choices.empty()) {
+                bool ok = false;
+                for (const auto& c : spec.choices) ok = ok || c == s;
+                if (!ok) {
+                    std::string list;
+                    for (const auto& c : spec.choices) list += (list.empty() ? "" : ", ") + c;
+                    fail(source, spec.key, "'" + s + "' is not one of: " + list);
+                }
+            }
+            return v;
+        }
+        case ValueType::Int: {
+            if (!v.is_number()) fail(source, spec.key, "expected " + type_name(spec.type) + ", got " + json_kind(v));
+            if (v.is_number_float()) {
+                const double d = v.get<double>();
+                if (!std::isfinite(d) || std::floor(d) != d)
+                    fail(source, spec.key, "expected " + type_name(spec.type) + ", got " + fmt(d));
+            }
+            const double d = v.get<double>();
+            if (d < spec.min || d > spec.max)
+                fail(source, spec.key, "value " + (v.is_number_float() ? fmt(d) : v.dump()) + " is out of range [" + fmt(spec.min) + ", " +
+                                           fmt(spec.max) + "]");
+            return v;
+        }
+        case ValueType::Number: {
+            if (!v.is_number()) fail(source, spec.key, "expected " + type_name(spec.type) + ", got " + json_kind(v));
+            const double d = v.get<double>();
+            const bool lo_bad = spec.min_open ? !(d > spec.min) : !(d >= spec.min);
+            const bool hi_bad = spec.max_open ? !(d < spec.max) : !(d <= spec.max);
+            if (!std::isfinite(d) || lo_bad || hi_bad)
+                fail(source, spec.key, "value " + fmt(d) + " is out of range " + (spec.min_open ? "(" : "[") + fmt(spec.min) +
+                                           ", " + (std::isinf(spec.max) ? "inf" : fmt(spec.max)) + (spec.max_open ? ")" : "]"));
+            return v;
+        }
+    }
+    return v;
+}
+
+}  // namespace
+
+Config resolve_config(const FlatConfig& flat, const std::string& source) {
+    for (const auto& kv : flat) {
+        if (!find_key(kv.first)) {
+            // Suggest a key with the same last component, if any.
+            std::string hint;
+            const auto dot = kv.first.rfind('.');
+            const std::string leaf = dot == std::string::npos ? kv.first : kv.first.substr(dot + 1);
+            for (const auto& s : config_schema()) {
+                const auto d2 = s.key.rfind('.');
+                if ((d2 == std::string::npos ? s.key : s.key.substr(d2 + 1)) == leaf) hint = " (did you mean '" + s.key + "'?)";
+            }
+            fail(source, kv.first, "unknown key" + hint);
+        }
+    }
+    std::map<std::string, json> v;
+    for (const auto& spec : config_schema()) v[spec.key] = checked_value(flat, spec, source);
+
+    Config c;
+    c.description = v["description"].get<std::string>();
+    c.model.kind = v["model.kind"].get<std::string>();
+    c.model.normalize = v["model.normalize"].get<bool>();
+    c.model.residual = v["model.residual"].get<bool>();
+    c.model.attend_query = v["model.attend_query"].get<bool>();
+    c.data.kind = v["data.kind"].get<std::string>();
+    c.data.num_last = v["data.num_last"].get<int>();
+    c.data.num_next_per_last = v["data.num_next_per_last"].get<int>();
+    c.data.num_common = v["data.num_common"].get<int>();
+    c.data.num_common_per_last = v["data.num_common_per_last"].get<int>();
+    c.data.num_unique_per_next = v["data.num_unique_per_next"].get<int>();
+    c.data.unique_min = v["data.unique_min"].get<double>();
+    c.data.unique_max = v["data.unique_max"].get<double>();
+    c.data.common_weight = v["data.common_weight"].get<double>();
+    c.data.seq_len = v["data.seq_len"].get<int>();
+    c.data.path = v["data.path"].get<std::string>();
+    c.data.vocab_size = v["data.vocab_size"].get<int>();
+    c.train.mode = v["train.mode"].get<std::string>();
+    c.train.batch = v["train.batch"].get<int>();
+    c.train.lr_z = v["train.lr_z"].get<double>();
+    c.train.lr_y = v["train.lr_y"].get<double>();
+    if (!v["train.lr_y_over_z"].is_null()) c.train.lr_y_over_z = v["train.lr_y_over_z"].get<double>();
+    c.train.momentum = v["train.momentum"].get<double>();
+    c.train.steps = v["train.steps"].get<std::int64_t>();
+    c.train.seed = v["train.seed"].get<std::uint64_t>();
+    c.train.init = v["train.init"].get<std::string>();
+    c.history.capacity = v["history.capacity"].get<int>();
+    c.history.matrix_budget_mb = v["history.matrix_budget_mb"].get<double>();
+
+    // Rules that involve more than one key.
+    if (c.data.unique_max < c.data.unique_min)
+        fail(source, "data.unique_max",
+             "must be >= data.unique_min (" + fmt(c.data.unique_max) + " < " + fmt(c.data.unique_min) + ")");
+    if (c.data.kind == "file" && c.data.path.empty()) fail(source, "data.path", "is required when data.kind is 'file'");
+    if (c.data.kind == "synthetic") {
+        const double mass = (c.data.num_common + c.data.num_common_per_last) * c.data.common_weight +
+                            (c.data.num_unique_per_next > 0 ? c.data.unique_min + c.data.unique_max : 0.0);
+        if (!(mass > 0))
+            fail(source, "data.num_unique_per_next",
+                 "every class needs at least one contextual token with positive weight (all counts or weights are 0)");
+        const double classes = static_cast<double>(c.data.num_last) * c.data.num_next_per_last;
+        if (classes > 1e6) fail(source, "data.num_next_per_last", "too many classes (" + fmt(classes) + " > 1e6)");
+    }
+    if (c.effective_lr_y() != c.effective_lr_y() || std::isinf(c.effective_lr_y()))
+        fail(source, "train.lr_y_over_z", "lr_z * lr_y_over_z is not finite");
+    return c;
+}
+
+json config_to_json(const Config& c) {
+    json j = json::object();
+    j["description"] = c.description;
+    j["model.kind"] = c.model.kind;
+    j["model.normalize"] = c.model.normalize;
+    j["model.residual"] = c.model.residual;
+    j["model.attend_query"] = c.model.attend_query;
+    j["data.kind"] = c.data.kind;
+    j["data.num_last"] = c.data.num_last;
+    j["data.num_next_per_last"] = c.data.num_next_per_last;
+    j["data.num_common"] = c.data.num_common;
+    j["data.num_common_per_last"] = c.data.num_common_per_last;
+    j["data.num_unique_per_next"] = c.data.num_unique_per_next;
+    j["data.unique_min"] = c.data.unique_min;
+    j["data.unique_max"] = c.data.unique_max;
+    j["data.common_weight"] = c.data.common_weight;
+    j["data.seq_len"] = c.data.seq_len;
+    j["data.path"] = c.data.path;
+    j["data.vocab_size"] = c.data.vocab_size;
+    j["train.mode"] = c.train.mode;
+    j["train.batch"] = c.train.batch;
+    j["train.lr_z"] = c.train.lr_z;
+    j["train.lr_y"] = c.effective_lr_y();
+    j["train.lr_y_over_z"] = c.train.lr_y_over_z ? json(*c.train.lr_y_over_z) : json();
+    j["train.momentum"] = c.train.momentum;
+    j["train.steps"] = c.train.steps;
+    j["train.seed"] = c.train.seed;
+    j["train.init"] = c.train.init;
+    j["history.capacity"] = c.history.capacity;
+    j["history.matrix_budget_mb"] = c.history.matrix_budget_mb;
+    return j;
+}
+
+}  // namespace snapscope

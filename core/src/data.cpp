@@ -1,0 +1,196 @@
+#include "snapscope/data.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace snapscope {
+
+const char* token_kind_name(TokenKind k) {
+    switch (k) {
+        case TokenKind::Common: return "common";
+        case TokenKind::QueryCommon: return "query-common";
+        case TokenKind::Distinct: return "distinct";
+        case TokenKind::Query: return "query";
+        case TokenKind::Next: return "next";
+        case TokenKind::Other: return "unused";
+    }
+    return "?";
+}
+
+void DataSource::mean_field_batch(SparseBatch& out) const {
+    out.clear();
+    for (std::size_t c = 0; c < classes_.size(); ++c) {
+        const ClassInfo& ci = classes_[c];
+        SparseSample s;
+        s.query = ci.query;
+        s.label = ci.label;
+        s.cls = static_cast<int>(c);
+        s.weight = ci.prior;
+        s.begin = static_cast<std::uint32_t>(out.tok.size());
+        for (std::size_t i = 0; i < ci.tokens.size(); ++i) {
+            out.tok.push_back(ci.tokens[i]);
+            out.cnt.push_back(ci.probs[i] * ci.mean_context);
+        }
+        s.end = static_cast<std::uint32_t>(out.tok.size());
+        out.samples.push_back(s);
+    }
+}
+
+std::string DataSource::describe_token(int id) const {
+    std::string s = std::to_string(id);
+    if (id < 0 || id >= static_cast<int>(tokens_.size())) return s + " (out of range)";
+    const TokenInfo& t = tokens_[id];
+    s += std::string(" (") + token_kind_name(t.kind);
+    switch (t.kind) {
+        case TokenKind::QueryCommon:
+        case TokenKind::Query: s += ", query " + std::to_string(t.group); break;
+        case TokenKind::Distinct:
+        case TokenKind::Next: s += ", class " + std::to_string(t.group); break;
+        default: break;
+    }
+    return s + ")";
+}
+
+void DataSource::finish_token_table() {
+    tokens_.assign(vocab_size_, TokenInfo{});
+    // Contextual roles first, then query/next roles take precedence.
+    std::vector<int> owner(vocab_size_, -1);   // class index, or -2 if shared
+    for (std::size_t c = 0; c < classes_.size(); ++c)
+        for (int t : classes_[c].tokens) owner[t] = owner[t] == -1 ? static_cast<int>(c) : (owner[t] == static_cast<int>(c) ? owner[t] : -2);
+    std::vector<int> query_of_shared(vocab_size_, -1);  // query index if shared only within one query, else -2
+    for (std::size_t c = 0; c < classes_.size(); ++c)
+        for (int t : classes_[c].tokens) {
+            const int q = classes_[c].query_index;
+            query_of_shared[t] = query_of_shared[t] == -1 ? q : (query_of_shared[t] == q ? q : -2);
+        }
+    for (int t = 0; t < vocab_size_; ++t) {
+        if (owner[t] >= 0) tokens_[t] = {TokenKind::Distinct, owner[t]};
+        else if (owner[t] == -2) {
+            bool every_class = true;
+            // A token shared by all classes is common; one shared by the classes of one query (and more than one
+            // query exists) is query-common.
+            if (query_of_shared[t] >= 0 && queries_.size() > 1) every_class = false;
+            tokens_[t] = every_class ? TokenInfo{TokenKind::Common, -1} : TokenInfo{TokenKind::QueryCommon, query_of_shared[t]};
+        }
+    }
+    for (std::size_t c = 0; c < classes_.size(); ++c) tokens_[classes_[c].label] = {TokenKind::Next, static_cast<int>(c)};
+    for (std::size_t q = 0; q < queries_.size(); ++q) tokens_[queries_[q]] = {TokenKind::Query, static_cast<int>(q)};
+    for (std::size_t c = 0; c < classes_.size(); ++c) {
+        ClassInfo& ci = classes_[c];
+        ci.common.clear();
+        ci.distinct.clear();
+        for (int t : ci.tokens) (owner[t] == static_cast<int>(c) ? ci.distinct : ci.common).push_back(t);
+    }
+}
+
+std::int64_t synthetic_vocab_size(const DataConfig& d) {
+    const std::int64_t nl = d.num_last, nn = static_cast<std::int64_t>(d.num_last) * d.num_next_per_last;
+    return static_cast<std::int64_t>(d.num_common) + static_cast<std::int64_t>(d.num_common_per_last) * nl +
+           static_cast<std::int64_t>(d.num_unique_per_next) * nn + nl + nn;
+}
+
+SyntheticData::SyntheticData(const DataConfig& d) : seq_len_(d.seq_len) {
+    const int num_next = d.num_last * d.num_next_per_last;
+    const int common_per_last_offset = d.num_common;
+    const int unique_offset = common_per_last_offset + d.num_common_per_last * d.num_last;
+    const int last_offset = unique_offset + d.num_unique_per_next * num_next;
+    const int next_offset = last_offset + d.num_last;
+    const int M = next_offset + num_next;
+    vocab_size_ = std::max(M, d.vocab_size);
+
+    // linspace(unique_min, unique_max, n) as torch.linspace computes it (n == 1 gives unique_min).
+    std::vector<double> unique_w(d.num_unique_per_next);
+    for (int i = 0; i < d.num_unique_per_next; ++i) {
+        const double step = d.num_unique_per_next > 1 ? (d.unique_max - d.unique_min) / (d.num_unique_per_next - 1) : 0.0;
+        unique_w[i] = d.unique_min + step * i;
+    }
+    if (d.num_unique_per_next > 1) unique_w.back() = d.unique_max;
+
+    int cls = 0;
+    for (int m = 0; m < d.num_last; ++m) {
+        queries_.push_back(last_offset + m);
+        for (int j = 0; j < d.num_next_per_last; ++j, ++cls) {
+            ClassInfo ci;
+            ci.query = last_offset + m;
+            ci.label = next_offset + cls;
+            ci.query_index = m;
+            ci.prior = 1.0 / num_next;
+            ci.mean_context = seq_len_ - 1;
+            std::vector<std::pair<int, double>> tw;
+            for (int t = 0; t < d.num_common; ++t) tw.emplace_back(t, d.common_weight);
+            for (int t = 0; t < d.num_common_per_last; ++t)
+                tw.emplace_back(common_per_last_offset + m * d.num_common_per_last + t, d.common_weight);
+            for (int t = 0; t < d.num_unique_per_next; ++t)
+                tw.emplace_back(unique_offset + cls * d.num_unique_per_next + t, unique_w[t]);
+            double total = 0;
+            for (auto& p : tw) total += p.second;
+            for (auto& p : tw) {
+                if (p.second <= 0) continue;  // a zero-weight token never occurs
+                ci.tokens.push_back(p.first);
+                ci.probs.push_back(p.second / total);
+            }
+            classes_.push_back(std::move(ci));
+        }
+    }
+    finish_token_table();
+    // The generator knows each token's role; use it rather than inferring it from co-occurrence (they differ only
+    // when a query has a single class, whose per-query common tokens then co-occur with that class alone).
+    for (int t = 0; t < d.num_common; ++t) tokens_[t] = {TokenKind::Common, -1};
+    for (int m = 0; m < d.num_last; ++m)
+        for (int t = 0; t < d.num_common_per_last; ++t)
+            tokens_[common_per_last_offset + m * d.num_common_per_last + t] = {TokenKind::QueryCommon, m};
+    for (int c = 0; c < num_next; ++c)
+        for (int t = 0; t < d.num_unique_per_next; ++t) tokens_[unique_offset + c * d.num_unique_per_next + t] = {TokenKind::Distinct, c};
+    for (auto& ci : classes_) {
+        ci.common.clear();
+        ci.distinct.clear();
+        for (int t : ci.tokens) (tokens_[t].kind == TokenKind::Distinct ? ci.distinct : ci.common).push_back(t);
+    }
+    samplers_.reserve(classes_.size());
+    std::size_t widest = 0;
+    for (const auto& ci : classes_) {
+        samplers_.emplace_back(ci.probs);
+        widest = std::max(widest, ci.tokens.size());
+    }
+    scratch_.assign(widest, 0);
+}
+
+void SyntheticData::next_batch(int batch, Rng& rng, SparseBatch& out) {
+    const int ctx = seq_len_ - 1;
+    const std::uint64_t K = classes_.size();
+    const double w = 1.0 / batch;
+    for (int b = 0; b < batch; ++b) {
+        const int c = static_cast<int>(rng.below(K));  // class uniform, like random.choice(facts)
+        const ClassInfo& ci = classes_[c];
+        const AliasTable& at = samplers_[c];
+        // L-1 i.i.d. draws from P(.|n), O(1) each; only the counts matter to the model.
+        at.sample_counts(rng, ctx, scratch_.data());
+        SparseSample s;
+        s.query = ci.query;
+        s.label = ci.label;
+        s.cls = c;
+        s.weight = w;
+        s.begin = static_cast<std::uint32_t>(out.tok.size());
+        for (std::size_t i = 0; i < ci.tokens.size(); ++i) {
+            if (scratch_[i]) {
+                out.tok.push_back(ci.tokens[i]);
+                out.cnt.push_back(scratch_[i]);
+                scratch_[i] = 0;
+            }
+        }
+        s.end = static_cast<std::uint32_t>(out.tok.size());
+        out.samples.push_back(s);
+    }
+}
+
+std::unique_ptr<DataSource> make_data_source(const Config& cfg) {
+    if (cfg.data.kind == "file") return std::make_unique<FileData>(cfg.data.path, cfg.data.vocab_size);
+    const std::int64_t M = synthetic_vocab_size(cfg.data);
+    if (cfg.data.vocab_size != 0 && cfg.data.vocab_size < M)
+        throw ConfigError("data.vocab_size", "config: key 'data.vocab_size': " + std::to_string(cfg.data.vocab_size) +
+                                                 " is smaller than the generator's vocabulary (" + std::to_string(M) + ")");
+    if (M > 100000000) throw ConfigError("data.num_unique_per_next", "config: the generator's vocabulary is too large (" + std::to_string(M) + ")");
+    return std::make_unique<SyntheticData>(cfg.data);
+}
+
+}  // namespace snapscope

@@ -1,0 +1,45 @@
+#include "snapscope/optimizer.hpp"
+
+#include <cstddef>
+
+namespace snapscope {
+
+void SliceMomentum::resize(int num_slices, int slice_len) {
+    slice_len_ = slice_len;
+    buf_.assign(static_cast<std::size_t>(num_slices) * slice_len, 0.0);
+    active_.assign(num_slices, 0);
+    active_list_.clear();
+}
+
+void SliceMomentum::reset() {
+    std::fill(buf_.begin(), buf_.end(), 0.0);
+    std::fill(active_.begin(), active_.end(), 0);
+    active_list_.clear();
+}
+
+void SliceMomentum::step(double* W, const double* G, const std::vector<int>& touched, double lr, double mu) {
+    if (mu == 0.0) {
+        // Plain SGD: the buffer is the gradient, so only this step's slices move.
+        for (int s : active_list_) {
+            double* b = buf_.data() + static_cast<std::size_t>(s) * slice_len_;
+            for (int i = 0; i < slice_len_; ++i) b[i] = 0.0;
+            active_[s] = 0;
+        }
+        active_list_.clear();
+    }
+    for (int s : touched)
+        if (!active_[s]) { active_[s] = 1; active_list_.push_back(s); }
+    const std::size_t n = static_cast<std::size_t>(slice_len_);
+    for (int s : active_list_) {
+        const std::size_t off = static_cast<std::size_t>(s) * n;
+        double* __restrict b = buf_.data() + off;
+        double* __restrict w = W + off;
+        const double* __restrict g = G + off;
+        for (std::size_t i = 0; i < n; ++i) {
+            b[i] = mu * b[i] + g[i];
+            w[i] -= lr * b[i];
+        }
+    }
+}
+
+}  // namespace snapscope
