@@ -2,6 +2,8 @@
 
 #include <cstddef>
 
+#include <Eigen/Core>
+
 namespace snapscope {
 
 void SliceMomentum::resize(int num_slices, int slice_len) {
@@ -15,6 +17,22 @@ void SliceMomentum::reset() {
     std::fill(buf_.begin(), buf_.end(), 0.0);
     std::fill(active_.begin(), active_.end(), 0);
     active_list_.clear();
+}
+
+bool SliceMomentum::step_stays_finite(const double* W, const double* G, const std::vector<int>& touched, double lr,
+                                      double mu) const {
+    using Vec = Eigen::Map<const Eigen::ArrayXd>;
+    const Eigen::Index n = slice_len_;
+    auto ok = [&](int s) {
+        const std::size_t off = static_cast<std::size_t>(s) * slice_len_;
+        return (Vec(W + off, n) - lr * (mu * Vec(buf_.data() + off, n) + Vec(G + off, n))).isFinite().all();
+    };
+    for (int s : touched)
+        if (!ok(s)) return false;
+    if (mu != 0.0)
+        for (int s : active_list_)
+            if (!ok(s)) return false;
+    return true;
 }
 
 void SliceMomentum::step(double* W, const double* G, const std::vector<int>& touched, double lr, double mu) {

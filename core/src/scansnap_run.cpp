@@ -144,14 +144,18 @@ bool ScanSnapRun::step() {
     if (diverged()) return false;
     prepare_batch();
     const double loss = model_.forward_backward(batch_, &grads_);
+    // Refuse an update that would leave a non-finite loss, gradient or parameter: the run stays at its last
+    // good step. (Checked without writing, so nothing needs undoing.)
     bool finite = std::isfinite(loss);
     for (int m : grads_.z_rows) finite = finite && grads_.dZ.row(m).allFinite();
     for (int l : grads_.y_cols) finite = finite && grads_.dY.col(l).allFinite();
+    finite = finite && opt_z_.step_stays_finite(model_.Z.data(), grads_.dZ.data(), grads_.z_rows, lr_z_, momentum_) &&
+             opt_y_.step_stays_finite(model_.Y.data(), grads_.dY.data(), grads_.y_cols, lr_y_, momentum_);
     if (!finite) {
         grads_.clear();
         std::ostringstream os;
         os << "the run diverged at step " << step_ << " (loss " << loss
-           << " or a gradient is not finite); lower train.lr_z / train.lr_y and continue";
+           << ", a gradient or the update is not finite); lower train.lr_z / train.lr_y and continue";
         divergence_ = os.str();
         return false;
     }

@@ -17,6 +17,8 @@ public:
     void reset();
     // touched: slices whose gradient may be non-zero in this step.
     void step(double* W, const double* G, const std::vector<int>& touched, double lr, double mu);
+    // True if step(W, G, touched, lr, mu) would leave every parameter finite (checked without writing).
+    bool step_stays_finite(const double* W, const double* G, const std::vector<int>& touched, double lr, double mu) const;
     const std::vector<double>& buffer() const { return buf_; }
     std::size_t active_slices() const { return active_list_.size(); }
 

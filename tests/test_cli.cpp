@@ -1,0 +1,150 @@
+// End-to-end checks of snapscope-cli: outputs, reproducibility from config.json, errors.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "snapscope/output.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct Result {
+    int status;
+    std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+Result cli(const std::string& args) {
+    const fs::path dir = fs::path(::testing::TempDir()) / "snapscope_cli_io";
+    fs::create_directories(dir);
+    const std::string cmd = std::string(SNAPSCOPE_CLI) + " " + args + " >" + (dir / "out").string() + " 2>" + (dir / "err").string();
+    const int rc = std::system(cmd.c_str());
+    return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, slurp(dir / "out"), slurp(dir / "err")};
+}
+
+fs::path fresh_dir(const std::string& name) {
+    const fs::path d = fs::path(::testing::TempDir()) / name;
+    fs::remove_all(d);
+    return d;
+}
+
+std::string without_timing(const std::string& final_text) {
+    json j = json::parse(final_text);
+    EXPECT_TRUE(j.contains("steps_per_second"));
+    j.erase("steps_per_second");
+    j.erase("elapsed_seconds");
+    return j.dump();
+}
+
+int count_lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+
+}  // namespace
+
+TEST(Cli, Fig4RunWritesOutputsAndItsConfigReproducesIt) {
+    const fs::path a = fresh_dir("cli_a"), b = fresh_dir("cli_b");
+    Result r = cli("run --preset fig4 --out " + a.string());
+    ASSERT_EQ(r.status, 0) << r.err;
+    for (const char* f : {"config.json", "trajectory.csv", "final.json"}) EXPECT_TRUE(fs::exists(a / f)) << f;
+    const std::string csv = slurp(a / "trajectory.csv");
+    EXPECT_EQ(csv.substr(0, csv.find('\n')),
+              "step,loss,lr_z,lr_y,common_mass_0,distinct_entropy_0,common_mass_1,distinct_entropy_1");
+    EXPECT_EQ(count_lines(csv), 102);  // header + steps 0..100
+    const json fin = json::parse(slurp(a / "final.json"));
+    EXPECT_EQ(fin["step"], 100);
+    EXPECT_EQ(fin["M"], 34);
+    EXPECT_EQ(fin["Z"].size(), 34u);
+    EXPECT_EQ(fin["Y"][0].size(), 34u);
+    ASSERT_EQ(fin["classes"].size(), 2u);
+    EXPECT_EQ(fin["classes"][0]["query"], 30);
+    EXPECT_EQ(fin["classes"][0]["label"], 32);
+    EXPECT_EQ(fin["classes"][0]["attention"].size(), 34u);
+    EXPECT_GT(fin["steps_per_second"].get<double>(), 0.0);
+    EXPECT_LT(fin["loss"].get<double>(), 1e-3);
+
+    r = cli("run --config " + (a / "config.json").string() + " --out " + b.string() + " --quiet");
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_TRUE(r.out.empty());
+    EXPECT_EQ(slurp(a / "config.json"), slurp(b / "config.json"));
+    EXPECT_EQ(slurp(a / "trajectory.csv"), slurp(b / "trajectory.csv"));
+    EXPECT_EQ(without_timing(slurp(a / "final.json")), without_timing(slurp(b / "final.json")));
+    // No temporary files are left behind.
+    for (const auto& e : fs::directory_iterator(b)) EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << e.path();
+}
+
+TEST(Cli, OverridesStepsSeedAndKeys) {
+    const fs::path a = fresh_dir("cli_c");
+    Result r = cli("run --preset fig6 --steps 7 --seed 5 --set train.lr_y_over_z=10 --set data.seq_len=32 -q --out " + a.string());
+    ASSERT_EQ(r.status, 0) << r.err;
+    const json cfg = json::parse(slurp(a / "config.json"));
+    EXPECT_EQ(cfg["train.steps"], 7);
+    EXPECT_EQ(cfg["train.seed"], 5);
+    EXPECT_EQ(cfg["data.seq_len"], 32);
+    EXPECT_DOUBLE_EQ(cfg["train.lr_y"].get<double>(), 5.0);
+    EXPECT_EQ(count_lines(slurp(a / "trajectory.csv")), 1 + 8);
+}
+
+TEST(Cli, BadInputGivesOneLineErrorAndNonZeroStatus) {
+    const fs::path d = fresh_dir("cli_bad");
+    fs::create_directories(d);
+    std::ofstream(d / "bad.jsonl") << "{\"tokens\": [0, 1, 2], \"label\": 3}\n{\"tokens\": [0, 1, 2], \"label\": }\n";
+    std::ofstream(d / "bad.json") << "{\"train\": {\"lr_z\": -2}}";
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"run --preset nope --out " + (d / "o").string(), "unknown preset 'nope'"},
+        {"run --preset fig4 --set train.bogus=1 --out " + (d / "o").string(), "train.bogus"},
+        {"run --preset fig4 --set train.batch=0 --out " + (d / "o").string(), "train.batch"},
+        {"run --config " + (d / "bad.json").string() + " --out " + (d / "o").string(), "train.lr_z"},
+        {"run --config " + (d / "missing.json").string() + " --out " + (d / "o").string(), "cannot open"},
+        {"run --preset fig4 --set data.kind=file --set data.path=" + (d / "bad.jsonl").string() + " --out " + (d / "o").string(),
+         "bad.jsonl:2:"},
+        {"run --preset fig4", "--out"},
+        {"run --preset fig4 --steps -3 --out " + (d / "o").string(), "steps"},
+    };
+    for (const auto& [args, needle] : cases) {
+        const Result r = cli(args);
+        EXPECT_NE(r.status, 0) << args;
+        EXPECT_NE(r.err.find(needle), std::string::npos) << args << "\n" << r.err;
+        EXPECT_NE(r.err.find("error"), std::string::npos) << args << "\n" << r.err;
+    }
+    const Result diverge = cli("run --preset fig4 --set train.lr_y=1e308 --set train.lr_z=1e308 -q --out " + (d / "div").string());
+    EXPECT_NE(diverge.status, 0);
+    EXPECT_NE(diverge.err.find("diverged at step"), std::string::npos) << diverge.err;
+    EXPECT_TRUE(fs::exists(d / "div" / "trajectory.csv"));
+}
+
+TEST(Cli, PresetsAndKeysAreListed) {
+    Result r = cli("presets");
+    ASSERT_EQ(r.status, 0);
+    EXPECT_NE(r.out.find("fig4"), std::string::npos);
+    EXPECT_NE(r.out.find("fig6"), std::string::npos);
+    r = cli("keys");
+    ASSERT_EQ(r.status, 0);
+    EXPECT_NE(r.out.find("train.lr_y_over_z"), std::string::npos);
+    EXPECT_NE(r.out.find("data.num_common_per_last"), std::string::npos);
+}
+
+TEST(AtomicWrite, ReplacesWholeFilesAndFailsCleanly) {
+    const fs::path d = fresh_dir("atomic");
+    fs::create_directories(d);
+    snapscope::write_file_atomic((d / "f.txt").string(), "first");
+    snapscope::write_file_atomic((d / "f.txt").string(), "second");
+    EXPECT_EQ(slurp(d / "f.txt"), "second");
+    EXPECT_THROW(snapscope::write_file_atomic((d / "no" / "such" / "dir.txt").string(), "x"), snapscope::IoError);
+    int files = 0;
+    for (const auto& e : fs::directory_iterator(d)) { (void)e; ++files; }
+    EXPECT_EQ(files, 1);
+}
