@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# snapscope's one entry point for people and CI.
+#   ./snapscope.sh run [ARGS...]   install what is missing, build (Release), start snapscope on the default preset
+#   ./snapscope.sh test            install what is missing, build, run the whole test suite (ctest)
+#   ./snapscope.sh build           install what is missing and build only
+# Needs Debian 12 (bookworm); run as root or as a user with sudo (only apt-get uses it).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+build_dir="${SNAPSCOPE_BUILD_DIR:-$here/build}"
+jobs="$(nproc 2>/dev/null || echo 2)"
+
+# Debian packages the build and the tests need.
+packages=(
+  build-essential cmake pkg-config
+  libeigen3-dev nlohmann-json3-dev libcli11-dev
+  libgtest-dev libbenchmark-dev
+)
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+install_missing() {
+  local missing=()
+  for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$p")
+    fi
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then sudo=(sudo); else
+      echo "snapscope.sh: these Debian packages are missing: ${missing[*]}" >&2
+      echo "snapscope.sh: run this script as root, or install sudo, to install them" >&2
+      exit 1
+    fi
+  fi
+  say "Installing ${missing[*]}"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+build() {
+  install_missing
+  say "Building (Release) in $build_dir"
+  cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$build_dir" -j"$jobs"
+}
+
+cmd="${1:-run}"
+shift || true
+case "$cmd" in
+  build)
+    build
+    ;;
+  run)
+    build
+    out="$here/out/fig4"
+    say "Training the default preset (fig4) headless; outputs in $out"
+    "$build_dir/app/snapscope-cli" run --preset fig4 --out "$out" "$@"
+    ;;
+  test)
+    build
+    say "Running the test suite"
+    cd "$build_dir"
+    ctest --output-on-failure -j"$jobs" --timeout 600
+    ;;
+  *)
+    echo "usage: $0 [run|test|build]" >&2
+    exit 2
+    ;;
+esac
