@@ -30,7 +30,9 @@ std::string slurp(const fs::path& p) {
 }
 
 Result cli(const std::string& args) {
-    const fs::path dir = fs::path(::testing::TempDir()) / "snapscope_cli_io";
+    // One folder per test: ctest runs tests in parallel processes.
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    const fs::path dir = fs::path(::testing::TempDir()) / (std::string("snapscope_cli_io_") + info->name());
     fs::create_directories(dir);
     const std::string cmd = std::string(SNAPSCOPE_CLI) + " " + args + " >" + (dir / "out").string() + " 2>" + (dir / "err").string();
     const int rc = std::system(cmd.c_str());
