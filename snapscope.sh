@@ -40,11 +40,16 @@ install_missing() {
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# build [TARGET...]: configure and build (everything when no target is named).
 build() {
   install_missing
   say "Building (Release) in $build_dir"
   cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$build_dir" -j"$jobs"
+  if [ $# -gt 0 ]; then
+    cmake --build "$build_dir" -j"$jobs" --target "$@"
+  else
+    cmake --build "$build_dir" -j"$jobs"
+  fi
 }
 
 cmd="${1:-run}"
@@ -54,7 +59,7 @@ case "$cmd" in
     build
     ;;
   run)
-    build
+    build snapscope-cli
     out="$here/out/fig4"
     say "Training the default preset (fig4) headless; outputs in $out"
     "$build_dir/app/snapscope-cli" run --preset fig4 --out "$out" "$@"

@@ -73,3 +73,19 @@ TEST(ThinningHistory, SameStepReplaces) {
     ASSERT_EQ(h.size(), 2u);
     EXPECT_EQ(h.back().value, 3);
 }
+
+namespace {
+struct VecRec {
+    std::int64_t step;
+    std::vector<double> values;
+};
+}  // namespace
+
+TEST(ThinningHistory, RecordsKeepTheirContentsThroughThinning) {
+    ThinningHistory<VecRec> h(16);
+    for (std::int64_t s = 0; s < 5000; ++s) h.push({s, std::vector<double>(3, static_cast<double>(s))});
+    for (const VecRec& r : h) {
+        ASSERT_EQ(r.values.size(), 3u) << r.step;
+        EXPECT_EQ(r.values[2], static_cast<double>(r.step));
+    }
+}

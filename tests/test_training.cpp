@@ -190,6 +190,8 @@ TEST(Training, HistoryStaysBoundedOnLongRuns) {
     EXPECT_LE(run.matrices().size(), 64u);
     EXPECT_EQ(run.scalars()[0].step, 0);
     EXPECT_EQ(run.scalars().back().step, 19999);
+    for (const ScalarRecord& r : run.scalars()) ASSERT_EQ(r.common_mass.size(), 2u) << r.step;
+    for (const MatrixRecord& r : run.matrices()) ASSERT_EQ(r.attention.size(), 2u * 34) << r.step;
 }
 
 TEST(Training, FileDataTrainsAndAttentionMovesToTheInformativeToken) {

@@ -51,8 +51,11 @@ private:
     void thin() {
         const std::size_t half = items_.size() / 2;
         std::size_t w = 0;
-        for (std::size_t r = 0; r < half; r += 2) items_[w++] = std::move(items_[r]);
-        for (std::size_t r = half; r < items_.size(); ++r) items_[w++] = std::move(items_[r]);
+        // (Never move a record onto itself: a self-moved std::vector may come out empty.)
+        for (std::size_t r = 0; r < half; r += 2, ++w)
+            if (w != r) items_[w] = std::move(items_[r]);
+        for (std::size_t r = half; r < items_.size(); ++r, ++w)
+            if (w != r) items_[w] = std::move(items_[r]);
         items_.resize(w);
     }
     std::size_t capacity_ = 4096;
