@@ -215,3 +215,50 @@ TEST(Training, FileDataTrainsAndAttentionMovesToTheInformativeToken) {
     // Class 0 = (4 -> 5): attention on token 0 grows beyond its frequency 1/3.
     EXPECT_GT(cm.attention[0 * 7 + 0], 0.5);
 }
+
+#include "snapscope/session.hpp"
+
+TEST(Session, SavedSessionReplaysTheTrajectoryExactly) {
+    Config cfg = test::preset_with("fig6");
+    ScanSnapRun live(cfg);
+    live.run(13);
+    live.set_lr_z(2.5);
+    live.run(9);
+    live.set_lr_y(0.25);
+    live.set_lr_z(0.75);
+    live.run(20);
+    Session s;
+    s.config = cfg;
+    s.events = live.events();
+    s.step = live.step_index();
+    s.view = {{"colormap", "viridis"}};
+    const std::string path = ::testing::TempDir() + "/snapscope_session.json";
+    save_session_file(path, s);
+    const Session back = load_session_file(path);
+    EXPECT_EQ(back.view["colormap"], "viridis");
+    ASSERT_EQ(back.events.size(), 3u);
+    auto replay = replay_session(back);
+    EXPECT_EQ(replay->step_index(), 42);
+    EXPECT_TRUE(replay->model().Z == live.model().Z);
+    EXPECT_TRUE(replay->model().Y == live.model().Y);
+    for (std::size_t i = 0; i < live.scalars().size(); ++i) ASSERT_EQ(replay->scalars()[i].loss, live.scalars()[i].loss) << i;
+}
+
+TEST(Session, MalformedSessionsAreRejectedWithTheKey) {
+    auto expect_key = [](const std::string& text, const std::string& key) {
+        try {
+            session_from_json(nlohmann::json::parse(text), "s.json");
+            ADD_FAILURE() << text;
+        } catch (const ConfigError& e) {
+            EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+        }
+    };
+    const std::string cfg = R"("config": {"train.lr_z": 1})";
+    expect_key(R"({"format": "other", "version": 1})", "format");
+    expect_key(R"({"format": "snapscope-session", "version": 99, )" + cfg + "}", "version");
+    expect_key(R"({"format": "snapscope-session", "version": 1})", "config");
+    expect_key(R"({"format": "snapscope-session", "version": 1, "config": {"train.lr_q": 1}})", "train.lr_q");
+    expect_key(R"({"format": "snapscope-session", "version": 1, )" + cfg + R"(, "events": [{"step": 1, "name": "warp", "new": 1}]})", "events[0]");
+    expect_key(R"({"format": "snapscope-session", "version": 1, )" + cfg + R"(, "events": [{"step": 5, "name": "lr_z", "new": 1}, {"step": 2, "name": "lr_z", "new": 1}]})", "events[1]");
+    expect_key(R"({"format": "snapscope-session", "version": 1, )" + cfg + R"(, "step": -4})", "step");
+}

@@ -1,0 +1,103 @@
+#include "snapscope/session.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "snapscope/output.hpp"
+
+namespace snapscope {
+
+using nlohmann::json;
+
+json session_to_json(const Session& s) {
+    json j;
+    j["format"] = "snapscope-session";
+    j["version"] = kSessionFormatVersion;
+    j["config"] = config_to_json(s.config);
+    json ev = json::array();
+    for (const RunEvent& e : s.events) ev.push_back({{"step", e.step}, {"name", e.name}, {"old", e.old_value}, {"new", e.new_value}});
+    j["events"] = std::move(ev);
+    j["step"] = s.step;
+    j["view"] = s.view;
+    return j;
+}
+
+Session session_from_json(const json& j, const std::string& source) {
+    auto bad = [&](const std::string& key, const std::string& what) { return ConfigError(key, source + ": key '" + key + "': " + what); };
+    if (!j.is_object()) throw ConfigError("", source + ": a session must be a JSON object");
+    if (!j.contains("format") || j["format"] != "snapscope-session") throw bad("format", "not a snapscope session (expected \"snapscope-session\")");
+    if (!j.contains("version") || !j["version"].is_number_integer()) throw bad("version", "missing or not an integer");
+    const int version = j["version"].get<int>();
+    if (version < 1 || version > kSessionFormatVersion)
+        throw bad("version", "format version " + std::to_string(version) + " is newer than this snapscope reads (" +
+                                 std::to_string(kSessionFormatVersion) + ")");
+    if (!j.contains("config")) throw bad("config", "missing");
+    Session s;
+    s.config = resolve_config(flatten_config(j["config"], source + " config"), source + " config");
+    if (j.contains("events")) {
+        if (!j["events"].is_array()) throw bad("events", "must be an array");
+        std::int64_t last = 0;
+        for (std::size_t i = 0; i < j["events"].size(); ++i) {
+            const json& e = j["events"][i];
+            const std::string key = "events[" + std::to_string(i) + "]";
+            if (!e.is_object() || !e.contains("step") || !e.contains("name") || !e.contains("new") || !e["step"].is_number_integer() ||
+                !e["name"].is_string() || !e["new"].is_number())
+                throw bad(key, "expected {\"step\": int, \"name\": \"lr_z\"|\"lr_y\", \"old\": x, \"new\": x}");
+            RunEvent r;
+            r.step = e["step"].get<std::int64_t>();
+            r.name = e["name"].get<std::string>();
+            r.old_value = e.value("old", 0.0);
+            r.new_value = e["new"].get<double>();
+            if (r.name != "lr_z" && r.name != "lr_y") throw bad(key, "unknown event '" + r.name + "'");
+            if (r.step < last) throw bad(key, "events must be in step order");
+            if (!(r.new_value >= 0) || !std::isfinite(r.new_value)) throw bad(key, "learning rate must be finite and >= 0");
+            last = r.step;
+            s.events.push_back(r);
+        }
+    }
+    if (j.contains("step")) {
+        if (!j["step"].is_number_integer() || j["step"].get<std::int64_t>() < 0) throw bad("step", "must be a non-negative integer");
+        s.step = j["step"].get<std::int64_t>();
+    }
+    if (j.contains("view")) {
+        if (!j["view"].is_object()) throw bad("view", "must be an object");
+        s.view = j["view"];
+    }
+    return s;
+}
+
+Session load_session_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw ConfigError("", path + ": cannot open the session file");
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    json j;
+    try {
+        j = json::parse(ss.str());
+    } catch (const json::parse_error& e) {
+        throw ConfigError("", path + ": invalid JSON: " + e.what());
+    }
+    return session_from_json(j, path);
+}
+
+void save_session_file(const std::string& path, const Session& s) { write_file_atomic(path, dump_json(session_to_json(s))); }
+
+void apply_event(ScanSnapRun& run, const RunEvent& e) {
+    if (e.name == "lr_z") run.set_lr_z(e.new_value);
+    else if (e.name == "lr_y") run.set_lr_y(e.new_value);
+    else throw ConfigError("events", "unknown event '" + e.name + "'");
+}
+
+std::unique_ptr<ScanSnapRun> replay_session(const Session& s, std::int64_t until_step) {
+    auto run = std::make_unique<ScanSnapRun>(s.config);
+    const std::int64_t target = until_step < 0 ? s.step : until_step;
+    std::size_t next = 0;
+    while (true) {
+        while (next < s.events.size() && s.events[next].step <= run->step_index()) apply_event(*run, s.events[next++]);
+        if (run->step_index() >= target || !run->step()) break;
+    }
+    return run;
+}
+
+}  // namespace snapscope
