@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # snapscope's one entry point for people and CI.
-#   ./snapscope.sh run [ARGS...]   install what is missing, build (Release), start snapscope on the default preset
+#   ./snapscope.sh run [ARGS...]   install what is missing, build (Release), open snapscope on the default preset
 #   ./snapscope.sh test            install what is missing, build, run the whole test suite (ctest)
 #   ./snapscope.sh build           install what is missing and build only
 # Needs Debian 12 (bookworm); run as root or as a user with sudo (only apt-get uses it).
@@ -15,6 +15,8 @@ packages=(
   build-essential cmake pkg-config
   libeigen3-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libbenchmark-dev
+  libglfw3-dev libimgui-dev libstb-dev python3-glad libgl-dev libgl1-mesa-dri fonts-dejavu-core
+  xvfb xauth
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -59,10 +61,9 @@ case "$cmd" in
     build
     ;;
   run)
-    build snapscope-cli
-    out="$here/out/fig4"
-    say "Training the default preset (fig4) headless; outputs in $out"
-    "$build_dir/app/snapscope-cli" run --preset fig4 --out "$out" "$@"
+    build snapscope snapscope-cli
+    say "Starting snapscope on the default preset (fig4)"
+    exec "$build_dir/app/snapscope" "$@"
     ;;
   test)
     build

@@ -107,8 +107,8 @@ def main():
         loss, dt = step()
         model_t += dt
     sec = time.perf_counter() - t0
-    print(f"{a.config} M={data.M} steps={steps} seconds={sec:.3f} steps/s={steps / sec:.2f} "
-          f"(model-only steps/s={steps / model_t:.2f}) sampler={'per-row' if a.per_row else 'batched'} "
+    print(f"{a.config} M={data.M} steps={steps} seconds={sec:.3f} steps/s={steps / sec:.4g} "
+          f"(model-only steps/s={steps / model_t:.4g}) sampler={'per-row' if a.per_row else 'batched'} "
           f"final_loss={loss:.3g} torch={torch.__version__}")
 
 

@@ -6,9 +6,16 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace snapscope {
+
+// The step of a record: its `step` member, or that of the record a shared_ptr points to.
+template <class T>
+auto history_step(const T& r) -> decltype(r.step) { return r.step; }
+template <class T>
+std::int64_t history_step(const std::shared_ptr<T>& p) { return p->step; }
 
 template <class T>
 class ThinningHistory {
@@ -23,9 +30,9 @@ public:
     std::size_t capacity() const { return capacity_; }
 
     void push(T item) {
-        if (!items_.empty() && item.step <= items_.back().step) {
+        if (!items_.empty() && history_step(item) <= history_step(items_.back())) {
             // Same step recorded again (e.g. after a parameter change): replace it.
-            while (!items_.empty() && items_.back().step >= item.step) items_.pop_back();
+            while (!items_.empty() && history_step(items_.back()) >= history_step(item)) items_.pop_back();
         }
         if (items_.size() >= capacity_) thin();
         items_.push_back(std::move(item));
@@ -43,7 +50,7 @@ public:
     // Index of the last record with step <= `step` (0 if none).
     std::size_t index_at(std::int64_t step) const {
         auto it = std::upper_bound(items_.begin(), items_.end(), step,
-                                   [](std::int64_t s, const T& r) { return s < r.step; });
+                                   [](std::int64_t s, const T& r) { return s < history_step(r); });
         return it == items_.begin() ? 0 : static_cast<std::size_t>(it - items_.begin()) - 1;
     }
 

@@ -1,0 +1,151 @@
+#include "app_ui.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "keys.hpp"
+
+namespace snapscope::gui {
+
+const char* panel_name(Panel p) {
+    switch (p) {
+        case Panel::Controls: return "controls";
+        case Panel::Attention: return "attention";
+        case Panel::Curves: return "curves";
+        default: return "panel";
+    }
+}
+
+const Frame& frame_at(const Snapshot& snap, const ViewState& view) {
+    const auto& f = snap.frames;
+    if (view.live || f.size() == 1) return *f.back();
+    auto it = std::upper_bound(f.begin(), f.end(), view.cursor_step, [](std::int64_t s, const FramePtr& p) { return s < p->step; });
+    return it == f.begin() ? *f.front() : **(it - 1);
+}
+
+ImU32 token_color(const RunInfo& info, int token, float alpha) {
+    const TokenInfo& t = info.tokens[token];
+    const int a = static_cast<int>(alpha * 255);
+    switch (t.kind) {
+        case TokenKind::Common: return IM_COL32(150, 150, 150, a);
+        case TokenKind::QueryCommon: return IM_COL32(120, 160, 220, a);
+        case TokenKind::Distinct: {
+            // Warm hues, one per class.
+            static const ImU32 hues[] = {IM_COL32(255, 140, 40, 255), IM_COL32(80, 200, 120, 255), IM_COL32(230, 90, 160, 255),
+                                         IM_COL32(250, 210, 60, 255), IM_COL32(100, 190, 250, 255), IM_COL32(190, 120, 250, 255)};
+            const ImU32 c = hues[t.group % 6];
+            return (c & 0x00FFFFFF) | (static_cast<ImU32>(a) << 24);
+        }
+        case TokenKind::Query: return IM_COL32(255, 255, 255, a);
+        case TokenKind::Next: return IM_COL32(255, 90, 90, a);
+        default: return IM_COL32(90, 90, 90, a);
+    }
+}
+
+std::string token_short(const RunInfo& info, int token) {
+    const TokenInfo& t = info.tokens[token];
+    char buf[64];
+    switch (t.kind) {
+        case TokenKind::Common: std::snprintf(buf, sizeof buf, "%d common", token); break;
+        case TokenKind::QueryCommon: std::snprintf(buf, sizeof buf, "%d q%d-common", token, t.group); break;
+        case TokenKind::Distinct: std::snprintf(buf, sizeof buf, "%d distinct c%d", token, t.group); break;
+        case TokenKind::Query: std::snprintf(buf, sizeof buf, "%d query %d", token, t.group); break;
+        case TokenKind::Next: std::snprintf(buf, sizeof buf, "%d next c%d", token, t.group); break;
+        default: std::snprintf(buf, sizeof buf, "%d unused", token); break;
+    }
+    return buf;
+}
+
+nlohmann::json ViewState::to_json() const {
+    return {{"live", live},           {"cursor_step", cursor_step}, {"selected_class", selected_class},
+            {"auto_range", auto_range}, {"z_range", z_range},         {"c_max", c_max},
+            {"log_loss", log_loss},   {"large_font", large_font},   {"export_scale", export_scale},
+            {"export_dir", export_dir}};
+}
+
+void ViewState::from_json(const nlohmann::json& j) {
+    if (!j.is_object()) return;
+    live = j.value("live", live);
+    cursor_step = j.value("cursor_step", cursor_step);
+    selected_class = j.value("selected_class", selected_class);
+    auto_range = j.value("auto_range", auto_range);
+    z_range = j.value("z_range", z_range);
+    c_max = j.value("c_max", c_max);
+    log_loss = j.value("log_loss", log_loss);
+    large_font = j.value("large_font", large_font);
+    export_scale = j.value("export_scale", export_scale);
+    export_dir = j.value("export_dir", export_dir);
+}
+
+namespace {
+
+void handle_keys(const Snapshot& snap, ViewState& view, const CommandSink& send, HostRequests& host) {
+    const ImGuiIO& io = ImGui::GetIO();
+    if (key_pressed(kKeySpace)) send(snap.free_running ? Command::pause() : Command::play());
+    if (key_pressed(kKeyS, true) || key_pressed(kKeyRight, true)) {
+        if (io.KeyCtrl) host.save_session = true;
+        else send(Command::step(1));
+    }
+    if (key_pressed(kKeyR) && !io.KeyCtrl) send(Command::reset(snap.seed));
+    if (key_pressed(kKeyO) && io.KeyCtrl) host.load_session = true;
+    if (key_pressed(kKeyL)) view.live = true;
+    if (key_pressed(kKeyLeft, true) && !snap.frames.empty()) {
+        const Frame& f = frame_at(snap, view);
+        auto it = std::lower_bound(snap.frames.begin(), snap.frames.end(), f.step,
+                                   [](const FramePtr& p, std::int64_t s) { return p->step < s; });
+        if (it != snap.frames.begin()) --it;
+        view.live = false;
+        view.cursor_step = (*it)->step;
+    }
+    if (key_pressed(kKeyF12)) host.screenshot = true;
+    if (key_pressed(kKeyF11)) view.large_font = !view.large_font;
+    if (key_pressed(kKeyF1)) view.show_help = !view.show_help;
+}
+
+void draw_help(ViewState& view) {
+    if (!view.show_help) return;
+    ImGui::SetNextWindowPos(ImVec2(ImGui::GetIO().DisplaySize.x * 0.5f, ImGui::GetIO().DisplaySize.y * 0.5f), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
+    if (ImGui::Begin("Keyboard shortcuts", &view.show_help, ImGuiWindowFlags_AlwaysAutoResize)) {
+        const char* rows[][2] = {{"Space", "play / pause"},          {"S or Right", "one step"},
+                                 {"R", "reset (same seed)"},          {"Left", "step cursor one record back"},
+                                 {"L", "back to live"},               {"Click a curve", "show that step everywhere"},
+                                 {"F12", "screenshot of the window"}, {"Ctrl+S / Ctrl+O", "save / load session"},
+                                 {"F11", "large font (projectors)"},  {"F1", "this help"}};
+        for (auto& r : rows) {
+            ImGui::TextUnformatted(r[0]);
+            ImGui::SameLine(ImGui::GetFontSize() * 9);
+            ImGui::TextDisabled("%s", r[1]);
+        }
+    }
+    ImGui::End();
+}
+
+}  // namespace
+
+void draw_app(const Snapshot& snap, ViewState& view, const CommandSink& send, HeatmapTextures* textures, HostRequests& host) {
+    handle_keys(snap, view, send, host);
+    const ImVec2 ds = ImGui::GetIO().DisplaySize;
+    const float font = ImGui::GetFontSize();
+    const float left_w = std::clamp(ds.x * 0.25f, font * 19.f, font * 28.f);
+    const float top_h = std::floor(ds.y * 0.52f);
+    const ImGuiWindowFlags fixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse;
+
+    auto begin_panel = [&](Panel p, const char* title, ImVec2 pos, ImVec2 size) {
+        ImGui::SetNextWindowPos(pos, ImGuiCond_Always);
+        ImGui::SetNextWindowSize(size, ImGuiCond_Always);
+        const bool open = ImGui::Begin(title, nullptr, fixed);
+        view.panel_pos[static_cast<int>(p)] = ImGui::GetWindowPos();
+        view.panel_size[static_cast<int>(p)] = ImGui::GetWindowSize();
+        return open;
+    };
+    if (begin_panel(Panel::Controls, "Controls", ImVec2(0, 0), ImVec2(left_w, ds.y))) draw_controls(snap, view, send, host);
+    ImGui::End();
+    if (begin_panel(Panel::Attention, "Attention", ImVec2(left_w, 0), ImVec2(ds.x - left_w, top_h))) draw_attention(snap, view, textures);
+    ImGui::End();
+    if (begin_panel(Panel::Curves, "Curves over training steps", ImVec2(left_w, top_h), ImVec2(ds.x - left_w, ds.y - top_h)))
+        draw_curves(snap, view);
+    ImGui::End();
+    draw_help(view);
+}
+
+}  // namespace snapscope::gui

@@ -1,0 +1,88 @@
+// The whole window's UI, drawn from one Snapshot. Panels read the snapshot and
+// the view state and send Commands; they never touch the run. Everything here
+// is plain ImGui (no GL): tests drive it in a windowless ImGui context.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <imgui.h>
+
+#include "commands.hpp"
+#include "plot.hpp"
+#include "snapshot.hpp"
+#include "textures.hpp"
+
+namespace snapscope::gui {
+
+using CommandSink = std::function<void(Command)>;
+
+enum class Panel { Controls = 0, Attention = 1, Curves = 2, Count = 3 };
+const char* panel_name(Panel p);
+
+// Things the UI asks the host (main.cpp) to do: they need GL or the file system.
+struct HostRequests {
+    bool screenshot = false;          // whole window
+    int panel_export = -1;            // Panel index to export
+    int export_scale = 1;             // 1, 2 or 4
+    bool export_csv = false;          // trajectory CSV + final JSON of the live run
+    bool save_session = false;
+    bool load_session = false;
+    std::string path;                 // chosen file or folder
+    bool quit = false;
+};
+
+struct SliderEdit {
+    float value = 1;
+    bool active = false;
+};
+
+struct ViewState {
+    // Step cursor: follow the newest step, or show a recorded past step.
+    bool live = true;
+    std::int64_t cursor_step = 0;
+    int selected_class = 0;
+    bool auto_range = true;
+    float z_range = 4.0f;        // fixed colour range for Z: [-z_range, z_range]
+    float c_max = 0.3f;          // fixed colour range for c_n: [0, c_max]
+    bool log_loss = true;
+    bool large_font = false;
+    bool show_help = false;
+    int export_scale = 1;
+    std::string export_dir = "snapscope-exports";
+    std::string session_path = "snapscope-exports/session.json";
+    std::string status;          // last host message ("wrote ...")
+    // Restart settings being edited (applied with "Apply and restart").
+    std::shared_ptr<Config> pending;
+    std::uint64_t pending_run_id = 0;
+    int preset_index = 0;
+    std::uint64_t seed_input = 0;
+    SliderEdit edit_lr_z, edit_lr_y, edit_ratio, edit_speed;
+    // A pinned run drawn faded under the live one.
+    SnapshotPtr pinned;
+    PlotState loss_plot, mass_plot, entropy_plot, z_plot, c_plot;
+    ImVec2 panel_pos[3], panel_size[3];
+    // Screen rectangles of named widgets from the last frame (for tests and tours).
+    std::map<std::string, ImVec4> widget_rects;
+    nlohmann::json to_json() const;
+    void from_json(const nlohmann::json& j);
+};
+
+// Draws every panel for this frame. `textures` may be null (windowless tests).
+void draw_app(const Snapshot& snap, ViewState& view, const CommandSink& send, HeatmapTextures* textures, HostRequests& host);
+
+// Panels (one file each).
+void draw_controls(const Snapshot& snap, ViewState& view, const CommandSink& send, HostRequests& host);
+void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* textures);
+void draw_curves(const Snapshot& snap, ViewState& view);
+
+// Shared helpers.
+const Frame& frame_at(const Snapshot& snap, const ViewState& view);  // the frame the cursor selects
+ImU32 token_color(const RunInfo& info, int token, float alpha = 1.0f);
+std::string token_short(const RunInfo& info, int token);
+
+}  // namespace snapscope::gui

@@ -1,0 +1,208 @@
+// The Attention panel: Z (queries x keys, diverging map), the current c_n per class (viridis), and the paper's
+// Fig 4 image: c_n of one class, rows = recorded steps, columns = tokens, growing live.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "app_ui.hpp"
+
+namespace snapscope::gui {
+
+namespace {
+
+struct HeatmapView {
+    const char* key;
+    const char* title;
+    int rows = 0, cols = 0;
+    std::vector<float> data;
+    Colormap map = Colormap::Viridis;
+    float vmin = 0, vmax = 1;
+    std::vector<std::string> row_labels;
+    const char* row_axis = "";
+    const char* value_name = "";
+};
+
+// Draws a colour bar from vmin to vmax with the map's colours.
+void colour_bar(Colormap map, float vmin, float vmax, float width) {
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const ImVec2 p = ImGui::GetCursorScreenPos();
+    const float h = ImGui::GetFontSize() * 0.6f;
+    const int n = 48;
+    const float lo = map == Colormap::Diverging ? -std::max(std::abs(vmin), std::abs(vmax)) : vmin;
+    const float hi = map == Colormap::Diverging ? -lo : vmax;
+    for (int i = 0; i < n; ++i) {
+        const auto c = colormap_rgb(map, lo + (hi - lo) * (i + 0.5f) / n, vmin, vmax);
+        dl->AddRectFilled(ImVec2(p.x + width * i / n, p.y), ImVec2(p.x + width * (i + 1) / n + 1, p.y + h),
+                          ImGui::ColorConvertFloat4ToU32(ImVec4(c[0], c[1], c[2], 1)));
+    }
+    ImGui::Dummy(ImVec2(width, h));
+    ImGui::TextDisabled("%.3g", lo);
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3g", hi);
+    ImGui::SameLine(std::max(0.f, width - ImGui::CalcTextSize(buf).x));
+    ImGui::TextDisabled("%s", buf);
+}
+
+// Draws one heatmap in a box of `size`; returns the hovered (row, col) or (-1, -1).
+std::pair<int, int> heatmap(const HeatmapView& h, const RunInfo& info, HeatmapTextures* textures, ImVec2 size) {
+    ImGui::TextUnformatted(h.title);
+    const float font = ImGui::GetFontSize();
+    const ImVec2 p0 = ImGui::GetCursorScreenPos();
+    const float label_w = font * 3.2f;
+    const ImVec2 a{p0.x + label_w, p0.y}, b{p0.x + size.x, p0.y + size.y - font * 1.6f};
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    ImGui::Dummy(size);
+    if (h.rows <= 0 || h.cols <= 0) return {-1, -1};
+    ImTextureID tex = textures ? textures->heatmap(h.key, h.rows, h.cols, h.data.data(), h.map, h.vmin, h.vmax) : nullptr;
+    if (tex) dl->AddImage(tex, a, b);
+    else dl->AddRectFilled(a, b, IM_COL32(40, 40, 48, 255));
+    const float cw = (b.x - a.x) / h.cols, rh = (b.y - a.y) / h.rows;
+    // Group separators: where the token kind or group changes.
+    for (int t = 1; t < h.cols; ++t) {
+        const TokenInfo &x = info.tokens[t - 1], &y = info.tokens[t];
+        if (x.kind != y.kind || x.group != y.group) dl->AddLine(ImVec2(a.x + cw * t, a.y), ImVec2(a.x + cw * t, b.y), IM_COL32(255, 255, 255, 140), 1.0f);
+    }
+    // Token-type strip and token id ticks under the image.
+    for (int t = 0; t < h.cols; ++t)
+        dl->AddRectFilled(ImVec2(a.x + cw * t, b.y + 1), ImVec2(a.x + cw * (t + 1), b.y + font * 0.35f), token_color(info, t));
+    const int every = std::max(1, static_cast<int>(std::ceil(font * 2.2f / std::max(cw, 1e-3f))));
+    for (int t = 0; t < h.cols; t += every) {
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "%d", t);
+        dl->AddText(ImVec2(a.x + cw * (t + 0.5f) - ImGui::CalcTextSize(buf).x / 2, b.y + font * 0.4f), ImGui::GetColorU32(ImGuiCol_TextDisabled), buf);
+    }
+    // Row labels (when few enough to read).
+    if (!h.row_labels.empty() && rh >= font * 0.9f)
+        for (int r = 0; r < h.rows; ++r)
+            dl->AddText(ImVec2(p0.x, a.y + rh * (r + 0.5f) - font / 2), ImGui::GetColorU32(ImGuiCol_TextDisabled), h.row_labels[r].c_str());
+    else if (*h.row_axis)
+        dl->AddText(ImVec2(p0.x, a.y), ImGui::GetColorU32(ImGuiCol_TextDisabled), h.row_axis);
+    // Hover readout.
+    const ImVec2 m = ImGui::GetIO().MousePos;
+    if (m.x >= a.x && m.x < b.x && m.y >= a.y && m.y < b.y && ImGui::IsWindowHovered()) {
+        const int c = std::clamp(static_cast<int>((m.x - a.x) / cw), 0, h.cols - 1);
+        const int r = std::clamp(static_cast<int>((m.y - a.y) / rh), 0, h.rows - 1);
+        dl->AddRect(ImVec2(a.x + cw * c, a.y + rh * r), ImVec2(a.x + cw * (c + 1), a.y + rh * (r + 1)), IM_COL32(255, 255, 255, 255));
+        ImGui::BeginTooltip();
+        ImGui::Text("%s = %.5g", h.value_name, h.data[static_cast<std::size_t>(r) * h.cols + c]);
+        ImGui::Text("key token %s", info.token_labels[c].c_str());
+        if (r < static_cast<int>(h.row_labels.size())) ImGui::Text("%s %s", h.row_axis, h.row_labels[r].c_str());
+        ImGui::EndTooltip();
+        return {r, c};
+    }
+    return {-1, -1};
+}
+
+}  // namespace
+
+void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* textures) {
+    const RunInfo& info = *snap.info;
+    const Frame& f = frame_at(snap, view);
+    const int M = info.M, K = static_cast<int>(info.classes.size()), Q = static_cast<int>(info.queries.size());
+    const float font = ImGui::GetFontSize();
+    view.selected_class = std::clamp(view.selected_class, 0, std::max(0, K - 1));
+
+    // Header: which step, colour range.
+    ImGui::Text("step %lld%s", static_cast<long long>(f.step), view.live ? " (live)" : " (cursor)");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(font * 8);
+    if (K > 0) {
+        std::string label = "class " + std::to_string(view.selected_class);
+        if (ImGui::BeginCombo("##class", label.c_str())) {
+            for (int c = 0; c < K; ++c) {
+                const std::string l = "class " + std::to_string(c) + ": query " + std::to_string(info.classes[c].query) + " -> " +
+                                      std::to_string(info.classes[c].label);
+                if (ImGui::Selectable(l.c_str(), c == view.selected_class)) view.selected_class = c;
+            }
+            ImGui::EndCombo();
+        }
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("The class shown in the Fig 4 image and the per-token curves");
+    }
+    ImGui::SameLine();
+    ImGui::Checkbox("auto range", &view.auto_range);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Colour range from the data shown, or fixed (set below)");
+    if (!view.auto_range) {
+        ImGui::SameLine();
+        ImGui::SetNextItemWidth(font * 6);
+        ImGui::DragFloat("|Z| max", &view.z_range, 0.05f, 0.01f, 100.f, "%.2f");
+        ImGui::SameLine();
+        ImGui::SetNextItemWidth(font * 6);
+        ImGui::DragFloat("c max", &view.c_max, 0.005f, 0.001f, 1.f, "%.3f");
+    }
+
+    // Layout: left column Z over current c_n; right: the Fig 4 image.
+    const ImVec2 avail = ImGui::GetContentRegionAvail();
+    const float colw = avail.x * 0.5f - font * 0.5f;
+    const float bar_h = font * 2.4f;
+
+    HeatmapView z{"z", "Z[query, key] (attention logits)"};
+    z.rows = Q;
+    z.cols = M;
+    z.map = Colormap::Diverging;
+    z.data.assign(f.zrows.begin(), f.zrows.end());
+    float zm = 0;
+    for (float v : z.data) zm = std::max(zm, std::abs(v));
+    z.vmax = view.auto_range ? std::max(zm, 1e-6f) : view.z_range;
+    z.vmin = -z.vmax;
+    for (int q = 0; q < Q; ++q) z.row_labels.push_back("q" + std::to_string(info.queries[q]));
+    z.row_axis = "query";
+    z.value_name = "Z";
+
+    HeatmapView c{"c", "c_n(key): attention of each class on each token"};
+    c.rows = K;
+    c.cols = M;
+    c.data.assign(f.attention.begin(), f.attention.end());
+    float cm = 0;
+    for (float v : c.data) cm = std::max(cm, v);
+    c.vmin = 0;
+    c.vmax = view.auto_range ? std::max(cm, 1e-6f) : view.c_max;
+    for (int k = 0; k < K; ++k) c.row_labels.push_back("c" + std::to_string(k));
+    c.row_axis = "class";
+    c.value_name = "c_n";
+
+    const float half_h = (avail.y - 2 * bar_h - font * 3) * 0.5f;
+    ImGui::BeginGroup();
+    heatmap(z, info, textures, ImVec2(colw, std::max(font * 4, half_h)));
+    colour_bar(z.map, z.vmin, z.vmax, colw);
+    heatmap(c, info, textures, ImVec2(colw, std::max(font * 4, half_h)));
+    colour_bar(c.map, c.vmin, c.vmax, colw);
+    ImGui::EndGroup();
+    ImGui::SameLine();
+
+    // Fig 4: c_n of the selected class over the recorded steps up to the cursor.
+    HeatmapView img{"fig4", "c_n over training (Fig 4): rows = recorded steps, top = step 0"};
+    const int sel = view.selected_class;
+    std::size_t last = snap.frames.size();
+    if (!view.live)
+        last = static_cast<std::size_t>(std::upper_bound(snap.frames.begin(), snap.frames.end(), f.step,
+                                                         [](std::int64_t s, const FramePtr& p) { return s < p->step; }) -
+                                        snap.frames.begin());
+    img.rows = static_cast<int>(last);
+    img.cols = M;
+    img.data.resize(static_cast<std::size_t>(img.rows) * M);
+    float im = 0;
+    for (int r = 0; r < img.rows; ++r) {
+        const auto& at = snap.frames[r]->attention;
+        for (int t = 0; t < M; ++t) {
+            const float v = K > 0 ? static_cast<float>(at[static_cast<std::size_t>(sel) * M + t]) : 0.f;
+            img.data[static_cast<std::size_t>(r) * M + t] = v;
+            im = std::max(im, v);
+        }
+        img.row_labels.push_back(std::to_string(snap.frames[r]->step));
+    }
+    img.vmin = 0;
+    img.vmax = view.auto_range ? std::max(im, 1e-6f) : view.c_max;
+    img.row_axis = "step";
+    img.value_name = "c_n";
+    ImGui::BeginGroup();
+    const auto hit = heatmap(img, info, textures, ImVec2(colw, std::max(font * 6, avail.y - bar_h - font * 1.5f)));
+    colour_bar(img.map, img.vmin, img.vmax, colw);
+    ImGui::EndGroup();
+    // Clicking a row of the Fig 4 image moves the step cursor there.
+    if (hit.first >= 0 && ImGui::IsMouseClicked(0)) {
+        view.live = false;
+        view.cursor_step = snap.frames[hit.first]->step;
+    }
+}
+
+}  // namespace snapscope::gui

@@ -1,0 +1,59 @@
+// Commands from the UI to the worker. They are queued and applied between two
+// training steps, in the order they were posted.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "snapscope/config.hpp"
+#include "snapscope/session.hpp"
+
+namespace snapscope::gui {
+
+enum class SpeedMode { Unlimited, StepsPerSecond, StepsPerFrame };
+
+struct Command {
+    enum class Kind {
+        Play,
+        Pause,
+        Step,          // count = number of steps
+        Reset,         // seed: restart the current config with this seed
+        SetLrZ,        // value
+        SetLrY,        // value
+        LockRatio,     // flag: keep lr_y / lr_z fixed when either moves
+        SetSpeed,      // speed, value (steps/s or steps/frame)
+        FrameTick,     // one UI frame passed (drives StepsPerFrame)
+        LoadConfig,    // config (restarts)
+        SetMeanField,  // flag: run the mean-field twin alongside
+        LoadSession,   // session: restart on its config and replay its events to its step (paused)
+        Export,        // path: write config.json, trajectory.csv, final.json of the live run into this folder
+        StopAt,        // count: pause when the run reaches this step (0: never)
+    };
+    Kind kind;
+    double value = 0;
+    std::int64_t count = 0;
+    std::uint64_t seed = 0;
+    bool flag = false;
+    SpeedMode speed = SpeedMode::Unlimited;
+    std::shared_ptr<const Config> config;
+    std::shared_ptr<const Session> session;
+    std::string path;
+
+    static Command play() { return {Kind::Play}; }
+    static Command pause() { return {Kind::Pause}; }
+    static Command step(std::int64_t n) { Command c{Kind::Step}; c.count = n; return c; }
+    static Command reset(std::uint64_t seed) { Command c{Kind::Reset}; c.seed = seed; return c; }
+    static Command set_lr_z(double v) { Command c{Kind::SetLrZ}; c.value = v; return c; }
+    static Command set_lr_y(double v) { Command c{Kind::SetLrY}; c.value = v; return c; }
+    static Command lock_ratio(bool on) { Command c{Kind::LockRatio}; c.flag = on; return c; }
+    static Command set_speed(SpeedMode m, double v) { Command c{Kind::SetSpeed}; c.speed = m; c.value = v; return c; }
+    static Command frame_tick() { return {Kind::FrameTick}; }
+    static Command load_config(Config cfg) { Command c{Kind::LoadConfig}; c.config = std::make_shared<const Config>(std::move(cfg)); return c; }
+    static Command set_mean_field(bool on) { Command c{Kind::SetMeanField}; c.flag = on; return c; }
+    static Command load_session(Session s) { Command c{Kind::LoadSession}; c.session = std::make_shared<const Session>(std::move(s)); return c; }
+    static Command export_to(std::string dir) { Command c{Kind::Export}; c.path = std::move(dir); return c; }
+    static Command stop_at(std::int64_t step) { Command c{Kind::StopAt}; c.count = step; return c; }
+};
+
+}  // namespace snapscope::gui

@@ -1,0 +1,237 @@
+// The Controls panel: play/pause/step/reset, speed, learning rates (act at the next step), the step cursor,
+// settings that restart the run, and export.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "app_ui.hpp"
+#include "snapscope/presets.hpp"
+
+namespace snapscope::gui {
+
+namespace {
+
+void remember(ViewState& view, const char* name) {
+    const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+    view.widget_rects[name] = ImVec4(a.x, a.y, b.x, b.y);
+}
+
+void tip(const char* text) {
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", text);
+}
+
+void section(const char* title) {
+    ImGui::Spacing();
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetColorU32(ImGuiCol_PlotHistogram));
+    ImGui::TextUnformatted(title);
+    ImGui::PopStyleColor();
+    ImGui::Separator();
+}
+
+// A logarithmic slider for a learning rate; returns true when the user changed it. While the user drags, the
+// slider shows the dragged value; otherwise it follows the run.
+bool lr_slider(const char* label, const char* id, double current, SliderEdit& edit, ViewState& view, const char* help) {
+    if (!edit.active) edit.value = static_cast<float>(current);
+    ImGui::TextUnformatted(label);
+    ImGui::SameLine(ImGui::GetFontSize() * 4.5f);
+    ImGui::SetNextItemWidth(-1);
+    const bool changed =
+        ImGui::SliderFloat(id, &edit.value, 1e-3f, 100.f, "%.4g", ImGuiSliderFlags_Logarithmic | ImGuiSliderFlags_AlwaysClamp);
+    edit.active = ImGui::IsItemActive();
+    remember(view, id);
+    tip(help);
+    return changed;
+}
+
+void restart_settings(const Snapshot& snap, ViewState& view, const CommandSink& send) {
+    const RunInfo& info = *snap.info;
+    if (!view.pending || view.pending_run_id != snap.run_id) {
+        view.pending = std::make_shared<Config>(info.config);
+        view.pending_run_id = snap.run_id;
+        view.seed_input = snap.seed;
+    }
+    Config& c = *view.pending;
+    const auto& ps = presets();
+    std::vector<const char*> names;
+    for (const auto& p : ps) names.push_back(p.name.c_str());
+    ImGui::SetNextItemWidth(-ImGui::GetFontSize() * 5);
+    if (ImGui::Combo("preset", &view.preset_index, names.data(), static_cast<int>(names.size()))) {
+        try {
+            c = resolve_config(preset_config(ps[view.preset_index].name), ps[view.preset_index].name);
+            view.seed_input = c.train.seed;
+        } catch (const std::exception& e) {
+            view.status = e.what();
+        }
+    }
+    if (view.preset_index >= 0 && view.preset_index < static_cast<int>(ps.size())) tip(ps[view.preset_index].description.c_str());
+    auto int_field = [&](const char* name, int& v, int lo, int hi, const char* help) {
+        ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
+        if (ImGui::InputInt(name, &v)) v = std::clamp(v, lo, hi);
+        tip(help);
+    };
+    if (c.data.kind == "synthetic") {
+        int_field("queries", c.data.num_last, 1, 200, "data.num_last: number of query (last) tokens");
+        int_field("next / query", c.data.num_next_per_last, 1, 50, "data.num_next_per_last: classes per query");
+        int_field("common", c.data.num_common, 0, 1000, "data.num_common: tokens shared by every class");
+        int_field("distinct / class", c.data.num_unique_per_next, 0, 1000, "data.num_unique_per_next");
+        int_field("seq len", c.data.seq_len, 2, 100000, "data.seq_len: L-1 context tokens plus the query");
+    }
+    int_field("batch", c.train.batch, 1, 100000, "train.batch: samples per step");
+    int init = c.train.init == "uniform" ? 1 : 0;
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
+    if (ImGui::Combo("init", &init, "zero\0uniform\0")) c.train.init = init ? "uniform" : "zero";
+    tip("zero: Y = Z = 0 (Fig 4); uniform: PyTorch's Linear default");
+    int mode = c.train.mode == "mean_field" ? 1 : 0;
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
+    if (ImGui::Combo("mode", &mode, "sampled\0mean field\0")) c.train.mode = mode ? "mean_field" : "sampled";
+    ImGui::Checkbox("normalize", &c.model.normalize);
+    tip("L2-normalise the pooled attention output (the paper's setting)");
+    ImGui::SameLine();
+    ImGui::Checkbox("residual", &c.model.residual);
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
+    ImGui::InputScalar("seed", ImGuiDataType_U64, &view.seed_input);
+    tip("The same seed replays the run bit for bit");
+    c.train.seed = view.seed_input;
+    const bool changed = nlohmann::json(config_to_json(c)) != config_to_json(info.config);
+    if (changed) ImGui::PushStyleColor(ImGuiCol_Button, IM_COL32(170, 90, 30, 255));
+    if (ImGui::Button(changed ? "Apply and restart *" : "Apply and restart")) {
+        Config apply = c;
+        apply.train.lr_z = snap.lr_z;
+        apply.train.lr_y = snap.lr_y;
+        apply.train.lr_y_over_z.reset();
+        send(Command::load_config(apply));
+    }
+    if (changed) ImGui::PopStyleColor();
+    remember(view, "apply");
+    tip("These settings change the data or the model's shape: applying them restarts the run from step 0.");
+}
+
+}  // namespace
+
+void draw_controls(const Snapshot& snap, ViewState& view, const CommandSink& send, HostRequests& host) {
+    const float font = ImGui::GetFontSize();
+    // Status.
+    ImGui::Text("step %lld", static_cast<long long>(snap.step));
+    ImGui::SameLine(font * 8);
+    ImGui::TextDisabled("%.0f steps/s", snap.steps_per_second);
+    if (!snap.message.empty()) {
+        ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(255, 110, 90, 255));
+        ImGui::TextWrapped("%s", snap.message.c_str());
+        ImGui::PopStyleColor();
+    }
+
+    section("Run");
+    const float bw = (ImGui::GetContentRegionAvail().x - 3 * ImGui::GetStyle().ItemSpacing.x) / 4;
+    if (ImGui::Button(snap.free_running ? "Pause" : "Play", ImVec2(bw, 0))) send(snap.free_running ? Command::pause() : Command::play());
+    remember(view, "play");
+    tip("Space: start or pause training");
+    ImGui::SameLine();
+    if (ImGui::Button("Step", ImVec2(bw, 0))) send(Command::step(1));
+    remember(view, "step");
+    tip("S or Right arrow: one optimiser step");
+    ImGui::SameLine();
+    if (ImGui::Button("+10", ImVec2(bw, 0))) send(Command::step(10));
+    tip("Ten steps");
+    ImGui::SameLine();
+    if (ImGui::Button("Reset", ImVec2(bw, 0))) send(Command::reset(snap.seed));
+    remember(view, "reset");
+    tip("R: restart from step 0 with the same seed and the current learning rates");
+
+    int speed = static_cast<int>(snap.speed);
+    SliderEdit& sv = view.edit_speed;
+    ImGui::SetNextItemWidth(font * 9);
+    if (ImGui::Combo("##speed", &speed, "unlimited\0steps / second\0steps / frame\0")) {
+        sv.value = speed == 1 ? 30.f : 1.f;
+        send(Command::set_speed(static_cast<SpeedMode>(speed), sv.value));
+    }
+    tip("How fast the worker trains: as fast as it can, a target rate, or a fixed number per drawn frame");
+    if (speed != 0) {
+        ImGui::SameLine();
+        ImGui::SetNextItemWidth(-1);
+        if (!sv.active) sv.value = static_cast<float>(snap.speed_value);
+        if (ImGui::SliderFloat("##speedv", &sv.value, 1.f, speed == 1 ? 5000.f : 100.f, "%.0f", ImGuiSliderFlags_Logarithmic))
+            send(Command::set_speed(static_cast<SpeedMode>(speed), sv.value));
+        sv.active = ImGui::IsItemActive();
+    }
+
+    section("Learning rates (act at the next step)");
+    if (lr_slider("eta_Z", "##lr_z", snap.lr_z, view.edit_lr_z, view, "Learning rate of the attention logits Z (log scale)"))
+        send(Command::set_lr_z(view.edit_lr_z.value));
+    if (lr_slider("eta_Y", "##lr_y", snap.lr_y, view.edit_lr_y, view, "Learning rate of the decoder Y (log scale)"))
+        send(Command::set_lr_y(view.edit_lr_y.value));
+    const double ratio = snap.lr_z > 0 ? snap.lr_y / snap.lr_z : 0;
+    if (lr_slider("Y / Z", "##ratio", ratio, view.edit_ratio, view,
+                  "eta_Y / eta_Z: larger means an earlier snap and less sparse attention"))
+        send(Command::set_lr_y(snap.lr_z * view.edit_ratio.value));
+    bool lock = snap.ratio_locked;
+    if (ImGui::Checkbox("lock ratio", &lock)) send(Command::lock_ratio(lock));
+    remember(view, "lock");
+    tip("Keep eta_Y / eta_Z fixed: moving one rate moves the other");
+    ImGui::SameLine();
+    bool mf = snap.mean_field_on;
+    if (ImGui::Checkbox("mean-field twin", &mf)) send(Command::set_mean_field(mf));
+    tip("Run the deterministic T -> infinity model alongside, with the same settings and rate changes; drawn dashed");
+    if (ImGui::Button(view.pinned ? "Re-pin run" : "Pin run")) view.pinned = std::make_shared<Snapshot>(snap);
+    tip("Keep this run's curves, faded, under the live ones to compare two settings");
+    if (view.pinned) {
+        ImGui::SameLine();
+        if (ImGui::Button("Unpin")) view.pinned.reset();
+    }
+
+    section("Step cursor");
+    if (!snap.frames.empty()) {
+        const std::int64_t first = snap.frames.front()->step, last = snap.frames.back()->step;
+        long long cur = view.live ? last : std::clamp<std::int64_t>(view.cursor_step, first, last);
+        if (ImGui::Button(view.live ? "Live" : "Go live")) view.live = true;
+        remember(view, "live");
+        tip("L: follow the newest step");
+        ImGui::SameLine();
+        ImGui::SetNextItemWidth(-1);
+        if (ImGui::SliderScalar("##cursor", ImGuiDataType_S64, &cur, &first, &last, "step %lld")) {
+            view.live = false;
+            view.cursor_step = cur;
+        }
+        tip("Drag to show a past step in every view (history is down-sampled on long runs). Left arrow: one record back");
+    }
+
+    section("Restart settings (reset the run)");
+    restart_settings(snap, view, send);
+
+    section("Export");
+    ImGui::SetNextItemWidth(font * 4);
+    const char* scales[] = {"1x", "2x", "4x"};
+    int si = view.export_scale == 4 ? 2 : view.export_scale == 2 ? 1 : 0;
+    if (ImGui::Combo("scale", &si, scales, 3)) view.export_scale = si == 2 ? 4 : si == 1 ? 2 : 1;
+    tip("Resolution multiplier for PNG exports (rendered offscreen)");
+    ImGui::SameLine();
+    if (ImGui::Button("Window PNG")) host.screenshot = true;
+    tip("F12: the whole window as PNG");
+    if (ImGui::Button("Attention PNG")) host.panel_export = static_cast<int>(Panel::Attention);
+    ImGui::SameLine();
+    if (ImGui::Button("Curves PNG")) host.panel_export = static_cast<int>(Panel::Curves);
+    if (ImGui::Button("Trajectory CSV")) host.export_csv = true;
+    tip("trajectory.csv, final.json and config.json, as snapscope-cli run writes them");
+    ImGui::SetNextItemWidth(-1);
+    char dir[512];
+    std::snprintf(dir, sizeof dir, "%s", view.export_dir.c_str());
+    if (ImGui::InputText("##dir", dir, sizeof dir)) view.export_dir = dir;
+    tip("Folder for exports (created if missing)");
+    if (ImGui::Button("Save session")) host.save_session = true;
+    tip("Ctrl+S: config, seed, learning-rate changes and view settings as JSON");
+    ImGui::SameLine();
+    if (ImGui::Button("Load session")) host.load_session = true;
+    tip("Ctrl+O: replay a saved session to its step");
+    char sp[512];
+    std::snprintf(sp, sizeof sp, "%s", view.session_path.c_str());
+    ImGui::SetNextItemWidth(-1);
+    if (ImGui::InputText("##session", sp, sizeof sp)) view.session_path = sp;
+    host.export_scale = view.export_scale;
+    if (!view.status.empty()) ImGui::TextWrapped("%s", view.status.c_str());
+
+    section("View");
+    ImGui::Checkbox("large font (F11)", &view.large_font);
+    ImGui::SameLine();
+    if (ImGui::SmallButton("shortcuts (F1)")) view.show_help = !view.show_help;
+}
+
+}  // namespace snapscope::gui

@@ -1,0 +1,179 @@
+// The Curves panel: loss (log scale), common-token mass, distinct entropy, and per-token Z[m, l] and c_n(l) of
+// the selected class over steps. Learning-rate changes are marked; the mean-field twin is dashed; a pinned run is
+// drawn faded underneath. Hover to read every series at a step; click to move the step cursor there.
+#include <algorithm>
+#include <cstdio>
+#include <numeric>
+
+#include "app_ui.hpp"
+
+namespace snapscope::gui {
+
+namespace {
+
+ImU32 class_color(int c, float alpha = 1.f) {
+    static const ImU32 cols[] = {IM_COL32(255, 140, 40, 255), IM_COL32(80, 200, 120, 255), IM_COL32(230, 90, 160, 255),
+                                 IM_COL32(250, 210, 60, 255), IM_COL32(100, 190, 250, 255), IM_COL32(190, 120, 250, 255)};
+    return (cols[c % 6] & 0x00FFFFFF) | (static_cast<ImU32>(alpha * 255) << 24);
+}
+
+template <class Get>
+PlotSeries series_of(const std::vector<FramePtr>& frames, std::string label, ImU32 color, Get get) {
+    PlotSeries s;
+    s.label = std::move(label);
+    s.color = color;
+    s.x.reserve(frames.size());
+    s.y.reserve(frames.size());
+    for (const FramePtr& f : frames) {
+        s.x.push_back(static_cast<double>(f->step));
+        s.y.push_back(get(*f));
+    }
+    return s;
+}
+
+// Adds the live series made by `make` plus faded pinned and dashed mean-field copies.
+template <class Make>
+void with_companions(std::vector<PlotSeries>& out, const Snapshot& snap, const ViewState& view, Make make) {
+    if (view.pinned && view.pinned->info && view.pinned->info->M == snap.info->M) {
+        for (PlotSeries s : make(view.pinned->frames)) {
+            s.color = (s.color & 0x00FFFFFF) | (70u << 24);
+            s.label += " (pinned)";
+            s.in_legend = false;
+            out.push_back(std::move(s));
+        }
+    }
+    if (!snap.mean_field.empty()) {
+        for (PlotSeries s : make(snap.mean_field)) {
+            s.dashed = true;
+            s.label += " (mean field)";
+            s.in_legend = false;
+            out.push_back(std::move(s));
+        }
+    }
+    for (PlotSeries& s : make(snap.frames)) out.push_back(std::move(s));
+}
+
+void draw_plot(const char* id, const char* title, const std::vector<PlotSeries>& series, PlotState& state, PlotOptions opt,
+               const Snapshot& snap, ViewState& view, ImVec2 size) {
+    ImGui::BeginGroup();
+    ImGui::TextUnformatted(title);
+    opt.size = size;
+    opt.cursor_x = view.live ? NAN : static_cast<double>(frame_at(snap, view).step);
+    for (const RunEvent& e : snap.events) {
+        opt.markers.push_back(static_cast<double>(e.step));
+        char buf[48];
+        std::snprintf(buf, sizeof buf, "%s %.3g", e.name == "lr_z" ? "eta_Z" : "eta_Y", e.new_value);
+        opt.marker_labels.push_back(buf);
+    }
+    const PlotResult r = plot_lines(id, series, state, opt);
+    if (r.clicked && !snap.frames.empty()) {
+        // Snap to the nearest recorded step.
+        const auto& f = snap.frames;
+        auto it = std::lower_bound(f.begin(), f.end(), r.clicked_x, [](const FramePtr& p, double x) { return p->step < x; });
+        if (it == f.end()) --it;
+        if (it != f.begin() && std::abs((*(it - 1))->step - r.clicked_x) < std::abs((*it)->step - r.clicked_x)) --it;
+        view.live = false;
+        view.cursor_step = (*it)->step;
+    }
+    ImGui::EndGroup();
+}
+
+}  // namespace
+
+void draw_curves(const Snapshot& snap, ViewState& view) {
+    const RunInfo& info = *snap.info;
+    const int K = static_cast<int>(info.classes.size()), M = info.M;
+    const float font = ImGui::GetFontSize();
+    const ImVec2 avail = ImGui::GetContentRegionAvail();
+    const float sp = ImGui::GetStyle().ItemSpacing.x;
+    const float w = (avail.x - 2 * sp) / 3, h = (avail.y - ImGui::GetStyle().ItemSpacing.y) / 2 - font * 2.6f;
+    const ImVec2 size(w, std::max(font * 5, h));
+
+    // Loss.
+    std::vector<PlotSeries> loss;
+    with_companions(loss, snap, view, [&](const std::vector<FramePtr>& fr) {
+        return std::vector<PlotSeries>{series_of(fr, "loss", IM_COL32(240, 240, 240, 255), [](const Frame& f) { return f.loss; })};
+    });
+    PlotOptions lo;
+    lo.log_y = view.log_loss;
+    lo.y_label = "nats";
+    draw_plot("loss", "Loss (log scale; dashed: mean field)", loss, view.loss_plot, lo, snap, view, size);
+    ImGui::SameLine();
+
+    // Common-token mass and distinct entropy per class.
+    std::vector<PlotSeries> mass, ent;
+    with_companions(mass, snap, view, [&](const std::vector<FramePtr>& fr) {
+        std::vector<PlotSeries> v;
+        for (int c = 0; c < K && c < 12; ++c)
+            v.push_back(series_of(fr, "c" + std::to_string(c), class_color(c), [c](const Frame& f) { return f.common_mass[c]; }));
+        return v;
+    });
+    PlotOptions mo;
+    mo.y_label = "sum of c_n over common tokens";
+    draw_plot("mass", "Common-token mass", mass, view.mass_plot, mo, snap, view, size);
+    ImGui::SameLine();
+    with_companions(ent, snap, view, [&](const std::vector<FramePtr>& fr) {
+        std::vector<PlotSeries> v;
+        for (int c = 0; c < K && c < 12; ++c)
+            v.push_back(series_of(fr, "c" + std::to_string(c), class_color(c), [c](const Frame& f) { return f.distinct_entropy[c]; }));
+        return v;
+    });
+    PlotOptions eo;
+    eo.y_label = "nats";
+    draw_plot("entropy", "Entropy of c_n on distinct tokens", ent, view.entropy_plot, eo, snap, view, size);
+
+    // Per-token curves of the selected class, tokens ordered by co-occurrence P(l|n) (highest first).
+    if (K == 0) return;
+    const int sel = std::clamp(view.selected_class, 0, K - 1);
+    const ClassInfo& ci = info.classes[sel];
+    int qi = 0;
+    for (int q = 0; q < static_cast<int>(info.queries.size()); ++q)
+        if (info.queries[q] == ci.query) qi = q;
+    std::vector<std::size_t> order(ci.tokens.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return ci.probs[a] > ci.probs[b]; });
+    auto group_of = [&](int t) {
+        const TokenInfo& ti = info.tokens[t];
+        return ti.kind == TokenKind::Distinct ? std::string("distinct") : std::string(token_kind_name(ti.kind));
+    };
+    std::vector<PlotSeries> zs, cs;
+    for (std::size_t i : order) {
+        const int t = ci.tokens[i];
+        char label[64];
+        std::snprintf(label, sizeof label, "%s (P=%.3f)", token_short(info, t).c_str(), ci.probs[i]);
+        // Brighter for more frequent tokens within a type.
+        const float alpha = 0.45f + 0.55f * static_cast<float>(ci.probs[i] / ci.probs[order.front()]);
+        PlotSeries z = series_of(snap.frames, label, token_color(info, t, alpha),
+                                 [&](const Frame& f) { return f.zrows[static_cast<std::size_t>(qi) * M + t]; });
+        z.group = group_of(t);
+        zs.push_back(z);
+        PlotSeries c = series_of(snap.frames, label, token_color(info, t, alpha),
+                                 [&](const Frame& f) { return f.attention[static_cast<std::size_t>(sel) * M + t]; });
+        c.group = group_of(t);
+        cs.push_back(c);
+    }
+    char title[96];
+    std::snprintf(title, sizeof title, "Z[%d, l] per token (class %d)", ci.query, sel);
+    PlotOptions zo;
+    zo.y_label = "logit";
+    draw_plot("zrow", title, zs, view.z_plot, zo, snap, view, size);
+    ImGui::SameLine();
+    std::snprintf(title, sizeof title, "c_n(l) per token (class %d)", sel);
+    PlotOptions co;
+    co.y_label = "attention";
+    draw_plot("crow", title, cs, view.c_plot, co, snap, view, size);
+    ImGui::SameLine();
+    ImGui::BeginGroup();
+    ImGui::TextUnformatted("Legend");
+    ImGui::Checkbox("log loss", &view.log_loss);
+    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(token_color(info, 0 < M ? 0 : 0)), "grey: common tokens");
+    ImGui::TextColored(ImVec4(1.f, 0.55f, 0.16f, 1), "colour: distinct tokens of a class");
+    ImGui::TextDisabled("brighter = higher P(l|n)");
+    ImGui::TextDisabled("dashed = mean-field twin");
+    ImGui::TextDisabled("faded = pinned run");
+    ImGui::TextColored(ImVec4(1.f, 0.8f, 0.25f, 1), "dotted = learning-rate change");
+    ImGui::TextDisabled("click a curve: step cursor");
+    ImGui::EndGroup();
+}
+
+}  // namespace snapscope::gui

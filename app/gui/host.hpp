@@ -1,0 +1,51 @@
+// The window: GLFW + OpenGL 3.3 core (glad) + Dear ImGui. Renders frames to the
+// screen and, for exports, re-renders the last frame offscreen at 1x, 2x or 4x.
+#pragma once
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "app_ui.hpp"
+#include "gl_textures.hpp"
+
+struct GLFWwindow;
+
+namespace snapscope::gui {
+
+class HostError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct Image {
+    int width = 0, height = 0;
+    std::vector<unsigned char> rgba;  // row 0 = top
+    Image crop(int x, int y, int w, int h) const;
+};
+
+class Host {
+public:
+    // Throws HostError with a message for the user (e.g. no display).
+    Host(int width, int height, bool visible);
+    ~Host();
+    Host(const Host&) = delete;
+    Host& operator=(const Host&) = delete;
+
+    bool should_close() const;
+    // One frame: events, UI from `snap`, draw to the window. Returns seconds spent building and drawing.
+    double frame(const Snapshot& snap, ViewState& view, const CommandSink& send, HostRequests& host);
+    // The last frame drawn again into an offscreen buffer `scale` times larger.
+    Image render_offscreen(int scale);
+    GlTextures& textures() { return *textures_; }
+    void set_title(const std::string& t);
+
+private:
+    GLFWwindow* window_ = nullptr;
+    std::unique_ptr<GlTextures> textures_;
+    void* font_normal_ = nullptr;
+    void* font_large_ = nullptr;
+};
+
+}  // namespace snapscope::gui

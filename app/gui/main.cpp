@@ -1,0 +1,221 @@
+// snapscope: the desktop lab. Trains in a worker thread and draws what the paper proves, live.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <optional>
+
+#include <CLI/CLI.hpp>
+
+#include "host.hpp"
+#include "png.hpp"
+#include "snapscope/presets.hpp"
+#include "snapscope/session.hpp"
+#include "worker.hpp"
+
+using namespace snapscope;
+using namespace snapscope::gui;
+
+namespace {
+
+int fail(const std::string& msg) {
+    std::fprintf(stderr, "snapscope: error: %s\n", msg.c_str());
+    return 1;
+}
+
+std::string timestamp() {
+    char buf[32];
+    const std::time_t t = std::time(nullptr);
+    std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", std::localtime(&t));
+    return buf;
+}
+
+void save_png(const Image& img, const std::string& path, ViewState& view) {
+    if (img.width == 0) {
+        view.status = "Export failed: nothing rendered";
+        return;
+    }
+    try {
+        const auto parent = std::filesystem::path(path).parent_path();
+        if (!parent.empty()) std::filesystem::create_directories(parent);
+        write_png(path, img.width, img.height, img.rgba);
+        view.status = "Wrote " + path + " (" + std::to_string(img.width) + "x" + std::to_string(img.height) + ")";
+    } catch (const std::exception& e) {
+        view.status = std::string("Export failed: ") + e.what();
+    }
+}
+
+// Carries out what the UI asked for this frame.
+void serve(HostRequests& req, Host& host, Worker& worker, const Snapshot& snap, ViewState& view) {
+    const std::string stem = view.export_dir + "/snapscope-step" + std::to_string(snap.step) + "-" + timestamp();
+    if (req.screenshot) save_png(host.render_offscreen(view.export_scale), stem + ".png", view);
+    if (req.panel_export >= 0 && req.panel_export < static_cast<int>(Panel::Count)) {
+        const int s = view.export_scale;
+        const ImVec2 p = view.panel_pos[req.panel_export], z = view.panel_size[req.panel_export];
+        const Image all = host.render_offscreen(s);
+        save_png(all.crop(static_cast<int>(p.x * s), static_cast<int>(p.y * s), static_cast<int>(z.x * s), static_cast<int>(z.y * s)),
+                 stem + "-" + panel_name(static_cast<Panel>(req.panel_export)) + ".png", view);
+    }
+    if (req.export_csv) worker.post(Command::export_to(stem));
+    if (req.save_session) {
+        Session s;
+        s.config = snap.info->config;
+        s.events = snap.events;
+        s.step = snap.step;
+        s.view = view.to_json();
+        try {
+            const auto parent = std::filesystem::path(view.session_path).parent_path();
+            if (!parent.empty()) std::filesystem::create_directories(parent);
+            save_session_file(view.session_path, s);
+            view.status = "Saved the session to " + view.session_path;
+        } catch (const std::exception& e) {
+            view.status = std::string("Save failed: ") + e.what();
+        }
+    }
+    if (req.load_session) {
+        try {
+            Session s = load_session_file(view.session_path);
+            view.from_json(s.view);
+            worker.post(Command::load_session(std::move(s)));
+            view.status = "Loading " + view.session_path;
+        } catch (const std::exception& e) {
+            view.status = std::string("Load failed: ") + e.what();
+        }
+    }
+    req = HostRequests{};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"snapscope: watch a 1-layer transformer learn (Scan and Snap, live)"};
+    std::string preset, session_path, screenshot, speed = "60";
+    std::optional<std::int64_t> steps;
+    int frames = 3, width = 1280, height = 800;
+    double seconds = 0;
+    bool large_font = false, stats = false;
+    auto* p = app.add_option("--preset", preset, "Start on a built-in preset (default fig4; see snapscope-cli presets)");
+    app.add_option("--session", session_path, "Open a saved session (replayed to its step)")->excludes(p);
+    app.add_option("--steps", steps, "With --screenshot: steps to train first (default: the config's train.steps)")
+        ->check(CLI::Range(0LL, 1000000000LL));
+    app.add_option("--screenshot", screenshot, "Train, render --frames frames, write this PNG and exit");
+    app.add_option("--frames", frames, "Frames to render before the screenshot")->check(CLI::Range(1, 1000));
+    app.add_option("--width", width, "Window width")->check(CLI::Range(320, 16384));
+    app.add_option("--height", height, "Window height")->check(CLI::Range(240, 16384));
+    app.add_option("--speed", speed, "Training speed: 'unlimited' or steps per second (default 60)");
+    app.add_flag("--large-font", large_font, "Large font for projectors (F11 toggles)");
+    app.add_option("--seconds", seconds, "Quit after this many seconds (for scripted measurements)");
+    app.add_flag("--stats", stats, "Print frame-time and training-rate statistics on exit");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::fprintf(stderr, "snapscope: error: %s\nRun 'snapscope --help' for usage.\n", e.what());
+        return 2;
+    }
+
+    Config cfg;
+    std::optional<Session> session;
+    try {
+        if (!session_path.empty()) {
+            session = load_session_file(session_path);
+            cfg = session->config;
+        } else {
+            const std::string name = preset.empty() ? kDefaultPreset : preset;
+            cfg = resolve_config(preset_config(name), "preset " + name);
+        }
+    } catch (const std::exception& e) {
+        return fail(e.what());
+    }
+    SpeedMode mode = SpeedMode::StepsPerSecond;
+    double rate = 60;
+    if (speed == "unlimited") mode = SpeedMode::Unlimited;
+    else {
+        try {
+            rate = std::stod(speed);
+        } catch (...) {
+            return fail("--speed: expected 'unlimited' or a number of steps per second, got '" + speed + "'");
+        }
+        if (!(rate > 0)) return fail("--speed must be positive");
+    }
+
+    std::unique_ptr<Host> host;
+    try {
+        host = std::make_unique<Host>(width, height, screenshot.empty());
+    } catch (const HostError& e) {
+        return fail(e.what());
+    }
+    std::unique_ptr<Worker> worker;
+    try {
+        worker = std::make_unique<Worker>(cfg);
+    } catch (const std::exception& e) {
+        return fail(e.what());
+    }
+    ViewState view;
+    view.large_font = large_font;
+    if (session) {
+        view.from_json(session->view);
+        worker->post(Command::load_session(*session));
+    }
+    HostRequests req;
+    const CommandSink send = [&](Command c) { worker->post(std::move(c)); };
+
+    if (!screenshot.empty()) {
+        if (!session) worker->post(Command::step(steps ? *steps : cfg.train.steps));
+        worker->sync();
+        for (int k = 0; k < frames; ++k) {
+            const SnapshotPtr s = worker->snapshot();
+            host->frame(*s, view, send, req);
+            req = HostRequests{};
+        }
+        const Image img = host->render_offscreen(1);
+        if (img.width == 0) return fail("offscreen rendering failed");
+        try {
+            const auto parent = std::filesystem::path(screenshot).parent_path();
+            if (!parent.empty()) std::filesystem::create_directories(parent);
+            write_png(screenshot, img.width, img.height, img.rgba);
+        } catch (const std::exception& e) {
+            return fail(e.what());
+        }
+        std::printf("wrote %s (%dx%d) at step %lld\n", screenshot.c_str(), img.width, img.height,
+                    static_cast<long long>(worker->snapshot()->step));
+        return 0;
+    }
+
+    worker->post(Command::set_speed(mode, rate));
+    if (!session) {
+        worker->post(Command::stop_at(cfg.train.steps));
+        worker->post(Command::play());
+    }
+    std::vector<double> build_ms, interval_ms;
+    auto last = std::chrono::steady_clock::now();
+    const auto start = last;
+    std::int64_t first_step = -1;
+    while (!host->should_close()) {
+        worker->post(Command::frame_tick());
+        const SnapshotPtr s = worker->snapshot();
+        if (first_step < 0) first_step = s->step;
+        build_ms.push_back(1000 * host->frame(*s, view, send, req));
+        serve(req, *host, *worker, *s, view);
+        const auto now = std::chrono::steady_clock::now();
+        interval_ms.push_back(std::chrono::duration<double, std::milli>(now - last).count());
+        last = now;
+        if (seconds > 0 && std::chrono::duration<double>(now - start).count() > seconds) break;
+    }
+    if (stats && !build_ms.empty()) {
+        auto report = [](const char* name, std::vector<double> v) {
+            std::sort(v.begin(), v.end());
+            std::printf("%s: median %.2f ms, p99 %.2f ms, worst %.2f ms over %zu frames\n", name, v[v.size() / 2],
+                        v[std::min(v.size() - 1, v.size() * 99 / 100)], v.back(), v.size());
+        };
+        report("frame build+draw", build_ms);
+        if (interval_ms.size() > 1) report("frame interval", std::vector<double>(interval_ms.begin() + 1, interval_ms.end()));
+        const SnapshotPtr s = worker->snapshot();
+        const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::printf("training: %lld steps in %.1f s (%.0f steps/s overall; worker's last measured rate %.0f steps/s)\n",
+                    static_cast<long long>(s->step - first_step), el, (s->step - first_step) / el, s->steps_per_second);
+    }
+    return 0;
+}

@@ -1,0 +1,60 @@
+// What the UI draws: an immutable picture of the run, published by the worker.
+// The UI takes a shared_ptr<const Snapshot> once per frame; nothing in it changes
+// after publication, so drawing needs no lock.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "snapscope/config.hpp"
+#include "snapscope/data.hpp"
+#include "snapscope/scansnap_run.hpp"
+
+namespace snapscope::gui {
+
+// One recorded step of a run, shared between snapshots (never modified once made).
+struct Frame {
+    std::int64_t step = 0;
+    double loss = 0, lr_z = 0, lr_y = 0;
+    std::vector<double> common_mass, distinct_entropy;  // per class
+    std::vector<double> attention;                       // K x M row-major: c_n(l)
+    std::vector<double> zrows;                           // Q x M row-major: Z(query_q, l)
+};
+using FramePtr = std::shared_ptr<const Frame>;
+
+// Facts about the data that do not change during a run.
+struct RunInfo {
+    Config config;
+    int M = 0;
+    std::vector<TokenInfo> tokens;
+    std::vector<ClassInfo> classes;
+    std::vector<int> queries;
+    std::vector<std::string> token_labels;  // "12 distinct c0"
+};
+
+struct Snapshot {
+    std::uint64_t serial = 0;       // increases with every publication
+    std::uint64_t run_id = 0;       // changes when the run restarts (reset, new config)
+    std::shared_ptr<const RunInfo> info;
+    std::int64_t step = 0;
+    bool playing = false;           // stepping (playing, or working off a Step n)
+    bool free_running = false;      // Play is on
+    bool diverged = false;
+    std::string message;            // divergence or error text for the user
+    double lr_z = 0, lr_y = 0;
+    bool ratio_locked = false;
+    bool mean_field_on = false;
+    SpeedMode speed = SpeedMode::Unlimited;
+    double speed_value = 0;
+    double steps_per_second = 0;    // measured over the last second of stepping
+    std::uint64_t seed = 0;
+    std::vector<FramePtr> frames;        // the bounded history, oldest first; back() is the live state
+    std::vector<FramePtr> mean_field;    // the mean-field twin's history (empty when off)
+    std::vector<RunEvent> events;
+};
+using SnapshotPtr = std::shared_ptr<const Snapshot>;
+
+}  // namespace snapscope::gui

@@ -1,0 +1,380 @@
+#include "worker.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include "snapscope/output.hpp"
+
+namespace snapscope::gui {
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::shared_ptr<const RunInfo> make_info(const ScanSnapRun& run) {
+    auto info = std::make_shared<RunInfo>();
+    info->config = run.config();
+    info->M = run.vocab_size();
+    info->tokens = run.data().tokens();
+    info->classes = run.data().classes();
+    info->queries = run.data().queries();
+    for (int t = 0; t < info->M; ++t) info->token_labels.push_back(run.data().describe_token(t));
+    return info;
+}
+
+}  // namespace
+
+FramePtr Worker::make_frame(const ScanSnapRun& run) {
+    const ScalarRecord& s = run.scalars().back();
+    const MatrixRecord& m = run.matrices().back();
+    auto f = std::make_shared<Frame>();
+    f->step = s.step;
+    f->loss = s.loss;
+    f->lr_z = s.lr_z;
+    f->lr_y = s.lr_y;
+    f->common_mass = s.common_mass;
+    f->distinct_entropy = s.distinct_entropy;
+    f->attention = m.attention;
+    f->zrows = m.zrows;
+    return f;
+}
+
+Worker::Worker(const Config& cfg, std::size_t history_capacity)
+    : capacity_(history_capacity), frames_(history_capacity), twin_frames_(history_capacity) {
+    restart(cfg);
+    publish();
+    thread_ = std::thread([this] { loop(); });
+}
+
+Worker::~Worker() {
+    quit_ = true;
+    {
+        std::lock_guard<std::mutex> lk(queue_mu_);
+        pending_ = true;
+    }
+    queue_cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+}
+
+void Worker::post(Command c) {
+    {
+        std::lock_guard<std::mutex> lk(queue_mu_);
+        queue_.push_back(std::move(c));
+        ++posted_;
+        pending_ = true;
+    }
+    queue_cv_.notify_all();
+}
+
+SnapshotPtr Worker::snapshot() const {
+    std::lock_guard<std::mutex> lk(snap_mu_);
+    return snap_;
+}
+
+void Worker::sync() {
+    std::uint64_t target;
+    {
+        std::unique_lock<std::mutex> lk(queue_mu_);
+        target = posted_;
+        synced_cv_.wait(lk, [&] { return applied_.load() >= target || quit_.load(); });
+    }
+    // Commands are applied and published; owed steps (Step n) finish shortly after. Wait for them unless the
+    // run is playing freely (then there is no end to wait for).
+    for (int i = 0; i < 30000; ++i) {
+        const SnapshotPtr s = snapshot();
+        if (!s->playing || s->free_running) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+}
+
+void Worker::restart(const Config& cfg) {
+    Config c = cfg;
+    c.history.capacity = static_cast<int>(std::max<std::size_t>(capacity_, 16));
+    auto run = std::make_unique<ScanSnapRun>(c);  // may throw: the old run stays
+    run_ = std::move(run);
+    twin_run_.reset();
+    if (mean_field_) {
+        Config m = c;
+        m.train.mode = "mean_field";
+        twin_run_ = std::make_unique<ScanSnapRun>(m);
+    }
+    info_ = make_info(*run_);
+    frames_.clear();
+    twin_frames_.clear();
+    run_->record_now();
+    frames_.push(make_frame(*run_));
+    if (twin_run_) {
+        twin_run_->record_now();
+        twin_frames_.push(make_frame(*twin_run_));
+    }
+    ratio_ = run_->lr_z() > 0 ? run_->lr_y() / run_->lr_z() : 1.0;
+    message_.clear();
+    steps_owed_ = 0;
+    ++run_id_;
+    dirty_ = true;
+}
+
+void Worker::replay_to(const std::vector<RunEvent>& events, std::int64_t step) {
+    std::size_t next = 0;
+    while (true) {
+        while (next < events.size() && events[next].step <= run_->step_index()) {
+            apply_event(*run_, events[next]);
+            if (twin_run_) apply_event(*twin_run_, events[next]);
+            ++next;
+        }
+        if (run_->step_index() >= step || !step_once()) break;
+    }
+}
+
+bool Worker::step_once() {
+    if (!run_->step()) {
+        message_ = run_->divergence_message();
+        playing_ = false;
+        steps_owed_ = 0;
+        dirty_ = true;
+        return false;
+    }
+    run_->record_now();
+    frames_.push(make_frame(*run_));
+    if (twin_run_ && twin_run_->step()) {
+        twin_run_->record_now();
+        twin_frames_.push(make_frame(*twin_run_));
+    }
+    ++rate_steps_;
+    dirty_ = true;
+    if (stop_at_ > 0 && run_->step_index() == stop_at_ && playing_) {
+        playing_ = false;
+        message_ = "Reached step " + std::to_string(stop_at_) + " (train.steps). Press Play to continue.";
+    }
+    return true;
+}
+
+void Worker::apply(const Command& c) {
+    using K = Command::Kind;
+    switch (c.kind) {
+        case K::Play:
+            if (run_->diverged()) run_->clear_divergence();
+            message_.clear();
+            playing_ = true;
+            budget_ = 0;
+            budget_t_ = Clock::now();
+            break;
+        case K::Pause:
+            playing_ = false;
+            steps_owed_ = 0;
+            break;
+        case K::Step:
+            if (run_->diverged()) {
+                run_->clear_divergence();
+                message_.clear();
+            }
+            playing_ = false;
+            steps_owed_ += std::max<std::int64_t>(c.count, 0);
+            break;
+        case K::Reset: {
+            Config cfg = run_->config();
+            cfg.train.seed = c.seed;
+            cfg.train.lr_z = run_->lr_z();
+            cfg.train.lr_y = run_->lr_y();
+            cfg.train.lr_y_over_z.reset();
+            restart(cfg);
+            break;
+        }
+        case K::SetLrZ: {
+            const double v = std::max(0.0, c.value);
+            run_->set_lr_z(v);
+            if (twin_run_) twin_run_->set_lr_z(v);
+            if (ratio_locked_) {
+                run_->set_lr_y(v * ratio_);
+                if (twin_run_) twin_run_->set_lr_y(v * ratio_);
+            }
+            break;
+        }
+        case K::SetLrY: {
+            const double v = std::max(0.0, c.value);
+            if (ratio_locked_ && run_->lr_z() > 0) {
+                // Keep the ratio: move lr_z with lr_y.
+                const double z = v / ratio_;
+                run_->set_lr_z(z);
+                if (twin_run_) twin_run_->set_lr_z(z);
+            }
+            run_->set_lr_y(v);
+            if (twin_run_) twin_run_->set_lr_y(v);
+            break;
+        }
+        case K::LockRatio:
+            ratio_locked_ = c.flag;
+            ratio_ = run_->lr_z() > 0 ? run_->lr_y() / run_->lr_z() : 1.0;
+            break;
+        case K::SetSpeed:
+            speed_ = c.speed;
+            speed_value_ = std::max(c.value, 0.0);
+            budget_ = 0;
+            budget_t_ = Clock::now();
+            break;
+        case K::FrameTick:
+            if (playing_ && speed_ == SpeedMode::StepsPerFrame) steps_owed_ += static_cast<std::int64_t>(std::max(1.0, speed_value_));
+            break;
+        case K::LoadConfig:
+            try {
+                restart(*c.config);
+            } catch (const std::exception& e) {
+                message_ = e.what();
+            }
+            playing_ = false;
+            break;
+        case K::LoadSession:
+            try {
+                restart(c.session->config);
+                replay_to(c.session->events, c.session->step);
+                message_ = "Loaded a session at step " + std::to_string(run_->step_index());
+            } catch (const std::exception& e) {
+                message_ = e.what();
+            }
+            playing_ = false;
+            break;
+        case K::Export:
+            try {
+                namespace fs = std::filesystem;
+                fs::create_directories(c.path);
+                const fs::path out(c.path);
+                write_file_atomic((out / "config.json").string(), dump_json(config_to_json(run_->config())));
+                write_file_atomic((out / "trajectory.csv").string(), trajectory_csv(*run_));
+                write_file_atomic((out / "final.json").string(), dump_json(final_json(*run_, rate_, 0.0), -1));
+                message_ = "Wrote " + c.path + "/{config.json, trajectory.csv, final.json}";
+            } catch (const std::exception& e) {
+                message_ = std::string("Export failed: ") + e.what();
+            }
+            break;
+        case K::StopAt:
+            stop_at_ = c.count;
+            break;
+        case K::SetMeanField:
+            if (c.flag != mean_field_) {
+                mean_field_ = c.flag;
+                // The twin must have seen the same learning-rate history: replay it from the start.
+                if (mean_field_) {
+                    Config m = run_->config();
+                    m.train.mode = "mean_field";
+                    twin_run_ = std::make_unique<ScanSnapRun>(m);
+                    twin_frames_.clear();
+                    std::size_t next = 0;
+                    const auto& ev = run_->events();
+                    while (true) {
+                        while (next < ev.size() && ev[next].step <= twin_run_->step_index()) {
+                            if (ev[next].name == "lr_z") twin_run_->set_lr_z(ev[next].new_value);
+                            else twin_run_->set_lr_y(ev[next].new_value);
+                            ++next;
+                        }
+                        twin_run_->record_now();
+                        twin_frames_.push(make_frame(*twin_run_));
+                        if (twin_run_->step_index() >= run_->step_index() || !twin_run_->step()) break;
+                    }
+                } else {
+                    twin_run_.reset();
+                    twin_frames_.clear();
+                }
+            }
+            break;
+    }
+    dirty_ = true;
+}
+
+void Worker::publish() {
+    auto s = std::make_shared<Snapshot>();
+    s->serial = ++serial_;
+    s->run_id = run_id_;
+    s->info = info_;
+    s->step = run_->step_index();
+    s->playing = playing_ || steps_owed_ > 0;
+    s->free_running = playing_;
+    s->speed = speed_;
+    s->speed_value = speed_value_;
+    s->mean_field_on = mean_field_;
+    s->diverged = run_->diverged();
+    s->message = message_;
+    s->lr_z = run_->lr_z();
+    s->lr_y = run_->lr_y();
+    s->ratio_locked = ratio_locked_;
+    s->steps_per_second = rate_;
+    s->seed = run_->config().train.seed;
+    s->frames = frames_.items();
+    s->mean_field = twin_frames_.items();
+    s->events = run_->events();
+    {
+        std::lock_guard<std::mutex> lk(snap_mu_);
+        snap_ = std::move(s);
+    }
+    last_publish_ = Clock::now();
+    dirty_ = false;
+}
+
+void Worker::loop() {
+    rate_t0_ = Clock::now();
+    while (!quit_) {
+        // 1. Apply every queued command, in order.
+        std::deque<Command> todo;
+        {
+            std::lock_guard<std::mutex> lk(queue_mu_);
+            todo.swap(queue_);
+            pending_ = false;
+        }
+        for (const Command& c : todo) {
+            apply(c);
+            ++applied_;
+        }
+        if (!todo.empty()) {
+            publish();
+            std::lock_guard<std::mutex> lk(queue_mu_);
+            synced_cv_.notify_all();
+        }
+
+        // 2. Step for at most ~4 ms, stopping early when a command arrives.
+        const auto t0 = Clock::now();
+        const bool free_running = playing_ && speed_ != SpeedMode::StepsPerFrame;
+        if (free_running || steps_owed_ > 0) {
+            while (!pending_.load(std::memory_order_relaxed) && Clock::now() - t0 < std::chrono::milliseconds(4)) {
+                if (steps_owed_ > 0) {
+                    if (!step_once()) break;
+                    --steps_owed_;
+                    if (steps_owed_ == 0 && !free_running) break;
+                    continue;
+                }
+                if (!free_running) break;
+                if (speed_ == SpeedMode::StepsPerSecond) {
+                    const auto now = Clock::now();
+                    budget_ = std::min(budget_ + speed_value_ * std::chrono::duration<double>(now - budget_t_).count(),
+                                       std::max(1.0, speed_value_ * 0.1));
+                    budget_t_ = now;
+                    if (budget_ < 1.0) break;
+                    budget_ -= 1.0;
+                }
+                if (!step_once()) break;
+            }
+        }
+
+        // 3. Measure the rate once a second.
+        const auto now = Clock::now();
+        const double el = std::chrono::duration<double>(now - rate_t0_).count();
+        if (el >= 1.0) {
+            rate_ = rate_steps_ / el;
+            rate_steps_ = 0;
+            rate_t0_ = now;
+            dirty_ = true;
+        }
+
+        // 4. Publish at most ~60 times a second while stepping; at once when idle.
+        const bool busy = (playing_ && speed_ != SpeedMode::StepsPerFrame) || steps_owed_ > 0;
+        if (dirty_ && (!busy || now - last_publish_ > std::chrono::milliseconds(16))) publish();
+
+        // 5. Idle: sleep until a command arrives (or the rate limiter allows a step).
+        if (!busy || (speed_ == SpeedMode::StepsPerSecond && budget_ < 1.0)) {
+            std::unique_lock<std::mutex> lk(queue_mu_);
+            const auto wait = busy ? std::chrono::milliseconds(2) : std::chrono::milliseconds(250);
+            queue_cv_.wait_for(lk, wait, [&] { return pending_.load() || quit_.load(); });
+        }
+    }
+}
+
+}  // namespace snapscope::gui

@@ -1,0 +1,82 @@
+// The worker thread: owns the run and steps it as fast as allowed. The UI never
+// touches the run: it posts Commands (applied between two steps, in order) and
+// reads the latest Snapshot (a shared_ptr swap under a short lock).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "commands.hpp"
+#include "snapscope/history.hpp"
+#include "snapshot.hpp"
+
+namespace snapscope::gui {
+
+class Worker {
+public:
+    // Starts paused on `cfg`. Throws like ScanSnapRun if the config cannot be run.
+    explicit Worker(const Config& cfg, std::size_t history_capacity = 4096);
+    ~Worker();
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+
+    void post(Command c);
+    SnapshotPtr snapshot() const;
+
+    // Blocks until every command posted so far has been applied and a snapshot
+    // reflecting them is published (for tests and scripted runs).
+    void sync();
+
+    // Number of commands applied so far.
+    std::uint64_t applied() const { return applied_.load(); }
+
+private:
+    struct Twin;  // a run plus its frame history
+    void loop();
+    void apply(const Command& c);
+    void restart(const Config& cfg);
+    bool step_once();
+    void publish();
+    static FramePtr make_frame(const ScanSnapRun& run);
+
+    // Shared with the UI thread.
+    mutable std::mutex queue_mu_;
+    std::condition_variable queue_cv_;
+    std::deque<Command> queue_;
+    std::atomic<bool> pending_{false};
+    std::atomic<bool> quit_{false};
+    std::atomic<std::uint64_t> applied_{0};
+    std::uint64_t posted_ = 0;  // under queue_mu_
+    std::condition_variable synced_cv_;
+    mutable std::mutex snap_mu_;
+    SnapshotPtr snap_;
+
+    // Worker thread only.
+    std::size_t capacity_;
+    std::shared_ptr<const RunInfo> info_;
+    std::unique_ptr<ScanSnapRun> run_, twin_run_;
+    ThinningHistory<FramePtr> frames_, twin_frames_;  // see history_step below
+    bool playing_ = false, ratio_locked_ = false, mean_field_ = false;
+    SpeedMode speed_ = SpeedMode::Unlimited;
+    double speed_value_ = 60;
+    std::int64_t steps_owed_ = 0;  // from Step / FrameTick commands
+    std::int64_t stop_at_ = 0;     // pause when reaching this step (0: never)
+    void replay_to(const std::vector<RunEvent>& events, std::int64_t step);
+    double ratio_ = 1;
+    std::uint64_t serial_ = 0, run_id_ = 0;
+    std::string message_;
+    bool dirty_ = true;
+    std::chrono::steady_clock::time_point last_publish_{}, rate_t0_{};
+    std::int64_t rate_steps_ = 0;
+    double rate_ = 0;
+    double budget_ = 0;  // steps allowed by the StepsPerSecond limiter
+    std::chrono::steady_clock::time_point budget_t_{};
+    std::thread thread_;
+};
+
+}  // namespace snapscope::gui
