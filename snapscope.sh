@@ -67,6 +67,10 @@ case "$cmd" in
     ;;
   test)
     build
+    say "ThreadSanitizer build of the worker/UI handshake (build-tsan)"
+    cmake -S "$here" -B "$here/build-tsan" -DCMAKE_BUILD_TYPE=Release -DSNAPSCOPE_SANITIZE=thread -DSNAPSCOPE_BUILD_BENCH=OFF >/dev/null
+    cmake --build "$here/build-tsan" -j"$jobs" --target snapscope_worker_tests
+    (cd "$here/build-tsan" && TSAN_OPTIONS=halt_on_error=1 ctest -R '^Worker[.]' --output-on-failure)
     say "Running the test suite"
     cd "$build_dir"
     ctest --output-on-failure -j"$jobs" --timeout 600

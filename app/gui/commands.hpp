@@ -30,6 +30,7 @@ struct Command {
         Export,        // path: write config.json, trajectory.csv, final.json of the live run into this folder
         StopAt,        // count: pause when the run reaches this step (0: never)
     };
+    explicit Command(Kind k) : kind(k) {}
     Kind kind;
     double value = 0;
     std::int64_t count = 0;
@@ -40,20 +41,20 @@ struct Command {
     std::shared_ptr<const Session> session;
     std::string path;
 
-    static Command play() { return {Kind::Play}; }
-    static Command pause() { return {Kind::Pause}; }
-    static Command step(std::int64_t n) { Command c{Kind::Step}; c.count = n; return c; }
-    static Command reset(std::uint64_t seed) { Command c{Kind::Reset}; c.seed = seed; return c; }
-    static Command set_lr_z(double v) { Command c{Kind::SetLrZ}; c.value = v; return c; }
-    static Command set_lr_y(double v) { Command c{Kind::SetLrY}; c.value = v; return c; }
-    static Command lock_ratio(bool on) { Command c{Kind::LockRatio}; c.flag = on; return c; }
-    static Command set_speed(SpeedMode m, double v) { Command c{Kind::SetSpeed}; c.speed = m; c.value = v; return c; }
-    static Command frame_tick() { return {Kind::FrameTick}; }
-    static Command load_config(Config cfg) { Command c{Kind::LoadConfig}; c.config = std::make_shared<const Config>(std::move(cfg)); return c; }
-    static Command set_mean_field(bool on) { Command c{Kind::SetMeanField}; c.flag = on; return c; }
-    static Command load_session(Session s) { Command c{Kind::LoadSession}; c.session = std::make_shared<const Session>(std::move(s)); return c; }
-    static Command export_to(std::string dir) { Command c{Kind::Export}; c.path = std::move(dir); return c; }
-    static Command stop_at(std::int64_t step) { Command c{Kind::StopAt}; c.count = step; return c; }
+    static Command play() { return Command(Kind::Play); }
+    static Command pause() { return Command(Kind::Pause); }
+    static Command step(std::int64_t n) { Command c(Kind::Step); c.count = n; return c; }
+    static Command reset(std::uint64_t seed) { Command c(Kind::Reset); c.seed = seed; return c; }
+    static Command set_lr_z(double v) { Command c(Kind::SetLrZ); c.value = v; return c; }
+    static Command set_lr_y(double v) { Command c(Kind::SetLrY); c.value = v; return c; }
+    static Command lock_ratio(bool on) { Command c(Kind::LockRatio); c.flag = on; return c; }
+    static Command set_speed(SpeedMode m, double v) { Command c(Kind::SetSpeed); c.speed = m; c.value = v; return c; }
+    static Command frame_tick() { return Command(Kind::FrameTick); }
+    static Command load_config(Config cfg) { Command c(Kind::LoadConfig); c.config = std::make_shared<const Config>(std::move(cfg)); return c; }
+    static Command set_mean_field(bool on) { Command c(Kind::SetMeanField); c.flag = on; return c; }
+    static Command load_session(Session s) { Command c(Kind::LoadSession); c.session = std::make_shared<const Session>(std::move(s)); return c; }
+    static Command export_to(std::string dir) { Command c(Kind::Export); c.path = std::move(dir); return c; }
+    static Command stop_at(std::int64_t step) { Command c(Kind::StopAt); c.count = step; return c; }
 };
 
 }  // namespace snapscope::gui

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <optional>
 
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
 
 #include "host.hpp"
@@ -89,6 +91,9 @@ void serve(HostRequests& req, Host& host, Worker& worker, const Snapshot& snap, 
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Per-frame buffers of a few hundred KB would otherwise be mmapped and unmapped every frame (page faults).
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 128 << 20);
     CLI::App app{"snapscope: watch a 1-layer transformer learn (Scan and Snap, live)"};
     std::string preset, session_path, screenshot, speed = "60";
     std::optional<std::int64_t> steps;
@@ -97,7 +102,9 @@ int main(int argc, char** argv) {
     bool large_font = false, stats = false;
     auto* p = app.add_option("--preset", preset, "Start on a built-in preset (default fig4; see snapscope-cli presets)");
     app.add_option("--session", session_path, "Open a saved session (replayed to its step)")->excludes(p);
-    app.add_option("--steps", steps, "With --screenshot: steps to train first (default: the config's train.steps)")
+    app.add_option("--steps", steps,
+                   "Steps to train: with --screenshot, before the picture; otherwise training pauses there (0: never). "
+                   "Default: the config's train.steps")
         ->check(CLI::Range(0LL, 1000000000LL));
     app.add_option("--screenshot", screenshot, "Train, render --frames frames, write this PNG and exit");
     app.add_option("--frames", frames, "Frames to render before the screenshot")->check(CLI::Range(1, 1000));
@@ -186,7 +193,7 @@ int main(int argc, char** argv) {
 
     worker->post(Command::set_speed(mode, rate));
     if (!session) {
-        worker->post(Command::stop_at(cfg.train.steps));
+        worker->post(Command::stop_at(steps ? *steps : cfg.train.steps));
         worker->post(Command::play());
     }
     std::vector<double> build_ms, interval_ms;

@@ -313,18 +313,25 @@ void Worker::publish() {
 void Worker::loop() {
     rate_t0_ = Clock::now();
     while (!quit_) {
-        // 1. Apply every queued command, in order.
-        std::deque<Command> todo;
+        // 1. Apply queued commands in order. A command posted after "Step n" waits until those n steps are done,
+        //    except Pause, Reset and loads, which cancel the steps still owed.
         {
             std::lock_guard<std::mutex> lk(queue_mu_);
-            todo.swap(queue_);
+            for (auto& c : queue_) backlog_.push_back(std::move(c));
+            queue_.clear();
             pending_ = false;
         }
-        for (const Command& c : todo) {
-            apply(c);
+        using K = Command::Kind;
+        for (const Command& c : backlog_)
+            if (c.kind == K::Pause || c.kind == K::Reset || c.kind == K::LoadConfig || c.kind == K::LoadSession) steps_owed_ = 0;
+        bool applied_any = false;
+        while (!backlog_.empty() && steps_owed_ == 0) {
+            apply(backlog_.front());
+            backlog_.pop_front();
             ++applied_;
+            applied_any = true;
         }
-        if (!todo.empty()) {
+        if (applied_any) {
             publish();
             std::lock_guard<std::mutex> lk(queue_mu_);
             synced_cv_.notify_all();
@@ -338,7 +345,7 @@ void Worker::loop() {
                 if (steps_owed_ > 0) {
                     if (!step_once()) break;
                     --steps_owed_;
-                    if (steps_owed_ == 0 && !free_running) break;
+                    if (steps_owed_ == 0 && (!free_running || !backlog_.empty())) break;
                     continue;
                 }
                 if (!free_running) break;
@@ -365,7 +372,7 @@ void Worker::loop() {
         }
 
         // 4. Publish at most ~60 times a second while stepping; at once when idle.
-        const bool busy = (playing_ && speed_ != SpeedMode::StepsPerFrame) || steps_owed_ > 0;
+        const bool busy = (playing_ && speed_ != SpeedMode::StepsPerFrame) || steps_owed_ > 0 || !backlog_.empty();
         if (dirty_ && (!busy || now - last_publish_ > std::chrono::milliseconds(16))) publish();
 
         // 5. Idle: sleep until a command arrives (or the rate limiter allows a step).

@@ -66,6 +66,7 @@ private:
     double speed_value_ = 60;
     std::int64_t steps_owed_ = 0;  // from Step / FrameTick commands
     std::int64_t stop_at_ = 0;     // pause when reaching this step (0: never)
+    std::deque<Command> backlog_;  // taken from the queue, waiting behind owed steps
     void replay_to(const std::vector<RunEvent>& events, std::int64_t step);
     double ratio_ = 1;
     std::uint64_t serial_ = 0, run_id_ = 0;

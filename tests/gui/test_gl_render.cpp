@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "colormap.hpp"
@@ -70,4 +71,87 @@ TEST(GlRender, AppFrameDrawsTheFig4ImageFromTheHistory) {
             expect_colour(&px[(static_cast<std::size_t>(r) * cols + c) * 4], colormap_rgb(Colormap::Viridis, v, 0, vmax),
                           "fig4 cell " + std::to_string(r) + "," + std::to_string(c));
         }
+}
+
+TEST(GlRender, OffscreenExportAtScaleAndPngRoundTrip) {
+    Worker worker(resolve_config(preset_config("fig4"), "fig4"));
+    worker.post(Command::step(30));
+    worker.sync();
+    ViewState view;
+    HostRequests req;
+    host().frame(*worker.snapshot(), view, [](Command) {}, req);
+    const Image one = host().render_offscreen(1);
+    const Image two = host().render_offscreen(2);
+    ASSERT_EQ(one.width, 1280);
+    ASSERT_EQ(one.height, 800);
+    ASSERT_EQ(two.width, 2560);
+    ASSERT_EQ(two.height, 1600);
+    // A panel crop at 2x has twice the panel's size.
+    const int p = static_cast<int>(Panel::Attention);
+    const Image panel = two.crop(static_cast<int>(view.panel_pos[p].x * 2), static_cast<int>(view.panel_pos[p].y * 2),
+                                 static_cast<int>(view.panel_size[p].x * 2), static_cast<int>(view.panel_size[p].y * 2));
+    EXPECT_EQ(panel.width, static_cast<int>(view.panel_size[p].x * 2));
+    // PNG round trip is lossless.
+    const std::string path = ::testing::TempDir() + "/snapscope_roundtrip.png";
+    write_png(path, panel.width, panel.height, panel.rgba);
+    int w = 0, h = 0;
+    std::vector<unsigned char> back;
+    ASSERT_TRUE(read_png(path, w, h, back));
+    EXPECT_EQ(w, panel.width);
+    EXPECT_EQ(h, panel.height);
+    EXPECT_TRUE(back == panel.rgba);
+}
+
+TEST(GlRender, ScreenshotCommandShowsHeatmapsCurvesAndControls) {
+    const std::string path = ::testing::TempDir() + "/snapscope_shot.png";
+    std::remove(path.c_str());
+    const std::string cmd = std::string(SNAPSCOPE_GUI) + " --preset fig4 --steps 100 --screenshot " + path + " > /dev/null";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    int w = 0, h = 0;
+    std::vector<unsigned char> px;
+    ASSERT_TRUE(read_png(path, w, h, px));
+    ASSERT_EQ(w, 1280);
+    ASSERT_EQ(h, 800);
+    // Count pixels by colour family: the viridis heatmaps (purple/green/yellow), the diverging Z map (blue and
+    // red), the orange distinct-token curves, and the controls' blue buttons.
+    auto at = [&](int x, int y) { return &px[(static_cast<std::size_t>(y) * w + x) * 4]; };
+    int purple = 0, yellow = 0, red = 0, orange = 0, button = 0, orange_in_curves = 0, button_in_controls = 0;
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+            const unsigned char* p = at(x, y);
+            const int r = p[0], g = p[1], b = p[2];
+            if (r > 55 && r < 80 && g < 20 && b > 70 && b < 95) ++purple;          // viridis low end
+            if (r > 230 && g > 210 && b < 60) ++yellow;                           // viridis high end
+            if (r > 160 && g < 40 && b < 60) ++red;                               // diverging high end
+            if (r > 230 && g > 120 && g < 160 && b < 70) {                      // distinct-token curves
+                ++orange;
+                if (x > 330 && y > 430) ++orange_in_curves;
+            }
+            if (std::abs(r - 51) < 6 && std::abs(g - 82) < 6 && std::abs(b - 122) < 8) {  // buttons
+                ++button;
+                if (x < 320) ++button_in_controls;
+            }
+        }
+    EXPECT_GT(purple, 2000);
+    EXPECT_GT(yellow, 100);
+    EXPECT_GT(red, 100);
+    EXPECT_GT(orange, 200);
+    EXPECT_GT(button, 2000);
+    // The controls sit on the left, the curves at the bottom right.
+    EXPECT_GT(button_in_controls, 2000);
+    EXPECT_GT(orange_in_curves, 200);
+}
+
+TEST(GuiCommandLine, NoDisplayGivesAClearMessage) {
+    const std::string out = ::testing::TempDir() + "/snapscope_nodisplay.txt";
+    const std::string cmd = "env -u DISPLAY -u WAYLAND_DISPLAY " + std::string(SNAPSCOPE_GUI) + " --preset fig4 2> " + out;
+    const int rc = std::system(cmd.c_str());
+    EXPECT_NE(rc, 0);
+    FILE* f = std::fopen(out.c_str(), "r");
+    ASSERT_TRUE(f);
+    char buf[1024] = {0};
+    std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    EXPECT_NE(std::string(buf).find("snapscope-cli"), std::string::npos) << buf;
+    EXPECT_NE(std::string(buf).find("no display"), std::string::npos) << buf;
 }

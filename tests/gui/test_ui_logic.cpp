@@ -1,0 +1,234 @@
+// UI logic in a windowless ImGui context: clicks and drags drive the real panels,
+// which send commands to a real worker thread.
+#include <gtest/gtest.h>
+
+#include <imgui.h>
+
+#include "app_ui.hpp"
+#include "keys.hpp"
+#include "snapscope/presets.hpp"
+#include "worker.hpp"
+
+using namespace snapscope;
+using namespace snapscope::gui;
+
+namespace {
+
+class Ui {
+public:
+    Ui() {
+        ctx_ = ImGui::CreateContext();
+        ImGuiIO& io = ImGui::GetIO();
+        io.DisplaySize = ImVec2(1280, 800);
+        io.IniFilename = nullptr;
+        io.DeltaTime = 1.0f / 60;
+        unsigned char* px;
+        int w, h;
+        io.Fonts->GetTexDataAsRGBA32(&px, &w, &h);
+    }
+    ~Ui() { ImGui::DestroyContext(ctx_); }
+
+    // One frame of the whole app.
+    void frame(const Snapshot& snap, ViewState& view, const CommandSink& send, HostRequests& host) {
+        ImGui::NewFrame();
+        draw_app(snap, view, send, nullptr, host);
+        ImGui::Render();
+    }
+
+    void mouse(ImVec2 p, bool down) {
+        ImGuiIO& io = ImGui::GetIO();
+        io.MousePos = p;
+        io.MouseDown[0] = down;
+    }
+    void key(int k, bool down, bool ctrl = false) {
+        ImGuiIO& io = ImGui::GetIO();
+        io.KeysDown[k] = down;
+        io.KeyCtrl = ctrl;
+    }
+
+private:
+    ImGuiContext* ctx_;
+};
+
+ImVec2 centre(const ViewState& v, const std::string& name, float fx = 0.5f) {
+    const ImVec4 r = v.widget_rects.at(name);
+    return ImVec2(r.x + (r.z - r.x) * fx, (r.y + r.w) / 2);
+}
+
+// Clicks at `p`: move there, press, release, drawing a frame at each stage.
+void click(Ui& ui, ImVec2 p, const std::function<void()>& frame) {
+    ui.mouse(p, false);
+    frame();
+    ui.mouse(p, true);
+    frame();
+    ui.mouse(p, false);
+    frame();
+}
+
+Config fig4() { return resolve_config(preset_config("fig4"), "fig4"); }
+
+}  // namespace
+
+TEST(UiLogic, PlayAndPauseButtonsSendCommands) {
+    Ui ui;
+    ViewState view;
+    HostRequests host;
+    std::vector<Command> sent;
+    Worker worker(fig4());
+    const CommandSink send = [&](Command c) {
+        sent.push_back(c);
+        worker.post(c);
+    };
+    auto frame = [&] { ui.frame(*worker.snapshot(), view, send, host); };
+    frame();
+    ASSERT_TRUE(view.widget_rects.count("play"));
+    click(ui, centre(view, "play"), frame);
+    ASSERT_FALSE(sent.empty());
+    EXPECT_EQ(sent.back().kind, Command::Kind::Play);
+    worker.sync();
+    EXPECT_TRUE(worker.snapshot()->free_running);
+    frame();  // the button now says Pause
+    sent.clear();
+    click(ui, centre(view, "play"), frame);
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(sent.back().kind, Command::Kind::Pause);
+    worker.sync();
+    EXPECT_FALSE(worker.snapshot()->free_running);
+}
+
+TEST(UiLogic, KeyboardShortcuts) {
+    Ui ui;
+    ViewState view;
+    HostRequests host;
+    std::vector<Command> sent;
+    const CommandSink send = [&](Command c) { sent.push_back(c); };
+    Worker worker(fig4());
+    auto frame = [&] { ui.frame(*worker.snapshot(), view, send, host); };
+    frame();
+    for (auto [k, kind] : {std::pair<int, Command::Kind>{kKeySpace, Command::Kind::Play}, {kKeyS, Command::Kind::Step}, {kKeyRight, Command::Kind::Step},
+                           {kKeyR, Command::Kind::Reset}}) {
+        sent.clear();
+        ui.key(k, true);
+        frame();
+        ui.key(k, false);
+        frame();
+        ASSERT_EQ(sent.size(), 1u) << k;
+        EXPECT_EQ(sent[0].kind, kind) << k;
+    }
+    ui.key(kKeyF12, true);
+    frame();
+    ui.key(kKeyF12, false);
+    EXPECT_TRUE(host.screenshot);
+}
+
+TEST(UiLogic, LearningRateSliderActsBeforeTheNextStepAndIsLogged) {
+    Ui ui;
+    ViewState view;
+    HostRequests host;
+    Worker worker(fig4());
+    worker.post(Command::step(5));
+    worker.sync();
+    const CommandSink send = [&](Command c) { worker.post(c); };
+    auto frame = [&] { ui.frame(*worker.snapshot(), view, send, host); };
+    frame();
+    ASSERT_TRUE(view.widget_rects.count("##lr_z"));
+    click(ui, centre(view, "##lr_z", 0.9f), frame);  // far right of a log slider: a large rate
+    worker.sync();
+    const SnapshotPtr s = worker.snapshot();
+    const double lr = s->lr_z;
+    EXPECT_GT(lr, 5.0);
+    ASSERT_EQ(s->events.size(), 1u);
+    EXPECT_EQ(s->events[0].step, 5);
+    EXPECT_EQ(s->events[0].name, "lr_z");
+    EXPECT_EQ(s->events[0].old_value, 1.0);
+    EXPECT_EQ(s->events[0].new_value, lr);
+    // The next step uses the new rate: compare with the core engine doing the same by hand.
+    worker.post(Command::step(1));
+    worker.sync();
+    ScanSnapRun ref(fig4());
+    ref.run(5);
+    ref.set_lr_z(lr);
+    ref.run(1);
+    const Frame& f = *worker.snapshot()->frames.back();
+    ASSERT_EQ(f.step, 6);
+    const int q = ref.data().queries()[0];
+    for (int l = 0; l < ref.vocab_size(); ++l) EXPECT_EQ(f.zrows[l], ref.model().Z(q, l)) << l;
+}
+
+TEST(UiLogic, LockedRatioMovesBothRates) {
+    Ui ui;
+    ViewState view;
+    HostRequests host;
+    Worker worker(fig4());
+    const CommandSink send = [&](Command c) { worker.post(c); };
+    auto frame = [&] { ui.frame(*worker.snapshot(), view, send, host); };
+    worker.post(Command::set_lr_y(2.0));
+    worker.sync();
+    frame();
+    click(ui, centre(view, "lock"), frame);
+    worker.sync();
+    EXPECT_TRUE(worker.snapshot()->ratio_locked);
+    click(ui, centre(view, "##lr_z", 0.25f), frame);
+    worker.sync();
+    const SnapshotPtr s = worker.snapshot();
+    EXPECT_NE(s->lr_z, 1.0);
+    EXPECT_NEAR(s->lr_y / s->lr_z, 2.0, 1e-12);
+}
+
+TEST(UiLogic, ClickingACurveMovesTheStepCursorAndLiveReturns) {
+    Ui ui;
+    ViewState view;
+    HostRequests host;
+    Worker worker(fig4());
+    worker.post(Command::step(100));
+    worker.sync();
+    const CommandSink send = [&](Command c) { worker.post(c); };
+    auto frame = [&] { ui.frame(*worker.snapshot(), view, send, host); };
+    frame();
+    EXPECT_TRUE(view.live);
+    // The loss plot sits in the Curves panel; click a third of the way across it.
+    const ImVec2 p = view.panel_pos[static_cast<int>(Panel::Curves)];
+    const ImVec2 z = view.panel_size[static_cast<int>(Panel::Curves)];
+    click(ui, ImVec2(p.x + z.x * 0.16f, p.y + z.y * 0.25f), frame);
+    EXPECT_FALSE(view.live);
+    EXPECT_GT(view.cursor_step, 0);
+    EXPECT_LT(view.cursor_step, 100);
+    const Frame& f = frame_at(*worker.snapshot(), view);
+    EXPECT_EQ(f.step, view.cursor_step);
+    click(ui, centre(view, "live"), frame);
+    EXPECT_TRUE(view.live);
+}
+
+TEST(UiLogic, RestartSettingsApplyANewConfig) {
+    Ui ui;
+    ViewState view;
+    HostRequests host;
+    Worker worker(fig4());
+    const CommandSink send = [&](Command c) { worker.post(c); };
+    auto frame = [&] { ui.frame(*worker.snapshot(), view, send, host); };
+    frame();
+    ASSERT_TRUE(view.pending);
+    view.pending->data.num_last = 3;  // as if typed into the "queries" field
+    frame();
+    click(ui, centre(view, "apply"), frame);
+    worker.sync();
+    const SnapshotPtr s = worker.snapshot();
+    EXPECT_EQ(s->info->classes.size(), 3u);
+    EXPECT_EQ(s->step, 0);
+}
+
+TEST(ViewState, RoundTripsThroughJson) {
+    ViewState a;
+    a.live = false;
+    a.cursor_step = 42;
+    a.selected_class = 1;
+    a.log_loss = false;
+    a.export_scale = 4;
+    ViewState b;
+    b.from_json(a.to_json());
+    EXPECT_EQ(b.cursor_step, 42);
+    EXPECT_FALSE(b.live);
+    EXPECT_EQ(b.selected_class, 1);
+    EXPECT_FALSE(b.log_loss);
+    EXPECT_EQ(b.export_scale, 4);
+}

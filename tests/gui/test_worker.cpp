@@ -1,0 +1,149 @@
+// The worker/command handshake. Also built with -fsanitize=thread (see snapscope.sh test).
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "snapscope/presets.hpp"
+#include "worker.hpp"
+
+using namespace snapscope;
+using namespace snapscope::gui;
+
+namespace {
+Config fig4() { return resolve_config(preset_config("fig4"), "fig4"); }
+}  // namespace
+
+TEST(Worker, StepsExactlyAsAskedAndMatchesTheEngine) {
+    Worker w(fig4());
+    w.post(Command::step(37));
+    w.sync();
+    const SnapshotPtr s = w.snapshot();
+    EXPECT_EQ(s->step, 37);
+    ScanSnapRun ref(fig4());
+    ref.run(37);
+    const Frame& f = *s->frames.back();
+    EXPECT_EQ(f.step, 37);
+    const int q = ref.data().queries()[1];
+    for (int l = 0; l < ref.vocab_size(); ++l) ASSERT_EQ(f.zrows[34 + l], ref.model().Z(q, l));
+}
+
+TEST(Worker, CommandsApplyInOrderBetweenSteps) {
+    Worker w(fig4());
+    w.post(Command::step(3));
+    w.post(Command::set_lr_z(0.5));
+    w.post(Command::step(2));
+    w.post(Command::set_lr_y(0.25));
+    w.post(Command::step(1));
+    w.sync();
+    const SnapshotPtr s = w.snapshot();
+    EXPECT_EQ(s->step, 6);
+    ASSERT_EQ(s->events.size(), 2u);
+    EXPECT_EQ(s->events[0].step, 3);
+    EXPECT_EQ(s->events[1].step, 5);
+    // Replaying the same events in the core engine gives the same parameters.
+    ScanSnapRun ref(fig4());
+    ref.run(3);
+    ref.set_lr_z(0.5);
+    ref.run(2);
+    ref.set_lr_y(0.25);
+    ref.run(1);
+    const Frame& f = *s->frames.back();
+    for (int l = 0; l < 34; ++l) ASSERT_EQ(f.zrows[l], ref.model().Z(30, l));
+}
+
+TEST(Worker, PlayPauseFromManyThreadsWhileReading) {
+    Worker w(fig4());
+    w.post(Command::set_speed(SpeedMode::Unlimited, 0));
+    w.post(Command::play());
+    std::atomic<bool> stop{false};
+    std::thread reader([&] {
+        std::int64_t last = 0;
+        while (!stop) {
+            const SnapshotPtr s = w.snapshot();
+            ASSERT_GE(s->step, last);  // snapshots never go back in time within a run
+            last = s->step;
+            ASSERT_FALSE(s->frames.empty());
+            ASSERT_EQ(s->frames.back()->step, s->step);
+        }
+    });
+    std::thread poster([&] {
+        for (int i = 0; i < 200; ++i) {
+            w.post(Command::set_lr_z(0.5 + (i % 7) * 0.1));
+            if (i % 50 == 0) w.post(Command::set_mean_field(i % 100 == 0));
+        }
+    });
+    poster.join();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    w.post(Command::pause());
+    w.sync();
+    stop = true;
+    reader.join();
+    const SnapshotPtr s = w.snapshot();
+    EXPECT_FALSE(s->free_running);
+    EXPECT_GT(s->step, 0);
+    EXPECT_EQ(s->lr_z, 0.5 + (199 % 7) * 0.1);
+}
+
+TEST(Worker, StepsPerSecondLimitAndStopAt) {
+    Worker w(fig4());
+    w.post(Command::set_speed(SpeedMode::StepsPerSecond, 200));
+    w.post(Command::stop_at(20));
+    w.post(Command::play());
+    for (int i = 0; i < 5000 && w.snapshot()->step < 20; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const SnapshotPtr s = w.snapshot();
+    EXPECT_EQ(s->step, 20);  // paused itself at train.steps
+    EXPECT_FALSE(s->free_running);
+    EXPECT_NE(s->message.find("Reached step 20"), std::string::npos);
+}
+
+TEST(Worker, DivergencePausesWithAMessageAndKeepsHistory) {
+    Worker w(fig4());
+    w.post(Command::set_lr_z(1e308));
+    w.post(Command::set_lr_y(1e308));
+    w.post(Command::step(50));
+    w.sync();
+    const SnapshotPtr s = w.snapshot();
+    EXPECT_TRUE(s->diverged);
+    EXPECT_NE(s->message.find("diverged"), std::string::npos);
+    EXPECT_LT(s->step, 50);
+    EXPECT_EQ(s->frames.size(), static_cast<std::size_t>(s->step + 1));
+    // Lower the rates and continue.
+    w.post(Command::set_lr_z(0.1));
+    w.post(Command::set_lr_y(0.1));
+    w.post(Command::step(1));
+    w.sync();
+    EXPECT_FALSE(w.snapshot()->diverged);
+}
+
+TEST(Worker, MeanFieldTwinFollowsTheSameRateChanges) {
+    Worker w(fig4());
+    w.post(Command::step(4));
+    w.post(Command::set_lr_z(0.5));
+    w.post(Command::step(6));
+    w.post(Command::set_mean_field(true));
+    w.post(Command::step(5));
+    w.sync();
+    const SnapshotPtr s = w.snapshot();
+    ASSERT_FALSE(s->mean_field.empty());
+    EXPECT_EQ(s->mean_field.back()->step, 15);
+    Config mf = fig4();
+    mf.train.mode = "mean_field";
+    ScanSnapRun ref(mf);
+    ref.run(4);
+    ref.set_lr_z(0.5);
+    ref.run(11);
+    EXPECT_EQ(s->mean_field.back()->zrows[3], ref.model().Z(30, 3));
+}
+
+TEST(Worker, BadConfigKeepsTheOldRun) {
+    Worker w(fig4());
+    Config bad = fig4();
+    bad.data.kind = "file";
+    bad.data.path = "/nonexistent.jsonl";
+    w.post(Command::load_config(bad));
+    w.sync();
+    const SnapshotPtr s = w.snapshot();
+    EXPECT_NE(s->message.find("/nonexistent.jsonl"), std::string::npos);
+    EXPECT_EQ(s->info->M, 34);
+}
