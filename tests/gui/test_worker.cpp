@@ -147,3 +147,40 @@ TEST(Worker, BadConfigKeepsTheOldRun) {
     EXPECT_NE(s->message.find("/nonexistent.jsonl"), std::string::npos);
     EXPECT_EQ(s->info->M, 34);
 }
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+TEST(Worker, ExportWritesTheSameFilesAsTheCli) {
+    Worker w(fig4());
+    w.post(Command::step(12));
+    const std::string dir = ::testing::TempDir() + "/snapscope_worker_export";
+    std::filesystem::remove_all(dir);
+    w.post(Command::export_to(dir));
+    w.sync();
+    for (const char* f : {"config.json", "trajectory.csv", "final.json"})
+        EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(dir) / f)) << f;
+    std::ifstream in(std::filesystem::path(dir) / "trajectory.csv");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string csv = ss.str();
+    EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 13);
+    EXPECT_NE(w.snapshot()->message.find("Wrote"), std::string::npos);
+}
+
+TEST(Worker, LoadSessionReplaysToItsStep) {
+    Session s;
+    s.config = fig4();
+    s.events = {{3, "lr_z", 1.0, 0.5}, {7, "lr_y", 1.0, 2.0}};
+    s.step = 11;
+    Worker w(fig4());
+    w.post(Command::load_session(s));
+    w.sync();
+    const SnapshotPtr snap = w.snapshot();
+    EXPECT_EQ(snap->step, 11);
+    EXPECT_FALSE(snap->free_running);
+    const auto ref = replay_session(s);
+    for (int l = 0; l < 34; ++l) ASSERT_EQ(snap->frames.back()->zrows[l], ref->model().Z(30, l));
+    ASSERT_EQ(snap->events.size(), 2u);
+}
