@@ -18,8 +18,10 @@ const char* panel_name(Panel p) {
 
 const Frame& frame_at(const Snapshot& snap, const ViewState& view) {
     const auto& f = snap.frames;
-    if (view.live || f.size() == 1) return *f.back();
-    auto it = std::upper_bound(f.begin(), f.end(), view.cursor_step, [](std::int64_t s, const FramePtr& p) { return s < p->step; });
+    const bool preview = view.preview_step >= 0;
+    if ((view.live && !preview) || f.size() == 1) return *f.back();
+    const std::int64_t want = preview ? view.preview_step : view.cursor_step;
+    auto it = std::upper_bound(f.begin(), f.end(), want, [](std::int64_t s, const FramePtr& p) { return s < p->step; });
     return it == f.begin() ? *f.front() : **(it - 1);
 }
 
@@ -123,6 +125,9 @@ void draw_help(ViewState& view) {
 }  // namespace
 
 void draw_app(const Snapshot& snap, ViewState& view, const CommandSink& send, HeatmapTextures* textures, HostRequests& host) {
+    // The curve hovered in the previous frame previews its step in this one.
+    view.preview_step = view.next_preview_step;
+    view.next_preview_step = -1;
     handle_keys(snap, view, send, host);
     const ImVec2 ds = ImGui::GetIO().DisplaySize;
     const float font = ImGui::GetFontSize();

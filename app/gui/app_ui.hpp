@@ -45,6 +45,8 @@ struct ViewState {
     // Step cursor: follow the newest step, or show a recorded past step.
     bool live = true;
     std::int64_t cursor_step = 0;
+    // Hovering a curve previews that step in every view (PAIR-style scrubbing); a click locks it.
+    std::int64_t preview_step = -1, next_preview_step = -1;
     int selected_class = 0;
     bool auto_range = true;
     float z_range = 4.0f;        // fixed colour range for Z: [-z_range, z_range]

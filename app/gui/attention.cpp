@@ -103,7 +103,8 @@ void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* text
     view.selected_class = std::clamp(view.selected_class, 0, std::max(0, K - 1));
 
     // Header: which step, colour range.
-    ImGui::Text("step %lld%s", static_cast<long long>(f.step), view.live ? " (live)" : " (cursor)");
+    ImGui::Text("step %lld%s", static_cast<long long>(f.step),
+                view.preview_step >= 0 ? " (hovered curve)" : view.live ? " (live)" : " (cursor)");
     ImGui::SameLine();
     ImGui::SetNextItemWidth(font * 8);
     if (K > 0) {
@@ -173,7 +174,7 @@ void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* text
     HeatmapView img{"fig4", "c_n over training (Fig 4): rows = recorded steps, top = step 0"};
     const int sel = view.selected_class;
     std::size_t last = snap.frames.size();
-    if (!view.live)
+    if (!view.live || view.preview_step >= 0)
         last = static_cast<std::size_t>(std::upper_bound(snap.frames.begin(), snap.frames.end(), f.step,
                                                          [](std::int64_t s, const FramePtr& p) { return s < p->step; }) -
                                         snap.frames.begin());

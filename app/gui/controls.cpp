@@ -64,31 +64,43 @@ void restart_settings(const Snapshot& snap, ViewState& view, const CommandSink& 
         }
     }
     if (view.preset_index >= 0 && view.preset_index < static_cast<int>(ps.size())) tip(ps[view.preset_index].description.c_str());
+    // Two fields a row: label above, value below, to keep the panel short.
+    const float half = (ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ItemSpacing.x) / 2;
+    int column = 0;
     auto int_field = [&](const char* name, int& v, int lo, int hi, const char* help) {
-        ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
-        if (ImGui::InputInt(name, &v)) v = std::clamp(v, lo, hi);
+        if (column++ % 2) ImGui::SameLine();
+        ImGui::BeginGroup();
+        ImGui::TextDisabled("%s", name);
+        ImGui::SetNextItemWidth(half);
+        ImGui::PushID(name);
+        if (ImGui::InputInt("##v", &v)) v = std::clamp(v, lo, hi);
+        ImGui::PopID();
+        ImGui::EndGroup();
         tip(help);
     };
     if (c.data.kind == "synthetic") {
         int_field("queries", c.data.num_last, 1, 200, "data.num_last: number of query (last) tokens");
-        int_field("next / query", c.data.num_next_per_last, 1, 50, "data.num_next_per_last: classes per query");
-        int_field("common", c.data.num_common, 0, 1000, "data.num_common: tokens shared by every class");
+        int_field("next tokens / query", c.data.num_next_per_last, 1, 50, "data.num_next_per_last: classes per query");
+        int_field("common tokens", c.data.num_common, 0, 1000, "data.num_common: tokens shared by every class");
         int_field("distinct / class", c.data.num_unique_per_next, 0, 1000, "data.num_unique_per_next");
-        int_field("seq len", c.data.seq_len, 2, 100000, "data.seq_len: L-1 context tokens plus the query");
+        int_field("sequence length", c.data.seq_len, 2, 100000, "data.seq_len: L-1 context tokens plus the query");
     }
     int_field("batch", c.train.batch, 1, 100000, "train.batch: samples per step");
     int init = c.train.init == "uniform" ? 1 : 0;
-    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
-    if (ImGui::Combo("init", &init, "zero\0uniform\0")) c.train.init = init ? "uniform" : "zero";
+    ImGui::SetNextItemWidth(half);
+    if (ImGui::Combo("##init", &init, "zero init\0uniform init\0")) c.train.init = init ? "uniform" : "zero";
     tip("zero: Y = Z = 0 (Fig 4); uniform: PyTorch's Linear default");
+    ImGui::SameLine();
     int mode = c.train.mode == "mean_field" ? 1 : 0;
-    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
-    if (ImGui::Combo("mode", &mode, "sampled\0mean field\0")) c.train.mode = mode ? "mean_field" : "sampled";
+    ImGui::SetNextItemWidth(half);
+    if (ImGui::Combo("##mode", &mode, "sampled\0mean field\0")) c.train.mode = mode ? "mean_field" : "sampled";
+    tip("sampled: a fresh random batch each step; mean field: the deterministic T -> infinity model");
     ImGui::Checkbox("normalize", &c.model.normalize);
     tip("L2-normalise the pooled attention output (the paper's setting)");
     ImGui::SameLine();
     ImGui::Checkbox("residual", &c.model.residual);
-    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(-ImGui::GetFontSize() * 2.2f);
     ImGui::InputScalar("seed", ImGuiDataType_U64, &view.seed_input);
     tip("The same seed replays the run bit for bit");
     c.train.seed = view.seed_input;
@@ -115,7 +127,7 @@ void draw_controls(const Snapshot& snap, ViewState& view, const CommandSink& sen
     ImGui::SameLine(font * 8);
     ImGui::TextDisabled("%.0f steps/s", snap.steps_per_second);
     if (!snap.message.empty()) {
-        ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(255, 110, 90, 255));
+        ImGui::PushStyleColor(ImGuiCol_Text, snap.message_is_error ? IM_COL32(255, 110, 90, 255) : IM_COL32(150, 210, 255, 255));
         ImGui::TextWrapped("%s", snap.message.c_str());
         ImGui::PopStyleColor();
     }

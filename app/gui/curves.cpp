@@ -58,7 +58,7 @@ void draw_plot(const char* id, const char* title, const std::vector<PlotSeries>&
     ImGui::BeginGroup();
     ImGui::TextUnformatted(title);
     opt.size = size;
-    opt.cursor_x = view.live ? NAN : static_cast<double>(frame_at(snap, view).step);
+    opt.cursor_x = view.live && view.preview_step < 0 ? NAN : static_cast<double>(frame_at(snap, view).step);
     for (const RunEvent& e : snap.events) {
         opt.markers.push_back(static_cast<double>(e.step));
         char buf[48];
@@ -66,14 +66,17 @@ void draw_plot(const char* id, const char* title, const std::vector<PlotSeries>&
         opt.marker_labels.push_back(buf);
     }
     const PlotResult r = plot_lines(id, series, state, opt);
-    if (r.clicked && !snap.frames.empty()) {
-        // Snap to the nearest recorded step.
+    auto nearest = [&](double x) {
         const auto& f = snap.frames;
-        auto it = std::lower_bound(f.begin(), f.end(), r.clicked_x, [](const FramePtr& p, double x) { return p->step < x; });
+        auto it = std::lower_bound(f.begin(), f.end(), x, [](const FramePtr& p, double v) { return p->step < v; });
         if (it == f.end()) --it;
-        if (it != f.begin() && std::abs((*(it - 1))->step - r.clicked_x) < std::abs((*it)->step - r.clicked_x)) --it;
+        if (it != f.begin() && std::abs((*(it - 1))->step - x) < std::abs((*it)->step - x)) --it;
+        return (*it)->step;
+    };
+    if (r.hovered && !snap.frames.empty()) view.next_preview_step = nearest(r.hover_x);
+    if (r.clicked && !snap.frames.empty()) {
         view.live = false;
-        view.cursor_step = (*it)->step;
+        view.cursor_step = nearest(r.clicked_x);
     }
     ImGui::EndGroup();
 }
@@ -85,9 +88,17 @@ void draw_curves(const Snapshot& snap, ViewState& view) {
     const int K = static_cast<int>(info.classes.size()), M = info.M;
     const float font = ImGui::GetFontSize();
     const ImVec2 avail = ImGui::GetContentRegionAvail();
-    const float sp = ImGui::GetStyle().ItemSpacing.x;
-    const float w = (avail.x - 2 * sp) / 3, h = (avail.y - ImGui::GetStyle().ItemSpacing.y) / 2 - font * 2.6f;
-    const ImVec2 size(w, std::max(font * 5, h));
+    const ImGuiStyle& st = ImGui::GetStyle();
+    // Three plots a row when they fit (about 20 characters wide each), else two or one; the panel scrolls if needed.
+    const int per_row = std::clamp(static_cast<int>(avail.x / (font * 20)), 1, 3);
+    const float w = (avail.x - (per_row - 1) * st.ItemSpacing.x) / per_row;
+    const float overhead = 2 * font + 2 * st.FramePadding.y + 3 * st.ItemSpacing.y;  // title + legend row per plot
+    const float h = (avail.y - st.ItemSpacing.y) / 2 - overhead;
+    const ImVec2 size(w, std::max(font * 6, h));
+    int placed = 0;
+    auto next = [&] {
+        if (++placed % per_row != 0) ImGui::SameLine();
+    };
 
     // Loss.
     std::vector<PlotSeries> loss;
@@ -98,7 +109,7 @@ void draw_curves(const Snapshot& snap, ViewState& view) {
     lo.log_y = view.log_loss;
     lo.y_label = "nats";
     draw_plot("loss", "Loss (log scale; dashed: mean field)", loss, view.loss_plot, lo, snap, view, size);
-    ImGui::SameLine();
+    next();
 
     // Common-token mass and distinct entropy per class.
     std::vector<PlotSeries> mass, ent;
@@ -111,7 +122,7 @@ void draw_curves(const Snapshot& snap, ViewState& view) {
     PlotOptions mo;
     mo.y_label = "sum of c_n over common tokens";
     draw_plot("mass", "Common-token mass", mass, view.mass_plot, mo, snap, view, size);
-    ImGui::SameLine();
+    next();
     with_companions(ent, snap, view, [&](const std::vector<FramePtr>& fr) {
         std::vector<PlotSeries> v;
         for (int c = 0; c < K && c < 12; ++c)
@@ -121,6 +132,7 @@ void draw_curves(const Snapshot& snap, ViewState& view) {
     PlotOptions eo;
     eo.y_label = "nats";
     draw_plot("entropy", "Entropy of c_n on distinct tokens", ent, view.entropy_plot, eo, snap, view, size);
+    next();
 
     // Per-token curves of the selected class, tokens ordered by co-occurrence P(l|n) (highest first).
     if (K == 0) return;
@@ -157,12 +169,12 @@ void draw_curves(const Snapshot& snap, ViewState& view) {
     PlotOptions zo;
     zo.y_label = "logit";
     draw_plot("zrow", title, zs, view.z_plot, zo, snap, view, size);
-    ImGui::SameLine();
+    next();
     std::snprintf(title, sizeof title, "c_n(l) per token (class %d)", sel);
     PlotOptions co;
     co.y_label = "attention";
     draw_plot("crow", title, cs, view.c_plot, co, snap, view, size);
-    ImGui::SameLine();
+    next();
     ImGui::BeginGroup();
     ImGui::TextUnformatted("Legend");
     ImGui::Checkbox("log loss", &view.log_loss);

@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
     mallopt(M_MMAP_THRESHOLD, 64 << 20);
     mallopt(M_TRIM_THRESHOLD, 128 << 20);
     CLI::App app{"snapscope: watch a 1-layer transformer learn (Scan and Snap, live)"};
-    std::string preset, session_path, screenshot, speed = "60";
+    std::string preset, session_path, screenshot, speed = "25";
     std::optional<std::int64_t> steps;
     int frames = 3, width = 1280, height = 800;
     double seconds = 0;
@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
     app.add_option("--frames", frames, "Frames to render before the screenshot")->check(CLI::Range(1, 1000));
     app.add_option("--width", width, "Window width")->check(CLI::Range(320, 16384));
     app.add_option("--height", height, "Window height")->check(CLI::Range(240, 16384));
-    app.add_option("--speed", speed, "Training speed: 'unlimited' or steps per second (default 60)");
+    app.add_option("--speed", speed, "Training speed: 'unlimited' or steps per second (default 25)");
     app.add_flag("--large-font", large_font, "Large font for projectors (F11 toggles)");
     app.add_option("--seconds", seconds, "Quit after this many seconds (for scripted measurements)");
     app.add_flag("--stats", stats, "Print frame-time and training-rate statistics on exit");
@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
         return fail(e.what());
     }
     SpeedMode mode = SpeedMode::StepsPerSecond;
-    double rate = 60;
+    double rate = 25;
     if (speed == "unlimited") mode = SpeedMode::Unlimited;
     else {
         try {

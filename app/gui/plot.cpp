@@ -151,7 +151,8 @@ PlotResult plot_lines(const char* id, const std::vector<PlotSeries>& series, Plo
     }
     std::vector<double> yt;
     if (opt.log_y) {
-        for (double e = std::ceil(ymin); e <= ymax; e += std::max(1.0, std::ceil((ymax - ymin) / 6))) yt.push_back(e);
+        const double fit = std::max(2.0, std::floor(H / (font * 1.6)));  // labels that fit without overlapping
+        for (double e = std::ceil(ymin); e <= ymax; e += std::max(1.0, std::ceil((ymax - ymin) / fit))) yt.push_back(e);
     } else {
         yt = nice_ticks(ymin, ymax, std::max(2, static_cast<int>(H / (font * 2.5))));
     }

@@ -43,7 +43,8 @@ struct Snapshot {
     bool playing = false;           // stepping (playing, or working off a Step n)
     bool free_running = false;      // Play is on
     bool diverged = false;
-    std::string message;            // divergence or error text for the user
+    std::string message;            // text for the user (divergence, errors, "wrote ...")
+    bool message_is_error = false;
     double lr_z = 0, lr_y = 0;
     bool ratio_locked = false;
     bool mean_field_on = false;

@@ -129,7 +129,7 @@ void Worker::replay_to(const std::vector<RunEvent>& events, std::int64_t step) {
 
 bool Worker::step_once() {
     if (!run_->step()) {
-        message_ = run_->divergence_message();
+        say(run_->divergence_message(), true);
         playing_ = false;
         steps_owed_ = 0;
         dirty_ = true;
@@ -145,7 +145,7 @@ bool Worker::step_once() {
     dirty_ = true;
     if (stop_at_ > 0 && run_->step_index() == stop_at_ && playing_) {
         playing_ = false;
-        message_ = "Reached step " + std::to_string(stop_at_) + " (train.steps). Press Play to continue.";
+        say("Reached step " + std::to_string(stop_at_) + " (train.steps). Press Play to continue.", false);
     }
     return true;
 }
@@ -220,7 +220,7 @@ void Worker::apply(const Command& c) {
             try {
                 restart(*c.config);
             } catch (const std::exception& e) {
-                message_ = e.what();
+                say(e.what(), true);
             }
             playing_ = false;
             break;
@@ -228,9 +228,9 @@ void Worker::apply(const Command& c) {
             try {
                 restart(c.session->config);
                 replay_to(c.session->events, c.session->step);
-                message_ = "Loaded a session at step " + std::to_string(run_->step_index());
+                say("Loaded a session at step " + std::to_string(run_->step_index()), false);
             } catch (const std::exception& e) {
-                message_ = e.what();
+                say(e.what(), true);
             }
             playing_ = false;
             break;
@@ -242,9 +242,9 @@ void Worker::apply(const Command& c) {
                 write_file_atomic((out / "config.json").string(), dump_json(config_to_json(run_->config())));
                 write_file_atomic((out / "trajectory.csv").string(), trajectory_csv(*run_));
                 write_file_atomic((out / "final.json").string(), dump_json(final_json(*run_, rate_, 0.0), -1));
-                message_ = "Wrote " + c.path + "/{config.json, trajectory.csv, final.json}";
+                say("Wrote " + c.path + "/{config.json, trajectory.csv, final.json}", false);
             } catch (const std::exception& e) {
-                message_ = std::string("Export failed: ") + e.what();
+                say(std::string("Export failed: ") + e.what(), true);
             }
             break;
         case K::StopAt:
@@ -294,6 +294,7 @@ void Worker::publish() {
     s->mean_field_on = mean_field_;
     s->diverged = run_->diverged();
     s->message = message_;
+    s->message_is_error = message_error_;
     s->lr_z = run_->lr_z();
     s->lr_y = run_->lr_y();
     s->ratio_locked = ratio_locked_;

@@ -71,6 +71,8 @@ private:
     double ratio_ = 1;
     std::uint64_t serial_ = 0, run_id_ = 0;
     std::string message_;
+    bool message_error_ = false;
+    void say(std::string msg, bool error) { message_ = std::move(msg); message_error_ = error; }
     bool dirty_ = true;
     std::chrono::steady_clock::time_point last_publish_{}, rate_t0_{};
     std::int64_t rate_steps_ = 0;
