@@ -60,7 +60,7 @@ std::pair<int, int> heatmap(const HeatmapView& h, const RunInfo& info, HeatmapTe
     // Group separators: where the token kind or group changes.
     for (int t = 1; t < h.cols; ++t) {
         const TokenInfo &x = info.tokens[t - 1], &y = info.tokens[t];
-        if (x.kind != y.kind || x.group != y.group) dl->AddLine(ImVec2(a.x + cw * t, a.y), ImVec2(a.x + cw * t, b.y), IM_COL32(255, 255, 255, 140), 1.0f);
+        if (x.kind != y.kind || x.group != y.group) dl->AddLine(ImVec2(a.x + cw * t, a.y), ImVec2(a.x + cw * t, b.y), IM_COL32(255, 255, 255, 140), std::max(1.0f, font / 15.0f));
     }
     // Token-type strip and token id ticks under the image.
     for (int t = 0; t < h.cols; ++t)

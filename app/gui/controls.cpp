@@ -218,9 +218,16 @@ void draw_controls(const Snapshot& snap, ViewState& view, const CommandSink& sen
     ImGui::SameLine();
     if (ImGui::Button("Window PNG")) host.screenshot = true;
     tip("F12: the whole window as PNG");
-    if (ImGui::Button("Attention PNG")) host.panel_export = static_cast<int>(Panel::Attention);
+    ImGui::TextDisabled("panel:");
     ImGui::SameLine();
-    if (ImGui::Button("Curves PNG")) host.panel_export = static_cast<int>(Panel::Curves);
+    if (ImGui::Button("Attention")) host.panel_export = static_cast<int>(Panel::Attention);
+    tip("The Attention panel alone as PNG, at the chosen scale");
+    ImGui::SameLine();
+    if (ImGui::Button("Curves")) host.panel_export = static_cast<int>(Panel::Curves);
+    tip("The Curves panel alone as PNG, at the chosen scale");
+    ImGui::SameLine();
+    if (ImGui::Button("Controls")) host.panel_export = static_cast<int>(Panel::Controls);
+    tip("The Controls panel alone as PNG, at the chosen scale");
     if (ImGui::Button("Trajectory CSV")) host.export_csv = true;
     tip("trajectory.csv, final.json and config.json, as snapscope-cli run writes them");
     ImGui::SetNextItemWidth(-1);

@@ -1,5 +1,6 @@
 #include "host.hpp"
 
+#include <cfloat>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -83,17 +84,22 @@ Host::Host(int width, int height, bool visible) {
     io.IniFilename = nullptr;  // the layout is fixed; sessions carry view settings
     apply_style();
     const char* ttf = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
-    if (std::filesystem::exists(ttf)) {
-        ImFontConfig fc;
-        fc.OversampleH = 2;
-        font_normal_ = io.Fonts->AddFontFromFileTTF(ttf, 15.0f, &fc);
-        font_large_ = io.Fonts->AddFontFromFileTTF(ttf, 24.0f, &fc);
-    }
-    if (!font_normal_) {
-        font_normal_ = io.Fonts->AddFontDefault();
-        ImFontConfig big;
-        big.SizePixels = 26;
-        font_large_ = io.Fonts->AddFontDefault(&big);
+    const bool have_ttf = std::filesystem::exists(ttf);
+    for (int k = 0; k < 3; ++k) {
+        const float scale = static_cast<float>(1 << k);
+        for (int big = 0; big < 2; ++big) {
+            const float px = (big ? 24.0f : 15.0f) * scale;
+            if (have_ttf) {
+                ImFontConfig fc;
+                fc.OversampleH = k == 0 ? 2 : 1;
+                fonts_[k][big] = io.Fonts->AddFontFromFileTTF(ttf, px, &fc);
+            }
+            if (!fonts_[k][big]) {
+                ImFontConfig fc;
+                fc.SizePixels = 13.0f * scale * (big ? 2.0f : 1.0f);
+                fonts_[k][big] = io.Fonts->AddFontDefault(&fc);
+            }
+        }
     }
     ImGui_ImplGlfw_InitForOpenGL(window_, true);
     ImGui_ImplOpenGL3_Init("#version 330 core");
@@ -121,7 +127,7 @@ double Host::frame(const Snapshot& snap, ViewState& view, const CommandSink& sen
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
     ImGui::NewFrame();
-    ImGui::PushFont(static_cast<ImFont*>(view.large_font ? font_large_ : font_normal_));
+    ImGui::PushFont(static_cast<ImFont*>(fonts_[0][view.large_font ? 1 : 0]));
     draw_app(snap, view, send, textures_.get(), host);
     ImGui::PopFont();
     ImGui::Render();
@@ -137,10 +143,11 @@ double Host::frame(const Snapshot& snap, ViewState& view, const CommandSink& sen
     return spent;
 }
 
-Image Host::render_offscreen(int scale) {
-    ImDrawData* dd = ImGui::GetDrawData();
+namespace {
+
+// Renders draw data into a new RGBA image of its display size times `scale`.
+Image rasterise(ImDrawData* dd, int scale) {
     Image img;
-    if (!dd || !dd->Valid) return img;
     const ImVec2 keep = dd->FramebufferScale;
     dd->FramebufferScale = ImVec2(static_cast<float>(scale), static_cast<float>(scale));
     img.width = static_cast<int>(dd->DisplaySize.x * scale);
@@ -173,6 +180,39 @@ Image Host::render_offscreen(int scale) {
     glDeleteTextures(1, &tex);
     dd->FramebufferScale = keep;
     return img;
+}
+
+}  // namespace
+
+Image Host::render_scaled(int scale, const Snapshot& snap, const ViewState& view_in, ImVec4 panels[3]) {
+    const int k = scale >= 4 ? 2 : scale >= 2 ? 1 : 0;
+    scale = 1 << k;
+    ImGuiIO& io = ImGui::GetIO();
+    const ImVec2 keep_size = io.DisplaySize, keep_mouse = io.MousePos;
+    const ImGuiStyle keep_style = ImGui::GetStyle();
+    ImGui::GetStyle().ScaleAllSizes(static_cast<float>(scale));
+    io.DisplaySize = ImVec2(keep_size.x * scale, keep_size.y * scale);
+    io.MousePos = ImVec2(-FLT_MAX, -FLT_MAX);  // nothing hovered in the picture
+    ViewState view = view_in;
+    HostRequests ignored;
+    ImGui_ImplOpenGL3_NewFrame();
+    ImGui::NewFrame();
+    ImGui::PushFont(static_cast<ImFont*>(fonts_[k][view.large_font ? 1 : 0]));
+    draw_app(snap, view, [](Command) {}, textures_.get(), ignored);
+    ImGui::PopFont();
+    ImGui::Render();
+    Image img = rasterise(ImGui::GetDrawData(), 1);
+    for (int p = 0; p < 3; ++p) panels[p] = ImVec4(view.panel_pos[p].x, view.panel_pos[p].y, view.panel_size[p].x, view.panel_size[p].y);
+    ImGui::GetStyle() = keep_style;
+    io.DisplaySize = keep_size;
+    io.MousePos = keep_mouse;
+    return img;
+}
+
+Image Host::render_offscreen(int scale) {
+    ImDrawData* dd = ImGui::GetDrawData();
+    if (!dd || !dd->Valid) return Image{};
+    return rasterise(dd, scale);
 }
 
 }  // namespace snapscope::gui

@@ -36,16 +36,20 @@ public:
     bool should_close() const;
     // One frame: events, UI from `snap`, draw to the window. Returns seconds spent building and drawing.
     double frame(const Snapshot& snap, ViewState& view, const CommandSink& send, HostRequests& host);
-    // The last frame drawn again into an offscreen buffer `scale` times larger.
+    // The last frame drawn again into an offscreen buffer `scale` times larger (bitmap-scaled text).
     Image render_offscreen(int scale);
+    // A fresh frame laid out and rasterised at `scale` times the window's size, with fonts and sizes scaled, so
+    // text and lines stay sharp (for 2x and 4x exports). `view` is copied; panel rectangles of that frame are
+    // returned in `panels` (in pixels of the image).
+    Image render_scaled(int scale, const Snapshot& snap, const ViewState& view, ImVec4 panels[3]);
     GlTextures& textures() { return *textures_; }
     void set_title(const std::string& t);
 
 private:
     GLFWwindow* window_ = nullptr;
     std::unique_ptr<GlTextures> textures_;
-    void* font_normal_ = nullptr;
-    void* font_large_ = nullptr;
+    // Fonts at 1x, 2x and 4x: [scale index][normal, large].
+    void* fonts_[3][2] = {{nullptr, nullptr}, {nullptr, nullptr}, {nullptr, nullptr}};
 };
 
 }  // namespace snapscope::gui

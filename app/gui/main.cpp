@@ -51,13 +51,16 @@ void save_png(const Image& img, const std::string& path, ViewState& view) {
 // Carries out what the UI asked for this frame.
 void serve(HostRequests& req, Host& host, Worker& worker, const Snapshot& snap, ViewState& view) {
     const std::string stem = view.export_dir + "/snapscope-step" + std::to_string(snap.step) + "-" + timestamp();
-    if (req.screenshot) save_png(host.render_offscreen(view.export_scale), stem + ".png", view);
-    if (req.panel_export >= 0 && req.panel_export < static_cast<int>(Panel::Count)) {
-        const int s = view.export_scale;
-        const ImVec2 p = view.panel_pos[req.panel_export], z = view.panel_size[req.panel_export];
-        const Image all = host.render_offscreen(s);
-        save_png(all.crop(static_cast<int>(p.x * s), static_cast<int>(p.y * s), static_cast<int>(z.x * s), static_cast<int>(z.y * s)),
-                 stem + "-" + panel_name(static_cast<Panel>(req.panel_export)) + ".png", view);
+    if (req.screenshot || req.panel_export >= 0) {
+        // A fresh frame laid out at the export scale: sharp text and lines at 2x and 4x.
+        ImVec4 panels[3];
+        const Image all = host.render_scaled(view.export_scale, snap, view, panels);
+        if (req.screenshot) save_png(all, stem + ".png", view);
+        if (req.panel_export >= 0 && req.panel_export < static_cast<int>(Panel::Count)) {
+            const ImVec4 r = panels[req.panel_export];
+            save_png(all.crop(static_cast<int>(r.x), static_cast<int>(r.y), static_cast<int>(r.z), static_cast<int>(r.w)),
+                     stem + "-" + panel_name(static_cast<Panel>(req.panel_export)) + ".png", view);
+        }
     }
     if (req.export_csv) worker.post(Command::export_to(stem));
     if (req.save_session) {
@@ -97,7 +100,7 @@ int main(int argc, char** argv) {
     CLI::App app{"snapscope: watch a 1-layer transformer learn (Scan and Snap, live)"};
     std::string preset, session_path, screenshot, speed = "25";
     std::optional<std::int64_t> steps;
-    int frames = 3, width = 1280, height = 800;
+    int frames = 3, width = 1280, height = 800, scale = 1;
     double seconds = 0;
     bool large_font = false, stats = false;
     auto* p = app.add_option("--preset", preset, "Start on a built-in preset (default fig4; see snapscope-cli presets)");
@@ -108,6 +111,7 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0LL, 1000000000LL));
     app.add_option("--screenshot", screenshot, "Train, render --frames frames, write this PNG and exit");
     app.add_option("--frames", frames, "Frames to render before the screenshot")->check(CLI::Range(1, 1000));
+    app.add_option("--scale", scale, "With --screenshot: 1, 2 or 4 times the window's resolution")->check(CLI::IsMember({1, 2, 4}));
     app.add_option("--width", width, "Window width")->check(CLI::Range(320, 16384));
     app.add_option("--height", height, "Window height")->check(CLI::Range(240, 16384));
     app.add_option("--speed", speed, "Training speed: 'unlimited' or steps per second (default 25)");
@@ -177,7 +181,9 @@ int main(int argc, char** argv) {
             host->frame(*s, view, send, req);
             req = HostRequests{};
         }
-        const Image img = host->render_offscreen(1);
+        ImVec4 panels[3];
+        const SnapshotPtr last = worker->snapshot();
+        const Image img = scale == 1 ? host->render_offscreen(1) : host->render_scaled(scale, *last, view, panels);
         if (img.width == 0) return fail("offscreen rendering failed");
         try {
             const auto parent = std::filesystem::path(screenshot).parent_path();

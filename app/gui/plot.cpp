@@ -69,8 +69,8 @@ std::vector<ImVec2> decimate(const std::vector<double>& x, const std::vector<dou
 
 namespace {
 
-void dashed_polyline(ImDrawList* dl, const std::vector<ImVec2>& pts, ImU32 col, float th) {
-    const float on = 6.f, off = 4.f;
+void dashed_polyline(ImDrawList* dl, const std::vector<ImVec2>& pts, ImU32 col, float th, float px) {
+    const float on = 6.f * px, off = 4.f * px;
     float phase = 0;
     for (std::size_t k = 1; k < pts.size(); ++k) {
         ImVec2 a = pts[k - 1];
@@ -98,6 +98,7 @@ PlotResult plot_lines(const char* id, const std::vector<PlotSeries>& series, Plo
     ImGui::PushID(id);
     const ImGuiStyle& style = ImGui::GetStyle();
     const float font = ImGui::GetFontSize();
+    const float px = std::max(1.0f, font / 15.0f);  // line widths follow the font (sharp 2x/4x exports)
     ImVec2 size = opt.size;
     if (size.x <= 0) size.x = std::max(50.f, ImGui::GetContentRegionAvail().x + size.x + (size.x < 0 ? 0 : 0));
     if (size.y <= 0) size.y = std::max(50.f, ImGui::GetContentRegionAvail().y + size.y);
@@ -145,7 +146,7 @@ PlotResult plot_lines(const char* id, const std::vector<PlotSeries>& series, Plo
     // Ticks.
     for (double t : nice_ticks(xmin, xmax, std::max(2, static_cast<int>(W / (font * 6))))) {
         const float x = sx(t);
-        dl->AddLine(ImVec2(x, a.y), ImVec2(x, b.y), grid);
+        dl->AddLine(ImVec2(x, a.y), ImVec2(x, b.y), grid, px);
         const std::string s = format_tick(t);
         dl->AddText(ImVec2(x - ImGui::CalcTextSize(s.c_str()).x / 2, b.y + 2), dim, s.c_str());
     }
@@ -158,7 +159,7 @@ PlotResult plot_lines(const char* id, const std::vector<PlotSeries>& series, Plo
     }
     for (double t : yt) {
         const float y = sy(t);
-        dl->AddLine(ImVec2(a.x, y), ImVec2(b.x, y), grid);
+        dl->AddLine(ImVec2(a.x, y), ImVec2(b.x, y), grid, px);
         char buf[32];
         if (opt.log_y) std::snprintf(buf, sizeof buf, "1e%d", static_cast<int>(std::lround(t)));
         const std::string s = opt.log_y ? std::string(buf) : format_tick(t);
@@ -176,7 +177,7 @@ PlotResult plot_lines(const char* id, const std::vector<PlotSeries>& series, Plo
         const double m = opt.markers[k];
         if (m < xmin || m > xmax) continue;
         const float x = sx(m);
-        for (float y = a.y; y < b.y; y += 6) dl->AddLine(ImVec2(x, y), ImVec2(x, std::min(y + 3, b.y)), IM_COL32(255, 200, 60, 200), 1.5f);
+        for (float y = a.y; y < b.y; y += 6 * px) dl->AddLine(ImVec2(x, y), ImVec2(x, std::min(y + 3 * px, b.y)), IM_COL32(255, 200, 60, 200), 1.5f * px);
         if (k < opt.marker_labels.size()) dl->AddText(ImVec2(x + 3, a.y + 2), IM_COL32(255, 200, 60, 230), opt.marker_labels[k].c_str());
     }
 
@@ -188,13 +189,13 @@ PlotResult plot_lines(const char* id, const std::vector<PlotSeries>& series, Plo
         if (state.hidden[key]) continue;
         std::vector<ImVec2> pts = decimate(s.x, s.y, xmin, xmax, columns, opt.log_y);
         for (auto& p : pts) p = ImVec2(sx(p.x), sy(p.y));
-        if (pts.size() == 1) dl->AddCircleFilled(pts[0], s.thickness * 1.5f, s.color);
-        else if (s.dashed) dashed_polyline(dl, pts, s.color, s.thickness);
-        else if (pts.size() > 1) dl->AddPolyline(pts.data(), static_cast<int>(pts.size()), s.color, 0, s.thickness);
+        if (pts.size() == 1) dl->AddCircleFilled(pts[0], s.thickness * px * 1.5f, s.color);
+        else if (s.dashed) dashed_polyline(dl, pts, s.color, s.thickness * px, px);
+        else if (pts.size() > 1) dl->AddPolyline(pts.data(), static_cast<int>(pts.size()), s.color, 0, s.thickness * px);
     }
     if (std::isfinite(opt.cursor_x) && opt.cursor_x >= xmin && opt.cursor_x <= xmax) {
         const float x = sx(opt.cursor_x);
-        dl->AddLine(ImVec2(x, a.y), ImVec2(x, b.y), IM_COL32(255, 255, 255, 160), 1.5f);
+        dl->AddLine(ImVec2(x, a.y), ImVec2(x, b.y), IM_COL32(255, 255, 255, 160), 1.5f * px);
     }
     dl->PopClipRect();
 

@@ -155,3 +155,23 @@ TEST(GuiCommandLine, NoDisplayGivesAClearMessage) {
     EXPECT_NE(std::string(buf).find("snapscope-cli"), std::string::npos) << buf;
     EXPECT_NE(std::string(buf).find("no display"), std::string::npos) << buf;
 }
+
+TEST(GlRender, ScaledExportLaysOutAtTwiceTheSize) {
+    Worker worker(resolve_config(preset_config("fig4"), "fig4"));
+    worker.post(Command::step(20));
+    worker.sync();
+    ViewState view;
+    HostRequests req;
+    host().frame(*worker.snapshot(), view, [](Command) {}, req);
+    ImVec4 panels[3];
+    const Image two = host().render_scaled(2, *worker.snapshot(), view, panels);
+    ASSERT_EQ(two.width, 2560);
+    ASSERT_EQ(two.height, 1600);
+    const int a = static_cast<int>(Panel::Attention);
+    EXPECT_NEAR(panels[a].x, view.panel_pos[a].x * 2, 2.0f);
+    EXPECT_NEAR(panels[a].z, view.panel_size[a].x * 2, 4.0f);
+    // The normal frame afterwards is back at 1x.
+    host().frame(*worker.snapshot(), view, [](Command) {}, req);
+    EXPECT_EQ(host().render_offscreen(1).width, 1280);
+    EXPECT_NEAR(view.panel_pos[a].x, panels[a].x / 2, 2.0f);
+}
