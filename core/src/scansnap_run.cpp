@@ -62,6 +62,9 @@ ScanSnapRun::ScanSnapRun(const Config& cfg)
     grads_.resize(M);
     opt_z_.resize(M, M);
     opt_y_.resize(M, M);
+    const std::size_t n = static_cast<std::size_t>(M) * M;
+    opt_z_.set_param_bound(max_abs(model_.Z.data(), n));
+    opt_y_.set_param_bound(max_abs(model_.Y.data(), n));
     // Bound the matrix history by memory.
     const std::size_t K = data_->classes().size(), Q = data_->queries().size();
     const double record_bytes = static_cast<double>((K + Q) * static_cast<std::size_t>(M) * sizeof(double) + 64);
@@ -146,11 +149,17 @@ bool ScanSnapRun::step() {
     const double loss = model_.forward_backward(batch_, &grads_);
     // Refuse an update that would leave a non-finite loss, gradient or parameter: the run stays at its last
     // good step. (Checked without writing, so nothing needs undoing.)
-    bool finite = std::isfinite(loss);
-    for (int m : grads_.z_rows) finite = finite && grads_.dZ.row(m).allFinite();
-    for (int l : grads_.y_cols) finite = finite && grads_.dY.col(l).allFinite();
-    finite = finite && opt_z_.step_stays_finite(model_.Z.data(), grads_.dZ.data(), grads_.z_rows, lr_z_, momentum_) &&
-             opt_y_.step_stays_finite(model_.Y.data(), grads_.dY.data(), grads_.y_cols, lr_y_, momentum_);
+    const std::size_t M = static_cast<std::size_t>(model_.vocab_size());
+    double gz = 0, gy = 0;  // max |gradient|, +inf if any entry is not finite
+    for (int m : grads_.z_rows) gz = std::max(gz, max_abs(grads_.dZ.data() + m * M, M));
+    for (int l : grads_.y_cols) gy = std::max(gy, max_abs(grads_.dY.data() + l * M, M));
+    bool finite = std::isfinite(loss) && std::isfinite(gz) && std::isfinite(gy);
+    // Usually a bound proves the update finite; near overflow, check it exactly.
+    finite = finite &&
+             (opt_z_.update_surely_finite(lr_z_, momentum_, gz) ||
+              opt_z_.step_stays_finite(model_.Z.data(), grads_.dZ.data(), grads_.z_rows, lr_z_, momentum_)) &&
+             (opt_y_.update_surely_finite(lr_y_, momentum_, gy) ||
+              opt_y_.step_stays_finite(model_.Y.data(), grads_.dY.data(), grads_.y_cols, lr_y_, momentum_));
     if (!finite) {
         grads_.clear();
         std::ostringstream os;
