@@ -89,3 +89,31 @@ TEST(ThinningHistory, RecordsKeepTheirContentsThroughThinning) {
         EXPECT_EQ(r.values[2], static_cast<double>(r.step));
     }
 }
+
+#include <cmath>
+#include <limits>
+
+TEST(MaxAbs, FindsTheLargestMagnitudeAndFlagsNonFinite) {
+    std::vector<double> v{0.5, -3.25, 2.0, -0.0, 1e-300};
+    EXPECT_EQ(max_abs(v.data(), v.size()), 3.25);
+    v.push_back(std::numeric_limits<double>::infinity());
+    EXPECT_TRUE(std::isinf(max_abs(v.data(), v.size())));
+    v.back() = -std::numeric_limits<double>::quiet_NaN();
+    EXPECT_TRUE(std::isinf(max_abs(v.data(), v.size())));
+    EXPECT_EQ(max_abs(v.data(), 0), 0.0);
+}
+
+TEST(SliceMomentum, FinitenessBoundAndExactCheckAgree) {
+    SliceMomentum opt;
+    opt.resize(1, 4);
+    std::vector<double> w{1, -2, 3, -4}, g{0.5, 0.5, 0.5, 0.5};
+    opt.set_param_bound(4);
+    EXPECT_TRUE(opt.update_surely_finite(1.0, 0.9, 0.5));
+    EXPECT_TRUE(opt.step_stays_finite(w.data(), g.data(), {0}, 1.0, 0.9));
+    // An update that overflows: the bound refuses it and the exact check confirms.
+    EXPECT_FALSE(opt.update_surely_finite(1e308, 0.9, 10.0));
+    EXPECT_FALSE(opt.step_stays_finite(w.data(), std::vector<double>(4, 10.0).data(), {0}, 1e308, 0.9));
+    // A large but finite update: the bound is cautious, the exact check lets it through.
+    EXPECT_FALSE(opt.update_surely_finite(1e300, 0.9, 1.0));
+    EXPECT_TRUE(opt.step_stays_finite(w.data(), g.data(), {0}, 1e300, 0.9));
+}
