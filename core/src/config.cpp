@@ -60,7 +60,12 @@ std::vector<KeySpec> make_schema() {
     const double inf = std::numeric_limits<double>::infinity();
     std::vector<KeySpec> v;
     v.push_back(string("description", "", {}, "One line saying what this configuration is for."));
-    v.push_back(string("model.kind", "scan_snap", {"scan_snap"}, "Which lab's model: scan_snap (Tian et al. 2023)."));
+    v.push_back(string("model.kind", "scan_snap", {"scan_snap", "tpg"},
+                       "Which lab's model: scan_snap (Tian et al. 2023) or tpg (token-priority graphs, Li et al. 2024)."));
+    v.push_back(string("model.embedding", "onehot", {"onehot", "ortho", "random", "equicorr"},
+                       "tpg: token embeddings: onehot (d = K), ortho (random orthonormal rows), random (unit Gaussian), equicorr."));
+    v.push_back(integer("model.dim", 0, 0, 4096, "tpg: embedding dimension d (0: K)."));
+    v.push_back(number("model.rho", 0.5, 0, 1, "tpg: pairwise correlation of equicorr embeddings.", false, true));
     v.push_back(boolean("model.normalize", true, "L2-normalise the pooled attention output (the paper's setting)."));
     v.push_back(boolean("model.residual", false, "Add the query's one-hot vector to the pooled output."));
     v.push_back(boolean("model.attend_query", false, "Let the query token attend to itself (it becomes a key)."));
@@ -76,7 +81,10 @@ std::vector<KeySpec> make_schema() {
     v.push_back(number("data.common_weight", 1.0, 0, inf, "Unnormalised weight of each common token.", false, true));
     v.push_back(integer("data.seq_len", 128, 2, 100000000, "Sequence length L (L-1 contextual tokens plus the query)."));
     v.push_back(string("data.path", "", {}, "JSON Lines file for data.kind = file: {\"tokens\": [...], \"label\": n} per line."));
-    v.push_back(integer("data.vocab_size", 0, 0, 100000000, "Vocabulary size M for file data (0: largest id + 1)."));
+    v.push_back(integer("data.vocab_size", 0, 0, 100000000, "Vocabulary size (M; tpg: K) for file data (0: largest id + 1); the tpg generator's K."));
+    v.push_back(integer("data.num_samples", 6, 1, 1000000, "tpg generator: number of samples n."));
+    v.push_back(string("data.graph", "any", {"any", "cyclic", "acyclic"},
+                       "tpg generator: resample until some graph has a cycle (cyclic) or none has (acyclic)."));
     v.push_back(string("train.mode", "sampled", {"sampled", "mean_field"},
                        "sampled: a fresh random batch per step; mean_field: the deterministic T -> infinity limit."));
     v.push_back(integer("train.batch", 128, 1, 100000000, "Samples per step."));
@@ -89,6 +97,9 @@ std::vector<KeySpec> make_schema() {
     v.push_back(integer("train.seed", 0, 0, 18446744073709551615.0, "Random seed; the same seed replays the run bit for bit."));
     v.push_back(string("train.init", "zero", {"zero", "uniform"},
                        "zero: Y = Z = 0; uniform: U(-1/sqrt(M), 1/sqrt(M)) like PyTorch's Linear."));
+    v.push_back(string("train.optimizer", "momentum", {"momentum", "gd", "normalized_gd"},
+                       "momentum: SGD with train.momentum; gd: plain gradient descent; normalized_gd: W -= lr grad/|grad| (tpg)."));
+    v.push_back(number("train.lr", 0.01, 0, inf, "tpg: learning rate of W.", false, true));
     v.push_back(integer("history.capacity", 4096, 16, 100000000, "Recorded steps kept; older ones are thinned out."));
     v.push_back(number("history.matrix_budget_mb", 64, 1, 65536, "Memory (MB) for the per-step attention and Z records."));
     return v;
@@ -279,6 +290,13 @@ Config resolve_config(const FlatConfig& flat, const std::string& source) {
     c.model.normalize = v["model.normalize"].get<bool>();
     c.model.residual = v["model.residual"].get<bool>();
     c.model.attend_query = v["model.attend_query"].get<bool>();
+    c.model.embedding = v["model.embedding"].get<std::string>();
+    c.model.dim = v["model.dim"].get<int>();
+    c.model.rho = v["model.rho"].get<double>();
+    c.data.num_samples = v["data.num_samples"].get<int>();
+    c.data.graph = v["data.graph"].get<std::string>();
+    c.train.optimizer = v["train.optimizer"].get<std::string>();
+    c.train.lr = v["train.lr"].get<double>();
     c.data.kind = v["data.kind"].get<std::string>();
     c.data.num_last = v["data.num_last"].get<int>();
     c.data.num_next_per_last = v["data.num_next_per_last"].get<int>();
@@ -317,6 +335,12 @@ Config resolve_config(const FlatConfig& flat, const std::string& source) {
         const double classes = static_cast<double>(c.data.num_last) * c.data.num_next_per_last;
         if (classes > 1e6) fail(source, "data.num_next_per_last", "too many classes (" + fmt(classes) + " > 1e6)");
     }
+    if (c.model.kind == "scan_snap" && c.train.optimizer == "normalized_gd")
+        fail(source, "train.optimizer", "normalized_gd is for the tpg model; scan_snap trains with momentum (or gd)");
+    if (c.model.kind == "tpg" && c.data.kind == "synthetic" && c.data.vocab_size < 2)
+        fail(source, "data.vocab_size", "the tpg generator needs the vocabulary size K >= 2");
+    if (c.model.kind == "tpg" && c.data.kind == "synthetic" && c.data.seq_len > 100000)
+        fail(source, "data.seq_len", "the tpg generator's sequences are at most 100000 tokens");
     if (c.effective_lr_y() != c.effective_lr_y() || std::isinf(c.effective_lr_y()))
         fail(source, "train.lr_y_over_z", "lr_z * lr_y_over_z is not finite");
     return c;
@@ -329,6 +353,13 @@ json config_to_json(const Config& c) {
     j["model.normalize"] = c.model.normalize;
     j["model.residual"] = c.model.residual;
     j["model.attend_query"] = c.model.attend_query;
+    j["model.embedding"] = c.model.embedding;
+    j["model.dim"] = c.model.dim;
+    j["model.rho"] = c.model.rho;
+    j["data.num_samples"] = c.data.num_samples;
+    j["data.graph"] = c.data.graph;
+    j["train.optimizer"] = c.train.optimizer;
+    j["train.lr"] = c.train.lr;
     j["data.kind"] = c.data.kind;
     j["data.num_last"] = c.data.num_last;
     j["data.num_next_per_last"] = c.data.num_next_per_last;

@@ -13,11 +13,6 @@ using nlohmann::json;
 
 namespace {
 
-struct RawSample {
-    std::vector<std::int64_t> tokens;
-    std::int64_t label;
-};
-
 [[noreturn]] void bad_line(const std::string& source, std::size_t line, const std::string& what) {
     throw DataError(source + ":" + std::to_string(line) + ": " + what, "data.path");
 }
@@ -34,23 +29,16 @@ std::int64_t as_token(const json& v, const std::string& source, std::size_t line
 
 }  // namespace
 
-FileData::FileData(const std::string& path, int vocab_size) {
+std::string read_text_file(const std::string& path, const std::string& what) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw DataError(path + ": cannot open the dataset file (data.path)", "data.path");
+    if (!in) throw DataError(path + ": cannot open the " + what, "data.path");
     std::ostringstream ss;
     ss << in.rdbuf();
-    parse(ss.str(), path, vocab_size);
+    return ss.str();
 }
 
-std::unique_ptr<FileData> FileData::from_text(const std::string& text, const std::string& source, int vocab_size) {
-    std::unique_ptr<FileData> d(new FileData());
-    d->parse(text, source, vocab_size);
-    return d;
-}
-
-void FileData::parse(const std::string& text, const std::string& source, int vocab_size) {
-    std::vector<RawSample> raw;
-    std::vector<std::size_t> lines;
+std::vector<JsonlSample> read_jsonl_samples(const std::string& text, const std::string& source, int vocab_size, int& K) {
+    std::vector<JsonlSample> raw;
     std::int64_t max_id = -1;
     std::size_t line_no = 0, pos = 0;
     while (pos <= text.size()) {
@@ -79,22 +67,38 @@ void FileData::parse(const std::string& text, const std::string& source, int voc
         if (!toks.is_array()) bad_line(source, line_no, "\"tokens\" must be an array of token ids");
         if (toks.size() < 2)
             bad_line(source, line_no, "\"tokens\" needs at least 2 ids (contextual tokens, then the query last)");
-        RawSample r;
+        JsonlSample r;
+        r.line = line_no;
         r.tokens.reserve(toks.size());
         for (std::size_t i = 0; i < toks.size(); ++i) {
-            r.tokens.push_back(as_token(toks[i], source, line_no, "tokens[" + std::to_string(i) + "]"));
-            max_id = std::max(max_id, r.tokens.back());
+            const std::int64_t id = as_token(toks[i], source, line_no, "tokens[" + std::to_string(i) + "]");
+            r.tokens.push_back(static_cast<int>(id));
+            max_id = std::max(max_id, id);
         }
-        r.label = as_token(j["label"], source, line_no, "\"label\"");
-        max_id = std::max(max_id, r.label);
+        r.label = static_cast<int>(as_token(j["label"], source, line_no, "\"label\""));
+        max_id = std::max<std::int64_t>(max_id, r.label);
         if (vocab_size > 0 && max_id >= vocab_size)
             bad_line(source, line_no, "token id " + std::to_string(max_id) + " is not below data.vocab_size = " + std::to_string(vocab_size));
         raw.push_back(std::move(r));
-        lines.push_back(line_no);
         if (nl == text.size()) break;
     }
     if (raw.empty()) throw DataError(source + ": the dataset has no samples", "data.path");
-    vocab_size_ = vocab_size > 0 ? vocab_size : static_cast<int>(max_id + 1);
+    K = vocab_size > 0 ? vocab_size : static_cast<int>(max_id + 1);
+    return raw;
+}
+
+FileData::FileData(const std::string& path, int vocab_size) { parse(read_text_file(path, "dataset file (data.path)"), path, vocab_size); }
+
+std::unique_ptr<FileData> FileData::from_text(const std::string& text, const std::string& source, int vocab_size) {
+    std::unique_ptr<FileData> d(new FileData());
+    d->parse(text, source, vocab_size);
+    return d;
+}
+
+void FileData::parse(const std::string& text, const std::string& source, int vocab_size) {
+    const std::vector<JsonlSample> raw = read_jsonl_samples(text, source, vocab_size, vocab_size_);
+    std::vector<std::size_t> lines;
+    for (const auto& r : raw) lines.push_back(r.line);
 
     // Count each sample's context once; batches then copy the sparse counts.
     std::vector<double> count(vocab_size_, 0.0);
@@ -105,9 +109,9 @@ void FileData::parse(const std::string& text, const std::string& source, int voc
     std::vector<double> class_samples, class_ctx;
     const std::size_t dense_limit = 50000000;  // entries; beyond it the class table would not fit comfortably
     for (std::size_t s = 0; s < raw.size(); ++s) {
-        const RawSample& r = raw[s];
-        const int q = static_cast<int>(r.tokens.back());
-        const int y = static_cast<int>(r.label);
+        const JsonlSample& r = raw[s];
+        const int q = r.tokens.back();
+        const int y = r.label;
         auto [it, added] = class_of.emplace(std::make_pair(q, y), static_cast<int>(classes_.size()));
         if (added) {
             if ((classes_.size() + 1) * static_cast<std::size_t>(vocab_size_) > dense_limit)
@@ -130,7 +134,7 @@ void FileData::parse(const std::string& text, const std::string& source, int voc
         ss.cls = c;
         ss.begin = static_cast<std::uint32_t>(store_.tok.size());
         for (std::size_t t = 0; t + 1 < r.tokens.size(); ++t) {
-            const int id = static_cast<int>(r.tokens[t]);
+            const int id = r.tokens[t];
             if (count[id] == 0) touched.push_back(id);
             count[id] += 1;
         }

@@ -45,7 +45,7 @@ ScanSnapRun::ScanSnapRun(const Config& cfg)
       mean_field_(cfg.train.mode == "mean_field"),
       lr_z_(cfg.train.lr_z),
       lr_y_(cfg.effective_lr_y()),
-      momentum_(cfg.train.momentum),
+      momentum_(cfg.train.optimizer == "gd" ? 0.0 : cfg.train.momentum),
       scalars_(static_cast<std::size_t>(cfg.history.capacity)) {
     const int M = data_->vocab_size();
     Rng root(cfg.train.seed);

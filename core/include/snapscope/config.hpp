@@ -46,7 +46,10 @@ const std::vector<KeySpec>& config_schema();
 const KeySpec* find_key(const std::string& key);
 
 struct ModelConfig {
-    std::string kind = "scan_snap";
+    std::string kind = "scan_snap";  // scan_snap | tpg
+    std::string embedding = "onehot";  // tpg: onehot | ortho | random | equicorr
+    int dim = 0;                       // tpg: d (0: K)
+    double rho = 0.5;                  // tpg: equicorr correlation
     bool normalize = true;
     bool residual = false;
     bool attend_query = false;
@@ -64,7 +67,9 @@ struct DataConfig {
     double common_weight = 1.0;
     int seq_len = 128;
     std::string path;
-    int vocab_size = 0;  // 0: largest id + 1 (file) or the generator's M (synthetic)
+    int vocab_size = 0;  // 0: largest id + 1 (file) or the generator's M (synthetic); tpg: K
+    int num_samples = 6;  // tpg generator: n
+    std::string graph = "any";  // tpg generator: cyclic | acyclic | any
 };
 
 struct TrainConfig {
@@ -77,6 +82,8 @@ struct TrainConfig {
     std::int64_t steps = 100;
     std::uint64_t seed = 0;
     std::string init = "zero";  // zero | uniform
+    std::string optimizer = "momentum";  // momentum | gd | normalized_gd
+    double lr = 0.01;                    // tpg: learning rate
 };
 
 struct HistoryConfig {

@@ -130,6 +130,17 @@ private:
     std::size_t cursor_ = 0;
 };
 
+// One line of a JSON Lines dataset: {"tokens": [...], "label": n}.
+struct JsonlSample {
+    std::vector<int> tokens;  // at least 2; the last is the query
+    int label = 0;
+    std::size_t line = 0;
+};
+// Parses every sample; throws DataError "SOURCE:LINE: what is wrong" on the first bad line. With vocab_size > 0
+// every id must be below it; `K` returns vocab_size, or the largest id + 1.
+std::vector<JsonlSample> read_jsonl_samples(const std::string& text, const std::string& source, int vocab_size, int& K);
+std::string read_text_file(const std::string& path, const std::string& what);
+
 // Builds the data source a config asks for. Throws ConfigError or DataError.
 std::unique_ptr<DataSource> make_data_source(const Config& cfg);
 

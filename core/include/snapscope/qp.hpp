@@ -1,0 +1,33 @@
+// A small convex QP solver:   minimise 1/2 sum_i d_i x_i^2   subject to   a_r . x >= b_r  (or = b_r),
+// with d_i > 0. Solved on the dual by Hildreth's exact coordinate ascent (each step maximises the concave dual
+// in one multiplier, clipped at 0 for inequalities); x = D^-1 A^T lambda. The result carries the KKT
+// residuals so callers and tests can see that it is optimal.
+#pragma once
+
+#include <vector>
+
+namespace snapscope {
+
+struct QpConstraint {
+    std::vector<std::pair<int, double>> a;  // sparse row: (variable, coefficient)
+    double b = 0;
+    bool equality = false;
+};
+
+struct QpResult {
+    std::vector<double> x;
+    std::vector<double> lambda;  // one per constraint (>= 0 for inequalities)
+    int iterations = 0;
+    bool converged = false;
+    // KKT residuals: max constraint violation, max |lambda_r * slack_r| over inequalities,
+    // min lambda over inequalities (should be >= 0), stationarity max |d_i x_i - (A^T lambda)_i|.
+    double primal_violation = 0, complementarity = 0, min_multiplier = 0, stationarity = 0;
+};
+
+QpResult solve_qp(const std::vector<double>& d, const std::vector<QpConstraint>& rows, double tol = 1e-11,
+                  int max_sweeps = 200000);
+
+// Recomputes the KKT residuals of a candidate (x, lambda) (used by tests).
+void qp_kkt(const std::vector<double>& d, const std::vector<QpConstraint>& rows, QpResult& r);
+
+}  // namespace snapscope

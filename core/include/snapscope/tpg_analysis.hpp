@@ -1,0 +1,63 @@
+// What the token-priority-graph paper predicts for a dataset: the graph-SVM direction W_svm (hard retrieval of
+// the highest-priority SCC), the soft-composition part W_fin (the mix inside an SCC), and the metrics that
+// compare a trained W with them.
+#pragma once
+
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "snapscope/qp.hpp"
+#include "snapscope/tpg.hpp"
+
+namespace snapscope {
+
+struct SvmResult {
+    Eigen::MatrixXd W;     // d x d
+    bool converged = true;
+    // Worst KKT residuals over the QPs solved (see QpResult).
+    double primal_violation = 0, complementarity = 0, stationarity = 0, min_multiplier = 0;
+    int constraints = 0;
+};
+
+// W_svm = argmin |W|_F s.t. (e_y - e_j)^T W e_k = 0 if j is in y's SCC, >= 1 otherwise, for every sample (k, y)
+// and token j != y present. With orthonormal embeddings it is solved per query column on the SCCs
+// (minimise sum_v n_v h_v^2 s.t. h_u - h_v >= 1 on condensation edges); otherwise on all d x d entries.
+SvmResult graph_svm(const TpgDataset& data, const std::vector<QueryGraph>& graphs, const Eigen::MatrixXd& E, bool orthonormal);
+
+struct ReducedSample {
+    int query = 0, label = 0;
+    std::vector<int> keys;  // the sample's tokens that lie in its label's SCC
+};
+
+struct FinResult {
+    std::vector<ReducedSample> reduced;  // samples holding another token of their label's SCC
+    Eigen::MatrixXd basis;               // d*d x nb: vec((e_j - mean of the SCC) e_k^T), column-major vec
+    Eigen::MatrixXd basis_pinv;          // nb x d*d: least-squares coefficients of a vec(W) in the basis
+    Eigen::MatrixXd W_fin;               // d x d: the reduced loss's minimiser within span(basis)
+    double reduced_loss = 0;
+    double gradient_norm = 0;            // at W_fin (should be ~0)
+    bool converged = true;
+};
+
+FinResult soft_composition(const TpgDataset& data, const std::vector<QueryGraph>& graphs, const Eigen::MatrixXd& E);
+
+struct TpgMetrics {
+    double corr_svm = 0;      // <W, W_svm> / (|W| |W_svm|)
+    double fit_R = 0;         // R minimising |W - R W_svm - W_fin|
+    double corr_fit = 0;      // corr(W, R W_svm + W_fin)
+    double proj_dist = 0;     // |Pi_{S_fin} W - W_fin|
+    double top_scc_mass = 0;  // mean over samples of the attention on tokens of the label's SCC
+};
+
+TpgMetrics tpg_metrics(const TpgModel& model, const TpgDataset& data, const std::vector<QueryGraph>& graphs, const SvmResult& svm,
+                       const FinResult& fin);
+
+// Cosine similarity of two matrices (0 if either is zero).
+double matrix_corr(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b);
+
+// The highest-priority SCC present in `tokens` for query `tokens.back()` (a component of the tokens present that
+// no other present component reaches, first in priority order); -1 if the query has no graph.
+int top_scc(const QueryGraph& g, const std::vector<int>& tokens);
+
+}  // namespace snapscope

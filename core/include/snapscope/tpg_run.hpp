@@ -1,0 +1,67 @@
+// A token-priority-graph training run: dataset, embeddings, W, optimiser, the
+// analysis of the dataset (graphs, W_svm, W_fin) and the metrics over steps.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "snapscope/config.hpp"
+#include "snapscope/history.hpp"
+#include "snapscope/tpg.hpp"
+#include "snapscope/tpg_analysis.hpp"
+
+namespace snapscope {
+
+struct TpgRecord {
+    std::int64_t step = 0;
+    double loss = 0, lr = 0;
+    TpgMetrics metrics;
+};
+
+class TpgRun {
+public:
+    // Dataset from the config (generator or file). Throws ConfigError / DataError.
+    explicit TpgRun(const Config& cfg);
+    // An explicit dataset (tests, the GUI's editor); cfg.data is ignored.
+    TpgRun(const Config& cfg, TpgDataset data);
+
+    const Config& config() const { return cfg_; }
+    const TpgDataset& data() const { return data_; }
+    const std::vector<QueryGraph>& graphs() const { return graphs_; }
+    const SvmResult& svm() const { return svm_; }
+    const FinResult& fin() const { return fin_; }
+    const TpgModel& model() const { return model_; }
+    bool orthonormal() const { return orthonormal_; }
+    std::int64_t step_index() const { return step_; }
+
+    bool step();  // records the current state, then updates; false (nothing changed) on divergence
+    std::int64_t run(std::int64_t n);
+    void record_now();
+    void set_lr(double lr) { lr_ = lr; }
+    double lr() const { return lr_; }
+    bool diverged() const { return !divergence_.empty(); }
+    const std::string& divergence_message() const { return divergence_; }
+    const ThinningHistory<TpgRecord>& history() const { return history_; }
+
+private:
+    void init(const Config& cfg);
+    void record(double loss);
+    Config cfg_;
+    TpgDataset data_;
+    std::vector<QueryGraph> graphs_;
+    TpgModel model_;
+    bool orthonormal_ = false;
+    SvmResult svm_;
+    FinResult fin_;
+    Eigen::MatrixXd grad_, buf_;
+    double lr_ = 0.01;
+    std::int64_t step_ = 0;
+    std::string divergence_;
+    ThinningHistory<TpgRecord> history_;
+};
+
+// The dataset and embeddings a config describes (shared by TpgRun and `snapscope-cli graph`).
+TpgDataset tpg_dataset_from_config(const Config& cfg);
+
+}  // namespace snapscope

@@ -1,0 +1,245 @@
+#include "snapscope/tpg_analysis.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include <Eigen/Cholesky>
+#include <Eigen/QR>
+
+namespace snapscope {
+
+namespace {
+
+void worst(SvmResult& s, const QpResult& q) {
+    s.converged = s.converged && q.converged;
+    s.primal_violation = std::max(s.primal_violation, q.primal_violation);
+    s.complementarity = std::max(s.complementarity, q.complementarity);
+    s.stationarity = std::max(s.stationarity, q.stationarity);
+    s.min_multiplier = std::min(s.min_multiplier, q.min_multiplier);
+    s.constraints += static_cast<int>(q.lambda.size());
+}
+
+}  // namespace
+
+double matrix_corr(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) {
+    const double na = a.norm(), nb = b.norm();
+    if (na == 0 || nb == 0) return 0;
+    return (a.array() * b.array()).sum() / (na * nb);
+}
+
+SvmResult graph_svm(const TpgDataset& data, const std::vector<QueryGraph>& graphs, const Eigen::MatrixXd& E, bool orthonormal) {
+    const int K = data.K, d = static_cast<int>(E.cols());
+    SvmResult out;
+    out.W = Eigen::MatrixXd::Zero(d, d);
+    if (orthonormal) {
+        Eigen::MatrixXd H = Eigen::MatrixXd::Zero(K, K);  // H(j, k) = e_j^T W e_k
+        for (const QueryGraph& g : graphs) {
+            const int nc = static_cast<int>(g.scc.members.size());
+            std::vector<int> var(nc, -1), count(nc, 0);
+            for (int t = 0; t < K; ++t)
+                if (g.constrained[t]) ++count[g.scc.comp[t]];
+            std::vector<double> diag;
+            for (int c = 0; c < nc; ++c)
+                if (count[c] > 0) {
+                    var[c] = static_cast<int>(diag.size());
+                    diag.push_back(2.0 * count[c]);  // sum_v n_v h_v^2 = 1/2 sum_v (2 n_v) h_v^2
+                }
+            std::vector<QpConstraint> rows;
+            for (int u = 0; u < nc; ++u)
+                for (int v : g.scc.dag[u])
+                    if (var[u] >= 0 && var[v] >= 0) rows.push_back({{{var[u], 1.0}, {var[v], -1.0}}, 1.0, false});
+            if (diag.empty()) continue;
+            const QpResult q = solve_qp(diag, rows);
+            worst(out, q);
+            for (int t = 0; t < K; ++t)
+                if (g.constrained[t]) H(t, g.query) = q.x[var[g.scc.comp[t]]];
+        }
+        out.W = E.transpose() * H * E;
+        return out;
+    }
+    // General embeddings: variables are the d*d entries of W (column-major), objective 1/2 |W|^2.
+    std::set<std::tuple<int, int, int>> seen;  // (k, y, j)
+    std::vector<QpConstraint> rows;
+    for (const QueryGraph& g : graphs)
+        for (int i : g.samples) {
+            const TpgSample& s = data.samples[i];
+            for (int j : s.tokens) {
+                if (j == s.label || !seen.insert({g.query, s.label, j}).second) continue;
+                QpConstraint c;
+                const Eigen::VectorXd diff = (E.row(s.label) - E.row(j)).transpose();
+                for (int col = 0; col < d; ++col)
+                    for (int r = 0; r < d; ++r) {
+                        const double a = diff[r] * E(g.query, col);
+                        if (a != 0) c.a.emplace_back(r + col * d, a);
+                    }
+                c.equality = g.scc.comp[j] == g.scc.comp[s.label];
+                c.b = c.equality ? 0.0 : 1.0;
+                rows.push_back(std::move(c));
+            }
+        }
+    const QpResult q = solve_qp(std::vector<double>(static_cast<std::size_t>(d) * d, 1.0), rows);
+    worst(out, q);
+    for (int col = 0; col < d; ++col)
+        for (int r = 0; r < d; ++r) out.W(r, col) = q.x[r + col * d];
+    return out;
+}
+
+FinResult soft_composition(const TpgDataset& data, const std::vector<QueryGraph>& graphs, const Eigen::MatrixXd& E) {
+    const int d = static_cast<int>(E.cols());
+    FinResult f;
+    // Reduced samples and the (query, SCC) pairs they touch.
+    std::map<std::pair<int, int>, std::vector<int>> groups;  // (query, comp) -> members
+    for (const QueryGraph& g : graphs)
+        for (int i : g.samples) {
+            const TpgSample& s = data.samples[i];
+            const int cy = g.scc.comp[s.label];
+            bool other = false;
+            ReducedSample r;
+            r.query = g.query;
+            r.label = s.label;
+            for (int t : s.tokens)
+                if (g.scc.comp[t] == cy) {
+                    r.keys.push_back(t);
+                    other = other || t != s.label;
+                }
+            if (!other) continue;
+            f.reduced.push_back(std::move(r));
+            groups[{g.query, cy}] = g.scc.members[cy];
+        }
+    // Basis of S_fin.
+    std::vector<Eigen::MatrixXd> B;
+    for (const auto& [key, members] : groups) {
+        Eigen::RowVectorXd mean = Eigen::RowVectorXd::Zero(d);
+        for (int j : members) mean += E.row(j);
+        mean /= static_cast<double>(members.size());
+        for (int j : members) B.push_back((E.row(j) - mean).transpose() * E.row(key.first));
+    }
+    const int nb = static_cast<int>(B.size());
+    f.basis.resize(static_cast<Eigen::Index>(d) * d, nb);
+    for (int b = 0; b < nb; ++b) f.basis.col(b) = Eigen::Map<const Eigen::VectorXd>(B[b].data(), static_cast<Eigen::Index>(d) * d);
+    f.W_fin = Eigen::MatrixXd::Zero(d, d);
+    if (nb > 0) f.basis_pinv = f.basis.completeOrthogonalDecomposition().pseudoInverse();
+    if (f.reduced.empty() || nb == 0) return f;
+
+    // z_t = e_{key_t}^T W e_k with W = sum_b alpha_b B_b: the design rows G(t, b) = e_{key_t}^T B_b e_k.
+    std::vector<Eigen::MatrixXd> G;
+    for (const ReducedSample& r : f.reduced) {
+        Eigen::MatrixXd g(r.keys.size(), nb);
+        for (std::size_t t = 0; t < r.keys.size(); ++t)
+            for (int b = 0; b < nb; ++b) g(t, b) = E.row(r.keys[t]) * B[b] * E.row(r.query).transpose();
+        G.push_back(std::move(g));
+    }
+    const double w = 1.0 / static_cast<double>(f.reduced.size());
+    auto evaluate = [&](const Eigen::VectorXd& a, Eigen::VectorXd* grad, Eigen::MatrixXd* hess) {
+        double L = 0;
+        if (grad) grad->setZero(nb);
+        if (hess) hess->setZero(nb, nb);
+        for (std::size_t i = 0; i < f.reduced.size(); ++i) {
+            const ReducedSample& r = f.reduced[i];
+            Eigen::VectorXd z = G[i] * a;
+            const double zmax = z.maxCoeff();
+            Eigen::VectorXd s = (z.array() - zmax).exp();
+            s /= s.sum();
+            Eigen::VectorXd q = Eigen::VectorXd::Zero(s.size());
+            double p = 0;
+            for (std::size_t t = 0; t < r.keys.size(); ++t)
+                if (r.keys[t] == r.label) p += s[t];
+            for (std::size_t t = 0; t < r.keys.size(); ++t)
+                if (r.keys[t] == r.label) q[t] = s[t] / p;
+            L -= w * std::log(p);
+            if (grad) *grad += w * G[i].transpose() * (s - q);
+            if (hess) {
+                // Hessian in z of LSE(z) - LSE_label(z): (diag s - s s^T) - (diag q - q q^T).
+                Eigen::MatrixXd hz = Eigen::MatrixXd(s.asDiagonal()) - s * s.transpose() - Eigen::MatrixXd(q.asDiagonal()) + q * q.transpose();
+                *hess += w * G[i].transpose() * hz * G[i];
+            }
+        }
+        return L;
+    };
+    // Damped Newton with backtracking; the redundant direction per SCC (sum of its coefficients) has zero
+    // curvature and zero gradient, so a small ridge is harmless.
+    Eigen::VectorXd a = Eigen::VectorXd::Zero(nb), g;
+    Eigen::MatrixXd H;
+    double L = evaluate(a, &g, &H);
+    f.converged = false;
+    for (int it = 0; it < 500; ++it) {
+        if (g.norm() < 1e-12) {
+            f.converged = true;
+            break;
+        }
+        const double ridge = 1e-10 * std::max(1.0, H.diagonal().maxCoeff());
+        const Eigen::VectorXd step = -(H + ridge * Eigen::MatrixXd::Identity(nb, nb)).ldlt().solve(g);
+        double t = 1;
+        double Ln = evaluate(a + t * step, nullptr, nullptr);
+        while (Ln > L + 1e-4 * t * g.dot(step) && t > 1e-12) {
+            t *= 0.5;
+            Ln = evaluate(a + t * step, nullptr, nullptr);
+        }
+        if (!(Ln <= L)) break;
+        a += t * step;
+        L = evaluate(a, &g, &H);
+    }
+    if (g.norm() < 1e-9) f.converged = true;
+    f.reduced_loss = L;
+    f.gradient_norm = g.norm();
+    for (int b = 0; b < nb; ++b) f.W_fin += a[b] * B[b];
+    return f;
+}
+
+int top_scc(const QueryGraph& g, const std::vector<int>& tokens) {
+    std::set<int> present;
+    for (int t : tokens) present.insert(g.scc.comp[t]);
+    // Components reachable from another present component are dominated; the first undominated one in priority
+    // order is the top.
+    std::set<int> dominated;
+    for (int c : present) {
+        std::vector<int> stack(g.scc.dag[c].begin(), g.scc.dag[c].end());
+        std::set<int> seen;
+        while (!stack.empty()) {
+            const int x = stack.back();
+            stack.pop_back();
+            if (!seen.insert(x).second) continue;
+            if (present.count(x)) dominated.insert(x);
+            for (int y : g.scc.dag[x]) stack.push_back(y);
+        }
+    }
+    for (int c : g.scc.order)
+        if (present.count(c) && !dominated.count(c)) return c;
+    return -1;
+}
+
+TpgMetrics tpg_metrics(const TpgModel& model, const TpgDataset& data, const std::vector<QueryGraph>& graphs, const SvmResult& svm,
+                       const FinResult& fin) {
+    TpgMetrics m;
+    const Eigen::MatrixXd& W = model.W;
+    m.corr_svm = matrix_corr(W, svm.W);
+    const double ns = svm.W.squaredNorm();
+    m.fit_R = ns > 0 ? ((W - fin.W_fin).array() * svm.W.array()).sum() / ns : 0.0;
+    m.corr_fit = matrix_corr(W, m.fit_R * svm.W + fin.W_fin);
+    if (fin.basis.cols() > 0) {
+        const Eigen::Map<const Eigen::VectorXd> w(W.data(), W.size());
+        const Eigen::VectorXd c = fin.basis_pinv * w;
+        const Eigen::VectorXd proj = fin.basis * c;
+        const Eigen::Map<const Eigen::VectorXd> wf(fin.W_fin.data(), fin.W_fin.size());
+        m.proj_dist = (proj - wf).norm();
+    } else {
+        m.proj_dist = 0;
+    }
+    std::vector<int> slot(data.K, -1);
+    for (std::size_t q = 0; q < graphs.size(); ++q) slot[graphs[q].query] = static_cast<int>(q);
+    double mass = 0;
+    for (const TpgSample& s : data.samples) {
+        const QueryGraph& g = graphs[slot[s.query()]];
+        const std::vector<double> att = model.attention(s.tokens);
+        const int cy = g.scc.comp[s.label];
+        for (std::size_t t = 0; t < att.size(); ++t)
+            if (g.scc.comp[s.tokens[t]] == cy) mass += att[t];
+    }
+    m.top_scc_mass = data.samples.empty() ? 0 : mass / static_cast<double>(data.samples.size());
+    return m;
+}
+
+}  // namespace snapscope
