@@ -150,3 +150,46 @@ TEST(AtomicWrite, ReplacesWholeFilesAndFailsCleanly) {
     for (const auto& e : fs::directory_iterator(d)) { (void)e; ++files; }
     EXPECT_EQ(files, 1);
 }
+
+TEST(Cli, TpgRunWritesGraphsSvmAndSamples) {
+    const fs::path a = fresh_dir("cli_tpg_a"), b = fresh_dir("cli_tpg_b");
+    Result r = cli("run --preset tpg-cyclic --steps 300 --out " + a.string());
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("corr(W, W_svm)"), std::string::npos);
+    const std::string csv = slurp(a / "trajectory.csv");
+    EXPECT_EQ(csv.substr(0, csv.find('\n')), "step,loss,lr,corr_svm,corr_fit,fit_R,proj_dist,top_scc_mass");
+    EXPECT_EQ(count_lines(csv), 302);
+    const json fin = json::parse(slurp(a / "final.json"));
+    for (const char* k : {"W", "W_svm", "W_fin", "embeddings", "graphs", "samples", "metrics"}) EXPECT_TRUE(fin.contains(k)) << k;
+    EXPECT_EQ(fin["K"], 6);
+    EXPECT_EQ(fin["W"].size(), 8u);
+    EXPECT_EQ(fin["embeddings"].size(), 6u);
+    EXPECT_EQ(fin["samples"].size(), 6u);
+    EXPECT_EQ(fin["samples"][0]["attention"].size(), 4u);
+    bool cyclic = false;
+    for (const auto& g : fin["graphs"])
+        for (const auto& scc : g["sccs"]) cyclic = cyclic || scc.size() > 1;
+    EXPECT_TRUE(cyclic);
+    EXPECT_TRUE(fin["svm_kkt"]["converged"].get<bool>());
+    r = cli("run --config " + (a / "config.json").string() + " -q --out " + b.string());
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(without_timing(slurp(a / "final.json")), without_timing(slurp(b / "final.json")));
+}
+
+TEST(Cli, GraphCommandPrintsSccsAndSvmWithoutTraining) {
+    const fs::path d = fresh_dir("cli_graph");
+    fs::create_directories(d);
+    std::ofstream(d / "chain.jsonl") << "{\"tokens\": [0, 1, 3], \"label\": 0}\n{\"tokens\": [1, 2, 3], \"label\": 1}\n"
+                                        "{\"tokens\": [2, 3], \"label\": 2}\n";
+    const Result r = cli("graph --data " + (d / "chain.jsonl").string());
+    ASSERT_EQ(r.status, 0) << r.err;
+    const json j = json::parse(r.out);
+    ASSERT_EQ(j["graphs"].size(), 1u);
+    EXPECT_EQ(j["graphs"][0]["query"], 3);
+    EXPECT_EQ(j["graphs"][0]["sccs"], json::parse("[[0], [1], [2], [3]]"));
+    const double want[4] = {1.5, 0.5, -0.5, -1.5};
+    for (int t = 0; t < 4; ++t) EXPECT_NEAR(j["W_svm"][t][3].get<double>(), want[t], 1e-9);
+    const Result bad = cli("graph --data " + (d / "missing.jsonl").string());
+    EXPECT_NE(bad.status, 0);
+    EXPECT_NE(bad.err.find("missing.jsonl"), std::string::npos);
+}

@@ -13,6 +13,7 @@
 #include "snapscope/output.hpp"
 #include "snapscope/presets.hpp"
 #include "snapscope/scansnap_run.hpp"
+#include "snapscope/tpg_run.hpp"
 
 namespace snapscope::cli {
 
@@ -38,8 +39,12 @@ Config build_config(const RunOptions& opt) {
     return resolve_config(flat, source);
 }
 
+double last_loss(const ScanSnapRun& r) { return r.scalars().empty() ? NAN : r.scalars().back().loss; }
+double last_loss(const TpgRun& r) { return r.history().empty() ? NAN : r.history().back().loss; }
+
 // Runs `steps` steps, drawing a progress line on a terminal at most 5 times a second.
-std::int64_t train(ScanSnapRun& run, std::int64_t steps, bool progress) {
+template <class Run>
+std::int64_t train(Run& run, std::int64_t steps, bool progress) {
     const auto t0 = Clock::now();
     auto last_draw = t0;
     std::int64_t done = 0;
@@ -59,7 +64,7 @@ std::int64_t train(ScanSnapRun& run, std::int64_t steps, bool progress) {
                 const double eta = (steps - done) / std::max(rate, 1e-9);
                 std::fprintf(stderr, "\rstep %lld/%lld (%3.0f%%)  loss %-10.4g  %.0f steps/s  ETA %.0fs   ",
                              static_cast<long long>(done), static_cast<long long>(steps), 100.0 * done / steps,
-                             run.scalars().empty() ? NAN : run.scalars().back().loss, rate, eta);
+                             last_loss(run), rate, eta);
                 std::fflush(stderr);
                 drew = true;
             }
@@ -71,37 +76,97 @@ std::int64_t train(ScanSnapRun& run, std::int64_t steps, bool progress) {
 
 }  // namespace
 
+namespace {
+
+std::filesystem::path prepare_out(const RunOptions& opt, const Config& cfg) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::create_directories(opt.out_dir, ec);
+    if (ec) throw IoError(opt.out_dir + ": cannot create the output folder: " + ec.message());
+    const fs::path out(opt.out_dir);
+    // The resolved config first: rerunning it reproduces the run exactly.
+    write_file_atomic((out / "config.json").string(), dump_json(config_to_json(cfg)));
+    return out;
+}
+
+int run_scan_snap(const RunOptions& opt, const Config& cfg) {
+    ScanSnapRun run(cfg);
+    const auto out = prepare_out(opt, cfg);
+    const bool progress = !opt.quiet && ::isatty(STDERR_FILENO);
+    const auto t0 = Clock::now();
+    const std::int64_t done = train(run, cfg.train.steps, progress);
+    const double elapsed = seconds_since(t0);
+    const double sps = elapsed > 0 ? done / elapsed : 0.0;
+    run.record_now();
+    write_file_atomic((out / "trajectory.csv").string(), trajectory_csv(run));
+    write_file_atomic((out / "final.json").string(), dump_json(final_json(run, sps, elapsed), -1));
+    if (run.diverged()) return error(run.divergence_message() + "; wrote the history up to there to " + opt.out_dir);
+    if (!opt.quiet) {
+        const auto& last = run.scalars().back();
+        std::printf("%lld steps in %.3f s (%.0f steps/s); final loss %.6g; M = %d\n", static_cast<long long>(done), elapsed, sps,
+                    last.loss, run.vocab_size());
+        for (std::size_t c = 0; c < last.common_mass.size(); ++c)
+            std::printf("class %zu (query %d -> %d): common mass %.4f, distinct entropy %.4f nats\n", c,
+                        run.data().classes()[c].query, run.data().classes()[c].label, last.common_mass[c],
+                        last.distinct_entropy[c]);
+        std::printf("wrote %s/{config.json, trajectory.csv, final.json}\n", opt.out_dir.c_str());
+    }
+    return 0;
+}
+
+int run_tpg(const RunOptions& opt, const Config& cfg) {
+    TpgRun run(cfg);
+    const auto out = prepare_out(opt, cfg);
+    const bool progress = !opt.quiet && ::isatty(STDERR_FILENO);
+    const auto t0 = Clock::now();
+    const std::int64_t done = train(run, cfg.train.steps, progress);
+    const double elapsed = seconds_since(t0);
+    const double sps = elapsed > 0 ? done / elapsed : 0.0;
+    run.record_now();
+    write_file_atomic((out / "trajectory.csv").string(), tpg_trajectory_csv(run));
+    write_file_atomic((out / "final.json").string(), dump_json(tpg_final_json(run, sps, elapsed), -1));
+    if (run.diverged()) return error(run.divergence_message() + "; wrote the history up to there to " + opt.out_dir);
+    if (!opt.quiet) {
+        const TpgMetrics& m = run.history().back().metrics;
+        std::printf("%lld steps in %.3f s (%.0f steps/s); final loss %.6g; K = %d, d = %d, %zu samples\n",
+                    static_cast<long long>(done), elapsed, sps, run.history().back().loss, run.data().K, run.model().d(),
+                    run.data().samples.size());
+        std::printf("corr(W, W_svm) %.4f; corr(W, R W_svm + W_fin) %.4f (R %.3g); |Pi W - W_fin| %.4g; top-SCC mass %.4f\n",
+                    m.corr_svm, m.corr_fit, m.fit_R, m.proj_dist, m.top_scc_mass);
+        if (!run.svm().converged) std::printf("warning: the graph-SVM QP did not converge (infeasible constraints?)\n");
+        std::printf("wrote %s/{config.json, trajectory.csv, final.json}\n", opt.out_dir.c_str());
+    }
+    return 0;
+}
+
+}  // namespace
+
 int cmd_run(const RunOptions& opt) {
     try {
         const Config cfg = build_config(opt);
-        ScanSnapRun run(cfg);
-        namespace fs = std::filesystem;
-        std::error_code ec;
-        fs::create_directories(opt.out_dir, ec);
-        if (ec) return error(opt.out_dir + ": cannot create the output folder: " + ec.message());
-        const fs::path out(opt.out_dir);
-        // The resolved config first: rerunning it reproduces the run exactly.
-        write_file_atomic((out / "config.json").string(), dump_json(config_to_json(cfg)));
+        return cfg.model.kind == "tpg" ? run_tpg(opt, cfg) : run_scan_snap(opt, cfg);
+    } catch (const std::exception& e) {
+        return error(e.what());
+    }
+}
 
-        const bool progress = !opt.quiet && ::isatty(STDERR_FILENO);
-        const auto t0 = Clock::now();
-        const std::int64_t done = train(run, cfg.train.steps, progress);
-        const double elapsed = seconds_since(t0);
-        const double sps = elapsed > 0 ? done / elapsed : 0.0;
-        run.record_now();
-        write_file_atomic((out / "trajectory.csv").string(), trajectory_csv(run));
-        write_file_atomic((out / "final.json").string(), dump_json(final_json(run, sps, elapsed), -1));
-        if (run.diverged()) return error(run.divergence_message() + "; wrote the history up to there to " + opt.out_dir);
-        if (!opt.quiet) {
-            const auto& last = run.scalars().back();
-            std::printf("%lld steps in %.3f s (%.0f steps/s); final loss %.6g; M = %d\n", static_cast<long long>(done), elapsed,
-                        sps, last.loss, run.vocab_size());
-            for (std::size_t c = 0; c < last.common_mass.size(); ++c)
-                std::printf("class %zu (query %d -> %d): common mass %.4f, distinct entropy %.4f nats\n", c,
-                            run.data().classes()[c].query, run.data().classes()[c].label, last.common_mass[c],
-                            last.distinct_entropy[c]);
-            std::printf("wrote %s/{config.json, trajectory.csv, final.json}\n", opt.out_dir.c_str());
+int cmd_graph(const std::string& path, int vocab_size) {
+    try {
+        const TpgDataset data = load_tpg_file(path, vocab_size);
+        const auto graphs = token_priority_graphs(data);
+        nlohmann::json j;
+        j["K"] = data.K;
+        j["graphs"] = tpg_graphs_json(graphs);
+        const SvmResult svm = graph_svm(data, graphs, Eigen::MatrixXd::Identity(data.K, data.K), true);
+        nlohmann::json rows = nlohmann::json::array();
+        for (int r = 0; r < data.K; ++r) {
+            nlohmann::json row = nlohmann::json::array();
+            for (int c = 0; c < data.K; ++c) row.push_back(svm.W(r, c));
+            rows.push_back(row);
         }
+        j["W_svm"] = rows;  // onehot embeddings: W_svm[j][k] = (e_j)^T W_svm e_k
+        j["svm_converged"] = svm.converged;
+        std::fputs(dump_json(j).c_str(), stdout);
         return 0;
     } catch (const std::exception& e) {
         return error(e.what());
@@ -109,7 +174,7 @@ int cmd_run(const RunOptions& opt) {
 }
 
 int cmd_presets() {
-    for (const auto& p : presets()) std::printf("%-8s %s\n", p.name.c_str(), p.description.c_str());
+    for (const auto& p : presets()) std::printf("%-12s %s\n", p.name.c_str(), p.description.c_str());
     return 0;
 }
 
@@ -123,10 +188,19 @@ int cmd_keys() {
 
 int cmd_bench(const std::vector<std::string>& names, std::int64_t steps) {
     try {
-        std::printf("%-8s %6s %8s %12s %12s\n", "preset", "M", "steps", "seconds", "steps/s");
+        std::printf("%-12s %6s %8s %12s %12s\n", "preset", "M|K", "steps", "seconds", "steps/s");
         for (const auto& name : names) {
             FlatConfig flat = preset_config(name);
             const Config cfg = resolve_config(flat, "preset " + name);
+            if (cfg.model.kind == "tpg") {
+                TpgRun run(cfg);
+                const std::int64_t n = steps > 0 ? steps : cfg.train.steps;
+                const auto t0 = Clock::now();
+                const std::int64_t done = run.run(n);
+                const double el = seconds_since(t0);
+                std::printf("%-12s %6d %8lld %12.3f %12.1f\n", name.c_str(), run.data().K, static_cast<long long>(done), el, done / el);
+                continue;
+            }
             ScanSnapRun run(cfg);
             std::int64_t n = steps;
             if (n <= 0) {
@@ -139,7 +213,7 @@ int cmd_bench(const std::vector<std::string>& names, std::int64_t steps) {
             const auto t0 = Clock::now();
             const std::int64_t done = run.run(n);
             const double el = seconds_since(t0);
-            std::printf("%-8s %6d %8lld %12.3f %12.1f\n", name.c_str(), run.vocab_size(), static_cast<long long>(done), el,
+            std::printf("%-12s %6d %8lld %12.3f %12.1f\n", name.c_str(), run.vocab_size(), static_cast<long long>(done), el,
                         done / el);
         }
         return 0;

@@ -21,6 +21,7 @@ struct RunOptions {
 int cmd_run(const RunOptions& opt);
 int cmd_presets();
 int cmd_keys();
+int cmd_graph(const std::string& path, int vocab_size);
 int cmd_bench(const std::vector<std::string>& presets, std::int64_t steps);
 
 }  // namespace snapscope::cli

@@ -23,6 +23,11 @@ int main(int argc, char** argv) {
 
     app.add_subcommand("presets", "List the built-in presets");
     app.add_subcommand("keys", "List every config key with its default and meaning");
+    std::string graph_data;
+    int graph_vocab = 0;
+    auto* g = app.add_subcommand("graph", "Print the token-priority graphs, their SCCs and W_svm (onehot) of a JSON Lines dataset");
+    g->add_option("--data", graph_data, "JSON Lines file: {\"tokens\": [...], \"label\": n} per line")->required();
+    g->add_option("--vocab-size", graph_vocab, "K (default: largest id + 1)")->check(CLI::NonNegativeNumber);
 
     std::vector<std::string> bench_presets{"fig4", "large"};
     std::int64_t bench_steps = 0;
@@ -44,6 +49,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("run")) return cmd_run(run);
     if (app.got_subcommand("presets")) return cmd_presets();
     if (app.got_subcommand("keys")) return cmd_keys();
+    if (app.got_subcommand("graph")) return cmd_graph(graph_data, graph_vocab);
     if (app.got_subcommand("bench")) return cmd_bench(bench_presets, bench_steps);
     return 2;
 }

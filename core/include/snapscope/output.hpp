@@ -35,3 +35,18 @@ nlohmann::json final_json(ScanSnapRun& run, double steps_per_second, double elap
 std::string dump_json(const nlohmann::json& j, int indent = 2);
 
 }  // namespace snapscope
+
+namespace snapscope {
+
+class TpgRun;
+struct QueryGraph;
+
+// step, loss, lr, corr_svm, corr_fit, fit_R, proj_dist, top_scc_mass.
+std::string tpg_trajectory_csv(const TpgRun& run);
+// `graphs` as final.json writes them: per query token its edges and its SCCs in priority order.
+nlohmann::json tpg_graphs_json(const std::vector<QueryGraph>& graphs);
+// step, loss, K, d, W, W_svm, W_fin, embeddings, graphs, samples (tokens, label, attention), metrics, svm_kkt,
+// seed, steps_per_second, elapsed_seconds.
+nlohmann::json tpg_final_json(TpgRun& run, double steps_per_second, double elapsed_seconds);
+
+}  // namespace snapscope
