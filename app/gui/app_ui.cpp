@@ -145,11 +145,27 @@ void draw_app(const Snapshot& snap, ViewState& view, const CommandSink& send, He
     };
     if (begin_panel(Panel::Controls, "Controls", ImVec2(0, 0), ImVec2(left_w, ds.y))) draw_controls(snap, view, send, host);
     ImGui::End();
-    if (begin_panel(Panel::Attention, "Attention", ImVec2(left_w, 0), ImVec2(ds.x - left_w, top_h))) draw_attention(snap, view, textures);
-    ImGui::End();
-    if (begin_panel(Panel::Curves, "Curves over training steps", ImVec2(left_w, top_h), ImVec2(ds.x - left_w, ds.y - top_h)))
-        draw_curves(snap, view);
-    ImGui::End();
+    if (snap.tpg) {
+        const float graph_w = std::floor((ds.x - left_w) * 0.55f);
+        if (begin_panel(Panel::Attention, "Token-priority graph", ImVec2(left_w, 0), ImVec2(graph_w, top_h))) draw_tpg_graph(snap, view);
+        ImGui::End();
+        ImGui::SetNextWindowPos(ImVec2(left_w + graph_w, 0), ImGuiCond_Always);
+        ImGui::SetNextWindowSize(ImVec2(ds.x - left_w - graph_w, top_h), ImGuiCond_Always);
+        if (ImGui::Begin("Samples, probe and editor", nullptr, fixed)) draw_tpg_samples(snap, view, send);
+        ImGui::End();
+        // The top panel, for exports, is the graph and the samples together.
+        view.panel_pos[static_cast<int>(Panel::Attention)] = ImVec2(left_w, 0);
+        view.panel_size[static_cast<int>(Panel::Attention)] = ImVec2(ds.x - left_w, top_h);
+        if (begin_panel(Panel::Curves, "Curves over training steps", ImVec2(left_w, top_h), ImVec2(ds.x - left_w, ds.y - top_h)))
+            draw_tpg_curves(snap, view);
+        ImGui::End();
+    } else {
+        if (begin_panel(Panel::Attention, "Attention", ImVec2(left_w, 0), ImVec2(ds.x - left_w, top_h))) draw_attention(snap, view, textures);
+        ImGui::End();
+        if (begin_panel(Panel::Curves, "Curves over training steps", ImVec2(left_w, top_h), ImVec2(ds.x - left_w, ds.y - top_h)))
+            draw_curves(snap, view);
+        ImGui::End();
+    }
     draw_help(view);
 }
 

@@ -21,6 +21,7 @@ namespace snapscope::gui {
 
 using CommandSink = std::function<void(Command)>;
 
+// Panels by position: the left column, the top (Attention, or the Graph in the tpg lab) and the bottom (Curves).
 enum class Panel { Controls = 0, Attention = 1, Curves = 2, Count = 3 };
 const char* panel_name(Panel p);
 
@@ -39,6 +40,17 @@ struct HostRequests {
 struct SliderEdit {
     float value = 1;
     bool active = false;
+};
+
+// The training-set editor's working copy (token-priority-graph lab) and what the paper predicts for it,
+// recomputed on every edit.
+struct TpgEdit {
+    TpgDataset data;
+    std::vector<QueryGraph> graphs;
+    SvmResult svm;
+    std::string error;  // why the edited set cannot be used, if it cannot
+    bool dirty = false; // differs from the running set
+    std::uint64_t run_id = 0;
 };
 
 struct ViewState {
@@ -64,6 +76,17 @@ struct ViewState {
     int preset_index = 0;
     std::uint64_t seed_input = 0;
     SliderEdit edit_lr_z, edit_lr_y, edit_ratio, edit_speed;
+    // Token-priority-graph lab.
+    int tpg_query_index = 0;       // which query's graph is shown
+    std::uint64_t tpg_run_id = 0;
+    int tpg_sample = 0;            // the sample whose attention fills the graph's nodes
+    bool tpg_condensed = false;    // draw the condensation DAG
+    int tpg_top_n = 200;           // node limit for large graphs (highest degree first)
+    float tpg_zoom = 1.0f;
+    ImVec2 tpg_pan{0, 0};
+    std::string tpg_probe = "";
+    std::shared_ptr<TpgEdit> tpg_edit;
+    PlotState tpg_corr_plot, tpg_proj_plot, tpg_mass_plot;
     // A pinned run drawn faded under the live one.
     SnapshotPtr pinned;
     PlotState loss_plot, mass_plot, entropy_plot, z_plot, c_plot;
@@ -81,6 +104,12 @@ void draw_app(const Snapshot& snap, ViewState& view, const CommandSink& send, He
 void draw_controls(const Snapshot& snap, ViewState& view, const CommandSink& send, HostRequests& host);
 void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* textures);
 void draw_curves(const Snapshot& snap, ViewState& view);
+// The token-priority-graph lab's panels.
+void draw_tpg_graph(const Snapshot& snap, ViewState& view);
+void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& send);
+void draw_tpg_curves(const Snapshot& snap, ViewState& view);
+// Rebuilds the editor's graphs and W_svm after an edit.
+void tpg_edit_refresh(TpgEdit& e, const TpgInfo& info);
 
 // Shared helpers.
 const Frame& frame_at(const Snapshot& snap, const ViewState& view);  // the frame the cursor selects

@@ -8,6 +8,7 @@
 
 #include "snapscope/config.hpp"
 #include "snapscope/session.hpp"
+#include "snapscope/tpg.hpp"
 
 namespace snapscope::gui {
 
@@ -29,6 +30,7 @@ struct Command {
         LoadSession,   // session: restart on its config and replay its events to its step (paused)
         Export,        // path: write config.json, trajectory.csv, final.json of the live run into this folder
         StopAt,        // count: pause when the run reaches this step (0: never)
+        SetTpgData,    // tpg_data: restart the token-priority-graph lab on this training set
     };
     explicit Command(Kind k) : kind(k) {}
     Kind kind;
@@ -40,6 +42,7 @@ struct Command {
     std::shared_ptr<const Config> config;
     std::shared_ptr<const Session> session;
     std::string path;
+    std::shared_ptr<const TpgDataset> tpg_data;
 
     static Command play() { return Command(Kind::Play); }
     static Command pause() { return Command(Kind::Pause); }
@@ -55,6 +58,7 @@ struct Command {
     static Command load_session(Session s) { Command c(Kind::LoadSession); c.session = std::make_shared<const Session>(std::move(s)); return c; }
     static Command export_to(std::string dir) { Command c(Kind::Export); c.path = std::move(dir); return c; }
     static Command stop_at(std::int64_t step) { Command c(Kind::StopAt); c.count = step; return c; }
+    static Command set_tpg_data(TpgDataset d) { Command c(Kind::SetTpgData); c.tpg_data = std::make_shared<const TpgDataset>(std::move(d)); return c; }
 };
 
 }  // namespace snapscope::gui

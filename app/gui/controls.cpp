@@ -49,6 +49,22 @@ void restart_settings(const Snapshot& snap, ViewState& view, const CommandSink& 
         view.pending = std::make_shared<Config>(info.config);
         view.pending_run_id = snap.run_id;
         view.seed_input = snap.seed;
+        // Show the preset this run came from, if any (same settings apart from seed, steps and rates).
+        auto key = [](Config c) {
+            c.train.seed = 0;
+            c.train.steps = 0;
+            c.train.lr = c.train.lr_z = c.train.lr_y = 0;
+            c.train.lr_y_over_z.reset();
+            c.description.clear();
+            return config_to_json(c);
+        };
+        for (std::size_t i = 0; i < presets().size(); ++i) {
+            try {
+                if (key(resolve_config(preset_config(presets()[i].name), presets()[i].name)) == key(info.config))
+                    view.preset_index = static_cast<int>(i);
+            } catch (const std::exception&) {
+            }
+        }
     }
     Config& c = *view.pending;
     const auto& ps = presets();
@@ -78,6 +94,52 @@ void restart_settings(const Snapshot& snap, ViewState& view, const CommandSink& 
         ImGui::EndGroup();
         tip(help);
     };
+    if (c.model.kind == "tpg") {
+        if (c.data.kind == "synthetic") {
+            int_field("samples n", c.data.num_samples, 1, 10000, "data.num_samples: sequences in the training set");
+            int_field("length T", c.data.seq_len, 2, 1000, "data.seq_len: tokens per sequence (the last is the query)");
+            int_field("vocabulary K", c.data.vocab_size, 2, 1000, "data.vocab_size: tokens");
+        }
+        int_field("dimension d", c.model.dim, 0, 512, "model.dim: embedding dimension (0: K)");
+        const char* embs[] = {"onehot", "ortho", "random", "equicorr"};
+        int e = 0;
+        for (int i = 0; i < 4; ++i)
+            if (c.model.embedding == embs[i]) e = i;
+        ImGui::SetNextItemWidth(half);
+        if (ImGui::Combo("##emb", &e, embs, 4)) c.model.embedding = embs[e];
+        tip("Token embeddings: onehot (d = K), ortho (random orthonormal, d >= K), random (unit Gaussian), equicorr (rho)");
+        ImGui::SameLine();
+        const char* graphs[] = {"any", "cyclic", "acyclic"};
+        int gk = 0;
+        for (int i = 0; i < 3; ++i)
+            if (c.data.graph == graphs[i]) gk = i;
+        ImGui::SetNextItemWidth(half);
+        if (ImGui::Combo("##graph", &gk, graphs, 3)) c.data.graph = graphs[gk];
+        tip("Generator: resample until some graph has a cycle (cyclic), none has (acyclic), or take the first (any)");
+        const char* opts[] = {"normalized_gd", "gd", "momentum"};
+        int o = 0;
+        for (int i = 0; i < 3; ++i)
+            if (c.train.optimizer == opts[i]) o = i;
+        ImGui::SetNextItemWidth(half);
+        if (ImGui::Combo("##opt", &o, opts, 3)) c.train.optimizer = opts[o];
+        tip("normalized_gd is the paper's optimiser: W -= eta grad / |grad|");
+        ImGui::SameLine();
+        ImGui::SetNextItemWidth(-ImGui::GetFontSize() * 2.2f);
+        ImGui::InputScalar("seed", ImGuiDataType_U64, &view.seed_input);
+        tip("The same seed gives the same training set, embeddings and initial W");
+        c.train.seed = view.seed_input;
+        const bool changed = nlohmann::json(config_to_json(c)) != config_to_json(info.config);
+        if (changed) ImGui::PushStyleColor(ImGuiCol_Button, IM_COL32(170, 90, 30, 255));
+        if (ImGui::Button(changed ? "Apply and restart *" : "Apply and restart")) {
+            Config apply = c;
+            apply.train.lr = snap.lr_z;
+            send(Command::load_config(apply));
+        }
+        if (changed) ImGui::PopStyleColor();
+        remember(view, "apply");
+        tip("A new training set, embeddings or optimiser: the run restarts from step 0.");
+        return;
+    }
     if (c.data.kind == "synthetic") {
         int_field("queries", c.data.num_last, 1, 200, "data.num_last: number of query (last) tokens");
         int_field("next tokens / query", c.data.num_next_per_last, 1, 50, "data.num_next_per_last: classes per query");
@@ -122,6 +184,20 @@ void restart_settings(const Snapshot& snap, ViewState& view, const CommandSink& 
 
 void draw_controls(const Snapshot& snap, ViewState& view, const CommandSink& send, HostRequests& host) {
     const float font = ImGui::GetFontSize();
+    // The lab: which paper's model runs.
+    int lab = snap.tpg ? 1 : 0;
+    ImGui::SetNextItemWidth(-1);
+    if (ImGui::Combo("##lab", &lab, "Lab: Scan and Snap (Tian et al. 2023)\0Lab: Token-priority graphs (Li et al. 2024)\0")) {
+        const char* preset = lab == 1 ? "tpg-cyclic" : kDefaultPreset;
+        try {
+            send(Command::load_config(resolve_config(preset_config(preset), preset)));
+            view.live = true;
+        } catch (const std::exception& e) {
+            view.status = e.what();
+        }
+    }
+    remember(view, "lab");
+    tip("Switch the model and its views; each lab starts on its first preset");
     // Status.
     ImGui::Text("step %lld", static_cast<long long>(snap.step));
     ImGui::SameLine(font * 8);
@@ -166,23 +242,30 @@ void draw_controls(const Snapshot& snap, ViewState& view, const CommandSink& sen
         sv.active = ImGui::IsItemActive();
     }
 
-    section("Learning rates (act at the next step)");
-    if (lr_slider("eta_Z", "##lr_z", snap.lr_z, view.edit_lr_z, view, "Learning rate of the attention logits Z (log scale)"))
-        send(Command::set_lr_z(view.edit_lr_z.value));
-    if (lr_slider("eta_Y", "##lr_y", snap.lr_y, view.edit_lr_y, view, "Learning rate of the decoder Y (log scale)"))
-        send(Command::set_lr_y(view.edit_lr_y.value));
-    const double ratio = snap.lr_z > 0 ? snap.lr_y / snap.lr_z : 0;
-    if (lr_slider("Y / Z", "##ratio", ratio, view.edit_ratio, view,
-                  "eta_Y / eta_Z: larger means an earlier snap and less sparse attention"))
-        send(Command::set_lr_y(snap.lr_z * view.edit_ratio.value));
-    bool lock = snap.ratio_locked;
-    if (ImGui::Checkbox("lock ratio", &lock)) send(Command::lock_ratio(lock));
-    remember(view, "lock");
-    tip("Keep eta_Y / eta_Z fixed: moving one rate moves the other");
-    ImGui::SameLine();
-    bool mf = snap.mean_field_on;
-    if (ImGui::Checkbox("mean-field twin", &mf)) send(Command::set_mean_field(mf));
-    tip("Run the deterministic T -> infinity model alongside, with the same settings and rate changes; drawn dashed");
+    if (snap.tpg) {
+        section("Learning rate (acts at the next step)");
+        if (lr_slider("eta", "##lr", snap.lr_z, view.edit_lr_z, view,
+                      "Learning rate of W (log scale). With normalised GD each step moves W by exactly eta in Frobenius norm"))
+            send(Command::set_lr_z(view.edit_lr_z.value));
+    } else {
+        section("Learning rates (act at the next step)");
+        if (lr_slider("eta_Z", "##lr_z", snap.lr_z, view.edit_lr_z, view, "Learning rate of the attention logits Z (log scale)"))
+            send(Command::set_lr_z(view.edit_lr_z.value));
+        if (lr_slider("eta_Y", "##lr_y", snap.lr_y, view.edit_lr_y, view, "Learning rate of the decoder Y (log scale)"))
+            send(Command::set_lr_y(view.edit_lr_y.value));
+        const double ratio = snap.lr_z > 0 ? snap.lr_y / snap.lr_z : 0;
+        if (lr_slider("Y / Z", "##ratio", ratio, view.edit_ratio, view,
+                      "eta_Y / eta_Z: larger means an earlier snap and less sparse attention"))
+            send(Command::set_lr_y(snap.lr_z * view.edit_ratio.value));
+        bool lock = snap.ratio_locked;
+        if (ImGui::Checkbox("lock ratio", &lock)) send(Command::lock_ratio(lock));
+        remember(view, "lock");
+        tip("Keep eta_Y / eta_Z fixed: moving one rate moves the other");
+        ImGui::SameLine();
+        bool mf = snap.mean_field_on;
+        if (ImGui::Checkbox("mean-field twin", &mf)) send(Command::set_mean_field(mf));
+        tip("Run the deterministic T -> infinity model alongside, with the same settings and rate changes; drawn dashed");
+    }
     if (ImGui::Button(view.pinned ? "Re-pin run" : "Pin run")) view.pinned = std::make_shared<Snapshot>(snap);
     tip("Keep this run's curves, faded, under the live ones to compare two settings");
     if (view.pinned) {

@@ -12,6 +12,7 @@
 #include "snapscope/config.hpp"
 #include "snapscope/data.hpp"
 #include "snapscope/scansnap_run.hpp"
+#include "snapscope/tpg_run.hpp"
 
 namespace snapscope::gui {
 
@@ -22,6 +23,10 @@ struct Frame {
     std::vector<double> common_mass, distinct_entropy;  // per class
     std::vector<double> attention;                       // K x M row-major: c_n(l)
     std::vector<double> zrows;                           // Q x M row-major: Z(query_q, l)
+    // Token-priority-graph lab.
+    TpgMetrics tpg;
+    std::vector<double> W;                              // d x d, column-major
+    std::vector<std::vector<double>> sample_attention;  // per sample, per position
 };
 using FramePtr = std::shared_ptr<const Frame>;
 
@@ -35,10 +40,22 @@ struct RunInfo {
     std::vector<std::string> token_labels;  // "12 distinct c0"
 };
 
+// The token-priority-graph lab's fixed facts: the training set and what the paper predicts for it.
+struct TpgInfo {
+    TpgDataset data;
+    std::vector<QueryGraph> graphs;
+    Eigen::MatrixXd E, W_svm, W_fin;
+    SvmResult svm;
+    bool orthonormal = false;
+    int d = 0;
+};
+
 struct Snapshot {
     std::uint64_t serial = 0;       // increases with every publication
+    std::uint64_t commands_applied = 0;  // commands applied before this publication
     std::uint64_t run_id = 0;       // changes when the run restarts (reset, new config)
     std::shared_ptr<const RunInfo> info;
+    std::shared_ptr<const TpgInfo> tpg;  // set when the lab is the token-priority graph
     std::int64_t step = 0;
     bool playing = false;           // stepping (playing, or working off a Step n)
     bool free_running = false;      // Play is on

@@ -40,6 +40,52 @@ FramePtr Worker::make_frame(const ScanSnapRun& run) {
     return f;
 }
 
+FramePtr Worker::make_tpg_frame(const TpgRun& run) {
+    const TpgRecord& r = run.history().back();
+    auto f = std::make_shared<Frame>();
+    f->step = r.step;
+    f->loss = r.loss;
+    f->lr_z = r.lr;
+    f->tpg = r.metrics;
+    f->W.assign(run.model().W.data(), run.model().W.data() + run.model().W.size());
+    for (const TpgSample& s : run.data().samples) f->sample_attention.push_back(run.model().attention(s.tokens));
+    return f;
+}
+
+void Worker::restart_tpg(const Config& cfg, const TpgDataset* data) {
+    Config c = cfg;
+    c.history.capacity = static_cast<int>(std::max<std::size_t>(capacity_, 16));
+    auto run = data ? std::make_unique<TpgRun>(c, *data) : std::make_unique<TpgRun>(c);  // may throw: the old lab stays
+    tpg_ = std::move(run);
+    run_.reset();
+    twin_run_.reset();
+    mean_field_ = false;
+    auto ti = std::make_shared<TpgInfo>();
+    ti->data = tpg_->data();
+    ti->graphs = tpg_->graphs();
+    ti->E = tpg_->model().E();
+    ti->W_svm = tpg_->svm().W;
+    ti->W_fin = tpg_->fin().W_fin;
+    ti->svm = tpg_->svm();
+    ti->orthonormal = tpg_->orthonormal();
+    ti->d = tpg_->model().d();
+    tpg_info_ = ti;
+    auto info = std::make_shared<RunInfo>();
+    info->config = tpg_->config();
+    info->M = tpg_->data().K;
+    info->tokens.assign(info->M, TokenInfo{});
+    for (int t = 0; t < info->M; ++t) info->token_labels.push_back(std::to_string(t));
+    info_ = info;
+    frames_.clear();
+    twin_frames_.clear();
+    tpg_->record_now();
+    frames_.push(make_tpg_frame(*tpg_));
+    message_.clear();
+    steps_owed_ = 0;
+    ++run_id_;
+    dirty_ = true;
+}
+
 Worker::Worker(const Config& cfg, std::size_t history_capacity)
     : capacity_(history_capacity), frames_(history_capacity), twin_frames_(history_capacity) {
     restart(cfg);
@@ -79,20 +125,26 @@ void Worker::sync() {
         target = posted_;
         synced_cv_.wait(lk, [&] { return applied_.load() >= target || quit_.load(); });
     }
-    // Commands are applied and published; owed steps (Step n) finish shortly after. Wait for them unless the
-    // run is playing freely (then there is no end to wait for).
-    for (int i = 0; i < 30000; ++i) {
+    // Wait for a snapshot published after those commands; owed steps (Step n) finish shortly after: wait for them
+    // too, unless the run is playing freely (then there is no end to wait for).
+    for (int i = 0; i < 60000; ++i) {
         const SnapshotPtr s = snapshot();
-        if (!s->playing || s->free_running) return;
+        if (s->commands_applied >= target && (!s->playing || s->free_running)) return;
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
 }
 
 void Worker::restart(const Config& cfg) {
+    if (cfg.model.kind == "tpg") {
+        restart_tpg(cfg, nullptr);
+        return;
+    }
     Config c = cfg;
     c.history.capacity = static_cast<int>(std::max<std::size_t>(capacity_, 16));
     auto run = std::make_unique<ScanSnapRun>(c);  // may throw: the old run stays
     run_ = std::move(run);
+    tpg_.reset();
+    tpg_info_.reset();
     twin_run_.reset();
     if (mean_field_) {
         Config m = c;
@@ -128,6 +180,24 @@ void Worker::replay_to(const std::vector<RunEvent>& events, std::int64_t step) {
 }
 
 bool Worker::step_once() {
+    if (tpg_) {
+        if (!tpg_->step()) {
+            say(tpg_->divergence_message(), true);
+            playing_ = false;
+            steps_owed_ = 0;
+            dirty_ = true;
+            return false;
+        }
+        tpg_->record_now();
+        frames_.push(make_tpg_frame(*tpg_));
+        ++rate_steps_;
+        dirty_ = true;
+        if (stop_at_ > 0 && tpg_->step_index() == stop_at_ && playing_) {
+            playing_ = false;
+            say("Reached step " + std::to_string(stop_at_) + " (train.steps). Press Play to continue.", false);
+        }
+        return true;
+    }
     if (!run_->step()) {
         say(run_->divergence_message(), true);
         playing_ = false;
@@ -152,6 +222,74 @@ bool Worker::step_once() {
 
 void Worker::apply(const Command& c) {
     using K = Command::Kind;
+    if (c.kind == K::SetTpgData) {
+        try {
+            Config cfg = config();
+            if (cfg.model.kind != "tpg") throw ConfigError("model.kind", "the training-set editor belongs to the tpg lab");
+            restart_tpg(cfg, c.tpg_data.get());
+            say("Restarted on the edited training set (" + std::to_string(c.tpg_data->samples.size()) + " samples)", false);
+        } catch (const std::exception& e) {
+            say(e.what(), true);
+        }
+        playing_ = false;
+        dirty_ = true;
+        return;
+    }
+    if (tpg_) {
+        // The token-priority-graph lab: one learning rate, no mean-field twin, no sessions yet.
+        switch (c.kind) {
+            case K::Play:
+                tpg_->clear_divergence();
+                message_.clear();
+                playing_ = true;
+                budget_ = 0;
+                budget_t_ = Clock::now();
+                break;
+            case K::Step:
+                tpg_->clear_divergence();
+                playing_ = false;
+                steps_owed_ += std::max<std::int64_t>(c.count, 0);
+                break;
+            case K::Reset: {
+                Config cfg = tpg_->config();
+                cfg.train.seed = c.seed;
+                cfg.train.lr = tpg_->lr();
+                const TpgDataset data = tpg_->data();
+                // Same training set (it may have been edited); new initial W from the seed.
+                restart_tpg(cfg, &data);
+                break;
+            }
+            case K::SetLrZ:
+                tpg_->set_lr(std::max(0.0, c.value));
+                break;
+            case K::Export:
+                try {
+                    namespace fs = std::filesystem;
+                    fs::create_directories(c.path);
+                    const fs::path out(c.path);
+                    write_file_atomic((out / "config.json").string(), dump_json(config_to_json(tpg_->config())));
+                    write_file_atomic((out / "trajectory.csv").string(), tpg_trajectory_csv(*tpg_));
+                    write_file_atomic((out / "final.json").string(), dump_json(tpg_final_json(*tpg_, rate_, 0.0), -1));
+                    say("Wrote " + c.path + "/{config.json, trajectory.csv, final.json}", false);
+                } catch (const std::exception& e) {
+                    say(std::string("Export failed: ") + e.what(), true);
+                }
+                break;
+            case K::SetLrY:
+            case K::LockRatio:
+            case K::SetMeanField:
+                break;  // not part of this lab
+            case K::LoadSession:
+                break;  // handled below (it may switch labs)
+            default:
+                goto common;
+        }
+        if (c.kind != K::LoadSession) {
+            dirty_ = true;
+            return;
+        }
+    }
+common:
     switch (c.kind) {
         case K::Play:
             if (run_->diverged()) run_->clear_divergence();
@@ -227,8 +365,13 @@ void Worker::apply(const Command& c) {
         case K::LoadSession:
             try {
                 restart(c.session->config);
-                replay_to(c.session->events, c.session->step);
-                say("Loaded a session at step " + std::to_string(run_->step_index()), false);
+                if (tpg_) {
+                    while (tpg_->step_index() < c.session->step && step_once()) {
+                    }
+                } else {
+                    replay_to(c.session->events, c.session->step);
+                }
+                say("Loaded a session at step " + std::to_string(step_index()), false);
             } catch (const std::exception& e) {
                 say(e.what(), true);
             }
@@ -284,25 +427,27 @@ void Worker::apply(const Command& c) {
 void Worker::publish() {
     auto s = std::make_shared<Snapshot>();
     s->serial = ++serial_;
+    s->commands_applied = applied_.load();
     s->run_id = run_id_;
     s->info = info_;
-    s->step = run_->step_index();
+    s->step = step_index();
     s->playing = playing_ || steps_owed_ > 0;
     s->free_running = playing_;
     s->speed = speed_;
     s->speed_value = speed_value_;
     s->mean_field_on = mean_field_;
-    s->diverged = run_->diverged();
+    s->diverged = diverged();
+    s->tpg = tpg_info_;
     s->message = message_;
     s->message_is_error = message_error_;
-    s->lr_z = run_->lr_z();
-    s->lr_y = run_->lr_y();
+    s->lr_z = tpg_ ? tpg_->lr() : run_->lr_z();
+    s->lr_y = tpg_ ? 0.0 : run_->lr_y();
     s->ratio_locked = ratio_locked_;
     s->steps_per_second = rate_;
-    s->seed = run_->config().train.seed;
+    s->seed = config().train.seed;
     s->frames = frames_.items();
     s->mean_field = twin_frames_.items();
-    s->events = run_->events();
+    if (run_) s->events = run_->events();
     {
         std::lock_guard<std::mutex> lk(snap_mu_);
         snap_ = std::move(s);

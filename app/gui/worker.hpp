@@ -60,6 +60,13 @@ private:
     std::size_t capacity_;
     std::shared_ptr<const RunInfo> info_;
     std::unique_ptr<ScanSnapRun> run_, twin_run_;
+    std::unique_ptr<TpgRun> tpg_;  // the token-priority-graph lab (then run_ is null)
+    std::shared_ptr<const TpgInfo> tpg_info_;
+    static FramePtr make_tpg_frame(const TpgRun& run);
+    void restart_tpg(const Config& cfg, const TpgDataset* data);
+    const Config& config() const { return tpg_ ? tpg_->config() : run_->config(); }
+    std::int64_t step_index() const { return tpg_ ? tpg_->step_index() : run_->step_index(); }
+    bool diverged() const { return tpg_ ? tpg_->diverged() : run_->diverged(); }
     ThinningHistory<FramePtr> frames_, twin_frames_;  // see history_step below
     bool playing_ = false, ratio_locked_ = false, mean_field_ = false;
     SpeedMode speed_ = SpeedMode::Unlimited;

@@ -232,3 +232,71 @@ TEST(ViewState, RoundTripsThroughJson) {
     EXPECT_FALSE(b.log_loss);
     EXPECT_EQ(b.export_scale, 4);
 }
+
+TEST(UiLogic, LabSwitchLoadsTheTokenPriorityGraphLab) {
+    Ui ui;
+    ViewState view;
+    HostRequests host;
+    Worker worker(fig4());
+    const CommandSink send = [&](Command c) { worker.post(c); };
+    auto frame = [&] { ui.frame(*worker.snapshot(), view, send, host); };
+    frame();
+    ASSERT_FALSE(worker.snapshot()->tpg);
+    // Open the lab combo and pick the second entry.
+    click(ui, centre(view, "lab"), frame);
+    const ImVec4 r = view.widget_rects.at("lab");
+    click(ui, ImVec2((r.x + r.z) / 2, r.w + ImGui::GetFontSize() * 1.8f), frame);
+    worker.sync();
+    const SnapshotPtr s = worker.snapshot();
+    ASSERT_TRUE(s->tpg);
+    EXPECT_EQ(s->info->config.model.kind, "tpg");
+    EXPECT_EQ(s->tpg->data.K, 6);
+    frame();  // the tpg panels draw
+    worker.post(Command::step(50));
+    worker.sync();
+    frame();
+    EXPECT_EQ(worker.snapshot()->frames.back()->step, 50);
+    EXPECT_GT(worker.snapshot()->frames.back()->tpg.corr_svm, worker.snapshot()->frames.front()->tpg.corr_svm);
+}
+
+TEST(UiLogic, TrainingSetEditorRecomputesTheGraphAndRestartsOnRequest) {
+    Ui ui;
+    ViewState view;
+    HostRequests host;
+    FlatConfig f = preset_config("tpg-cyclic");
+    Worker worker(resolve_config(f, "tpg-cyclic"));
+    const CommandSink send = [&](Command c) { worker.post(c); };
+    auto frame = [&] { ui.frame(*worker.snapshot(), view, send, host); };
+    frame();
+    const TpgDataset original = worker.snapshot()->tpg->data;
+    // The editor's working copy, as the panel keeps it; change it as typing would.
+    view.tpg_edit = std::make_shared<TpgEdit>();
+    view.tpg_edit->data = original;
+    view.tpg_edit->run_id = worker.snapshot()->run_id;
+    view.tpg_edit->data.samples.push_back({{0, 1, 2}, 1});
+    view.tpg_edit->data.samples.push_back({{1, 0, 2}, 0});
+    view.tpg_edit->dirty = true;
+    tpg_edit_refresh(*view.tpg_edit, *worker.snapshot()->tpg);
+    ASSERT_TRUE(view.tpg_edit->error.empty()) << view.tpg_edit->error;
+    // 0 and 1 beat each other with query 2: they share an SCC in the edited graph.
+    bool found = false;
+    for (const QueryGraph& g : view.tpg_edit->graphs)
+        if (g.query == 2) found = g.scc.comp[0] == g.scc.comp[1];
+    EXPECT_TRUE(found);
+    // A label that is not in its sequence is refused with a message.
+    TpgEdit bad = *view.tpg_edit;
+    bad.data.samples.push_back({{3, 4}, 5});
+    tpg_edit_refresh(bad, *worker.snapshot()->tpg);
+    EXPECT_NE(bad.error.find("label"), std::string::npos);
+    // Collapse the sample list and the probe so the editor is on screen, open it, press "Restart training on this set".
+    ImGui::GetIO().DisplaySize = ImVec2(1280, 2400);
+    frame();
+    click(ui, centre(view, "tpg_editor"), frame);
+    ASSERT_TRUE(view.widget_rects.count("tpg_restart"));
+    click(ui, centre(view, "tpg_restart"), frame);
+    worker.sync();
+    const SnapshotPtr s = worker.snapshot();
+    EXPECT_EQ(s->tpg->data.samples.size(), original.samples.size() + 2);
+    EXPECT_EQ(s->step, 0);
+    EXPECT_NE(s->message.find("edited training set"), std::string::npos);
+}

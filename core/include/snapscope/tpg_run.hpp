@@ -42,6 +42,7 @@ public:
     double lr() const { return lr_; }
     bool diverged() const { return !divergence_.empty(); }
     const std::string& divergence_message() const { return divergence_; }
+    void clear_divergence() { divergence_.clear(); }
     const ThinningHistory<TpgRecord>& history() const { return history_; }
 
 private:

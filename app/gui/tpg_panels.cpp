@@ -1,0 +1,567 @@
+// The token-priority-graph lab's panels: the graph of a query token (SCCs in priority layers), per-sample
+// attention bars, the retrieval probe, the training-set editor, and the metric curves.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "app_ui.hpp"
+#include "snapscope/tpg_analysis.hpp"
+
+namespace snapscope::gui {
+
+namespace {
+
+// A colour per SCC, by its position in the priority order (first = highest priority).
+ImU32 scc_color(int rank, float alpha = 1.0f) {
+    static const ImU32 cols[] = {IM_COL32(255, 120, 60, 255),  IM_COL32(70, 180, 255, 255), IM_COL32(120, 220, 90, 255),
+                                 IM_COL32(230, 90, 200, 255),  IM_COL32(250, 210, 60, 255), IM_COL32(150, 130, 255, 255),
+                                 IM_COL32(90, 220, 200, 255),  IM_COL32(255, 150, 170, 255)};
+    return (cols[rank % 8] & 0x00FFFFFF) | (static_cast<ImU32>(alpha * 255) << 24);
+}
+
+// Rank of each component in the priority order.
+std::vector<int> scc_ranks(const QueryGraph& g) {
+    std::vector<int> rank(g.scc.members.size(), 0);
+    for (std::size_t i = 0; i < g.scc.order.size(); ++i) rank[g.scc.order[i]] = static_cast<int>(i);
+    return rank;
+}
+
+const std::vector<QueryGraph>& shown_graphs(const Snapshot& snap, const ViewState& view) {
+    if (view.tpg_edit && view.tpg_edit->dirty && view.tpg_edit->error.empty()) return view.tpg_edit->graphs;
+    return snap.tpg->graphs;
+}
+
+const Frame& tpg_frame(const Snapshot& snap, const ViewState& view) { return frame_at(snap, view); }
+
+std::string join(const std::vector<int>& v) {
+    std::string s;
+    for (int x : v) s += (s.empty() ? "" : " ") + std::to_string(x);
+    return s;
+}
+
+bool parse_ids(const std::string& text, int K, std::vector<int>& out, std::string& err) {
+    out.clear();
+    std::istringstream in(text);
+    std::string tok;
+    while (in >> tok) {
+        char* end = nullptr;
+        const long v = std::strtol(tok.c_str(), &end, 10);
+        if (*end != '\0' || v < 0 || v >= K) {
+            err = "'" + tok + "' is not a token id in 0.." + std::to_string(K - 1);
+            return false;
+        }
+        out.push_back(static_cast<int>(v));
+    }
+    return true;
+}
+
+// Attention of W (column-major d x d) for a sequence, the last token being the query.
+std::vector<double> attention_of(const TpgInfo& info, const double* W, const std::vector<int>& tokens) {
+    TpgModel m(info.E);
+    m.W = Eigen::Map<const Eigen::MatrixXd>(W, info.d, info.d);
+    return m.attention(tokens);
+}
+
+// Bars for one sequence: height = attention, colour = the token's SCC in the query's graph.
+void attention_bars(const std::vector<int>& tokens, const std::vector<double>& att, const QueryGraph* g, int label, float height,
+                    const char* id) {
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const float font = ImGui::GetFontSize();
+    const float w = std::max(font * 1.6f, std::min(font * 3.0f, ImGui::GetContentRegionAvail().x / std::max<std::size_t>(1, tokens.size())));
+    const ImVec2 p = ImGui::GetCursorScreenPos();
+    const std::vector<int> rank = g ? scc_ranks(*g) : std::vector<int>{};
+    for (std::size_t t = 0; t < tokens.size(); ++t) {
+        const float x = p.x + w * t;
+        const float h = static_cast<float>(std::clamp(t < att.size() ? att[t] : 0.0, 0.0, 1.0)) * height;
+        const ImU32 col = g ? scc_color(rank[g->scc.comp[tokens[t]]]) : IM_COL32(200, 200, 200, 255);
+        dl->AddRectFilled(ImVec2(x + 2, p.y), ImVec2(x + w - 2, p.y + height), IM_COL32(40, 44, 52, 255));
+        dl->AddRectFilled(ImVec2(x + 2, p.y + height - h), ImVec2(x + w - 2, p.y + height), col);
+        if (tokens[t] == label) dl->AddRect(ImVec2(x + 1, p.y), ImVec2(x + w - 1, p.y + height), IM_COL32(255, 255, 255, 230), 0, 0, 1.5f);
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "%d", tokens[t]);
+        dl->AddText(ImVec2(x + w / 2 - ImGui::CalcTextSize(buf).x / 2, p.y + height + 1), ImGui::GetColorU32(ImGuiCol_Text), buf);
+    }
+    ImGui::InvisibleButton(id, ImVec2(std::max(1.0f, w * tokens.size()), height + font * 1.2f));
+    if (ImGui::IsItemHovered()) {
+        const int t = static_cast<int>((ImGui::GetIO().MousePos.x - p.x) / w);
+        if (t >= 0 && t < static_cast<int>(tokens.size()) && t < static_cast<int>(att.size())) {
+            ImGui::BeginTooltip();
+            ImGui::Text("position %d: token %d, attention %.4f", t, tokens[t], att[t]);
+            if (g) ImGui::Text("SCC #%d in the priority order", rank[g->scc.comp[tokens[t]]] + 1);
+            if (tokens[t] == label) ImGui::TextDisabled("(the label)");
+            ImGui::EndTooltip();
+        }
+    }
+}
+
+}  // namespace
+
+void tpg_edit_refresh(TpgEdit& e, const TpgInfo& info) {
+    e.error.clear();
+    for (std::size_t i = 0; i < e.data.samples.size(); ++i) {
+        const TpgSample& s = e.data.samples[i];
+        if (s.tokens.size() < 2) {
+            e.error = "sample " + std::to_string(i + 1) + ": needs at least 2 tokens (the last is the query)";
+            return;
+        }
+        if (std::find(s.tokens.begin(), s.tokens.end(), s.label) == s.tokens.end()) {
+            e.error = "sample " + std::to_string(i + 1) + ": the label must occur in the sequence";
+            return;
+        }
+    }
+    if (e.data.samples.empty()) {
+        e.error = "the training set is empty";
+        return;
+    }
+    e.graphs = token_priority_graphs(e.data);
+    e.svm = graph_svm(e.data, e.graphs, info.E, info.orthonormal);
+}
+
+void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
+    const TpgInfo& info = *snap.tpg;
+    const auto& graphs = shown_graphs(snap, view);
+    const float font = ImGui::GetFontSize();
+    if (graphs.empty()) {
+        ImGui::TextDisabled("No samples.");
+        return;
+    }
+    if (view.tpg_run_id != snap.run_id) {
+        // A new run: show the graph of the first sample's query.
+        view.tpg_run_id = snap.run_id;
+        view.tpg_sample = 0;
+        for (int i = 0; i < static_cast<int>(graphs.size()); ++i)
+            if (!info.data.samples.empty() && graphs[i].query == info.data.samples[0].query()) view.tpg_query_index = i;
+    }
+    view.tpg_query_index = std::clamp(view.tpg_query_index, 0, static_cast<int>(graphs.size()) - 1);
+    const QueryGraph& g = graphs[view.tpg_query_index];
+    // Header: query picker, condensation toggle, node limit.
+    ImGui::SetNextItemWidth(font * 7);
+    if (ImGui::BeginCombo("##query", ("query " + std::to_string(g.query)).c_str())) {
+        for (int i = 0; i < static_cast<int>(graphs.size()); ++i) {
+            const std::string l = "query " + std::to_string(graphs[i].query) + " (" + std::to_string(graphs[i].samples.size()) + " samples)";
+            if (ImGui::Selectable(l.c_str(), i == view.tpg_query_index)) view.tpg_query_index = i;
+        }
+        ImGui::EndCombo();
+    }
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("One graph per query token: an edge y -> x for every sample whose label y beat a token x present");
+    ImGui::SameLine();
+    ImGui::Checkbox("condensation", &view.tpg_condensed);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Draw one node per strongly connected component (the condensation DAG)");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(font * 5);
+    ImGui::DragInt("max nodes", &view.tpg_top_n, 5, 10, 100000);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Large graphs: keep the nodes of highest degree");
+    ImGui::SameLine();
+    if (ImGui::SmallButton("fit")) {
+        view.tpg_zoom = 1;
+        view.tpg_pan = ImVec2(0, 0);
+    }
+    if (view.tpg_edit && view.tpg_edit->dirty) {
+        ImGui::SameLine();
+        ImGui::TextColored(ImVec4(1.f, 0.7f, 0.3f, 1), "edited set");
+    }
+
+    // Nodes: tokens of the graph (or components), filtered to the highest degree.
+    const std::vector<int> rank = scc_ranks(g);
+    std::vector<int> degree(info.data.K > 0 ? std::max(info.data.K, g.graph.n) : g.graph.n, 0);
+    std::set<std::pair<int, int>> edges(g.graph.edges.begin(), g.graph.edges.end());
+    for (const auto& e : edges) {
+        ++degree[e.first];
+        ++degree[e.second];
+    }
+    std::vector<int> nodes;  // token ids, or component ids when condensed
+    if (view.tpg_condensed) {
+        for (int c : g.scc.order) {
+            bool any = false;
+            for (int t : g.scc.members[c]) any = any || g.constrained[t];
+            if (any) nodes.push_back(c);
+        }
+    } else {
+        for (int t = 0; t < g.graph.n; ++t)
+            if (g.constrained[t]) nodes.push_back(t);
+        if (static_cast<int>(nodes.size()) > view.tpg_top_n) {
+            std::stable_sort(nodes.begin(), nodes.end(), [&](int a, int b) { return degree[a] > degree[b]; });
+            nodes.resize(view.tpg_top_n);
+        }
+    }
+    // Layout: priority layers top to bottom; inside a layer, components in priority order, members together.
+    std::map<int, std::vector<int>> layers;
+    auto comp_of = [&](int n) { return view.tpg_condensed ? n : g.scc.comp[n]; };
+    std::vector<int> sorted = nodes;
+    std::stable_sort(sorted.begin(), sorted.end(), [&](int a, int b) { return rank[comp_of(a)] < rank[comp_of(b)]; });
+    for (int n : sorted) layers[g.scc.layer[comp_of(n)]].push_back(n);
+    const ImVec2 p0 = ImGui::GetCursorScreenPos();
+    const ImVec2 avail = ImGui::GetContentRegionAvail();
+    const ImVec2 size(std::max(avail.x, font * 10), std::max(avail.y, font * 8));
+    ImGui::InvisibleButton("canvas", size, ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight);
+    const bool hovered = ImGui::IsItemHovered();
+    ImGuiIO& io = ImGui::GetIO();
+    if (ImGui::IsItemActive() && (ImGui::IsMouseDragging(0) || ImGui::IsMouseDragging(1))) {
+        view.tpg_pan.x += io.MouseDelta.x;
+        view.tpg_pan.y += io.MouseDelta.y;
+    }
+    if (hovered && io.MouseWheel != 0) {
+        const float z = std::clamp(view.tpg_zoom * std::pow(1.15f, io.MouseWheel), 0.1f, 20.f);
+        // Zoom about the mouse.
+        const ImVec2 m(io.MousePos.x - p0.x - size.x / 2 - view.tpg_pan.x, io.MousePos.y - p0.y - size.y / 2 - view.tpg_pan.y);
+        view.tpg_pan.x -= m.x * (z / view.tpg_zoom - 1);
+        view.tpg_pan.y -= m.y * (z / view.tpg_zoom - 1);
+        view.tpg_zoom = z;
+    }
+    const int nlayers = layers.empty() ? 1 : layers.rbegin()->first + 1;
+    std::map<int, ImVec2> pos;
+    for (const auto& [layer, members] : layers) {
+        for (std::size_t i = 0; i < members.size(); ++i) {
+            const float fx = (i + 0.5f) / members.size() - 0.5f, fy = (layer + 0.5f) / nlayers - 0.5f;
+            pos[members[i]] = ImVec2(p0.x + size.x / 2 + view.tpg_pan.x + fx * (size.x - font * 2) * view.tpg_zoom,
+                                     p0.y + size.y / 2 + view.tpg_pan.y + fy * (size.y - font * 2) * view.tpg_zoom);
+        }
+    }
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    dl->PushClipRect(p0, ImVec2(p0.x + size.x, p0.y + size.y), true);
+    dl->AddRectFilled(p0, ImVec2(p0.x + size.x, p0.y + size.y), IM_COL32(18, 20, 26, 255));
+    const float r = std::clamp(font * 0.9f * std::sqrt(view.tpg_zoom) * (nodes.size() > 60 ? 0.5f : 1.0f), 3.0f, font * 3);
+    // Layer guides with their priority rank.
+    for (const auto& [layer, members] : layers) {
+        const float y = pos[members.front()].y;
+        dl->AddLine(ImVec2(p0.x, y), ImVec2(p0.x + size.x, y), IM_COL32(60, 64, 74, 255));
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "layer %d", layer);
+        dl->AddText(ImVec2(p0.x + 4, y - font - 2), IM_COL32(110, 115, 130, 255), buf);
+    }
+    // SCC groups behind their members (tokens view).
+    if (!view.tpg_condensed)
+        for (const auto& [layer, members] : layers) {
+            std::map<int, std::pair<float, float>> span;
+            for (int n : members) {
+                auto& s = span.try_emplace(g.scc.comp[n], pos[n].x, pos[n].x).first->second;
+                s.first = std::min(s.first, pos[n].x);
+                s.second = std::max(s.second, pos[n].x);
+            }
+            for (const auto& [c, s] : span)
+                if (g.scc.members[c].size() > 1) {
+                    const float y = pos[members.front()].y;
+                    dl->AddRectFilled(ImVec2(s.first - r * 1.6f, y - r * 1.6f), ImVec2(s.second + r * 1.6f, y + r * 1.6f), scc_color(rank[c], 0.22f), r);
+                    dl->AddRect(ImVec2(s.first - r * 1.6f, y - r * 1.6f), ImVec2(s.second + r * 1.6f, y + r * 1.6f), scc_color(rank[c], 0.8f), r);
+                }
+        }
+    // Hovered node.
+    int hover = -1;
+    for (int n : nodes) {
+        const ImVec2 q = pos[n];
+        if (hovered && std::hypot(io.MousePos.x - q.x, io.MousePos.y - q.y) <= r * 1.2f) hover = n;
+    }
+    // Edges with arrowheads, from the winner (higher priority) to the beaten token.
+    auto arrow = [&](ImVec2 a, ImVec2 b, ImU32 col, float th) {
+        const float dx = b.x - a.x, dy = b.y - a.y, len = std::sqrt(dx * dx + dy * dy);
+        if (len < 2 * r) return;
+        const ImVec2 u(dx / len, dy / len);
+        const ImVec2 s(a.x + u.x * r, a.y + u.y * r), e(b.x - u.x * r, b.y - u.y * r);
+        dl->AddLine(s, e, col, th);
+        const float hsz = std::max(4.f, r * 0.6f);
+        dl->AddTriangleFilled(e, ImVec2(e.x - u.x * hsz - u.y * hsz * 0.5f, e.y - u.y * hsz + u.x * hsz * 0.5f),
+                              ImVec2(e.x - u.x * hsz + u.y * hsz * 0.5f, e.y - u.y * hsz - u.x * hsz * 0.5f), col);
+    };
+    if (view.tpg_condensed) {
+        for (int c : nodes)
+            for (int d : g.scc.dag[c])
+                if (pos.count(d)) arrow(pos[c], pos[d], hover == c || hover == d ? IM_COL32(255, 255, 255, 230) : IM_COL32(150, 155, 170, 170), 1.5f);
+    } else {
+        for (const auto& e : edges) {
+            if (!pos.count(e.first) || !pos.count(e.second)) continue;
+            const bool inside = g.scc.comp[e.first] == g.scc.comp[e.second];
+            const bool hi = hover == e.first || hover == e.second;
+            ImU32 col = inside ? scc_color(rank[g.scc.comp[e.first]], 0.9f) : IM_COL32(150, 155, 170, 140);
+            if (hover >= 0) col = hi ? IM_COL32(255, 255, 255, 240) : IM_COL32(90, 95, 105, 90);
+            arrow(pos[e.first], pos[e.second], col, hi ? 2.2f : 1.2f);
+        }
+    }
+    // Node fill: the attention the selected sample gives the token (when it uses this query).
+    const Frame& f = tpg_frame(snap, view);
+    std::vector<double> mass(g.graph.n, -1.0);
+    const int si = std::clamp(view.tpg_sample, 0, static_cast<int>(info.data.samples.size()) - 1);
+    const bool sample_here = !info.data.samples.empty() && info.data.samples[si].query() == g.query && si < static_cast<int>(f.sample_attention.size()) &&
+                             !(view.tpg_edit && view.tpg_edit->dirty);
+    if (sample_here) {
+        std::fill(mass.begin(), mass.end(), 0.0);
+        const auto& s = info.data.samples[si];
+        for (std::size_t t = 0; t < s.tokens.size(); ++t) mass[s.tokens[t]] += f.sample_attention[si][t];
+    }
+    for (int n : nodes) {
+        const ImVec2 q = pos[n];
+        const int c = comp_of(n);
+        const ImU32 col = scc_color(rank[c]);
+        if (view.tpg_condensed) {
+            std::vector<int> ms;
+            for (int t : g.scc.members[c])
+                if (g.constrained[t]) ms.push_back(t);
+            const std::string label = "{" + join(ms) + "}";
+            const ImVec2 ts = ImGui::CalcTextSize(label.c_str());
+            dl->AddRectFilled(ImVec2(q.x - ts.x / 2 - 6, q.y - ts.y / 2 - 4), ImVec2(q.x + ts.x / 2 + 6, q.y + ts.y / 2 + 4), scc_color(rank[c], 0.35f), 6);
+            dl->AddRect(ImVec2(q.x - ts.x / 2 - 6, q.y - ts.y / 2 - 4), ImVec2(q.x + ts.x / 2 + 6, q.y + ts.y / 2 + 4), col, 6, 0, hover == c ? 2.5f : 1.2f);
+            dl->AddText(ImVec2(q.x - ts.x / 2, q.y - ts.y / 2), IM_COL32(255, 255, 255, 255), label.c_str());
+            continue;
+        }
+        const bool in_sample = sample_here && mass[n] >= 0 && std::find(info.data.samples[si].tokens.begin(), info.data.samples[si].tokens.end(), n) != info.data.samples[si].tokens.end();
+        dl->AddCircleFilled(q, r, IM_COL32(30, 33, 40, 255));
+        if (sample_here && in_sample) {
+            // Fill from the bottom in proportion to the attention mass.
+            const float m = static_cast<float>(std::clamp(mass[n], 0.0, 1.0));
+            dl->PushClipRect(ImVec2(q.x - r, q.y + r - 2 * r * m), ImVec2(q.x + r, q.y + r), true);
+            dl->AddCircleFilled(q, r, col);
+            dl->PopClipRect();
+        } else if (!sample_here) {
+            dl->AddCircleFilled(q, r, scc_color(rank[c], 0.55f));
+        }
+        dl->AddCircle(q, r, hover == n ? IM_COL32(255, 255, 255, 255) : col, 0, hover == n ? 2.5f : 1.5f);
+        if (r >= font * 0.45f) {
+            char buf[16];
+            std::snprintf(buf, sizeof buf, "%d", n);
+            const ImVec2 ts = ImGui::CalcTextSize(buf);
+            dl->AddText(ImVec2(q.x - ts.x / 2, q.y - ts.y / 2), IM_COL32(255, 255, 255, 255), buf);
+        }
+    }
+    dl->PopClipRect();
+    if (hover >= 0) {
+        ImGui::BeginTooltip();
+        if (view.tpg_condensed) {
+            ImGui::Text("SCC #%d in the priority order: {%s}", rank[hover] + 1, join(g.scc.members[hover]).c_str());
+        } else {
+            const int c = g.scc.comp[hover];
+            ImGui::Text("token %d: SCC #%d {%s}, layer %d", hover, rank[c] + 1, join(g.scc.members[c]).c_str(), g.scc.layer[c]);
+            std::vector<int> beats, beaten;
+            for (const auto& e : edges) {
+                if (e.first == hover) beats.push_back(e.second);
+                if (e.second == hover) beaten.push_back(e.first);
+            }
+            ImGui::Text("beats (as a label): %s", beats.empty() ? "-" : join(beats).c_str());
+            ImGui::Text("beaten by: %s", beaten.empty() ? "-" : join(beaten).c_str());
+            if (sample_here && mass[hover] >= 0) ImGui::Text("attention of sample %d: %.4f", si + 1, mass[hover]);
+            const int col = g.query;
+            if (info.orthonormal) {
+                const Eigen::VectorXd ej = info.E.row(hover).transpose(), ek = info.E.row(col).transpose();
+                ImGui::Text("W_svm: e_%d^T W_svm e_%d = %.4f", hover, col, ej.dot(info.W_svm * ek));
+            }
+        }
+        ImGui::EndTooltip();
+    }
+    // Overlay help.
+    const char* help = "drag: pan   wheel: zoom   hover: edges and SCC";
+    dl->AddText(ImVec2(p0.x + 6, p0.y + size.y - font - 4), IM_COL32(110, 115, 130, 255), help);
+}
+
+void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& send) {
+    const TpgInfo& info = *snap.tpg;
+    const float font = ImGui::GetFontSize();
+    const Frame& f = tpg_frame(snap, view);
+    std::map<int, const QueryGraph*> by_query;
+    for (const QueryGraph& g : info.graphs) by_query[g.query] = &g;
+    const float bar_h = font * 2.2f;
+    if (ImGui::CollapsingHeader("Attention of each sample", ImGuiTreeNodeFlags_DefaultOpen)) {
+        ImGui::TextDisabled("bar = attention on a position; colour = the token's SCC; white frame = the label");
+        for (std::size_t i = 0; i < info.data.samples.size(); ++i) {
+            const TpgSample& s = info.data.samples[i];
+            ImGui::PushID(static_cast<int>(i));
+            const bool sel = view.tpg_sample == static_cast<int>(i);
+            char label[64];
+            std::snprintf(label, sizeof label, "#%zu  query %d  label %d", i + 1, s.query(), s.label);
+            if (ImGui::Selectable(label, sel, 0, ImVec2(font * 11, 0))) {
+                view.tpg_sample = static_cast<int>(i);
+                for (int q = 0; q < static_cast<int>(info.graphs.size()); ++q)
+                    if (info.graphs[q].query == s.query()) view.tpg_query_index = q;
+            }
+            if (ImGui::IsItemHovered()) ImGui::SetTooltip("Select: show this sample's attention on the graph's nodes");
+            const QueryGraph* g = by_query.count(s.query()) ? by_query[s.query()] : nullptr;
+            double top = 0;
+            if (g && i < f.sample_attention.size())
+                for (std::size_t t = 0; t < s.tokens.size(); ++t)
+                    if (g->scc.comp[s.tokens[t]] == g->scc.comp[s.label]) top += f.sample_attention[i][t];
+            ImGui::SameLine();
+            ImGui::TextDisabled("top-SCC mass %.3f", top);
+            attention_bars(s.tokens, i < f.sample_attention.size() ? f.sample_attention[i] : std::vector<double>{}, g, s.label, bar_h, "bars");
+            ImGui::PopID();
+        }
+    }
+    if (ImGui::CollapsingHeader("Retrieval probe", ImGuiTreeNodeFlags_DefaultOpen)) {
+        char buf[256];
+        std::snprintf(buf, sizeof buf, "%s", view.tpg_probe.c_str());
+        ImGui::SetNextItemWidth(-1);
+        if (ImGui::InputTextWithHint("##probe", "token ids, the last is the query, e.g. 0 1 2", buf, sizeof buf)) view.tpg_probe = buf;
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("Any sequence: the attention the current W gives it, and what the graph predicts");
+        std::vector<int> toks;
+        std::string err;
+        if (!view.tpg_probe.empty()) {
+            if (!parse_ids(view.tpg_probe, info.data.K, toks, err)) {
+                ImGui::TextColored(ImVec4(1, 0.45f, 0.35f, 1), "%s", err.c_str());
+            } else if (!toks.empty()) {
+                const QueryGraph* g = by_query.count(toks.back()) ? by_query[toks.back()] : nullptr;
+                ImGui::TextUnformatted("current W:");
+                attention_bars(toks, attention_of(info, f.W.data(), toks), g, -1, bar_h, "probe_now");
+                if (!g) {
+                    ImGui::TextDisabled("query %d has no graph (no training sample ends with it)", toks.back());
+                } else {
+                    // Prediction: the highest-priority SCC present, mixed inside by W_fin.
+                    const int top = top_scc(*g, toks);
+                    std::vector<double> pred(toks.size(), 0.0);
+                    double total = 0;
+                    const Eigen::VectorXd ek = info.E.row(toks.back()).transpose();
+                    for (std::size_t t = 0; t < toks.size(); ++t)
+                        if (g->scc.comp[toks[t]] == top) {
+                            pred[t] = std::exp(info.E.row(toks[t]).dot(info.W_fin * ek));
+                            total += pred[t];
+                        }
+                    for (double& v : pred) v = total > 0 ? v / total : 0;
+                    std::vector<int> members;
+                    for (int t : g->scc.members[top]) members.push_back(t);
+                    ImGui::Text("graph predicts: SCC {%s}, mixed by W_fin:", join(members).c_str());
+                    attention_bars(toks, pred, g, -1, bar_h, "probe_pred");
+                }
+            }
+        }
+    }
+    const bool editor_open = ImGui::CollapsingHeader("Training set editor");
+    view.widget_rects["tpg_editor"] = ImVec4(ImGui::GetItemRectMin().x, ImGui::GetItemRectMin().y, ImGui::GetItemRectMax().x, ImGui::GetItemRectMax().y);
+    if (editor_open) {
+        if (!view.tpg_edit || view.tpg_edit->run_id != snap.run_id) {
+            view.tpg_edit = std::make_shared<TpgEdit>();
+            view.tpg_edit->data = info.data;
+            view.tpg_edit->run_id = snap.run_id;
+            tpg_edit_refresh(*view.tpg_edit, info);
+        }
+        TpgEdit& e = *view.tpg_edit;
+        bool changed = false;
+        int remove = -1;
+        ImGui::TextDisabled("tokens (space separated, the last is the query) and label; K = %d", e.data.K);
+        for (std::size_t i = 0; i < e.data.samples.size(); ++i) {
+            ImGui::PushID(static_cast<int>(i) + 1000);
+            TpgSample& s = e.data.samples[i];
+            char buf[256];
+            std::snprintf(buf, sizeof buf, "%s", join(s.tokens).c_str());
+            ImGui::SetNextItemWidth(font * 10);
+            if (ImGui::InputText("##tok", buf, sizeof buf)) {
+                std::vector<int> toks;
+                std::string err;
+                if (parse_ids(buf, e.data.K, toks, err)) {
+                    s.tokens = toks;
+                    changed = true;
+                } else {
+                    e.error = "sample " + std::to_string(i + 1) + ": " + err;
+                }
+            }
+            ImGui::SameLine();
+            ImGui::SetNextItemWidth(font * 5);
+            if (ImGui::InputInt("##label", &s.label)) {
+                s.label = std::clamp(s.label, 0, e.data.K - 1);
+                changed = true;
+            }
+            ImGui::SameLine();
+            if (ImGui::SmallButton("remove")) remove = static_cast<int>(i);
+            ImGui::PopID();
+        }
+        if (remove >= 0) {
+            e.data.samples.erase(e.data.samples.begin() + remove);
+            changed = true;
+        }
+        if (ImGui::SmallButton("+ sample")) {
+            TpgSample s = e.data.samples.empty() ? TpgSample{{0, 1}, 0} : e.data.samples.back();
+            e.data.samples.push_back(s);
+            changed = true;
+        }
+        view.widget_rects["tpg_add"] = ImVec4(ImGui::GetItemRectMin().x, ImGui::GetItemRectMin().y, ImGui::GetItemRectMax().x, ImGui::GetItemRectMax().y);
+        if (changed) {
+            e.dirty = true;
+            tpg_edit_refresh(e, info);
+        }
+        if (!e.error.empty()) ImGui::TextColored(ImVec4(1, 0.45f, 0.35f, 1), "%s", e.error.c_str());
+        else if (e.dirty) ImGui::TextDisabled("The graph above shows the edited set; W_svm QP %s.", e.svm.converged ? "solved" : "did not converge");
+        ImGui::BeginDisabled(!e.dirty || !e.error.empty());
+        if (ImGui::Button("Restart training on this set")) send(Command::set_tpg_data(e.data));
+        ImGui::EndDisabled();
+        view.widget_rects["tpg_restart"] = ImVec4(ImGui::GetItemRectMin().x, ImGui::GetItemRectMin().y, ImGui::GetItemRectMax().x, ImGui::GetItemRectMax().y);
+        ImGui::SameLine();
+        if (ImGui::Button("Revert")) {
+            e.data = info.data;
+            e.dirty = false;
+            tpg_edit_refresh(e, info);
+        }
+    }
+}
+
+void draw_tpg_curves(const Snapshot& snap, ViewState& view) {
+    const float font = ImGui::GetFontSize();
+    const ImVec2 avail = ImGui::GetContentRegionAvail();
+    const ImGuiStyle& st = ImGui::GetStyle();
+    const int per_row = std::clamp(static_cast<int>(avail.x / (font * 14)), 1, 4);
+    const float w = (avail.x - (per_row - 1) * st.ItemSpacing.x) / per_row;
+    const float overhead = 2 * font + 2 * st.FramePadding.y + 3 * st.ItemSpacing.y;
+    const int rows = (4 + per_row - 1) / per_row;
+    const float h = (avail.y - (rows - 1) * st.ItemSpacing.y) / rows - overhead;
+    const ImVec2 size(w, std::max(font * 6, h));
+    auto series = [&](const std::vector<FramePtr>& fr, const char* label, ImU32 col, double (*get)(const Frame&)) {
+        PlotSeries s;
+        s.label = label;
+        s.color = col;
+        for (const FramePtr& f : fr) {
+            s.x.push_back(static_cast<double>(f->step));
+            s.y.push_back(get(*f));
+        }
+        return s;
+    };
+    auto add = [&](std::vector<PlotSeries>& out, const char* label, ImU32 col, double (*get)(const Frame&)) {
+        if (view.pinned && view.pinned->tpg) {
+            PlotSeries p = series(view.pinned->frames, label, (col & 0x00FFFFFF) | (70u << 24), get);
+            p.label += " (pinned)";
+            p.in_legend = false;
+            out.push_back(std::move(p));
+        }
+        out.push_back(series(snap.frames, label, col, get));
+    };
+    int placed = 0;
+    auto plot = [&](const char* id, const char* title, std::vector<PlotSeries> s, PlotState& state, PlotOptions opt) {
+        ImGui::BeginGroup();
+        ImGui::TextUnformatted(title);
+        opt.size = size;
+        opt.cursor_x = view.live && view.preview_step < 0 ? NAN : static_cast<double>(frame_at(snap, view).step);
+        const PlotResult r = plot_lines(id, s, state, opt);
+        auto nearest = [&](double x) {
+            const auto& f = snap.frames;
+            auto it = std::lower_bound(f.begin(), f.end(), x, [](const FramePtr& p, double v) { return p->step < v; });
+            if (it == f.end()) --it;
+            return (*it)->step;
+        };
+        if (r.hovered && !snap.frames.empty()) view.next_preview_step = nearest(r.hover_x);
+        if (r.clicked && !snap.frames.empty()) {
+            view.live = false;
+            view.cursor_step = nearest(r.clicked_x);
+        }
+        ImGui::EndGroup();
+        if (++placed % per_row != 0) ImGui::SameLine();
+    };
+    std::vector<PlotSeries> loss, corr, proj, mass;
+    add(loss, "loss", IM_COL32(240, 240, 240, 255), [](const Frame& f) { return f.loss; });
+    add(corr, "corr(W, W_svm)", IM_COL32(255, 140, 60, 255), [](const Frame& f) { return f.tpg.corr_svm; });
+    add(corr, "corr(W, R W_svm + W_fin)", IM_COL32(90, 200, 255, 255), [](const Frame& f) { return f.tpg.corr_fit; });
+    add(proj, "|Pi W - W_fin|", IM_COL32(120, 220, 90, 255), [](const Frame& f) { return f.tpg.proj_dist; });
+    add(mass, "top-SCC mass", IM_COL32(250, 210, 60, 255), [](const Frame& f) { return f.tpg.top_scc_mass; });
+    PlotOptions lo;
+    lo.log_y = view.log_loss;
+    lo.y_label = "nats";
+    plot("tloss", "Loss (log)", loss, view.loss_plot, lo);
+    PlotOptions co;
+    co.y_label = "cosine";
+    plot("tcorr", "Correlation with W_svm", corr, view.tpg_corr_plot, co);
+    PlotOptions po;
+    po.y_label = "Frobenius norm";
+    plot("tproj", "|Pi_Sfin W - W_fin|", proj, view.tpg_proj_plot, po);
+    PlotOptions mo;
+    mo.y_label = "mean attention";
+    mo.fixed_y = true;
+    mo.y_min = 0;
+    mo.y_max = 1.02;
+    plot("tmass", "Attention on the top SCC", mass, view.tpg_mass_plot, mo);
+}
+
+}  // namespace snapscope::gui
