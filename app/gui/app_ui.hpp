@@ -82,6 +82,7 @@ struct ViewState {
     int tpg_sample = 0;            // the sample whose attention fills the graph's nodes
     bool tpg_condensed = false;    // draw the condensation DAG
     int tpg_top_n = 200;           // node limit for large graphs (highest degree first)
+    int tpg_focus = -1;            // show only this token's SCC and its neighbours (-1: all)
     float tpg_zoom = 1.0f;
     ImVec2 tpg_pan{0, 0};
     std::string tpg_probe = "";

@@ -58,6 +58,7 @@ void restart_settings(const Snapshot& snap, ViewState& view, const CommandSink& 
             c.description.clear();
             return config_to_json(c);
         };
+        view.preset_index = -1;
         for (std::size_t i = 0; i < presets().size(); ++i) {
             try {
                 if (key(resolve_config(preset_config(presets()[i].name), presets()[i].name)) == key(info.config))
@@ -71,13 +72,19 @@ void restart_settings(const Snapshot& snap, ViewState& view, const CommandSink& 
     std::vector<const char*> names;
     for (const auto& p : ps) names.push_back(p.name.c_str());
     ImGui::SetNextItemWidth(-ImGui::GetFontSize() * 5);
-    if (ImGui::Combo("preset", &view.preset_index, names.data(), static_cast<int>(names.size()))) {
-        try {
-            c = resolve_config(preset_config(ps[view.preset_index].name), ps[view.preset_index].name);
-            view.seed_input = c.train.seed;
-        } catch (const std::exception& e) {
-            view.status = e.what();
+    const char* preview = view.preset_index >= 0 && view.preset_index < static_cast<int>(names.size()) ? names[view.preset_index] : "(custom config)";
+    if (ImGui::BeginCombo("preset", preview)) {
+        for (int i = 0; i < static_cast<int>(names.size()); ++i) {
+            if (!ImGui::Selectable(names[i], i == view.preset_index)) continue;
+            view.preset_index = i;
+            try {
+                c = resolve_config(preset_config(ps[i].name), ps[i].name);
+                view.seed_input = c.train.seed;
+            } catch (const std::exception& e) {
+                view.status = e.what();
+            }
         }
+        ImGui::EndCombo();
     }
     if (view.preset_index >= 0 && view.preset_index < static_cast<int>(ps.size())) tip(ps[view.preset_index].description.c_str());
     // Two fields a row: label above, value below, to keep the panel short.

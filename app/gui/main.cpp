@@ -98,13 +98,14 @@ int main(int argc, char** argv) {
     mallopt(M_MMAP_THRESHOLD, 64 << 20);
     mallopt(M_TRIM_THRESHOLD, 128 << 20);
     CLI::App app{"snapscope: watch a 1-layer transformer learn (Scan and Snap, live)"};
-    std::string preset, session_path, screenshot, speed = "25";
+    std::string preset, session_path, config_path, screenshot, speed = "25";
     std::optional<std::int64_t> steps;
     int frames = 3, width = 1280, height = 800, scale = 1;
     double seconds = 0;
     bool large_font = false, stats = false;
     auto* p = app.add_option("--preset", preset, "Start on a built-in preset (default fig4; see snapscope-cli presets)");
-    app.add_option("--session", session_path, "Open a saved session (replayed to its step)")->excludes(p);
+    auto* sess = app.add_option("--session", session_path, "Open a saved session (replayed to its step)")->excludes(p);
+    app.add_option("--config", config_path, "Start on a config file (JSON, as snapscope-cli run takes)")->excludes(p)->excludes(sess);
     app.add_option("--steps", steps,
                    "Steps to train: with --screenshot, before the picture; otherwise training pauses there (0: never). "
                    "Default: the config's train.steps")
@@ -133,6 +134,8 @@ int main(int argc, char** argv) {
         if (!session_path.empty()) {
             session = load_session_file(session_path);
             cfg = session->config;
+        } else if (!config_path.empty()) {
+            cfg = resolve_config(load_config_file(config_path), config_path);
         } else {
             const std::string name = preset.empty() ? kDefaultPreset : preset;
             cfg = resolve_config(preset_config(name), "preset " + name);

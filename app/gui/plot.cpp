@@ -154,6 +154,15 @@ PlotResult plot_lines(const char* id, const std::vector<PlotSeries>& series, Plo
     if (opt.log_y) {
         const double fit = std::max(2.0, std::floor(H / (font * 1.6)));  // labels that fit without overlapping
         for (double e = std::ceil(ymin); e <= ymax; e += std::max(1.0, std::ceil((ymax - ymin) / fit))) yt.push_back(e);
+        if (yt.size() < 2) {
+            // Less than a decade in view: 1, 2 and 5 times powers of ten.
+            yt.clear();
+            for (double e = std::floor(ymin); e <= std::ceil(ymax); e += 1)
+                for (double m : {1.0, 2.0, 5.0}) {
+                    const double v = e + std::log10(m);
+                    if (v >= ymin && v <= ymax) yt.push_back(v);
+                }
+        }
     } else {
         yt = nice_ticks(ymin, ymax, std::max(2, static_cast<int>(H / (font * 2.5))));
     }
@@ -161,7 +170,11 @@ PlotResult plot_lines(const char* id, const std::vector<PlotSeries>& series, Plo
         const float y = sy(t);
         dl->AddLine(ImVec2(a.x, y), ImVec2(b.x, y), grid, px);
         char buf[32];
-        if (opt.log_y) std::snprintf(buf, sizeof buf, "1e%d", static_cast<int>(std::lround(t)));
+        if (opt.log_y) {
+            const double v = std::pow(10.0, t);
+            if (std::abs(t - std::round(t)) < 1e-9) std::snprintf(buf, sizeof buf, "1e%d", static_cast<int>(std::lround(t)));
+            else std::snprintf(buf, sizeof buf, "%.3g", v);
+        }
         const std::string s = opt.log_y ? std::string(buf) : format_tick(t);
         const ImVec2 ts = ImGui::CalcTextSize(s.c_str());
         dl->AddText(ImVec2(a.x - ts.x - 4, y - ts.y / 2), dim, s.c_str());

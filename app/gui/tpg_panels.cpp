@@ -159,6 +159,11 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
         view.tpg_zoom = 1;
         view.tpg_pan = ImVec2(0, 0);
     }
+    if (view.tpg_focus >= 0) {
+        ImGui::SameLine();
+        if (ImGui::SmallButton("all nodes")) view.tpg_focus = -1;
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("Showing the SCC of token %d and its neighbours", view.tpg_focus);
+    }
     if (view.tpg_edit && view.tpg_edit->dirty) {
         ImGui::SameLine();
         ImGui::TextColored(ImVec4(1.f, 0.7f, 0.3f, 1), "edited set");
@@ -180,8 +185,20 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
             if (any) nodes.push_back(c);
         }
     } else {
-        for (int t = 0; t < g.graph.n; ++t)
-            if (g.constrained[t]) nodes.push_back(t);
+        if (view.tpg_focus >= 0 && view.tpg_focus < g.graph.n && g.constrained[view.tpg_focus]) {
+            // One SCC and its neighbours.
+            const int fc = g.scc.comp[view.tpg_focus];
+            std::set<int> keep(g.scc.members[fc].begin(), g.scc.members[fc].end());
+            for (const auto& e : edges)
+                if (g.scc.comp[e.first] == fc || g.scc.comp[e.second] == fc) {
+                    keep.insert(e.first);
+                    keep.insert(e.second);
+                }
+            nodes.assign(keep.begin(), keep.end());
+        } else {
+            for (int t = 0; t < g.graph.n; ++t)
+                if (g.constrained[t]) nodes.push_back(t);
+        }
         if (static_cast<int>(nodes.size()) > view.tpg_top_n) {
             std::stable_sort(nodes.begin(), nodes.end(), [&](int a, int b) { return degree[a] > degree[b]; });
             nodes.resize(view.tpg_top_n);
@@ -325,6 +342,7 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
         }
     }
     dl->PopClipRect();
+    if (hover >= 0 && !view.tpg_condensed && ImGui::IsMouseDoubleClicked(0)) view.tpg_focus = view.tpg_focus == hover ? -1 : hover;
     if (hover >= 0) {
         ImGui::BeginTooltip();
         if (view.tpg_condensed) {
@@ -341,15 +359,16 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
             ImGui::Text("beaten by: %s", beaten.empty() ? "-" : join(beaten).c_str());
             if (sample_here && mass[hover] >= 0) ImGui::Text("attention of sample %d: %.4f", si + 1, mass[hover]);
             const int col = g.query;
-            if (info.orthonormal) {
-                const Eigen::VectorXd ej = info.E.row(hover).transpose(), ek = info.E.row(col).transpose();
-                ImGui::Text("W_svm: e_%d^T W_svm e_%d = %.4f", hover, col, ej.dot(info.W_svm * ek));
-            }
+            const bool edited = view.tpg_edit && view.tpg_edit->dirty && view.tpg_edit->error.empty();
+            const Eigen::MatrixXd& wsvm = edited ? view.tpg_edit->svm.W : info.W_svm;
+            const Eigen::VectorXd ej = info.E.row(hover).transpose(), ek = info.E.row(col).transpose();
+            ImGui::Text("W_svm%s: e_%d^T W_svm e_%d = %.4f", edited ? " (edited set)" : "", hover, col, ej.dot(wsvm * ek));
+            ImGui::TextDisabled("double-click: show only this SCC and its neighbours");
         }
         ImGui::EndTooltip();
     }
     // Overlay help.
-    const char* help = "drag: pan   wheel: zoom   hover: edges and SCC";
+    const char* help = "drag: pan   wheel: zoom   hover: edges and SCC   double-click: focus an SCC";
     dl->AddText(ImVec2(p0.x + 6, p0.y + size.y - font - 4), IM_COL32(110, 115, 130, 255), help);
 }
 
