@@ -133,7 +133,8 @@ int run_tpg(const RunOptions& opt, const Config& cfg) {
                     run.data().samples.size());
         std::printf("corr(W, W_svm) %.4f; corr(W, R W_svm + W_fin) %.4f (R %.3g); |Pi W - W_fin| %.4g; top-SCC mass %.4f\n",
                     m.corr_svm, m.corr_fit, m.fit_R, m.proj_dist, m.top_scc_mass);
-        if (!run.svm().converged) std::printf("warning: the graph-SVM QP did not converge (infeasible constraints?)\n");
+        if (!run.svm().skipped.empty()) std::printf("note: %s\n", run.svm().skipped.c_str());
+        else if (!run.svm().converged) std::printf("warning: the graph-SVM QP did not converge (infeasible constraints?)\n");
         std::printf("wrote %s/{config.json, trajectory.csv, final.json}\n", opt.out_dir.c_str());
     }
     return 0;
@@ -157,14 +158,28 @@ int cmd_graph(const std::string& path, int vocab_size) {
         nlohmann::json j;
         j["K"] = data.K;
         j["graphs"] = tpg_graphs_json(graphs);
-        const SvmResult svm = graph_svm(data, graphs, Eigen::MatrixXd::Identity(data.K, data.K), true);
-        nlohmann::json rows = nlohmann::json::array();
-        for (int r = 0; r < data.K; ++r) {
-            nlohmann::json row = nlohmann::json::array();
-            for (int c = 0; c < data.K; ++c) row.push_back(svm.W(r, c));
-            rows.push_back(row);
+        const SvmResult svm = graph_svm(data, graphs, Eigen::MatrixXd(), true);  // token coordinates = onehot
+        if (data.K <= 1000) {
+            Eigen::MatrixXd W = Eigen::MatrixXd::Zero(data.K, data.K);
+            for (const SvmColumn& c : svm.columns)
+                for (const auto& [t, h] : c.values) W(t, c.query) = h;
+            nlohmann::json rows = nlohmann::json::array();
+            for (int r = 0; r < data.K; ++r) {
+                nlohmann::json row = nlohmann::json::array();
+                for (int c = 0; c < data.K; ++c) row.push_back(W(r, c));
+                rows.push_back(row);
+            }
+            j["W_svm"] = rows;  // onehot embeddings: W_svm[j][k] = (e_j)^T W_svm e_k
+        } else {
+            // A dense K x K matrix would be too large to print: its non-zero columns instead.
+            nlohmann::json cols = nlohmann::json::array();
+            for (const SvmColumn& c : svm.columns) {
+                nlohmann::json vals = nlohmann::json::array();
+                for (const auto& [t, h] : c.values) vals.push_back({t, h});
+                cols.push_back({{"query", c.query}, {"values", vals}});
+            }
+            j["W_svm_columns"] = cols;
         }
-        j["W_svm"] = rows;  // onehot embeddings: W_svm[j][k] = (e_j)^T W_svm e_k
         j["svm_converged"] = svm.converged;
         std::fputs(dump_json(j).c_str(), stdout);
         return 0;

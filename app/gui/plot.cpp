@@ -163,6 +163,12 @@ PlotResult plot_lines(const char* id, const std::vector<PlotSeries>& series, Plo
                     if (v >= ymin && v <= ymax) yt.push_back(v);
                 }
         }
+        if (yt.size() < 2) {
+            // A narrow range: linear nice ticks of the values, placed on the log axis.
+            yt.clear();
+            for (double v : nice_ticks(std::pow(10.0, ymin), std::pow(10.0, ymax), 4))
+                if (v > 0) yt.push_back(std::log10(v));
+        }
     } else {
         yt = nice_ticks(ymin, ymax, std::max(2, static_cast<int>(H / (font * 2.5))));
     }

@@ -40,6 +40,9 @@ struct RunInfo {
     std::vector<std::string> token_labels;  // "12 distinct c0"
 };
 
+// Samples whose attention each frame keeps (and the Samples panel lists).
+constexpr std::size_t kTpgShownSamples = 200;
+
 // The token-priority-graph lab's fixed facts: the training set and what the paper predicts for it.
 struct TpgInfo {
     TpgDataset data;

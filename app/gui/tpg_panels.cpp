@@ -230,7 +230,9 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
     }
     const int nlayers = layers.empty() ? 1 : layers.rbegin()->first + 1;
     std::map<int, ImVec2> pos;
+    std::map<int, float> spacing;  // horizontal room per node in each layer
     for (const auto& [layer, members] : layers) {
+        spacing[layer] = (size.x - font * 2) * view.tpg_zoom / std::max<std::size_t>(1, members.size());
         for (std::size_t i = 0; i < members.size(); ++i) {
             const float fx = (i + 0.5f) / members.size() - 0.5f, fy = (layer + 0.5f) / nlayers - 0.5f;
             pos[members[i]] = ImVec2(p0.x + size.x / 2 + view.tpg_pan.x + fx * (size.x - font * 2) * view.tpg_zoom,
@@ -334,12 +336,12 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
             dl->AddCircleFilled(q, r, scc_color(rank[c], 0.55f));
         }
         dl->AddCircle(q, r, hover == n ? IM_COL32(255, 255, 255, 255) : col, 0, hover == n ? 2.5f : 1.5f);
-        if (r >= font * 0.45f) {
-            char buf[16];
-            std::snprintf(buf, sizeof buf, "%d", n);
-            const ImVec2 ts = ImGui::CalcTextSize(buf);
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "%d", n);
+        const ImVec2 ts = ImGui::CalcTextSize(buf);
+        // Labels only where they do not collide (zoom in to read a crowded layer).
+        if (r >= font * 0.45f && ts.x + 2 < spacing[g.scc.layer[c]])
             dl->AddText(ImVec2(q.x - ts.x / 2, q.y - ts.y / 2), IM_COL32(255, 255, 255, 255), buf);
-        }
     }
     dl->PopClipRect();
     if (hover >= 0 && !view.tpg_condensed && ImGui::IsMouseDoubleClicked(0)) view.tpg_focus = view.tpg_focus == hover ? -1 : hover;
@@ -381,7 +383,10 @@ void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& 
     const float bar_h = font * 2.2f;
     if (ImGui::CollapsingHeader("Attention of each sample", ImGuiTreeNodeFlags_DefaultOpen)) {
         ImGui::TextDisabled("bar = attention on a position; colour = the token's SCC; white frame = the label");
-        for (std::size_t i = 0; i < info.data.samples.size(); ++i) {
+        if (info.data.samples.size() > kTpgShownSamples)
+            ImGui::TextDisabled("the first %zu of %zu samples", kTpgShownSamples, info.data.samples.size());
+        if (!info.svm.skipped.empty()) ImGui::TextColored(ImVec4(1.f, 0.7f, 0.3f, 1), "%s", info.svm.skipped.c_str());
+        for (std::size_t i = 0; i < std::min(info.data.samples.size(), kTpgShownSamples); ++i) {
             const TpgSample& s = info.data.samples[i];
             ImGui::PushID(static_cast<int>(i));
             const bool sel = view.tpg_sample == static_cast<int>(i);
@@ -454,7 +459,11 @@ void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& 
         bool changed = false;
         int remove = -1;
         ImGui::TextDisabled("tokens (space separated, the last is the query) and label; K = %d", e.data.K);
-        for (std::size_t i = 0; i < e.data.samples.size(); ++i) {
+        ImGuiListClipper clipper;  // only the rows on screen are built (sets can have thousands of samples)
+        clipper.Begin(static_cast<int>(e.data.samples.size()));
+        while (clipper.Step())
+        for (int ci = clipper.DisplayStart; ci < clipper.DisplayEnd; ++ci) {
+            const std::size_t i = static_cast<std::size_t>(ci);
             ImGui::PushID(static_cast<int>(i) + 1000);
             TpgSample& s = e.data.samples[i];
             char buf[256];

@@ -48,7 +48,9 @@ FramePtr Worker::make_tpg_frame(const TpgRun& run) {
     f->lr_z = r.lr;
     f->tpg = r.metrics;
     f->W.assign(run.model().W.data(), run.model().W.data() + run.model().W.size());
-    for (const TpgSample& s : run.data().samples) f->sample_attention.push_back(run.model().attention(s.tokens));
+    // Per-sample attention for the first kTpgShownSamples samples only: the history keeps thousands of frames.
+    const std::size_t n = std::min(run.data().samples.size(), kTpgShownSamples);
+    for (std::size_t i = 0; i < n; ++i) f->sample_attention.push_back(run.model().attention(run.data().samples[i].tokens));
     return f;
 }
 

@@ -35,7 +35,6 @@ SvmResult graph_svm(const TpgDataset& data, const std::vector<QueryGraph>& graph
     SvmResult out;
     out.W = Eigen::MatrixXd::Zero(d, d);
     if (orthonormal) {
-        Eigen::MatrixXd H = Eigen::MatrixXd::Zero(K, K);  // H(j, k) = e_j^T W e_k
         for (const QueryGraph& g : graphs) {
             const int nc = static_cast<int>(g.scc.members.size());
             std::vector<int> var(nc, -1), count(nc, 0);
@@ -54,10 +53,19 @@ SvmResult graph_svm(const TpgDataset& data, const std::vector<QueryGraph>& graph
             if (diag.empty()) continue;
             const QpResult q = solve_qp(diag, rows);
             worst(out, q);
+            SvmColumn col;
+            col.query = g.query;
             for (int t = 0; t < K; ++t)
-                if (g.constrained[t]) H(t, g.query) = q.x[var[g.scc.comp[t]]];
+                if (g.constrained[t]) col.values.emplace_back(t, q.x[var[g.scc.comp[t]]]);
+            out.columns.push_back(std::move(col));
         }
-        out.W = E.transpose() * H * E;
+        // W = E^T H E with H sparse: W += (E^T h_k) e_k^T per query column.
+        if (E.size() > 0)
+            for (const SvmColumn& col : out.columns) {
+                Eigen::VectorXd v = Eigen::VectorXd::Zero(d);
+                for (const auto& [t, h] : col.values) v += h * E.row(t).transpose();
+                out.W += v * E.row(col.query);
+            }
         return out;
     }
     // General embeddings: variables are the d*d entries of W (column-major), objective 1/2 |W|^2.
@@ -80,6 +88,13 @@ SvmResult graph_svm(const TpgDataset& data, const std::vector<QueryGraph>& graph
                 rows.push_back(std::move(c));
             }
         }
+    if (static_cast<long>(rows.size()) > kMaxSvmConstraints || d * d > kMaxSvmVariables) {
+        out.converged = false;
+        out.skipped = "W_svm not computed: the d x d problem has " + std::to_string(rows.size()) + " constraints and " +
+                      std::to_string(d * d) + " variables (limits " + std::to_string(kMaxSvmConstraints) + " and " +
+                      std::to_string(kMaxSvmVariables) + "); use onehot or ortho embeddings, or a smaller set";
+        return out;
+    }
     const QpResult q = solve_qp(std::vector<double>(static_cast<std::size_t>(d) * d, 1.0), rows);
     worst(out, q);
     for (int col = 0; col < d; ++col)

@@ -3,6 +3,7 @@
 // compare a trained W with them.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include <Eigen/Core>
@@ -12,9 +13,16 @@
 
 namespace snapscope {
 
+struct SvmColumn {
+    int query = 0;
+    std::vector<std::pair<int, double>> values;  // (token, e_token^T W_svm e_query) for the constrained tokens
+};
+
 struct SvmResult {
     Eigen::MatrixXd W;     // d x d
     bool converged = true;
+    std::string skipped;   // why W_svm was not computed (problem too large), empty if it was
+    std::vector<SvmColumn> columns;  // orthonormal case: the per-query solution in token coordinates
     // Worst KKT residuals over the QPs solved (see QpResult).
     double primal_violation = 0, complementarity = 0, stationarity = 0, min_multiplier = 0;
     int constraints = 0;
@@ -23,6 +31,11 @@ struct SvmResult {
 // W_svm = argmin |W|_F s.t. (e_y - e_j)^T W e_k = 0 if j is in y's SCC, >= 1 otherwise, for every sample (k, y)
 // and token j != y present. With orthonormal embeddings it is solved per query column on the SCCs
 // (minimise sum_v n_v h_v^2 s.t. h_u - h_v >= 1 on condensation edges); otherwise on all d x d entries.
+// The general d x d problem is skipped (with a reason in `skipped`) beyond kMaxSvmConstraints constraints or
+// kMaxSvmVariables variables, so a large dataset cannot stall the app. Pass an empty E with orthonormal = true
+// to get only `columns` (token coordinates; e.g. onehot embeddings without building a K x K identity).
+constexpr int kMaxSvmConstraints = 20000;
+constexpr int kMaxSvmVariables = 4096;
 SvmResult graph_svm(const TpgDataset& data, const std::vector<QueryGraph>& graphs, const Eigen::MatrixXd& E, bool orthonormal);
 
 struct ReducedSample {
