@@ -249,3 +249,19 @@ TEST(TpgData, GeneratorHonoursTheGraphRequirement) {
         }
     }
 }
+
+TEST(TpgGraph, SparseColumnsWithoutEmbeddingsAndSizeLimits) {
+    const TpgDataset data = chain();
+    const auto graphs = token_priority_graphs(data);
+    const SvmResult cols = graph_svm(data, graphs, Eigen::MatrixXd(), true);
+    ASSERT_EQ(cols.columns.size(), 1u);
+    EXPECT_EQ(cols.columns[0].query, 3);
+    for (const auto& [t, h] : cols.columns[0].values) EXPECT_NEAR(h, 1.5 - t, 1e-9);
+    // A general problem beyond the limits is skipped with a reason, not solved for minutes.
+    Rng rng(2);
+    TpgDataset big = generate_tpg(3000, 6, 200, "any", rng);
+    const auto bg = token_priority_graphs(big);
+    const SvmResult skipped = graph_svm(big, bg, make_embeddings("random", 200, 70, 0, rng), false);  // 4900 variables
+    EXPECT_FALSE(skipped.converged);
+    EXPECT_NE(skipped.skipped.find("constraints"), std::string::npos);
+}

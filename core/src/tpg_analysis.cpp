@@ -69,31 +69,36 @@ SvmResult graph_svm(const TpgDataset& data, const std::vector<QueryGraph>& graph
         return out;
     }
     // General embeddings: variables are the d*d entries of W (column-major), objective 1/2 |W|^2.
-    std::set<std::tuple<int, int, int>> seen;  // (k, y, j)
-    std::vector<QpConstraint> rows;
+    // First the distinct constraints (k, y, j) and the size check, before any row is built.
+    std::set<std::tuple<int, int, int>> seen;
     for (const QueryGraph& g : graphs)
         for (int i : g.samples) {
             const TpgSample& s = data.samples[i];
-            for (int j : s.tokens) {
-                if (j == s.label || !seen.insert({g.query, s.label, j}).second) continue;
-                QpConstraint c;
-                const Eigen::VectorXd diff = (E.row(s.label) - E.row(j)).transpose();
-                for (int col = 0; col < d; ++col)
-                    for (int r = 0; r < d; ++r) {
-                        const double a = diff[r] * E(g.query, col);
-                        if (a != 0) c.a.emplace_back(r + col * d, a);
-                    }
-                c.equality = g.scc.comp[j] == g.scc.comp[s.label];
-                c.b = c.equality ? 0.0 : 1.0;
-                rows.push_back(std::move(c));
-            }
+            for (int j : s.tokens)
+                if (j != s.label) seen.insert({g.query, s.label, j});
         }
-    if (static_cast<long>(rows.size()) > kMaxSvmConstraints || d * d > kMaxSvmVariables) {
+    if (static_cast<long>(seen.size()) > kMaxSvmConstraints || d * d > kMaxSvmVariables) {
         out.converged = false;
-        out.skipped = "W_svm not computed: the d x d problem has " + std::to_string(rows.size()) + " constraints and " +
+        out.skipped = "W_svm not computed: the d x d problem has " + std::to_string(seen.size()) + " constraints and " +
                       std::to_string(d * d) + " variables (limits " + std::to_string(kMaxSvmConstraints) + " and " +
                       std::to_string(kMaxSvmVariables) + "); use onehot or ortho embeddings, or a smaller set";
         return out;
+    }
+    std::vector<int> slot(K, -1);
+    for (std::size_t q = 0; q < graphs.size(); ++q) slot[graphs[q].query] = static_cast<int>(q);
+    std::vector<QpConstraint> rows;
+    for (const auto& [k, y, j] : seen) {
+        const QueryGraph& g = graphs[slot[k]];
+        QpConstraint c;
+        const Eigen::VectorXd diff = (E.row(y) - E.row(j)).transpose();
+        for (int col = 0; col < d; ++col)
+            for (int r = 0; r < d; ++r) {
+                const double a = diff[r] * E(k, col);
+                if (a != 0) c.a.emplace_back(r + col * d, a);
+            }
+        c.equality = g.scc.comp[j] == g.scc.comp[y];
+        c.b = c.equality ? 0.0 : 1.0;
+        rows.push_back(std::move(c));
     }
     const QpResult q = solve_qp(std::vector<double>(static_cast<std::size_t>(d) * d, 1.0), rows);
     worst(out, q);

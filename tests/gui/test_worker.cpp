@@ -89,8 +89,12 @@ TEST(Worker, StepsPerSecondLimitAndStopAt) {
     w.post(Command::set_speed(SpeedMode::StepsPerSecond, 200));
     w.post(Command::stop_at(20));
     w.post(Command::play());
-    for (int i = 0; i < 5000 && w.snapshot()->step < 20; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // Wait (generously: a loaded machine is slow, never wrong) until the worker has paused itself.
+    for (int i = 0; i < 60000; ++i) {
+        const SnapshotPtr s = w.snapshot();
+        if (s->step >= 20 && !s->free_running) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     const SnapshotPtr s = w.snapshot();
     EXPECT_EQ(s->step, 20);  // paused itself at train.steps
     EXPECT_FALSE(s->free_running);
