@@ -71,6 +71,23 @@ TEST(GlRender, AppFrameDrawsTheFig4ImageFromTheHistory) {
             expect_colour(&px[(static_cast<std::size_t>(r) * cols + c) * 4], colormap_rgb(Colormap::Viridis, v, 0, vmax),
                           "fig4 cell " + std::to_string(r) + "," + std::to_string(c));
         }
+    // The Z heatmap (queries x keys, diverging map, range +-max|Z|): the paper's signs are visible as colours.
+    const auto zpx = host().textures().read_back("z", rows, cols);
+    ASSERT_EQ(rows, 2);
+    ASSERT_EQ(cols, 34);
+    const auto& z = snap->frames.back()->zrows;
+    float zmax = 0;
+    for (double v : z) zmax = std::max(zmax, static_cast<float>(std::abs(v)));
+    for (int q = 0; q < 2; ++q)
+        for (int c = 0; c < 34; c += 3)
+            expect_colour(&zpx[(static_cast<std::size_t>(q) * 34 + c) * 4],
+                          colormap_rgb(Colormap::Diverging, static_cast<float>(z[q * 34 + c]), -zmax, zmax),
+                          "Z cell " + std::to_string(q) + "," + std::to_string(c));
+    // Common logits are negative (blue: more blue than red); the most frequent distinct token of class 0 is red.
+    const unsigned char* common = &zpx[(0 * 34 + 3) * 4];
+    const unsigned char* distinct = &zpx[(0 * 34 + 19) * 4];
+    EXPECT_GT(common[2], common[0]);
+    EXPECT_GT(distinct[0], distinct[2]);
 }
 
 TEST(GlRender, OffscreenExportAtScaleAndPngRoundTrip) {
