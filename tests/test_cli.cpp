@@ -193,3 +193,31 @@ TEST(Cli, GraphCommandPrintsSccsAndSvmWithoutTraining) {
     EXPECT_NE(bad.status, 0);
     EXPECT_NE(bad.err.find("missing.jsonl"), std::string::npos);
 }
+
+TEST(Cli, SweepShardsMergeToTheSameRowsAndResume) {
+    const fs::path full = fresh_dir("sw_full"), s1 = fresh_dir("sw_s1"), s2 = fresh_dir("sw_s2"), merged = fresh_dir("sw_merged");
+    const std::string grid = " --grid train.lr_z=0.5,2 --grid train.lr_y_over_z=1,5 --grid data.num_last=1 --seeds 3 --set train.steps=30 -q";
+    ASSERT_EQ(cli("sweep --preset fig6-sweep --jobs 2" + grid + " --out " + full.string()).status, 0);
+    ASSERT_EQ(cli("sweep --preset fig6-sweep --shard 1/2" + grid + " --out " + s1.string()).status, 0);
+    ASSERT_EQ(cli("sweep --preset fig6-sweep --shard 2/2 --jobs 2" + grid + " --out " + s2.string()).status, 0);
+    const Result m = cli("merge " + s1.string() + " " + s2.string() + " --out " + merged.string());
+    ASSERT_EQ(m.status, 0) << m.err;
+    const std::string rows = slurp(full / "results.csv");
+    EXPECT_EQ(count_lines(rows), 1 + 2 * 2 * 3);
+    EXPECT_EQ(rows.substr(0, rows.find('\n')),
+              "index,data.num_last,train.lr_z,train.lr_y_over_z,seed,loss,distinct_entropy,common_mass,snap_step");
+    EXPECT_EQ(slurp(merged / "results.csv"), rows);
+    EXPECT_EQ(slurp(merged / "summary.csv"), slurp(full / "summary.csv"));
+    EXPECT_EQ(count_lines(slurp(full / "summary.csv")), 1 + 4);
+    // Resume: drop the last rows, rerun: only the missing runs are done and the file is complete again.
+    const std::string partial = rows.substr(0, rows.find('\n', rows.find('\n', rows.find('\n') + 1) + 1) + 1);  // header + 2 rows
+    std::ofstream(full / "results.csv") << partial;
+    const Result again = cli("sweep --preset fig6-sweep" + grid.substr(0, grid.size() - 3) + " --out " + full.string());
+    ASSERT_EQ(again.status, 0) << again.err;
+    EXPECT_NE(again.out.find("10 runs (2 were already done)"), std::string::npos) << again.out;
+    EXPECT_EQ(slurp(full / "results.csv"), rows);
+    // Bad input.
+    EXPECT_NE(cli("sweep --grid train.nope=1,2 --out " + full.string()).status, 0);
+    EXPECT_NE(cli("sweep --grid train.lr_z=-1,2 --out " + full.string()).status, 0);
+    EXPECT_NE(cli("sweep --shard 3/2 --out " + full.string()).status, 0);
+}

@@ -17,7 +17,17 @@ struct RunOptions {
     bool quiet = false;
 };
 
+struct SweepOptions {
+    std::string preset, config_file, out_dir;
+    std::vector<std::string> sets, grids;
+    int seeds = 0, jobs = 1, shard_index = 1, shard_count = 1, snap_window = 10;
+    double snap_tol = 0.01;
+    bool quiet = false;
+};
+
 // Each returns the process exit status; errors are printed as one line.
+int cmd_sweep(const SweepOptions& opt);
+int cmd_merge(const std::vector<std::string>& dirs, const std::string& out_dir);
 int cmd_run(const RunOptions& opt);
 int cmd_presets();
 int cmd_keys();

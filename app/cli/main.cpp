@@ -29,6 +29,27 @@ int main(int argc, char** argv) {
     g->add_option("--data", graph_data, "JSON Lines file: {\"tokens\": [...], \"label\": n} per line")->required();
     g->add_option("--vocab-size", graph_vocab, "K (default: largest id + 1)")->check(CLI::NonNegativeNumber);
 
+    SweepOptions sw;
+    std::string shard = "1/1";
+    auto* sp = app.add_subcommand("sweep", "Run a grid of configs times seeds, in parallel; resumable and shardable");
+    auto* sp_src = sp->add_option("--preset", sw.preset, "Base preset (default fig6-sweep)");
+    sp->add_option("--config", sw.config_file, "Base config file")->excludes(sp_src);
+    sp->add_option("--set", sw.sets, "Override a key of the base: --set train.steps=200");
+    sp->add_option("--grid", sw.grids, "An axis: --grid train.lr_z=0.5,1,2 (repeatable; replaces the base's axis of that key)");
+    sp->add_option("--seeds", sw.seeds, "Seeds 1..N per grid point (default: sweep.seeds)")->check(CLI::Range(1, 100000));
+    sp->add_option("--jobs", sw.jobs, "Runs in parallel")->check(CLI::Range(1, 256));
+    sp->add_option("--shard", shard, "I/N: run only the I-th of N disjoint parts (Slurm arrays, GNU parallel)");
+    sp->add_option("--snap-tol", sw.snap_tol, "Snap detection: attention change tolerance (default 0.01)")->check(CLI::PositiveNumber);
+    sp->add_option("--snap-window", sw.snap_window, "Snap detection: steps the attention must stay within the tolerance (default 10)")
+        ->check(CLI::Range(1, 1000000));
+    sp->add_option("--out", sw.out_dir, "Output folder: results.csv, summary.csv, config.json")->required();
+    sp->add_flag("-q,--quiet", sw.quiet, "No progress bar and no summary");
+    std::vector<std::string> merge_dirs;
+    std::string merge_out;
+    auto* mg = app.add_subcommand("merge", "Join the results of sweep shards");
+    mg->add_option("dirs", merge_dirs, "Sweep output folders")->required();
+    mg->add_option("--out", merge_out, "Output folder")->required();
+
     std::vector<std::string> bench_presets{"fig4", "large"};
     std::int64_t bench_steps = 0;
     auto* b = app.add_subcommand("bench", "Measure training steps per second on presets");
@@ -50,6 +71,19 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("presets")) return cmd_presets();
     if (app.got_subcommand("keys")) return cmd_keys();
     if (app.got_subcommand("graph")) return cmd_graph(graph_data, graph_vocab);
+    if (app.got_subcommand("sweep")) {
+        const auto slash = shard.find('/');
+        try {
+            if (slash == std::string::npos) throw std::invalid_argument("no slash");
+            sw.shard_index = std::stoi(shard.substr(0, slash));
+            sw.shard_count = std::stoi(shard.substr(slash + 1));
+        } catch (const std::exception&) {
+            std::fprintf(stderr, "snapscope-cli: error: --shard '%s': expected I/N, e.g. 1/4\n", shard.c_str());
+            return 2;
+        }
+        return cmd_sweep(sw);
+    }
+    if (app.got_subcommand("merge")) return cmd_merge(merge_dirs, merge_out);
     if (app.got_subcommand("bench")) return cmd_bench(bench_presets, bench_steps);
     return 2;
 }

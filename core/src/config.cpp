@@ -100,6 +100,8 @@ std::vector<KeySpec> make_schema() {
     v.push_back(string("train.optimizer", "momentum", {"momentum", "gd", "normalized_gd"},
                        "momentum: SGD with train.momentum; gd: plain gradient descent; normalized_gd: W -= lr grad/|grad| (tpg)."));
     v.push_back(number("train.lr", 0.01, 0, inf, "tpg: learning rate of W.", false, true));
+    v.push_back(string("sweep.grid", "", {}, "Sweeps: 'key=v1,v2;key2=a,b' (snapscope-cli sweep adds --grid axes)."));
+    v.push_back(integer("sweep.seeds", 1, 1, 100000, "Sweeps: seeds 1..N per grid point."));
     v.push_back(integer("history.capacity", 4096, 16, 100000000, "Recorded steps kept; older ones are thinned out."));
     v.push_back(number("history.matrix_budget_mb", 64, 1, 65536, "Memory (MB) for the per-step attention and Z records."));
     return v;
@@ -319,6 +321,8 @@ Config resolve_config(const FlatConfig& flat, const std::string& source) {
     c.train.seed = v["train.seed"].get<std::uint64_t>();
     c.train.init = v["train.init"].get<std::string>();
     c.history.capacity = v["history.capacity"].get<int>();
+    c.sweep_grid = v["sweep.grid"].get<std::string>();
+    c.sweep_seeds = v["sweep.seeds"].get<int>();
     c.history.matrix_budget_mb = v["history.matrix_budget_mb"].get<double>();
 
     // Rules that involve more than one key.
@@ -381,6 +385,8 @@ json config_to_json(const Config& c) {
     j["train.steps"] = c.train.steps;
     j["train.seed"] = c.train.seed;
     j["train.init"] = c.train.init;
+    j["sweep.grid"] = c.sweep_grid;
+    j["sweep.seeds"] = c.sweep_seeds;
     j["history.capacity"] = c.history.capacity;
     j["history.matrix_budget_mb"] = c.history.matrix_budget_mb;
     return j;

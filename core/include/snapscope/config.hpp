@@ -97,6 +97,8 @@ struct Config {
     DataConfig data;
     TrainConfig train;
     HistoryConfig history;
+    std::string sweep_grid;  // sweep.grid
+    int sweep_seeds = 1;     // sweep.seeds
 
     // lr_y after applying lr_y_over_z.
     double effective_lr_y() const { return train.lr_y_over_z ? train.lr_z * *train.lr_y_over_z : train.lr_y; }

@@ -1,0 +1,75 @@
+#include <gtest/gtest.h>
+
+#include "snapscope/sweep.hpp"
+#include "test_util.hpp"
+
+using namespace snapscope;
+
+TEST(Sweep, GridExpandsAsACartesianProductTimesSeeds) {
+    const auto axes = parse_grid("train.lr_z=0.5,1; data.num_last=1,3,5");
+    ASSERT_EQ(axes.size(), 2u);
+    EXPECT_EQ(axes[1].values.size(), 3u);
+    const auto pts = expand_sweep(axes, 2);
+    ASSERT_EQ(pts.size(), 12u);
+    EXPECT_EQ(pts[0].values[0], 0.5);
+    EXPECT_EQ(pts[0].values[1], 1);
+    EXPECT_EQ(pts[1].seed, 2u);
+    EXPECT_EQ(pts[2].values[1], 3);  // last axis fastest (after seeds)
+    EXPECT_EQ(pts[11].values[0], 1);
+    EXPECT_EQ(pts[11].index, 11);
+    EXPECT_NE(pts[0].key(), pts[1].key());
+    EXPECT_THROW(parse_grid_axis("train.nope=1"), ConfigError);
+    EXPECT_THROW(parse_grid_axis("train.seed=1,2"), ConfigError);
+    EXPECT_THROW(parse_grid_axis("train.lr_z=1,,2"), ConfigError);
+    EXPECT_THROW(parse_grid_axis("lr"), ConfigError);
+}
+
+TEST(Sweep, SnapStepIsWhereTheAttentionStopsMoving) {
+    std::vector<MatrixRecord> recs;
+    for (int s = 0; s <= 40; ++s) {
+        MatrixRecord r;
+        r.step = s;
+        const double v = s < 15 ? 0.1 * s : 1.5 + 0.0001 * (s - 15);  // moves fast, then creeps below the tolerance
+        r.attention = {v, 1 - v};
+        recs.push_back(r);
+    }
+    std::vector<const MatrixRecord*> p;
+    for (const auto& r : recs) p.push_back(&r);
+    EXPECT_EQ(snap_step(p, 0.01, 10), 15);
+    EXPECT_EQ(snap_step(p, 0.01, 30), -1);   // not enough steps after step 15 to tell
+    EXPECT_EQ(snap_step(p, 0.00001, 5), -1);  // still moving at this tolerance
+}
+
+TEST(Sweep, Fig6PointShowsThePapersTrend) {
+    // Averaged over seeds: a larger eta_Z gives sparser attention (lower distinct entropy).
+    const FlatConfig base = preset_config("fig6-sweep");
+    const auto axes = parse_grid("train.lr_z=0.5,3");
+    double ent[2] = {0, 0};
+    for (const SweepPoint& p : expand_sweep(axes, 4)) {
+        const SweepResult r = run_sweep_point(base, axes, p, 0.01, 10);
+        ent[p.values[0] == 0.5 ? 0 : 1] += r.distinct_entropy / 4;
+        EXPECT_GE(r.snap_step, 0);
+    }
+    EXPECT_LT(ent[1], ent[0] - 0.1);
+}
+
+TEST(Sweep, ResultsCsvRoundTrips) {
+    const auto axes = parse_grid("train.lr_z=0.5,1");
+    std::vector<SweepResult> rows;
+    for (const SweepPoint& p : expand_sweep(axes, 2)) {
+        SweepResult r;
+        r.point = p;
+        r.loss = 0.25 * p.index;
+        r.distinct_entropy = 1.5;
+        r.common_mass = 0.4;
+        r.snap_step = p.index == 3 ? -1 : 20;
+        rows.push_back(r);
+    }
+    const std::string csv = sweep_results_csv(axes, rows);
+    std::vector<std::string> keys;
+    const auto back = read_sweep_results(csv, "r.csv", keys);
+    EXPECT_EQ(keys, std::vector<std::string>{"train.lr_z"});
+    EXPECT_EQ(sweep_results_csv(axes, back), csv);
+    EXPECT_THROW(read_sweep_results("index,seed\n", "bad.csv", keys), DataError);
+    EXPECT_THROW(read_sweep_results(csv + "7,1,1,x,1,1,1\n", "bad.csv", keys), DataError);
+}
