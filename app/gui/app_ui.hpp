@@ -76,6 +76,9 @@ struct ViewState {
     int preset_index = 0;
     std::uint64_t seed_input = 0;
     SliderEdit edit_lr_z, edit_lr_y, edit_ratio, edit_speed;
+    // Snap step of the shown run (cached per snapshot).
+    std::uint64_t snap_serial = 0;
+    std::int64_t snap = -1;
     // Token-priority-graph lab.
     int tpg_query_index = 0;       // which query's graph is shown
     std::uint64_t tpg_run_id = 0;

@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "app_ui.hpp"
+#include "snapscope/sweep.hpp"
 
 namespace snapscope::gui {
 
@@ -59,6 +60,7 @@ void draw_plot(const char* id, const char* title, const std::vector<PlotSeries>&
     ImGui::TextUnformatted(title);
     opt.size = size;
     opt.cursor_x = view.live && view.preview_step < 0 ? NAN : static_cast<double>(frame_at(snap, view).step);
+    if (view.snap >= 0) opt.snap_x = static_cast<double>(view.snap);
     for (const RunEvent& e : snap.events) {
         opt.markers.push_back(static_cast<double>(e.step));
         char buf[48];
@@ -85,6 +87,17 @@ void draw_plot(const char* id, const char* title, const std::vector<PlotSeries>&
 
 void draw_curves(const Snapshot& snap, ViewState& view) {
     const RunInfo& info = *snap.info;
+    if (view.snap_serial != snap.serial) {
+        // The snap step (as snapscope-cli sweep defines it: tolerance 0.01, window 10 steps).
+        view.snap_serial = snap.serial;
+        std::vector<std::int64_t> steps;
+        std::vector<const std::vector<double>*> att;
+        for (const FramePtr& f : snap.frames) {
+            steps.push_back(f->step);
+            att.push_back(&f->attention);
+        }
+        view.snap = snap_step(steps, att, 0.01, 10);
+    }
     const int K = static_cast<int>(info.classes.size()), M = info.M;
     const float font = ImGui::GetFontSize();
     const ImVec2 avail = ImGui::GetContentRegionAvail();
@@ -184,6 +197,8 @@ void draw_curves(const Snapshot& snap, ViewState& view) {
     ImGui::TextDisabled("dashed = mean-field twin");
     ImGui::TextDisabled("faded = pinned run");
     ImGui::TextColored(ImVec4(1.f, 0.8f, 0.25f, 1), "dotted = learning-rate change");
+    if (view.snap >= 0) ImGui::TextColored(ImVec4(0.3f, 0.86f, 1.f, 1), "cyan = snap (step %lld)", static_cast<long long>(view.snap));
+    else ImGui::TextDisabled("no snap yet (c_n still moving)");
     ImGui::TextDisabled("click a curve: step cursor");
     ImGui::EndGroup();
 }

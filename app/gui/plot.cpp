@@ -200,6 +200,12 @@ PlotResult plot_lines(const char* id, const std::vector<PlotSeries>& series, Plo
         if (k < opt.marker_labels.size()) dl->AddText(ImVec2(x + 3, a.y + 2), IM_COL32(255, 200, 60, 230), opt.marker_labels[k].c_str());
     }
 
+    if (std::isfinite(opt.snap_x) && opt.snap_x >= xmin && opt.snap_x <= xmax) {
+        const float x = sx(opt.snap_x);
+        dl->AddLine(ImVec2(x, a.y), ImVec2(x, b.y), IM_COL32(80, 220, 255, 200), 1.5f * px);
+        dl->AddText(ImVec2(x + 3, b.y - font - 2), IM_COL32(80, 220, 255, 230), "snap");
+    }
+
     // Series.
     dl->PushClipRect(a, b, true);
     const int columns = static_cast<int>(W);

@@ -32,6 +32,7 @@ struct PlotOptions {
     double cursor_x = NAN;            // draws a vertical line (the step cursor)
     std::vector<double> markers;      // vertical dotted lines (e.g. learning-rate changes)
     std::vector<std::string> marker_labels;
+    double snap_x = NAN;              // the snap step, drawn as a cyan line
     bool fixed_y = false;
     double y_min = 0, y_max = 1;
     bool legend = true;

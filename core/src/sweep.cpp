@@ -93,26 +93,35 @@ std::vector<SweepPoint> expand_sweep(const std::vector<SweepAxis>& axes, int num
     return out;
 }
 
-std::int64_t snap_step(const std::vector<const MatrixRecord*>& records, double tol, int window) {
-    const std::size_t n = records.size();
+std::int64_t snap_step(const std::vector<std::int64_t>& steps, const std::vector<const std::vector<double>*>& attention, double tol,
+                       int window) {
+    const std::size_t n = steps.size();
     if (n == 0) return -1;
-    // Scan from the end: keep the running max deviation of later records from candidate s.
     for (std::size_t s = 0; s < n; ++s) {
-        const auto& base = records[s]->attention;
-        const std::int64_t horizon = records[s]->step + window;
-        if (records.back()->step < horizon) return -1;  // not enough steps left to tell
+        if (steps.back() < steps[s] + window) return -1;  // not enough steps left to tell
+        const auto& base = *attention[s];
         bool frozen = true;
         for (std::size_t t = s + 1; t < n && frozen; ++t) {
-            const auto& a = records[t]->attention;
+            const auto& a = *attention[t];
             for (std::size_t i = 0; i < a.size(); ++i)
                 if (std::abs(a[i] - base[i]) >= tol) {
                     frozen = false;
                     break;
                 }
         }
-        if (frozen) return records[s]->step;
+        if (frozen) return steps[s];
     }
     return -1;
+}
+
+std::int64_t snap_step(const std::vector<const MatrixRecord*>& records, double tol, int window) {
+    std::vector<std::int64_t> steps;
+    std::vector<const std::vector<double>*> att;
+    for (const MatrixRecord* r : records) {
+        steps.push_back(r->step);
+        att.push_back(&r->attention);
+    }
+    return snap_step(steps, att, tol, window);
 }
 
 SweepResult run_sweep_point(const FlatConfig& base, const std::vector<SweepAxis>& axes, const SweepPoint& p, double snap_tol,

@@ -50,6 +50,9 @@ SweepResult run_sweep_point(const FlatConfig& base, const std::vector<SweepAxis>
 // The snap step: the first recorded step s whose attention c_n (all classes, all tokens) stays within `tol` of
 // its value at s for the next `window` steps and for the rest of the run (max |c(t) - c(s)| < tol). -1 if none.
 std::int64_t snap_step(const std::vector<const MatrixRecord*>& records, double tol, int window);
+// The same on bare data: steps[i] and the attention vector attention[i] of each record.
+std::int64_t snap_step(const std::vector<std::int64_t>& steps, const std::vector<const std::vector<double>*>& attention, double tol,
+                       int window);
 
 // CSV: "index,<axis keys>,seed,loss,distinct_entropy,common_mass,snap_step", rows in index order.
 std::string sweep_results_csv(const std::vector<SweepAxis>& axes, const std::vector<SweepResult>& rows);
