@@ -102,6 +102,7 @@ void handle_keys(const Snapshot& snap, ViewState& view, const CommandSink& send,
     if (key_pressed(kKeyF12)) host.screenshot = true;
     if (key_pressed(kKeyF11)) view.large_font = !view.large_font;
     if (key_pressed(kKeyF1)) view.show_help = !view.show_help;
+    if (key_pressed(kKeyP) && !snap.tpg) view.show_phase = !view.show_phase;
 }
 
 void draw_help(ViewState& view) {
@@ -112,7 +113,8 @@ void draw_help(ViewState& view) {
                                  {"R", "reset (same seed)"},          {"Left", "step cursor one record back"},
                                  {"L", "back to live"},               {"Click a curve", "show that step everywhere"},
                                  {"F12", "screenshot of the window"}, {"Ctrl+S / Ctrl+O", "save / load session"},
-                                 {"F11", "large font (projectors)"},  {"F1", "this help"}};
+                                 {"F11", "large font (projectors)"},  {"P", "phase diagram (sweeps)"},
+                                 {"F1", "this help"}};
         for (auto& r : rows) {
             ImGui::TextUnformatted(r[0]);
             ImGui::SameLine(ImGui::GetFontSize() * 9);
@@ -166,6 +168,7 @@ void draw_app(const Snapshot& snap, ViewState& view, const CommandSink& send, He
             draw_curves(snap, view);
         ImGui::End();
     }
+    draw_phase_diagram(snap, view, send);
     draw_help(view);
 }
 

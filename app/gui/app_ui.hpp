@@ -15,6 +15,7 @@
 #include "commands.hpp"
 #include "plot.hpp"
 #include "snapshot.hpp"
+#include "snapscope/sweep.hpp"
 #include "textures.hpp"
 
 namespace snapscope::gui {
@@ -53,6 +54,22 @@ struct TpgEdit {
     std::uint64_t run_id = 0;
 };
 
+class SweepJob;
+
+// The phase-diagram view's settings and its background sweep.
+struct PhaseState {
+    int x_knob = 1;  // train.lr_y_over_z
+    std::string x_values = "1,2,5,10";
+    int y_knob = 0;  // train.lr_z
+    std::string y_values = "0.5,1,2,3";
+    int metric = 0;  // distinct_entropy
+    int seeds = 4;
+    int mode = 0;    // 0 heatmap, 1 lines
+    std::string error;
+    std::shared_ptr<SweepJob> job;
+    PlotState lines_plot;
+};
+
 struct ViewState {
     // Step cursor: follow the newest step, or show a recorded past step.
     bool live = true;
@@ -76,6 +93,8 @@ struct ViewState {
     int preset_index = 0;
     std::uint64_t seed_input = 0;
     SliderEdit edit_lr_z, edit_lr_y, edit_ratio, edit_speed;
+    bool show_phase = false;
+    PhaseState phase;
     // Snap step of the shown run (cached per snapshot).
     std::uint64_t snap_serial = 0;
     std::int64_t snap = -1;
@@ -112,6 +131,10 @@ void draw_curves(const Snapshot& snap, ViewState& view);
 void draw_tpg_graph(const Snapshot& snap, ViewState& view);
 void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& send);
 void draw_tpg_curves(const Snapshot& snap, ViewState& view);
+// The phase-diagram window (Scan-and-Snap sweeps in the background).
+void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink& send);
+// The config a phase-diagram cell opens: the sweep's base with the cell's values and seed 1.
+FlatConfig phase_cell_config(const FlatConfig& base, const std::vector<SweepAxis>& axes, const std::vector<nlohmann::json>& values);
 // Rebuilds the editor's graphs and W_svm after an edit.
 void tpg_edit_refresh(TpgEdit& e, const TpgInfo& info);
 

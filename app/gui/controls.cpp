@@ -273,6 +273,12 @@ void draw_controls(const Snapshot& snap, ViewState& view, const CommandSink& sen
         if (ImGui::Checkbox("mean-field twin", &mf)) send(Command::set_mean_field(mf));
         tip("Run the deterministic T -> infinity model alongside, with the same settings and rate changes; drawn dashed");
     }
+    if (!snap.tpg) {
+        if (ImGui::Button("Phase diagram")) view.show_phase = !view.show_phase;
+        remember(view, "phase");
+        tip("P: sweep two knobs in the background and see the final attention entropy (or snap step) as a heatmap");
+        ImGui::SameLine();
+    }
     if (ImGui::Button(view.pinned ? "Re-pin run" : "Pin run")) view.pinned = std::make_shared<Snapshot>(snap);
     tip("Keep this run's curves, faded, under the live ones to compare two settings");
     if (view.pinned) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <imgui.h>
+#include <imgui_internal.h>
 
 #include "app_ui.hpp"
 #include "keys.hpp"
@@ -299,4 +300,48 @@ TEST(UiLogic, TrainingSetEditorRecomputesTheGraphAndRestartsOnRequest) {
     EXPECT_EQ(s->tpg->data.samples.size(), original.samples.size() + 2);
     EXPECT_EQ(s->step, 0);
     EXPECT_NE(s->message.find("edited training set"), std::string::npos);
+}
+
+#include <thread>
+
+#include "sweep_job.hpp"
+
+TEST(UiLogic, PhaseDiagramFillsInAndACellOpensItsRun) {
+    Ui ui;
+    ViewState view;
+    HostRequests host;
+    Worker worker(fig4());
+    const CommandSink send = [&](Command c) { worker.post(c); };
+    auto frame = [&] { ui.frame(*worker.snapshot(), view, send, host); };
+    frame();
+    // The button opens the window.
+    click(ui, centre(view, "phase"), frame);
+    ASSERT_TRUE(view.show_phase);
+    // A small background sweep over eta_Z x eta_Y/eta_Z.
+    FlatConfig base;
+    const nlohmann::json cj = config_to_json(fig4());
+    for (auto& [k, v] : cj.items()) base[k] = v;
+    base["train.steps"] = 30;
+    const std::vector<SweepAxis> axes{parse_grid_axis("train.lr_y_over_z=1,5"), parse_grid_axis("train.lr_z=0.5,2")};
+    view.phase.job = std::make_shared<SweepJob>(base, axes, 2, 2);
+    for (int i = 0; i < 60000 && !view.phase.job->finished(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ASSERT_TRUE(view.phase.job->finished());
+    EXPECT_EQ(view.phase.job->results().size(), 8u);
+    EXPECT_TRUE(view.phase.job->error().empty());
+    frame();
+    // Click the bottom-right cell: lr_y_over_z = 5, lr_z = 2. The window is centred; find the canvas through the
+    // window's rectangle: cells fill the area below the controls.
+    ImGuiWindow* w = ImGui::FindWindowByName("Phase diagram (sweep in the background)");
+    ASSERT_NE(w, nullptr);
+    const ImVec2 target(w->Pos.x + w->Size.x * 0.8f, w->Pos.y + w->Size.y * 0.7f);
+    click(ui, target, frame);
+    worker.sync();
+    const SnapshotPtr s = worker.snapshot();
+    EXPECT_DOUBLE_EQ(s->lr_z, 2.0);
+    EXPECT_DOUBLE_EQ(s->lr_y, 10.0);
+    EXPECT_FALSE(view.show_phase);
+    // phase_cell_config: the base with the cell's values and seed 1.
+    const FlatConfig c = phase_cell_config(base, axes, {5, 2});
+    EXPECT_EQ(c.at("train.lr_z"), 2);
+    EXPECT_EQ(c.at("train.seed"), 1);
 }

@@ -1,0 +1,272 @@
+// The phase-diagram view: a sweep over two knobs run in the background, drawn as a heatmap that fills in as runs
+// finish (or, in line mode, a metric against one knob with one line per value of the other and error bars over
+// seeds: the shape of the paper's Fig 6). Click a cell to open that run in the main view.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+#include "app_ui.hpp"
+#include "colormap.hpp"
+#include "sweep_job.hpp"
+
+namespace snapscope::gui {
+
+namespace {
+
+const char* kKnobs[] = {"train.lr_z", "train.lr_y_over_z", "data.num_last", "data.num_next_per_last", "data.seq_len",
+                        "train.batch", "data.num_unique_per_next", "data.num_common", "train.momentum"};
+const char* kMetrics[] = {"distinct_entropy", "common_mass", "snap_step", "loss"};
+
+double metric_of(const SweepResult& r, int m) {
+    switch (m) {
+        case 0: return r.distinct_entropy;
+        case 1: return r.common_mass;
+        case 2: return r.snap_step >= 0 ? static_cast<double>(r.snap_step) : NAN;
+        default: return r.loss;
+    }
+}
+
+struct Cell {
+    double mean = NAN, sd = 0;
+    int n = 0;
+};
+
+}  // namespace
+
+FlatConfig phase_cell_config(const FlatConfig& base, const std::vector<SweepAxis>& axes, const std::vector<nlohmann::json>& values) {
+    FlatConfig f = base;
+    for (std::size_t a = 0; a < axes.size() && a < values.size(); ++a) f[axes[a].key] = values[a];
+    f.erase("sweep.grid");
+    f["train.seed"] = 1;
+    return f;
+}
+
+void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink& send) {
+    if (!view.show_phase) return;
+    const ImVec2 ds = ImGui::GetIO().DisplaySize;
+    const float font = ImGui::GetFontSize();
+    ImGui::SetNextWindowPos(ImVec2(ds.x * 0.12f, ds.y * 0.08f), ImGuiCond_Appearing);
+    ImGui::SetNextWindowSize(ImVec2(ds.x * 0.76f, ds.y * 0.84f), ImGuiCond_Appearing);
+    if (!ImGui::Begin("Phase diagram (sweep in the background)", &view.show_phase)) {
+        ImGui::End();
+        return;
+    }
+    PhaseState& ps = view.phase;
+    const bool running = ps.job && !ps.job->finished();
+    ImGui::BeginDisabled(running);
+    auto knob = [&](const char* label, int& idx, std::string& values, bool allow_none) {
+        ImGui::SetNextItemWidth(font * 11);
+        const int n = static_cast<int>(sizeof kKnobs / sizeof kKnobs[0]);
+        const char* preview = idx < 0 ? "(none: lines of x only)" : kKnobs[idx];
+        if (ImGui::BeginCombo(label, preview)) {
+            if (allow_none && ImGui::Selectable("(none)", idx < 0)) idx = -1;
+            for (int i = 0; i < n; ++i)
+                if (ImGui::Selectable(kKnobs[i], i == idx)) idx = i;
+            ImGui::EndCombo();
+        }
+        ImGui::SameLine();
+        char buf[256];
+        std::snprintf(buf, sizeof buf, "%s", values.c_str());
+        ImGui::SetNextItemWidth(font * 14);
+        if (ImGui::InputText((std::string("values##") + label).c_str(), buf, sizeof buf)) values = buf;
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("Comma-separated values");
+    };
+    knob("x knob", ps.x_knob, ps.x_values, false);
+    knob("y knob", ps.y_knob, ps.y_values, true);
+    ImGui::SetNextItemWidth(font * 9);
+    ImGui::Combo("metric", &ps.metric, kMetrics, 4);
+    if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("distinct_entropy: entropy of c_n on distinct tokens at the end (Fig 6); snap_step: when the attention froze");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(font * 5);
+    ImGui::InputInt("seeds", &ps.seeds);
+    ps.seeds = std::clamp(ps.seeds, 1, 100);
+    ImGui::EndDisabled();
+    ImGui::SameLine();
+    ImGui::RadioButton("heatmap", &ps.mode, 0);
+    ImGui::SameLine();
+    ImGui::RadioButton("lines", &ps.mode, 1);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("The metric against the x knob, one line per y value, error bars over seeds");
+
+    if (!running) {
+        if (ImGui::Button("Run sweep")) {
+            try {
+                FlatConfig base;
+                const nlohmann::json cj = config_to_json(snap.info->config);  // (items() of a temporary would dangle)
+                for (auto& [k, v] : cj.items()) base[k] = v;
+                std::vector<SweepAxis> axes;
+                axes.push_back(parse_grid_axis(std::string(kKnobs[ps.x_knob]) + "=" + ps.x_values));
+                if (ps.y_knob >= 0) axes.push_back(parse_grid_axis(std::string(kKnobs[ps.y_knob]) + "=" + ps.y_values));
+                for (const SweepAxis& a : axes)
+                    for (const auto& v : a.values) {
+                        FlatConfig probe = base;
+                        probe[a.key] = v;
+                        resolve_config(probe, a.key);
+                    }
+                if (snap.info->config.model.kind != "scan_snap") throw ConfigError("model.kind", "phase diagrams run the Scan-and-Snap lab");
+                ps.error.clear();
+                ps.job = std::make_shared<SweepJob>(base, axes, ps.seeds, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+            } catch (const std::exception& e) {
+                ps.error = e.what();
+            }
+        }
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("Runs the grid times the seeds on the current settings, on every core; the window stays live");
+    } else if (ImGui::Button("Cancel")) {
+        ps.job->cancel();
+    }
+    if (!ps.error.empty()) ImGui::TextColored(ImVec4(1, 0.45f, 0.35f, 1), "%s", ps.error.c_str());
+    if (!ps.job) {
+        ImGui::TextDisabled("Pick knobs and values, then Run sweep (base: the current run's settings).");
+        ImGui::End();
+        return;
+    }
+    const std::vector<SweepResult> results = ps.job->results();
+    ImGui::SameLine();
+    ImGui::ProgressBar(static_cast<float>(results.size()) / std::max<std::size_t>(1, ps.job->total()), ImVec2(font * 14, 0),
+                       (std::to_string(results.size()) + " / " + std::to_string(ps.job->total()) + " runs").c_str());
+    if (!ps.job->error().empty()) ImGui::TextColored(ImVec4(1, 0.45f, 0.35f, 1), "%s", ps.job->error().c_str());
+    const auto& axes = ps.job->axes();
+    const int nx = static_cast<int>(axes[0].values.size()), ny = axes.size() > 1 ? static_cast<int>(axes[1].values.size()) : 1;
+    // Aggregate over seeds.
+    std::vector<std::vector<double>> vals(static_cast<std::size_t>(nx) * ny);
+    for (const SweepResult& r : results) {
+        int ix = 0, iy = 0;
+        for (int i = 0; i < nx; ++i)
+            if (axes[0].values[i] == r.point.values[0]) ix = i;
+        if (axes.size() > 1)
+            for (int j = 0; j < ny; ++j)
+                if (axes[1].values[j] == r.point.values[1]) iy = j;
+        const double v = metric_of(r, ps.metric);
+        if (std::isfinite(v)) vals[static_cast<std::size_t>(iy) * nx + ix].push_back(v);
+    }
+    std::vector<Cell> cells(vals.size());
+    double lo = INFINITY, hi = -INFINITY;
+    for (std::size_t i = 0; i < vals.size(); ++i) {
+        if (vals[i].empty()) continue;
+        double m = 0;
+        for (double v : vals[i]) m += v;
+        m /= static_cast<double>(vals[i].size());
+        double s = 0;
+        for (double v : vals[i]) s += (v - m) * (v - m);
+        cells[i] = {m, vals[i].size() > 1 ? std::sqrt(s / static_cast<double>(vals[i].size() - 1)) : 0.0, static_cast<int>(vals[i].size())};
+        lo = std::min(lo, m);
+        hi = std::max(hi, m);
+    }
+    auto label_of = [](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+    if (ps.mode == 1) {
+        std::vector<PlotSeries> series;
+        static const ImU32 cols[] = {IM_COL32(255, 140, 40, 255), IM_COL32(80, 200, 120, 255), IM_COL32(100, 170, 255, 255),
+                                     IM_COL32(230, 90, 160, 255), IM_COL32(250, 210, 60, 255), IM_COL32(190, 120, 250, 255)};
+        for (int j = 0; j < ny; ++j) {
+            PlotSeries s, up, dn;
+            s.label = axes.size() > 1 ? axes[1].key + " = " + label_of(axes[1].values[j]) : std::string(kMetrics[ps.metric]);
+            s.color = cols[j % 6];
+            up.color = dn.color = (cols[j % 6] & 0x00FFFFFF) | (110u << 24);
+            up.in_legend = dn.in_legend = false;
+            up.group = dn.group = s.label;
+            up.dashed = dn.dashed = true;
+            up.label = s.label + " +sd";
+            dn.label = s.label + " -sd";
+            for (int i = 0; i < nx; ++i) {
+                const Cell& c = cells[static_cast<std::size_t>(j) * nx + i];
+                if (c.n == 0 || !axes[0].values[i].is_number()) continue;
+                s.x.push_back(axes[0].values[i].get<double>());
+                s.y.push_back(c.mean);
+                up.x.push_back(s.x.back());
+                up.y.push_back(c.mean + c.sd);
+                dn.x.push_back(s.x.back());
+                dn.y.push_back(c.mean - c.sd);
+            }
+            series.push_back(up);
+            series.push_back(dn);
+            series.push_back(s);
+        }
+        PlotOptions opt;
+        opt.size = ImVec2(-1, -font * 2.5f);
+        opt.x_label = axes[0].key.c_str();
+        opt.y_label = kMetrics[ps.metric];
+        plot_lines("phase_lines", series, ps.lines_plot, opt);
+        ImGui::End();
+        return;
+    }
+    // Heatmap: x across, y down; cells coloured by the mean with viridis; hover for mean, sd and runs.
+    const ImVec2 p0 = ImGui::GetCursorScreenPos();
+    const ImVec2 avail = ImGui::GetContentRegionAvail();
+    const float left = font * 6, bottom = font * 4.5f;
+    const ImVec2 a(p0.x + left, p0.y), b(p0.x + avail.x - font, p0.y + avail.y - bottom);
+    const float cw = (b.x - a.x) / nx, ch = (b.y - a.y) / ny;
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    ImGui::InvisibleButton("phase_canvas", ImVec2(std::max(1.f, avail.x), std::max(1.f, avail.y - font * 2)));
+    const bool hovered = ImGui::IsItemHovered();
+    const ImVec2 m = ImGui::GetIO().MousePos;
+    for (int j = 0; j < ny; ++j)
+        for (int i = 0; i < nx; ++i) {
+            const Cell& c = cells[static_cast<std::size_t>(j) * nx + i];
+            const ImVec2 c0(a.x + cw * i, a.y + ch * j), c1(a.x + cw * (i + 1), a.y + ch * (j + 1));
+            ImU32 col = IM_COL32(45, 48, 56, 255);
+            if (c.n > 0) {
+                const auto rgb = colormap_rgb(Colormap::Viridis, static_cast<float>(c.mean), static_cast<float>(lo), static_cast<float>(hi));
+                col = ImGui::ColorConvertFloat4ToU32(ImVec4(rgb[0], rgb[1], rgb[2], 1));
+            }
+            dl->AddRectFilled(ImVec2(c0.x + 1, c0.y + 1), ImVec2(c1.x - 1, c1.y - 1), col);
+            if (c.n > 0 && cw > font * 3.5f && ch > font * 1.2f) {
+                char buf[32];
+                std::snprintf(buf, sizeof buf, "%.3g", c.mean);
+                const ImVec2 ts = ImGui::CalcTextSize(buf);
+                const bool light = c.mean > (lo + hi) / 2;
+                dl->AddText(ImVec2((c0.x + c1.x - ts.x) / 2, (c0.y + c1.y - ts.y) / 2), light ? IM_COL32(20, 20, 20, 255) : IM_COL32(240, 240, 240, 255), buf);
+            }
+            if (hovered && m.x >= c0.x && m.x < c1.x && m.y >= c0.y && m.y < c1.y) {
+                dl->AddRect(c0, c1, IM_COL32(255, 255, 255, 255), 0, 0, 2);
+                ImGui::BeginTooltip();
+                ImGui::Text("%s = %s", axes[0].key.c_str(), label_of(axes[0].values[i]).c_str());
+                if (axes.size() > 1) ImGui::Text("%s = %s", axes[1].key.c_str(), label_of(axes[1].values[j]).c_str());
+                if (c.n > 0) ImGui::Text("%s: %.4g +- %.2g over %d runs", kMetrics[ps.metric], c.mean, c.sd, c.n);
+                else ImGui::TextDisabled("not run yet");
+                ImGui::TextDisabled("click: open this setting (seed 1) in the main view");
+                ImGui::EndTooltip();
+                if (ImGui::IsMouseClicked(0)) {
+                    std::vector<nlohmann::json> v{axes[0].values[i]};
+                    if (axes.size() > 1) v.push_back(axes[1].values[j]);
+                    try {
+                        send(Command::load_config(resolve_config(phase_cell_config(ps.job->base(), axes, v), "phase cell")));
+                        view.live = true;
+                        view.show_phase = false;
+                    } catch (const std::exception& e) {
+                        ps.error = e.what();
+                    }
+                }
+            }
+        }
+    for (int i = 0; i < nx; ++i) {
+        const std::string t = label_of(axes[0].values[i]);
+        dl->AddText(ImVec2(a.x + cw * (i + 0.5f) - ImGui::CalcTextSize(t.c_str()).x / 2, b.y + 4), ImGui::GetColorU32(ImGuiCol_Text), t.c_str());
+    }
+    dl->AddText(ImVec2((a.x + b.x) / 2 - ImGui::CalcTextSize(axes[0].key.c_str()).x / 2, b.y + font * 1.3f), ImGui::GetColorU32(ImGuiCol_TextDisabled),
+                axes[0].key.c_str());
+    if (axes.size() > 1) {
+        for (int j = 0; j < ny; ++j) {
+            const std::string t = label_of(axes[1].values[j]);
+            dl->AddText(ImVec2(a.x - ImGui::CalcTextSize(t.c_str()).x - 6, a.y + ch * (j + 0.5f) - font / 2), ImGui::GetColorU32(ImGuiCol_Text), t.c_str());
+        }
+        dl->AddText(ImVec2(p0.x, a.y - 0), ImGui::GetColorU32(ImGuiCol_TextDisabled), axes[1].key.c_str());
+    }
+    // Colour bar.
+    const float by = b.y + font * 2.8f;
+    for (int k = 0; k < 64; ++k) {
+        const auto rgb = colormap_rgb(Colormap::Viridis, static_cast<float>(k) / 63, 0, 1);
+        dl->AddRectFilled(ImVec2(a.x + (b.x - a.x) * k / 64, by), ImVec2(a.x + (b.x - a.x) * (k + 1) / 64 + 1, by + font * 0.6f),
+                          ImGui::ColorConvertFloat4ToU32(ImVec4(rgb[0], rgb[1], rgb[2], 1)));
+    }
+    if (std::isfinite(lo)) {
+        char l[64], h[64];
+        std::snprintf(l, sizeof l, "%.4g", lo);
+        std::snprintf(h, sizeof h, "%.4g  (%s)", hi, kMetrics[ps.metric]);
+        dl->AddText(ImVec2(a.x, by + font * 0.7f), ImGui::GetColorU32(ImGuiCol_TextDisabled), l);
+        dl->AddText(ImVec2(b.x - ImGui::CalcTextSize(h).x, by + font * 0.7f), ImGui::GetColorU32(ImGuiCol_TextDisabled), h);
+    }
+    ImGui::End();
+}
+
+}  // namespace snapscope::gui
