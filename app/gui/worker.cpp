@@ -487,16 +487,17 @@ void Worker::loop() {
 
         // 2. Step for at most ~4 ms, stopping early when a command arrives.
         const auto t0 = Clock::now();
-        const bool free_running = playing_ && speed_ != SpeedMode::StepsPerFrame;
-        if (free_running || steps_owed_ > 0) {
+        // (Checked afresh at every step: reaching train.steps or diverging pauses the run mid-loop.)
+        auto free_running = [&] { return playing_ && speed_ != SpeedMode::StepsPerFrame; };
+        if (free_running() || steps_owed_ > 0) {
             while (!pending_.load(std::memory_order_relaxed) && Clock::now() - t0 < std::chrono::milliseconds(4)) {
                 if (steps_owed_ > 0) {
                     if (!step_once()) break;
                     --steps_owed_;
-                    if (steps_owed_ == 0 && (!free_running || !backlog_.empty())) break;
+                    if (steps_owed_ == 0 && (!free_running() || !backlog_.empty())) break;
                     continue;
                 }
-                if (!free_running) break;
+                if (!free_running()) break;
                 if (speed_ == SpeedMode::StepsPerSecond) {
                     const auto now = Clock::now();
                     budget_ = std::min(budget_ + speed_value_ * std::chrono::duration<double>(now - budget_t_).count(),
