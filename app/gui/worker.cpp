@@ -4,6 +4,10 @@
 #include <cmath>
 #include <filesystem>
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "snapscope/output.hpp"
 
 namespace snapscope::gui {
@@ -459,6 +463,8 @@ void Worker::publish() {
 }
 
 void Worker::loop() {
+    // Yield the CPU to the UI thread when both want it: a frame must not wait for training.
+    setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 5);
     rate_t0_ = Clock::now();
     while (!quit_) {
         // 1. Apply queued commands in order. A command posted after "Step n" waits until those n steps are done,
