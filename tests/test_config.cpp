@@ -151,3 +151,16 @@ TEST(Config, HugeVocabularyIsRefusedBeforeAllocating) {
         EXPECT_NE(std::string(e.what()).find("MiB"), std::string::npos) << e.what();
     }
 }
+
+TEST(Config, NumbersTooLargeForADoubleAreErrorsNotCrashes) {
+    // Found by fuzz_config: nlohmann::json throws out_of_range (not parse_error) on 1e999.
+    EXPECT_THROW(parse_config_text("1E444444444444444444444444444444444444444444444444w", "fuzz"), ConfigError);
+    EXPECT_THROW(parse_config_text(R"({"train": {"lr_z": 1e999}})", "big.json"), ConfigError);
+    FlatConfig f;
+    try {
+        apply_assignment(f, "train.lr_z=1e999");
+        FAIL();
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.key(), "train.lr_z");
+    }
+}

@@ -158,3 +158,12 @@ TEST(FileData, MeanFieldBatchUsesExpectedCounts) {
     EXPECT_DOUBLE_EQ(b.cnt[0], 1.0);
     EXPECT_DOUBLE_EQ(b.cnt[1], 1.0);
 }
+
+TEST(FileData, NumberOverflowIsABadLine) {
+    try {
+        FileData::from_text("{\"tokens\": [0, 1], \"label\": 1}\n{\"tokens\": [0, 1e999], \"label\": 1}\n", "d.jsonl", 0);
+        FAIL();
+    } catch (const DataError& e) {
+        EXPECT_NE(std::string(e.what()).find("d.jsonl:2:"), std::string::npos) << e.what();
+    }
+}

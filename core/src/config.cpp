@@ -183,6 +183,11 @@ FlatConfig parse_config_text(const std::string& text, const std::string& source)
         const auto pos = msg.find("syntax error");
         if (pos != std::string::npos) msg = msg.substr(pos);
         throw ConfigError("", source + ":" + std::to_string(line) + ":" + std::to_string(col) + ": invalid JSON: " + msg);
+    } catch (const json::exception& e) {
+        // e.g. a number too large for a double (1e999)
+        std::string msg = e.what();
+        const auto p = msg.find(']');
+        throw ConfigError("", source + ": invalid JSON: " + (p == std::string::npos ? msg : msg.substr(p + 2)));
     }
     return flatten_config(doc, source);
 }
@@ -207,6 +212,8 @@ void apply_assignment(FlatConfig& flat, const std::string& assignment, const std
         value = json::parse(text);
     } catch (const json::parse_error&) {
         value = text;  // a bare word: a string
+    } catch (const json::exception&) {
+        fail(source, key, "'" + text + "' is not a usable value (a number too large?)");
     }
     if (!find_key(key)) fail(source, key, "unknown key (snapscope-cli keys lists them)");
     flat[key] = value;

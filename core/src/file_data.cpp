@@ -59,6 +59,10 @@ std::vector<JsonlSample> read_jsonl_samples(const std::string& text, const std::
             std::string msg = e.what();
             const auto p = msg.find("syntax error");
             bad_line(source, line_no, "invalid JSON: " + (p == std::string::npos ? msg : msg.substr(p)));
+        } catch (const json::exception& e) {
+            std::string msg = e.what();
+            const auto p = msg.find(']');
+            bad_line(source, line_no, "invalid JSON: " + (p == std::string::npos ? msg : msg.substr(p + 2)));
         }
         if (!j.is_object()) bad_line(source, line_no, "expected an object {\"tokens\": [...], \"label\": n}");
         if (!j.contains("tokens")) bad_line(source, line_no, "missing \"tokens\"");

@@ -75,7 +75,7 @@ Session load_session_file(const std::string& path) {
     json j;
     try {
         j = json::parse(ss.str());
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
         throw ConfigError("", path + ": invalid JSON: " + e.what());
     }
     return session_from_json(j, path);

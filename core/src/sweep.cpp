@@ -18,8 +18,8 @@ std::string value_text(const json& v) { return v.is_string() ? v.get<std::string
 json parse_value(const std::string& t) {
     try {
         return json::parse(t);
-    } catch (const json::parse_error&) {
-        return t;
+    } catch (const json::exception&) {
+        return t;  // a bare word (or an unusable number, which the config check then names)
     }
 }
 
