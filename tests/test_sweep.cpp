@@ -73,3 +73,29 @@ TEST(Sweep, ResultsCsvRoundTrips) {
     EXPECT_THROW(read_sweep_results("index,seed\n", "bad.csv", keys), DataError);
     EXPECT_THROW(read_sweep_results(csv + "7,1,1,x,1,1,1\n", "bad.csv", keys), DataError);
 }
+
+TEST(Sweep, SnapStepMatchesTheDefinitionOnNoisyData) {
+    // Brute force (the definition) against the one-pass version on random walks that settle.
+    Rng rng(8);
+    for (int trial = 0; trial < 200; ++trial) {
+        const int n = 2 + static_cast<int>(rng.below(60));
+        std::vector<MatrixRecord> recs(n);
+        double v = rng.uniform();
+        for (int s = 0; s < n; ++s) {
+            recs[s].step = s * 2;
+            v += (rng.uniform() - 0.5) * (s < n / 2 ? 0.05 : 0.004);
+            recs[s].attention = {v, rng.uniform() * 0.002};
+        }
+        std::vector<const MatrixRecord*> p;
+        for (const auto& r : recs) p.push_back(&r);
+        std::int64_t want = -1;
+        for (int s = 0; s < n && want < 0; ++s) {
+            if (recs.back().step < recs[s].step + 6) break;
+            bool ok = true;
+            for (int t = s + 1; t < n; ++t)
+                for (std::size_t i = 0; i < 2; ++i) ok = ok && std::abs(recs[t].attention[i] - recs[s].attention[i]) < 0.01;
+            if (ok) want = recs[s].step;
+        }
+        ASSERT_EQ(snap_step(p, 0.01, 6), want) << trial;
+    }
+}

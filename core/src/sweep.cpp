@@ -97,21 +97,23 @@ std::int64_t snap_step(const std::vector<std::int64_t>& steps, const std::vector
                        int window) {
     const std::size_t n = steps.size();
     if (n == 0) return -1;
-    for (std::size_t s = 0; s < n; ++s) {
-        if (steps.back() < steps[s] + window) return -1;  // not enough steps left to tell
-        const auto& base = *attention[s];
+    // One backward pass, O(records x tokens): keep each coordinate's min and max over the later records; record s
+    // is frozen when its values are within tol of all of them.
+    const std::size_t A = attention[0]->size();
+    std::vector<double> lo(A, INFINITY), hi(A, -INFINITY);
+    std::int64_t best = -1;
+    for (std::size_t k = n; k-- > 0;) {
+        const auto& base = *attention[k];
         bool frozen = true;
-        for (std::size_t t = s + 1; t < n && frozen; ++t) {
-            const auto& a = *attention[t];
-            for (std::size_t i = 0; i < a.size(); ++i)
-                if (std::abs(a[i] - base[i]) >= tol) {
-                    frozen = false;
-                    break;
-                }
+        for (std::size_t i = 0; i < A && frozen; ++i)
+            frozen = !(hi[i] - base[i] >= tol) && !(base[i] - lo[i] >= tol);
+        if (frozen && steps.back() >= steps[k] + window) best = steps[k];  // the smallest such step wins
+        for (std::size_t i = 0; i < A; ++i) {
+            lo[i] = std::min(lo[i], base[i]);
+            hi[i] = std::max(hi[i], base[i]);
         }
-        if (frozen) return steps[s];
     }
-    return -1;
+    return best;
 }
 
 std::int64_t snap_step(const std::vector<const MatrixRecord*>& records, double tol, int window) {
