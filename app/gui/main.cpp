@@ -1,6 +1,7 @@
 // snapscope: the desktop lab. Trains in a worker thread and draws what the paper proves, live.
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -102,7 +103,12 @@ int main(int argc, char** argv) {
     std::optional<std::int64_t> steps;
     int frames = 3, width = 1280, height = 800, scale = 1;
     double seconds = 0;
-    bool large_font = false, stats = false;
+    bool large_font = false, stats = false, restore = false;
+    std::string autosave_path;
+    {
+        const char* home = std::getenv("HOME");
+        autosave_path = std::string(home && *home ? home : ".") + "/.local/state/snapscope/autosave.json";
+    }
     auto* p = app.add_option("--preset", preset, "Start on a built-in preset (default fig4; see snapscope-cli presets)");
     auto* sess = app.add_option("--session", session_path, "Open a saved session (replayed to its step)")->excludes(p);
     app.add_option("--config", config_path, "Start on a config file (JSON, as snapscope-cli run takes)")->excludes(p)->excludes(sess);
@@ -119,6 +125,8 @@ int main(int argc, char** argv) {
     app.add_flag("--large-font", large_font, "Large font for projectors (F11 toggles)");
     app.add_option("--seconds", seconds, "Quit after this many seconds (for scripted measurements)");
     app.add_flag("--stats", stats, "Print frame-time and training-rate statistics on exit");
+    app.add_option("--autosave", autosave_path, "Where the running session is saved every minute and on exit ('' to turn off)");
+    app.add_flag("--restore", restore, "Reopen the last autosaved session (after a crash or a kill)");
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -130,6 +138,10 @@ int main(int argc, char** argv) {
 
     Config cfg;
     std::optional<Session> session;
+    if (restore) {
+        if (autosave_path.empty() || !std::filesystem::exists(autosave_path)) return fail("--restore: no autosaved session at '" + autosave_path + "'");
+        session_path = autosave_path;
+    }
     try {
         if (!session_path.empty()) {
             session = load_session_file(session_path);
@@ -208,6 +220,24 @@ int main(int argc, char** argv) {
     std::vector<double> build_ms, interval_ms;
     auto last = std::chrono::steady_clock::now();
     const auto start = last;
+    auto last_autosave = last;
+    // The running session, saved atomically every minute and on exit, so a crashed or killed run can be restored.
+    auto autosave = [&] {
+        if (autosave_path.empty()) return;
+        try {
+            const SnapshotPtr s = worker->snapshot();
+            Session a;
+            a.config = s->info->config;
+            a.events = s->events;
+            a.step = s->step;
+            a.view = view.to_json();
+            const auto parent = std::filesystem::path(autosave_path).parent_path();
+            if (!parent.empty()) std::filesystem::create_directories(parent);
+            save_session_file(autosave_path, a);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "snapscope: autosave failed: %s\n", e.what());
+        }
+    };
     std::int64_t first_step = -1;
     while (!host->should_close()) {
         worker->post(Command::frame_tick());
@@ -218,8 +248,13 @@ int main(int argc, char** argv) {
         const auto now = std::chrono::steady_clock::now();
         interval_ms.push_back(std::chrono::duration<double, std::milli>(now - last).count());
         last = now;
+        if (std::chrono::duration<double>(now - last_autosave).count() > 60) {
+            autosave();
+            last_autosave = now;
+        }
         if (seconds > 0 && std::chrono::duration<double>(now - start).count() > seconds) break;
     }
+    autosave();
     if (stats && !build_ms.empty()) {
         auto report = [](const char* name, std::vector<double> v) {
             std::sort(v.begin(), v.end());

@@ -11,6 +11,7 @@
 #include "png.hpp"
 #include "worker.hpp"
 #include "snapscope/presets.hpp"
+#include "snapscope/session.hpp"
 
 using namespace snapscope;
 using namespace snapscope::gui;
@@ -191,4 +192,25 @@ TEST(GlRender, ScaledExportLaysOutAtTwiceTheSize) {
     host().frame(*worker.snapshot(), view, [](Command) {}, req);
     EXPECT_EQ(host().render_offscreen(1).width, 1280);
     EXPECT_NEAR(view.panel_pos[a].x, panels[a].x / 2, 2.0f);
+}
+
+TEST(GuiCommandLine, AutosaveAndRestore) {
+    const std::string as = ::testing::TempDir() + "/snapscope_autosave.json";
+    std::remove(as.c_str());
+    std::string cmd = std::string(SNAPSCOPE_GUI) + " --preset fig6 --speed 500 --seconds 1.5 --autosave " + as + " > /dev/null";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    const Session s = load_session_file(as);  // written atomically on exit, readable as a session
+    EXPECT_EQ(s.config.train.seed, 1u);
+    EXPECT_GT(s.step, 0);
+    const std::string shot = ::testing::TempDir() + "/snapscope_restored.png";
+    cmd = std::string(SNAPSCOPE_GUI) + " --restore --autosave " + as + " --screenshot " + shot + " > " + ::testing::TempDir() + "/restore.txt";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    FILE* f = std::fopen((::testing::TempDir() + "/restore.txt").c_str(), "r");
+    ASSERT_TRUE(f);
+    char buf[256] = {0};
+    std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    EXPECT_NE(std::string(buf).find("at step " + std::to_string(s.step)), std::string::npos) << buf;
+    cmd = std::string(SNAPSCOPE_GUI) + " --restore --autosave " + ::testing::TempDir() + "/no_such_autosave.json 2>/dev/null";
+    EXPECT_NE(std::system(cmd.c_str()), 0);
 }
