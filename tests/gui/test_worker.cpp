@@ -188,3 +188,53 @@ TEST(Worker, LoadSessionReplaysToItsStep) {
     for (int l = 0; l < 34; ++l) ASSERT_EQ(snap->frames.back()->zrows[l], ref->model().Z(30, l));
     ASSERT_EQ(snap->events.size(), 2u);
 }
+
+#include <fstream>
+
+namespace {
+long peak_rss_kb() {
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+    return -1;
+}
+}  // namespace
+
+TEST(Worker, SoakMillionStepsWithASnapshotConsumerStaysBounded) {
+    // 10^6 steps of a tiny config, played flat out while another thread keeps taking snapshots (as the UI does).
+    // Memory must stay bounded (the history thins); the ASan build checks for leaks at exit.
+    FlatConfig f = preset_config("fig4");
+    apply_assignment(f, "train.batch=1");
+    apply_assignment(f, "data.seq_len=2");
+    Worker w(resolve_config(f, "soak"), 1024);
+    const std::int64_t target = 1000000;
+    w.post(Command::set_speed(SpeedMode::Unlimited, 0));
+    w.post(Command::stop_at(target));
+    w.post(Command::play());
+    std::atomic<bool> stop{false};
+    std::size_t most_frames = 0;
+    std::thread consumer([&] {
+        while (!stop) {
+            const SnapshotPtr s = w.snapshot();
+            most_frames = std::max(most_frames, s->frames.size());
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+    });
+    long rss_at_100k = -1;
+    for (int i = 0; i < 1800000; ++i) {  // at most 30 minutes on a very slow (sanitizer) build
+        const SnapshotPtr s = w.snapshot();
+        if (rss_at_100k < 0 && s->step >= 100000) rss_at_100k = peak_rss_kb();
+        if (s->step >= target && !s->free_running) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    stop = true;
+    consumer.join();
+    const SnapshotPtr s = w.snapshot();
+    EXPECT_EQ(s->step, target);
+    EXPECT_LE(most_frames, 1024u);
+    const long rss_end = peak_rss_kb();
+    std::printf("soak: peak RSS %ld kB after 10^5 steps, %ld kB after 10^6 steps\n", rss_at_100k, rss_end);
+    // Bounded: the last 900k steps add (almost) nothing.
+    if (rss_at_100k > 0) EXPECT_LT(rss_end - rss_at_100k, 16 * 1024);
+}
