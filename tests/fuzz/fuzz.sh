@@ -8,9 +8,9 @@ budget="${1:-60}"
 command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ is missing (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
 CC=clang CXX=clang++ cmake -S "$here" -B "$here/build-fuzz" -DCMAKE_BUILD_TYPE=Release -DSNAPSCOPE_FUZZ=ON \
   -DSNAPSCOPE_SANITIZE=address -DSNAPSCOPE_BUILD_TESTS=OFF >/dev/null
-cmake --build "$here/build-fuzz" -j"$(nproc)" --target fuzz_config fuzz_jsonl
+cmake --build "$here/build-fuzz" -j"$(nproc)" --target fuzz_config fuzz_jsonl fuzz_session
 mkdir -p "$here/build-fuzz/crashes"
-for t in config jsonl; do
+for t in config jsonl session; do
   corpus="$here/build-fuzz/corpus-$t"
   mkdir -p "$corpus"
   cp -n "$here/tests/fuzz/corpus/$t/"* "$corpus/" 2>/dev/null || true

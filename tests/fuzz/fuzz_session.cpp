@@ -1,0 +1,22 @@
+// libFuzzer target: the session reader (format, version, config, events, view).
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "snapscope/session.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string text(reinterpret_cast<const char*>(data), size);
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception&) {
+        return 0;
+    }
+    try {
+        const snapscope::Session s = snapscope::session_from_json(j, "fuzz");
+        (void)snapscope::session_from_json(snapscope::session_to_json(s), "rt");  // what we write, we read back
+    } catch (const snapscope::ConfigError&) {
+    }
+    return 0;
+}
