@@ -399,6 +399,8 @@ common:
         case K::StopAt:
             stop_at_ = c.count;
             break;
+        case K::SetTpgData:
+            break;  // handled above
         case K::SetMeanField:
             if (c.flag != mean_field_) {
                 mean_field_ = c.flag;

@@ -236,5 +236,7 @@ TEST(Worker, SoakMillionStepsWithASnapshotConsumerStaysBounded) {
     const long rss_end = peak_rss_kb();
     std::printf("soak: peak RSS %ld kB after 10^5 steps, %ld kB after 10^6 steps\n", rss_at_100k, rss_end);
     // Bounded: the last 900k steps add (almost) nothing.
-    if (rss_at_100k > 0) EXPECT_LT(rss_end - rss_at_100k, 16 * 1024);
+    if (rss_at_100k > 0) {
+        EXPECT_LT(rss_end - rss_at_100k, 16 * 1024);
+    }
 }
