@@ -89,55 +89,48 @@ std::filesystem::path prepare_out(const RunOptions& opt, const Config& cfg) {
     return out;
 }
 
-int run_scan_snap(const RunOptions& opt, const Config& cfg) {
-    ScanSnapRun run(cfg);
-    const auto out = prepare_out(opt, cfg);
+// Trains `cfg` for train.steps steps and writes the three run files; `summary` prints the run's result lines.
+template <class Run, class Summary>
+int train_and_write(const RunOptions& opt, const Config& cfg, Summary summary) {
+    Run run(cfg);
+    prepare_out(opt, cfg);
     const bool progress = !opt.quiet && ::isatty(STDERR_FILENO);
     const auto t0 = Clock::now();
     const std::int64_t done = train(run, cfg.train.steps, progress);
     const double elapsed = seconds_since(t0);
     const double sps = elapsed > 0 ? done / elapsed : 0.0;
     run.record_now();
-    write_file_atomic((out / "trajectory.csv").string(), trajectory_csv(run));
-    write_file_atomic((out / "final.json").string(), dump_json(final_json(run, sps, elapsed), -1));
+    write_run_files(opt.out_dir, run, sps, elapsed);
     if (run.diverged()) return error(run.divergence_message() + "; wrote the history up to there to " + opt.out_dir);
     if (!opt.quiet) {
-        const auto& last = run.scalars().back();
-        std::printf("%lld steps in %.3f s (%.0f steps/s); final loss %.6g; M = %d\n", static_cast<long long>(done), elapsed, sps,
-                    last.loss, run.vocab_size());
-        for (std::size_t c = 0; c < last.common_mass.size(); ++c)
-            std::printf("class %zu (query %d -> %d): common mass %.4f, distinct entropy %.4f nats\n", c,
-                        run.data().classes()[c].query, run.data().classes()[c].label, last.common_mass[c],
-                        last.distinct_entropy[c]);
+        std::printf("%lld steps in %.3f s (%.0f steps/s); ", static_cast<long long>(done), elapsed, sps);
+        summary(run);
         std::printf("wrote %s/{config.json, trajectory.csv, final.json}\n", opt.out_dir.c_str());
     }
     return 0;
 }
 
+int run_scan_snap(const RunOptions& opt, const Config& cfg) {
+    return train_and_write<ScanSnapRun>(opt, cfg, [](const ScanSnapRun& run) {
+        const auto& last = run.scalars().back();
+        std::printf("final loss %.6g; M = %d\n", last.loss, run.vocab_size());
+        for (std::size_t c = 0; c < last.common_mass.size(); ++c)
+            std::printf("class %zu (query %d -> %d): common mass %.4f, distinct entropy %.4f nats\n", c,
+                        run.data().classes()[c].query, run.data().classes()[c].label, last.common_mass[c],
+                        last.distinct_entropy[c]);
+    });
+}
+
 int run_tpg(const RunOptions& opt, const Config& cfg) {
-    TpgRun run(cfg);
-    const auto out = prepare_out(opt, cfg);
-    const bool progress = !opt.quiet && ::isatty(STDERR_FILENO);
-    const auto t0 = Clock::now();
-    const std::int64_t done = train(run, cfg.train.steps, progress);
-    const double elapsed = seconds_since(t0);
-    const double sps = elapsed > 0 ? done / elapsed : 0.0;
-    run.record_now();
-    write_file_atomic((out / "trajectory.csv").string(), tpg_trajectory_csv(run));
-    write_file_atomic((out / "final.json").string(), dump_json(tpg_final_json(run, sps, elapsed), -1));
-    if (run.diverged()) return error(run.divergence_message() + "; wrote the history up to there to " + opt.out_dir);
-    if (!opt.quiet) {
+    return train_and_write<TpgRun>(opt, cfg, [](const TpgRun& run) {
         const TpgMetrics& m = run.history().back().metrics;
-        std::printf("%lld steps in %.3f s (%.0f steps/s); final loss %.6g; K = %d, d = %d, %zu samples\n",
-                    static_cast<long long>(done), elapsed, sps, run.history().back().loss, run.data().K, run.model().d(),
+        std::printf("final loss %.6g; K = %d, d = %d, %zu samples\n", run.history().back().loss, run.data().K, run.model().d(),
                     run.data().samples.size());
         std::printf("corr(W, W_svm) %.4f; corr(W, R W_svm + W_fin) %.4f (R %.3g); |Pi W - W_fin| %.4g; top-SCC mass %.4f\n",
                     m.corr_svm, m.corr_fit, m.fit_R, m.proj_dist, m.top_scc_mass);
         if (!run.svm().skipped.empty()) std::printf("note: %s\n", run.svm().skipped.c_str());
         else if (!run.svm().converged) std::printf("warning: the graph-SVM QP did not converge (infeasible constraints?)\n");
-        std::printf("wrote %s/{config.json, trajectory.csv, final.json}\n", opt.out_dir.c_str());
-    }
-    return 0;
+    });
 }
 
 }  // namespace

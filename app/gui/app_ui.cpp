@@ -1,6 +1,7 @@
 #include "app_ui.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "keys.hpp"
@@ -23,6 +24,22 @@ const Frame& frame_at(const Snapshot& snap, const ViewState& view) {
     const std::int64_t want = preview ? view.preview_step : view.cursor_step;
     auto it = std::upper_bound(f.begin(), f.end(), want, [](std::int64_t s, const FramePtr& p) { return s < p->step; });
     return it == f.begin() ? *f.front() : **(it - 1);
+}
+
+void apply_plot_cursor(const PlotResult& r, const Snapshot& snap, ViewState& view) {
+    const auto& f = snap.frames;
+    if (f.empty()) return;
+    auto nearest = [&](double x) {
+        auto it = std::lower_bound(f.begin(), f.end(), x, [](const FramePtr& p, double v) { return p->step < v; });
+        if (it == f.end()) --it;
+        if (it != f.begin() && std::abs((*(it - 1))->step - x) < std::abs((*it)->step - x)) --it;
+        return (*it)->step;
+    };
+    if (r.hovered) view.next_preview_step = nearest(r.hover_x);
+    if (r.clicked) {
+        view.live = false;
+        view.cursor_step = nearest(r.clicked_x);
+    }
 }
 
 ImU32 token_color(const RunInfo& info, int token, float alpha) {

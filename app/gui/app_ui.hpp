@@ -140,6 +140,8 @@ void tpg_edit_refresh(TpgEdit& e, const TpgInfo& info);
 
 // Shared helpers.
 const Frame& frame_at(const Snapshot& snap, const ViewState& view);  // the frame the cursor selects
+// A plot's hover previews the nearest recorded step; its click locks the step cursor there.
+void apply_plot_cursor(const PlotResult& r, const Snapshot& snap, ViewState& view);
 ImU32 token_color(const RunInfo& info, int token, float alpha = 1.0f);
 std::string token_short(const RunInfo& info, int token);
 

@@ -67,19 +67,7 @@ void draw_plot(const char* id, const char* title, const std::vector<PlotSeries>&
         std::snprintf(buf, sizeof buf, "%s %.3g", e.name == "lr_z" ? "eta_Z" : "eta_Y", e.new_value);
         opt.marker_labels.push_back(buf);
     }
-    const PlotResult r = plot_lines(id, series, state, opt);
-    auto nearest = [&](double x) {
-        const auto& f = snap.frames;
-        auto it = std::lower_bound(f.begin(), f.end(), x, [](const FramePtr& p, double v) { return p->step < v; });
-        if (it == f.end()) --it;
-        if (it != f.begin() && std::abs((*(it - 1))->step - x) < std::abs((*it)->step - x)) --it;
-        return (*it)->step;
-    };
-    if (r.hovered && !snap.frames.empty()) view.next_preview_step = nearest(r.hover_x);
-    if (r.clicked && !snap.frames.empty()) {
-        view.live = false;
-        view.cursor_step = nearest(r.clicked_x);
-    }
+    apply_plot_cursor(plot_lines(id, series, state, opt), snap, view);
     ImGui::EndGroup();
 }
 

@@ -553,18 +553,7 @@ void draw_tpg_curves(const Snapshot& snap, ViewState& view) {
         ImGui::TextUnformatted(title);
         opt.size = size;
         opt.cursor_x = view.live && view.preview_step < 0 ? NAN : static_cast<double>(frame_at(snap, view).step);
-        const PlotResult r = plot_lines(id, s, state, opt);
-        auto nearest = [&](double x) {
-            const auto& f = snap.frames;
-            auto it = std::lower_bound(f.begin(), f.end(), x, [](const FramePtr& p, double v) { return p->step < v; });
-            if (it == f.end()) --it;
-            return (*it)->step;
-        };
-        if (r.hovered && !snap.frames.empty()) view.next_preview_step = nearest(r.hover_x);
-        if (r.clicked && !snap.frames.empty()) {
-            view.live = false;
-            view.cursor_step = nearest(r.clicked_x);
-        }
+        apply_plot_cursor(plot_lines(id, s, state, opt), snap, view);
         ImGui::EndGroup();
         if (++placed % per_row != 0) ImGui::SameLine();
     };

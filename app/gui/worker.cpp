@@ -270,12 +270,7 @@ void Worker::apply(const Command& c) {
                 break;
             case K::Export:
                 try {
-                    namespace fs = std::filesystem;
-                    fs::create_directories(c.path);
-                    const fs::path out(c.path);
-                    write_file_atomic((out / "config.json").string(), dump_json(config_to_json(tpg_->config())));
-                    write_file_atomic((out / "trajectory.csv").string(), tpg_trajectory_csv(*tpg_));
-                    write_file_atomic((out / "final.json").string(), dump_json(tpg_final_json(*tpg_, rate_, 0.0), -1));
+                    write_run_files(c.path, *tpg_, rate_, 0.0);
                     say("Wrote " + c.path + "/{config.json, trajectory.csv, final.json}", false);
                 } catch (const std::exception& e) {
                     say(std::string("Export failed: ") + e.what(), true);
@@ -385,12 +380,7 @@ common:
             break;
         case K::Export:
             try {
-                namespace fs = std::filesystem;
-                fs::create_directories(c.path);
-                const fs::path out(c.path);
-                write_file_atomic((out / "config.json").string(), dump_json(config_to_json(run_->config())));
-                write_file_atomic((out / "trajectory.csv").string(), trajectory_csv(*run_));
-                write_file_atomic((out / "final.json").string(), dump_json(final_json(*run_, rate_, 0.0), -1));
+                write_run_files(c.path, *run_, rate_, 0.0);
                 say("Wrote " + c.path + "/{config.json, trajectory.csv, final.json}", false);
             } catch (const std::exception& e) {
                 say(std::string("Export failed: ") + e.what(), true);

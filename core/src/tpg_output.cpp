@@ -1,3 +1,4 @@
+#include <filesystem>
 #include <set>
 
 #include "snapscope/output.hpp"
@@ -82,6 +83,30 @@ json tpg_final_json(TpgRun& run, double steps_per_second, double elapsed_seconds
     j["steps_per_second"] = steps_per_second;
     j["elapsed_seconds"] = elapsed_seconds;
     return j;
+}
+
+namespace {
+
+template <class Run, class Csv, class Final>
+void write_files(const std::string& dir, Run& run, Csv csv, Final fin) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw IoError(dir + ": cannot create the output folder: " + ec.message());
+    const fs::path out(dir);
+    write_file_atomic((out / "config.json").string(), dump_json(config_to_json(run.config())));
+    write_file_atomic((out / "trajectory.csv").string(), csv(run));
+    write_file_atomic((out / "final.json").string(), dump_json(fin(run), -1));
+}
+
+}  // namespace
+
+void write_run_files(const std::string& dir, ScanSnapRun& run, double sps, double elapsed) {
+    write_files(dir, run, [](ScanSnapRun& r) { return trajectory_csv(r); }, [&](ScanSnapRun& r) { return final_json(r, sps, elapsed); });
+}
+
+void write_run_files(const std::string& dir, TpgRun& run, double sps, double elapsed) {
+    write_files(dir, run, [](TpgRun& r) { return tpg_trajectory_csv(r); }, [&](TpgRun& r) { return tpg_final_json(r, sps, elapsed); });
 }
 
 }  // namespace snapscope

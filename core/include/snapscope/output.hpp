@@ -41,6 +41,11 @@ namespace snapscope {
 class TpgRun;
 struct QueryGraph;
 
+// Writes DIR/config.json, DIR/trajectory.csv and DIR/final.json of a run (each atomically; DIR is created).
+// Throws IoError.
+void write_run_files(const std::string& dir, ScanSnapRun& run, double steps_per_second, double elapsed_seconds);
+void write_run_files(const std::string& dir, TpgRun& run, double steps_per_second, double elapsed_seconds);
+
 // step, loss, lr, corr_svm, corr_fit, fit_R, proj_dist, top_scc_mass.
 std::string tpg_trajectory_csv(const TpgRun& run);
 // `graphs` as final.json writes them: per query token its edges and its SCCs in priority order.
