@@ -148,7 +148,8 @@ TEST(Config, HugeVocabularyIsRefusedBeforeAllocating) {
         ScanSnapRun run(c);
         FAIL();
     } catch (const ConfigError& e) {
-        EXPECT_NE(std::string(e.what()).find("MiB"), std::string::npos) << e.what();
+        EXPECT_EQ(e.key(), "data.num_unique_per_next") << e.what();
+        EXPECT_NE(std::string(e.what()).find("limits.memory_mb"), std::string::npos) << e.what();
     }
 }
 

@@ -141,7 +141,7 @@ TEST(FileData, BadLinesAreReportedWithTheirLineNumber) {
 
 TEST(FileData, MissingFileIsAClearError) {
     try {
-        FileData("/nonexistent/data.jsonl", 0);
+        read_jsonl_file("/nonexistent/data.jsonl", 0, 1ULL << 30);
         FAIL();
     } catch (const DataError& e) {
         EXPECT_NE(std::string(e.what()).find("/nonexistent/data.jsonl"), std::string::npos);

@@ -5,6 +5,21 @@
 
 using namespace snapscope;
 
+namespace {
+SweepDefinition definition(const std::vector<SweepAxis>& axes, int seeds) {
+    SweepDefinition d;
+    d.axes = axes;
+    d.seeds = seeds;
+    return d;
+}
+std::vector<SweepPoint> expand_sweep(const std::vector<SweepAxis>& axes, int seeds) {
+    const SweepDefinition d = definition(axes, seeds);
+    std::vector<SweepPoint> pts;
+    for (std::int64_t i = 0; i < d.size(); ++i) pts.push_back(d.point(i));
+    return pts;
+}
+}  // namespace
+
 TEST(Sweep, GridExpandsAsACartesianProductTimesSeeds) {
     const auto axes = parse_grid("train.lr_z=0.5,1; data.num_last=1,3,5");
     ASSERT_EQ(axes.size(), 2u);
@@ -42,12 +57,16 @@ TEST(Sweep, SnapStepIsWhereTheAttentionStopsMoving) {
 
 TEST(Sweep, Fig6PointShowsThePapersTrend) {
     // Averaged over seeds: a larger eta_Z gives sparser attention (lower distinct entropy).
-    const FlatConfig base = preset_config("fig6-sweep");
-    const auto axes = parse_grid("train.lr_z=0.5,3");
+    const SweepDefinition def = make_sweep_definition(preset_config("fig6-sweep"), {"train.lr_z=0.5,3"}, 4, 0.01, 10);
+    ASSERT_EQ(def.axes.size(), 3u);  // the preset's three axes, lr_z replaced
     double ent[2] = {0, 0};
-    for (const SweepPoint& p : expand_sweep(axes, 4)) {
-        const SweepResult r = run_sweep_point(base, axes, p, 0.01, 10);
-        ent[p.values[0] == 0.5 ? 0 : 1] += r.distinct_entropy / 4;
+    for (std::int64_t i = 0; i < def.size(); ++i) {
+        const SweepPoint p = def.point(i);
+        if (p.values[0] != 1 || p.values[2] != 1) continue;  // num_last 1, ratio 1: lr_z 0.5 or 3
+        const SweepResult r = run_sweep_point(def, p);
+        const std::size_t z = 1;  // axis index of train.lr_z
+        ASSERT_EQ(def.axes[z].key, "train.lr_z");
+        ent[p.values[z] == 0.5 ? 0 : 1] += r.distinct_entropy / 4;
         EXPECT_GE(r.snap_step, 0);
     }
     EXPECT_LT(ent[1], ent[0] - 0.1);
@@ -66,12 +85,11 @@ TEST(Sweep, ResultsCsvRoundTrips) {
         rows.push_back(r);
     }
     const std::string csv = sweep_results_csv(axes, rows);
-    std::vector<std::string> keys;
-    const auto back = read_sweep_results(csv, "r.csv", keys);
-    EXPECT_EQ(keys, std::vector<std::string>{"train.lr_z"});
+    const SweepDefinition def = definition(axes, 2);
+    const auto back = read_sweep_results(csv, "r.csv", def);
     EXPECT_EQ(sweep_results_csv(axes, back), csv);
-    EXPECT_THROW(read_sweep_results("index,seed\n", "bad.csv", keys), DataError);
-    EXPECT_THROW(read_sweep_results(csv + "7,1,1,x,1,1,1\n", "bad.csv", keys), DataError);
+    EXPECT_THROW(read_sweep_results("index,seed\n", "bad.csv", def), DataError);
+    EXPECT_THROW(read_sweep_results(csv + "3,1,2,x,1,1,1\n", "bad.csv", def), DataError);
 }
 
 TEST(Sweep, SnapStepMatchesTheDefinitionOnNoisyData) {

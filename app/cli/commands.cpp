@@ -2,38 +2,77 @@
 
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
-#include <iostream>
+#include <new>
 
 #include "snapscope/config.hpp"
 #include "snapscope/data.hpp"
+#include "snapscope/limits.hpp"
 #include "snapscope/output.hpp"
 #include "snapscope/presets.hpp"
 #include "snapscope/scansnap_run.hpp"
+#include "snapscope/tpg_analysis.hpp"
 #include "snapscope/tpg_run.hpp"
 
 namespace snapscope::cli {
 
+volatile std::sig_atomic_t g_stop_signal = 0;
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+extern "C" void on_stop_signal(int sig) {
+    g_stop_signal = sig;
+    // A second signal ends the process at once (its temporary files are cleaned up by the next writer).
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+}
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+const char* signal_name(int sig) { return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal"; }
+
+}  // namespace
+
+void install_stop_handlers() {
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;  // no SA_RESTART: a blocking call returns, the loop sees the flag
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+}
+
+int stopped_status() { return 128 + static_cast<int>(g_stop_signal); }
 
 int error(const std::string& msg) {
     std::fprintf(stderr, "snapscope-cli: error: %s\n", msg.c_str());
     return 1;
 }
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+std::uint64_t parse_seed(const std::string& text, const std::string& option) {
+    std::uint64_t v = 0;
+    const auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || r.ec != std::errc() || r.ptr != text.data() + text.size())
+        throw std::invalid_argument(option + " '" + brief_text(text) + "': expected an integer from 0 to 18446744073709551615" +
+                                    (r.ec == std::errc::result_out_of_range ? " (this one is too large)" : ""));
+    return v;
+}
+
+namespace {
 
 Config build_config(const RunOptions& opt) {
     FlatConfig flat = opt.config_file.empty() ? preset_config(opt.preset.empty() ? kDefaultPreset : opt.preset)
                                               : load_config_file(opt.config_file);
     for (const auto& s : opt.sets) apply_assignment(flat, s, "--set");
     if (opt.steps) flat["train.steps"] = *opt.steps;
-    if (opt.seed) flat["train.seed"] = *opt.seed;
+    if (!opt.seed.empty()) flat["train.seed"] = parse_seed(opt.seed, "--seed");
     const std::string source = opt.config_file.empty() ? "preset " + (opt.preset.empty() ? std::string(kDefaultPreset) : opt.preset)
                                                        : opt.config_file;
     return resolve_config(flat, source);
@@ -42,20 +81,18 @@ Config build_config(const RunOptions& opt) {
 double last_loss(const ScanSnapRun& r) { return r.scalars().empty() ? NAN : r.scalars().back().loss; }
 double last_loss(const TpgRun& r) { return r.history().empty() ? NAN : r.history().back().loss; }
 
-// Runs `steps` steps, drawing a progress line on a terminal at most 5 times a second.
+// Runs up to `steps` steps, one at a time so a stop signal is seen at the next step; draws a progress line on a
+// terminal at most 5 times a second. Stops early on divergence.
 template <class Run>
 std::int64_t train(Run& run, std::int64_t steps, bool progress) {
     const auto t0 = Clock::now();
     auto last_draw = t0;
     std::int64_t done = 0;
-    const std::int64_t chunk = 64;
     bool drew = false;
-    while (done < steps) {
-        const std::int64_t n = std::min(chunk, steps - done);
-        const std::int64_t k = run.run(n);
-        done += k;
-        if (k < n) break;  // diverged
-        if (progress) {
+    while (done < steps && !g_stop_signal) {
+        if (!run.step()) break;  // diverged
+        ++done;
+        if (progress && (done & 15) == 0) {
             const auto now = Clock::now();
             if (std::chrono::duration<double>(now - last_draw).count() > 0.2) {
                 last_draw = now;
@@ -63,7 +100,7 @@ std::int64_t train(Run& run, std::int64_t steps, bool progress) {
                 const double rate = done / std::max(el, 1e-9);
                 const double eta = (steps - done) / std::max(rate, 1e-9);
                 std::fprintf(stderr, "\rstep %lld/%lld (%3.0f%%)  loss %-10.4g  %.0f steps/s  ETA %.0fs   ",
-                             static_cast<long long>(done), static_cast<long long>(steps), 100.0 * done / steps,
+                             static_cast<long long>(done), static_cast<long long>(steps), 100.0 * static_cast<double>(done) / static_cast<double>(steps),
                              last_loss(run), rate, eta);
                 std::fflush(stderr);
                 drew = true;
@@ -74,38 +111,37 @@ std::int64_t train(Run& run, std::int64_t steps, bool progress) {
     return done;
 }
 
-}  // namespace
-
-namespace {
-
-std::filesystem::path prepare_out(const RunOptions& opt, const Config& cfg) {
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    fs::create_directories(opt.out_dir, ec);
-    if (ec) throw IoError(opt.out_dir + ": cannot create the output folder: " + ec.message());
-    const fs::path out(opt.out_dir);
-    // The resolved config first: rerunning it reproduces the run exactly.
-    write_file_atomic((out / "config.json").string(), dump_json(config_to_json(cfg)));
-    return out;
-}
-
-// Trains `cfg` for train.steps steps and writes the three run files; `summary` prints the run's result lines.
+// Trains `cfg` for train.steps steps and writes the three run files as a set; `summary` prints the run's result
+// lines. The output folder is checked (created, writable, room for the files) before training starts.
 template <class Run, class Summary>
 int train_and_write(const RunOptions& opt, const Config& cfg, Summary summary) {
     Run run(cfg);
-    prepare_out(opt, cfg);
+    make_output_dir(opt.out_dir);
+    remove_stale_temporaries(opt.out_dir);
+    check_disk_space(opt.out_dir, run_files_bytes(run), "the run's files (config.json, trajectory.csv, final.json)");
     const bool progress = !opt.quiet && ::isatty(STDERR_FILENO);
+    install_stop_handlers();
     const auto t0 = Clock::now();
     const std::int64_t done = train(run, cfg.train.steps, progress);
     const double elapsed = seconds_since(t0);
-    const double sps = elapsed > 0 ? done / elapsed : 0.0;
+    RunTiming t;
+    t.elapsed_seconds = elapsed;
+    t.steps_per_second = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
+    t.interrupted = g_stop_signal != 0;
     run.record_now();
-    write_run_files(opt.out_dir, run, sps, elapsed);
+    write_run_files(opt.out_dir, run, t);
+    if (t.interrupted) {
+        std::fprintf(stderr, "snapscope-cli: stopped by %s at step %lld; wrote what was trained to %s/{config.json, trajectory.csv, final.json}\n",
+                     signal_name(g_stop_signal), static_cast<long long>(run.step_index()), opt.out_dir.c_str());
+        return stopped_status();
+    }
     if (run.diverged()) return error(run.divergence_message() + "; wrote the history up to there to " + opt.out_dir);
     if (!opt.quiet) {
-        std::printf("%lld steps in %.3f s (%.0f steps/s); ", static_cast<long long>(done), elapsed, sps);
+        std::printf("%lld steps in %.3f s (%.0f steps/s); ", static_cast<long long>(done), elapsed, t.steps_per_second);
         summary(run);
         std::printf("wrote %s/{config.json, trajectory.csv, final.json}\n", opt.out_dir.c_str());
+        StreamSink out(stdout, "standard output");
+        out.finish();
     }
     return 0;
 }
@@ -133,69 +169,93 @@ int run_tpg(const RunOptions& opt, const Config& cfg) {
     });
 }
 
+// Runs `body`, turning every failure into one error line and status 1 (out of memory included).
+template <class F>
+int guarded(F body) {
+    try {
+        return body();
+    } catch (const std::bad_alloc&) {
+        return error("out of memory: this machine had less free memory than the run's estimate allowed for; lower limits.memory_mb "
+                     "(or the sizes it names), or close other programs");
+    } catch (const std::exception& e) {
+        return error(e.what());
+    }
+}
+
 }  // namespace
 
 int cmd_run(const RunOptions& opt) {
-    try {
+    return guarded([&] {
         const Config cfg = build_config(opt);
         return cfg.model.kind == "tpg" ? run_tpg(opt, cfg) : run_scan_snap(opt, cfg);
-    } catch (const std::exception& e) {
-        return error(e.what());
-    }
+    });
 }
 
 int cmd_graph(const std::string& path, int vocab_size) {
-    try {
-        const TpgDataset data = load_tpg_file(path, vocab_size);
+    return guarded([&] {
+        const Config defaults;
+        const TpgDataset data = load_tpg_file(path, vocab_size, memory_limit_bytes(defaults));
         const auto graphs = token_priority_graphs(data);
-        nlohmann::json j;
-        j["K"] = data.K;
-        j["graphs"] = tpg_graphs_json(graphs);
         const SvmResult svm = graph_svm(data, graphs, Eigen::MatrixXd(), true);  // token coordinates = onehot
+        StreamSink out(stdout, "standard output");
+        JsonWriter w(out);
+        w.begin_object();
+        w.key("K").value(data.K);
         if (data.K <= 1000) {
+            // onehot embeddings: W_svm[j][k] = (e_j)^T W_svm e_k
             Eigen::MatrixXd W = Eigen::MatrixXd::Zero(data.K, data.K);
             for (const SvmColumn& c : svm.columns)
                 for (const auto& [t, h] : c.values) W(t, c.query) = h;
-            nlohmann::json rows = nlohmann::json::array();
-            for (int r = 0; r < data.K; ++r) {
-                nlohmann::json row = nlohmann::json::array();
-                for (int c = 0; c < data.K; ++c) row.push_back(W(r, c));
-                rows.push_back(row);
-            }
-            j["W_svm"] = rows;  // onehot embeddings: W_svm[j][k] = (e_j)^T W_svm e_k
+            w.key("W_svm").matrix(W.data(), data.K, data.K, 1, data.K);
         } else {
             // A dense K x K matrix would be too large to print: its non-zero columns instead.
-            nlohmann::json cols = nlohmann::json::array();
+            w.key("W_svm_columns").begin_array();
             for (const SvmColumn& c : svm.columns) {
-                nlohmann::json vals = nlohmann::json::array();
-                for (const auto& [t, h] : c.values) vals.push_back({t, h});
-                cols.push_back({{"query", c.query}, {"values", vals}});
+                w.begin_object().key("query").value(c.query).key("values").begin_array();
+                for (const auto& [t, h] : c.values) w.begin_array().value(t).value(h).end_array();
+                w.end_array().end_object();
             }
-            j["W_svm_columns"] = cols;
+            w.end_array();
         }
-        j["svm_converged"] = svm.converged;
-        std::fputs(dump_json(j).c_str(), stdout);
+        w.key("graphs");
+        write_tpg_graphs(w, graphs);
+        w.key("svm_converged").value(svm.converged);
+        w.end_object();
+        w.finish();
+        out.finish();
         return 0;
-    } catch (const std::exception& e) {
-        return error(e.what());
-    }
+    });
 }
 
 int cmd_presets() {
-    for (const auto& p : presets()) std::printf("%-12s %s\n", p.name.c_str(), p.description.c_str());
-    return 0;
+    return guarded([] {
+        StreamSink out(stdout, "standard output");
+        char buf[512];
+        for (const auto& p : presets()) {
+            std::snprintf(buf, sizeof buf, "%-12s %s\n", p.name.c_str(), p.description.c_str());
+            out.write(std::string(buf));
+        }
+        out.finish();
+        return 0;
+    });
 }
 
 int cmd_keys() {
-    for (const auto& s : config_schema()) {
-        std::string def = s.default_value.is_null() ? "unset" : s.default_value.dump();
-        std::printf("%-28s %-12s %s\n", s.key.c_str(), def.c_str(), s.help.c_str());
-    }
-    return 0;
+    return guarded([] {
+        StreamSink out(stdout, "standard output");
+        for (const auto& s : config_schema()) {
+            const std::string def = s.default_value.is_null() ? "unset" : s.default_value.dump();
+            char buf[128];
+            std::snprintf(buf, sizeof buf, "%-28s %-12s ", s.key.c_str(), def.c_str());
+            out.write(std::string(buf) + s.help + "\n");
+        }
+        out.finish();
+        return 0;
+    });
 }
 
 int cmd_bench(const std::vector<std::string>& names, std::int64_t steps) {
-    try {
+    return guarded([&] {
         std::printf("%-12s %6s %8s %12s %12s\n", "preset", "M|K", "steps", "seconds", "steps/s");
         for (const auto& name : names) {
             FlatConfig flat = preset_config(name);
@@ -224,10 +284,10 @@ int cmd_bench(const std::vector<std::string>& names, std::int64_t steps) {
             std::printf("%-12s %6d %8lld %12.3f %12.1f\n", name.c_str(), run.vocab_size(), static_cast<long long>(done), el,
                         done / el);
         }
+        StreamSink out(stdout, "standard output");
+        out.finish();
         return 0;
-    } catch (const std::exception& e) {
-        return error(e.what());
-    }
+    });
 }
 
 }  // namespace snapscope::cli

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <csignal>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -12,7 +13,7 @@ struct RunOptions {
     std::string config_file;
     std::vector<std::string> sets;
     std::optional<std::int64_t> steps;
-    std::optional<std::uint64_t> seed;
+    std::string seed;  // checked as an unsigned 64-bit integer
     std::string out_dir;
     bool quiet = false;
 };
@@ -25,9 +26,21 @@ struct SweepOptions {
     bool quiet = false;
 };
 
+// SIGINT and SIGTERM ask a run or a sweep to stop at the current step and write what it has; a second signal ends
+// the process at once. g_stop_signal holds the first signal's number (0 while none came).
+extern volatile std::sig_atomic_t g_stop_signal;
+void install_stop_handlers();
+// The exit status after a stop: 128 + the signal number (130 for SIGINT, 143 for SIGTERM).
+int stopped_status();
+
+// "snapscope-cli: error: MSG" on stderr; returns 1.
+int error(const std::string& msg);
+// Parses a seed: a decimal integer in [0, 2^64 - 1]. Throws std::invalid_argument with a message.
+std::uint64_t parse_seed(const std::string& text, const std::string& option);
+
 // Each returns the process exit status; errors are printed as one line.
 int cmd_sweep(const SweepOptions& opt);
-int cmd_merge(const std::vector<std::string>& dirs, const std::string& out_dir);
+int cmd_merge(const std::vector<std::string>& dirs, const std::string& out_dir, bool allow_partial);
 int cmd_run(const RunOptions& opt);
 int cmd_presets();
 int cmd_keys();

@@ -1,12 +1,33 @@
 // snapscope-cli: run snapscope's models without a display.
+#include <charconv>
+#include <cmath>
 #include <cstdio>
+#include <new>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
 
+namespace {
+int run_cli(int argc, char** argv);
+}
+
 int main(int argc, char** argv) {
+    try {
+        return run_cli(argc, argv);
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "snapscope-cli: error: out of memory\n");
+        return 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "snapscope-cli: error: %s\n", e.what());
+        return 1;
+    }
+}
+
+namespace {
+
+int run_cli(int argc, char** argv) {
     using namespace snapscope::cli;
     CLI::App app{"snapscope-cli: train snapscope's models headless and write their trajectories"};
     app.require_subcommand(1);
@@ -17,7 +38,7 @@ int main(int argc, char** argv) {
     r->add_option("--config", run.config_file, "Start from a config file (JSON)")->excludes(src);
     r->add_option("--set", run.sets, "Override a key: --set train.lr_z=0.5 (repeatable; see 'keys')");
     r->add_option("--steps", run.steps, "Number of steps (overrides train.steps)")->check(CLI::Range(0LL, 1000000000000000LL));
-    r->add_option("--seed", run.seed, "Random seed (overrides train.seed)");
+    r->add_option("--seed", run.seed, "Random seed, 0 to 18446744073709551615 (overrides train.seed)");
     r->add_option("--out", run.out_dir, "Output folder (created if missing)")->required();
     r->add_flag("-q,--quiet", run.quiet, "No progress line and no summary");
 
@@ -49,6 +70,8 @@ int main(int argc, char** argv) {
     auto* mg = app.add_subcommand("merge", "Join the results of sweep shards");
     mg->add_option("dirs", merge_dirs, "Sweep output folders")->required();
     mg->add_option("--out", merge_out, "Output folder")->required();
+    bool allow_partial = false;
+    mg->add_flag("--allow-partial", allow_partial, "Write the merge even when runs of the sweep are missing (they are listed)");
 
     std::vector<std::string> bench_presets{"fig4", "large"};
     std::int64_t bench_steps = 0;
@@ -67,23 +90,40 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "Run 'snapscope-cli --help' (or 'snapscope-cli run --help') for usage.\n");
         return 2;
     }
-    if (app.got_subcommand("run")) return cmd_run(run);
+    if (app.got_subcommand("run")) {
+        if (!run.seed.empty()) {
+            try {
+                parse_seed(run.seed, "--seed");
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "snapscope-cli: error: %s\n", e.what());
+                return 2;
+            }
+        }
+        return cmd_run(run);
+    }
     if (app.got_subcommand("presets")) return cmd_presets();
     if (app.got_subcommand("keys")) return cmd_keys();
     if (app.got_subcommand("graph")) return cmd_graph(graph_data, graph_vocab);
     if (app.got_subcommand("sweep")) {
         const auto slash = shard.find('/');
-        try {
-            if (slash == std::string::npos) throw std::invalid_argument("no slash");
-            sw.shard_index = std::stoi(shard.substr(0, slash));
-            sw.shard_count = std::stoi(shard.substr(slash + 1));
-        } catch (const std::exception&) {
-            std::fprintf(stderr, "snapscope-cli: error: --shard '%s': expected I/N, e.g. 1/4\n", shard.c_str());
+        auto whole = [](const std::string& t, int& v) {
+            const auto r = std::from_chars(t.data(), t.data() + t.size(), v);
+            return !t.empty() && r.ec == std::errc() && r.ptr == t.data() + t.size();
+        };
+        if (slash == std::string::npos || !whole(shard.substr(0, slash), sw.shard_index) || !whole(shard.substr(slash + 1), sw.shard_count) ||
+            sw.shard_count < 1 || sw.shard_count > 1000000 || sw.shard_index < 1 || sw.shard_index > sw.shard_count) {
+            std::fprintf(stderr, "snapscope-cli: error: --shard '%s': expected I/N with 1 <= I <= N <= 1000000, e.g. 1/4\n", shard.c_str());
+            return 2;
+        }
+        if (!std::isfinite(sw.snap_tol) || !(sw.snap_tol > 0)) {
+            std::fprintf(stderr, "snapscope-cli: error: --snap-tol: expected a positive number, got %g\n", sw.snap_tol);
             return 2;
         }
         return cmd_sweep(sw);
     }
-    if (app.got_subcommand("merge")) return cmd_merge(merge_dirs, merge_out);
+    if (app.got_subcommand("merge")) return cmd_merge(merge_dirs, merge_out, allow_partial);
     if (app.got_subcommand("bench")) return cmd_bench(bench_presets, bench_steps);
     return 2;
 }
+
+}  // namespace

@@ -1,18 +1,19 @@
-// snapscope-cli sweep and merge: many runs, in parallel, resumable, shardable.
+// snapscope-cli sweep and merge: many runs, in parallel, resumable, shardable, and checked.
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
+#include <map>
 #include <mutex>
-#include <set>
-#include <sstream>
+#include <new>
 #include <thread>
 
 #include "commands.hpp"
 #include "snapscope/data.hpp"
+#include "snapscope/limits.hpp"
 #include "snapscope/output.hpp"
 #include "snapscope/presets.hpp"
 #include "snapscope/sweep.hpp"
@@ -21,109 +22,148 @@ namespace snapscope::cli {
 
 namespace {
 
-int fail(const std::string& msg) {
-    std::fprintf(stderr, "snapscope-cli: error: %s\n", msg.c_str());
-    return 1;
+namespace fs = std::filesystem;
+
+// Runs of shard I/N (1-based I) among `total`: indices I-1, I-1+N, ...
+std::int64_t shard_size(std::int64_t total, int index, int count) {
+    const std::int64_t first = index - 1;
+    return first >= total ? 0 : (total - first + count - 1) / count;
 }
 
-std::string slurp(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-void write_outputs(const std::filesystem::path& dir, const std::vector<SweepAxis>& axes, const std::vector<SweepResult>& rows) {
+// Writes results.csv and summary.csv (each atomically).
+void write_outputs(const fs::path& dir, const std::vector<SweepAxis>& axes, const std::vector<SweepResult>& rows) {
     write_file_atomic((dir / "results.csv").string(), sweep_results_csv(axes, rows));
     write_file_atomic((dir / "summary.csv").string(), sweep_summary_csv(axes, rows));
 }
 
+// "3, 7, 12-40, 51 (33 runs)"
+std::string index_list(const std::vector<std::int64_t>& idx, std::size_t max_items = 12) {
+    std::string out;
+    std::size_t items = 0;
+    for (std::size_t i = 0; i < idx.size() && items < max_items;) {
+        std::size_t j = i;
+        while (j + 1 < idx.size() && idx[j + 1] == idx[j] + 1) ++j;
+        out += (out.empty() ? "" : ", ") + std::to_string(idx[i]) + (j > i ? "-" + std::to_string(idx[j]) : "");
+        ++items;
+        i = j + 1;
+        if (items == max_items && i < idx.size()) out += ", …";
+    }
+    return out + " (" + std::to_string(idx.size()) + (idx.size() == 1 ? " run)" : " runs)");
+}
+
+// Bytes one result row takes in memory and in results.csv.
+double row_bytes(const SweepDefinition& def) { return 160.0 + 48.0 * static_cast<double>(def.axes.size()); }
+
+std::string slurp_checked(const fs::path& p, std::uint64_t max_bytes) { return read_input_file(p.string(), "sweep results file", max_bytes); }
+
 }  // namespace
 
 int cmd_sweep(const SweepOptions& opt) {
-    namespace fs = std::filesystem;
     try {
         FlatConfig flat = opt.config_file.empty() ? preset_config(opt.preset.empty() ? "fig6-sweep" : opt.preset) : load_config_file(opt.config_file);
         for (const auto& s : opt.sets) apply_assignment(flat, s, "--set");
+        const SweepDefinition def = make_sweep_definition(flat, opt.grids, opt.seeds, opt.snap_tol, opt.snap_window);
         const Config base = resolve_config(flat, "sweep base");
-        std::vector<SweepAxis> axes = parse_grid(base.sweep_grid);
-        for (const auto& g : opt.grids) {
-            SweepAxis a = parse_grid_axis(g);
-            auto it = std::find_if(axes.begin(), axes.end(), [&](const SweepAxis& x) { return x.key == a.key; });
-            if (it != axes.end()) *it = a;  // --grid replaces the preset's axis
-            else axes.push_back(a);
-        }
-        const int seeds = opt.seeds > 0 ? opt.seeds : base.sweep_seeds;
         if (opt.shard_count < 1 || opt.shard_index < 1 || opt.shard_index > opt.shard_count)
-            return fail("--shard I/N needs 1 <= I <= N");
-        // Validate every axis value against the schema before running anything.
-        std::vector<SweepPoint> all = expand_sweep(axes, seeds);
-        for (const SweepAxis& a : axes)
-            for (const auto& v : a.values) {
-                FlatConfig probe = flat;
-                probe[a.key] = v;
-                resolve_config(probe, "--grid " + a.key);
-            }
-        std::vector<SweepPoint> mine;
-        for (const SweepPoint& p : all)
-            if (p.index % opt.shard_count == opt.shard_index - 1) mine.push_back(p);
+            return error("--shard I/N needs 1 <= I <= N");
+        const std::int64_t total = def.size();
+        const std::int64_t mine = shard_size(total, opt.shard_index, opt.shard_count);
+        // The results of this shard are held in memory (and rewritten to results.csv): check they fit.
+        const double need = static_cast<double>(mine) * row_bytes(def) * 3;
+        if (need > static_cast<double>(memory_limit_bytes(base)))
+            return error("--grid/--seeds: this sweep has " + std::to_string(total) + " runs (" + std::to_string(mine) +
+                         " in this shard); their results would need about " + format_bytes(need) + ", more than the memory limit of " +
+                         format_bytes(static_cast<double>(memory_limit_bytes(base))) +
+                         " (limits.memory_mb); use fewer axis values or seeds, or more shards (--shard I/N)");
 
-        std::error_code ec;
-        fs::create_directories(opt.out_dir, ec);
-        if (ec) return fail(opt.out_dir + ": cannot create the output folder: " + ec.message());
+        make_output_dir(opt.out_dir);
         const fs::path out(opt.out_dir);
-        // Resume: runs already in results.csv (same axes) are kept and skipped.
+        DirLock lock(opt.out_dir, "a sweep");
+        remove_stale_temporaries(opt.out_dir);
+        check_disk_space(opt.out_dir, static_cast<double>(mine) * row_bytes(def), "the sweep's results.csv");
+
+        // The folder's sweep: a resume continues it only if it is this very sweep (and shard).
         std::vector<SweepResult> done;
-        std::set<std::string> have;
-        if (fs::exists(out / "results.csv")) {
-            std::vector<std::string> keys;
-            done = read_sweep_results(slurp(out / "results.csv"), (out / "results.csv").string(), keys);
-            std::vector<std::string> want;
-            for (const auto& a : axes) want.push_back(a.key);
-            if (keys != want) return fail((out / "results.csv").string() + ": written by a sweep over other keys; use another --out");
-            for (const auto& r : done) have.insert(r.point.key());
+        const fs::path manifest_path = out / "sweep.json", results_path = out / "results.csv";
+        if (fs::exists(manifest_path)) {
+            const SweepManifest m = read_sweep_manifest(manifest_path.string());
+            const std::string diff = def.difference(m.def);
+            if (!diff.empty())
+                return error(opt.out_dir + " holds the results of another sweep (" + diff +
+                             "); use another --out, or remove its sweep.json and results.csv to start over");
+            if (m.shard_index != opt.shard_index || m.shard_count != opt.shard_count)
+                return error(opt.out_dir + " holds shard " + std::to_string(m.shard_index) + "/" + std::to_string(m.shard_count) +
+                             " of this sweep; this is shard " + std::to_string(opt.shard_index) + "/" + std::to_string(opt.shard_count) +
+                             ": use another --out");
+            if (fs::exists(results_path)) {
+                done = read_sweep_results(slurp_checked(results_path, memory_limit_bytes(base)), results_path.string(), def);
+                for (const SweepResult& r : done)
+                    if (r.point.index % opt.shard_count != opt.shard_index - 1)
+                        return error(results_path.string() + ": run " + std::to_string(r.point.index) + " is not in shard " +
+                                     std::to_string(opt.shard_index) + "/" + std::to_string(opt.shard_count));
+            }
+        } else if (fs::exists(results_path)) {
+            return error(results_path.string() + " has no sweep.json beside it (an older snapscope, or not a sweep's folder), so it "
+                                                  "cannot be resumed safely; use another --out");
         }
-        std::vector<SweepPoint> todo;
-        for (const SweepPoint& p : mine)
-            if (!have.count(p.key())) todo.push_back(p);
+        std::vector<std::int64_t> have;
+        for (const SweepResult& r : done) have.push_back(r.point.index);
+        std::sort(have.begin(), have.end());
+        if (std::adjacent_find(have.begin(), have.end()) != have.end())
+            return error(results_path.string() + ": a run is listed twice; the file was edited or mixed");
+        SweepManifest m;
+        m.def = def;
+        m.shard_index = opt.shard_index;
+        m.shard_count = opt.shard_count;
+        write_file_atomic(manifest_path.string(), sweep_manifest_text(m));
         write_file_atomic((out / "config.json").string(), dump_json(config_to_json(base)));
 
         const int jobs = std::max(1, opt.jobs);
-        std::atomic<std::size_t> next{0};
+        std::atomic<std::int64_t> next{0};  // k-th run of this shard
         std::mutex mu;
         std::string first_error;
-        std::size_t finished = 0;
+        std::int64_t finished = 0;
+        const std::int64_t todo = mine - static_cast<std::int64_t>(have.size());
         const auto t0 = std::chrono::steady_clock::now();
         const bool progress = !opt.quiet && ::isatty(STDERR_FILENO);
         auto last_write = t0;
+        install_stop_handlers();
         auto worker = [&] {
-            while (true) {
-                const std::size_t i = next++;
-                if (i >= todo.size()) return;
+            while (!g_stop_signal) {
+                const std::int64_t k = next++;
+                if (k >= mine) return;
+                const std::int64_t index = opt.shard_index - 1 + k * opt.shard_count;
+                if (std::binary_search(have.begin(), have.end(), index)) continue;
+                const SweepPoint p = def.point(index);
                 try {
-                    SweepResult r = run_sweep_point(flat, axes, todo[i], opt.snap_tol, opt.snap_window);
+                    SweepResult r = run_sweep_point(def, p, [] { return g_stop_signal != 0; });
+                    if (r.cancelled || g_stop_signal) return;  // a run cut short by a stop is not a result
                     std::lock_guard<std::mutex> lk(mu);
                     done.push_back(std::move(r));
                     ++finished;
                     const auto now = std::chrono::steady_clock::now();
                     // Save progress now and then, so an interrupted sweep resumes where it stopped.
                     if (std::chrono::duration<double>(now - last_write).count() > 2.0) {
-                        write_outputs(out, axes, done);
+                        write_outputs(out, def.axes, done);
                         last_write = now;
                     }
                     if (progress) {
                         const double el = std::chrono::duration<double>(now - t0).count();
-                        const double eta = el / finished * (todo.size() - finished);
+                        const double eta = el / static_cast<double>(finished) * static_cast<double>(todo - finished);
                         const int width = 30;
-                        const int fill = static_cast<int>(width * finished / std::max<std::size_t>(1, todo.size()));
-                        std::fprintf(stderr, "\r[%.*s%*s] %zu/%zu runs  %.1fs  ETA %.0fs   ", fill, "##############################",
-                                     width - fill, "", finished, todo.size(), el, eta);
+                        const int fill = static_cast<int>(width * finished / std::max<std::int64_t>(1, todo));
+                        std::fprintf(stderr, "\r[%.*s%*s] %lld/%lld runs  %.1fs  ETA %.0fs   ", fill, "##############################",
+                                     width - fill, "", static_cast<long long>(finished), static_cast<long long>(todo), el, eta);
                         std::fflush(stderr);
                     }
+                } catch (const std::bad_alloc&) {
+                    std::lock_guard<std::mutex> lk(mu);
+                    if (first_error.empty()) first_error = "run " + std::to_string(index) + ": out of memory";
+                    next = mine;
                 } catch (const std::exception& e) {
                     std::lock_guard<std::mutex> lk(mu);
-                    if (first_error.empty()) first_error = "run " + todo[i].key() + ": " + e.what();
-                    next = todo.size();  // stop handing out runs
+                    if (first_error.empty()) first_error = "run " + std::to_string(index) + " (" + brief_text(p.key(), 120) + "): " + e.what();
+                    next = mine;  // stop handing out runs
                 }
             }
         };
@@ -131,44 +171,109 @@ int cmd_sweep(const SweepOptions& opt) {
         for (int j = 0; j < jobs; ++j) pool.emplace_back(worker);
         for (auto& t : pool) t.join();
         if (progress) std::fprintf(stderr, "\r%*s\r", 79, "");
-        write_outputs(out, axes, done);
-        if (!first_error.empty()) return fail(first_error + " (results so far saved; rerun to resume)");
+        write_outputs(out, def.axes, done);
+        if (g_stop_signal) {
+            std::fprintf(stderr, "snapscope-cli: sweep stopped by a signal after %lld new runs; results so far are in %s (rerun the same command to resume)\n",
+                         static_cast<long long>(finished), opt.out_dir.c_str());
+            return stopped_status();
+        }
+        if (!first_error.empty()) return error(first_error + " (results so far saved; rerun to resume)");
         const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        if (!opt.quiet)
-            std::printf("%zu runs (%zu were already done) in %.1f s with %d jobs; shard %d/%d of %zu runs\nwrote %s/{results.csv, summary.csv, config.json}\n",
-                        todo.size(), mine.size() - todo.size(), el, jobs, opt.shard_index, opt.shard_count, all.size(), opt.out_dir.c_str());
+        if (!opt.quiet) {
+            std::printf("%lld runs (%zu were already done) in %.1f s with %d jobs; shard %d/%d of %lld runs\nwrote %s/{results.csv, summary.csv, sweep.json, config.json}\n",
+                        static_cast<long long>(todo), have.size(), el, jobs, opt.shard_index, opt.shard_count, static_cast<long long>(total),
+                        opt.out_dir.c_str());
+            StreamSink so(stdout, "standard output");
+            so.finish();
+        }
         return 0;
+    } catch (const std::bad_alloc&) {
+        return error("out of memory while preparing the sweep; lower limits.memory_mb or the grid");
     } catch (const std::exception& e) {
-        return fail(e.what());
+        return error(e.what());
     }
 }
 
-int cmd_merge(const std::vector<std::string>& dirs, const std::string& out_dir) {
-    namespace fs = std::filesystem;
+int cmd_merge(const std::vector<std::string>& dirs, const std::string& out_dir, bool allow_partial) {
     try {
-        std::vector<std::string> keys;
+        std::vector<SweepManifest> parts;
         std::vector<SweepResult> rows;
-        std::set<std::string> have;
-        for (const auto& d : dirs) {
-            const fs::path p = fs::path(d) / "results.csv";
-            if (!fs::exists(p)) return fail(p.string() + ": no results.csv to merge");
-            std::vector<std::string> k;
-            for (auto& r : read_sweep_results(slurp(p), p.string(), k)) {
-                if (!keys.empty() && k != keys) return fail(p.string() + ": a sweep over other keys");
-                if (have.insert(r.point.key()).second) rows.push_back(std::move(r));
+        std::map<std::int64_t, std::size_t> owner;  // run index -> part that holds it
+        std::vector<std::int64_t> found_per_part;
+        const Config defaults;
+        for (std::size_t i = 0; i < dirs.size(); ++i) {
+            const fs::path d(dirs[i]);
+            const fs::path mp = d / "sweep.json", rp = d / "results.csv";
+            if (!fs::exists(mp))
+                return error(dirs[i] + ": no sweep.json (not the output folder of snapscope-cli sweep, or written by an older version)");
+            SweepManifest m = read_sweep_manifest(mp.string());
+            if (!parts.empty()) {
+                const std::string diff = parts[0].def.difference(m.def);
+                if (!diff.empty()) return error(dirs[i] + " is part of another sweep than " + dirs[0] + ": " + diff);
             }
-            keys = k;
+            std::int64_t found = 0;
+            if (fs::exists(rp)) {
+                for (SweepResult& r : read_sweep_results(slurp_checked(rp, memory_limit_bytes(defaults)), rp.string(), m.def)) {
+                    auto [it, added] = owner.emplace(r.point.index, i);
+                    if (!added)
+                        return error("run " + std::to_string(r.point.index) + " is in both " + dirs[it->second] + " and " + dirs[i] +
+                                     " (the same shard given twice, or overlapping shards)");
+                    rows.push_back(std::move(r));
+                    ++found;
+                }
+            }
+            parts.push_back(std::move(m));
+            found_per_part.push_back(found);
         }
-        std::vector<SweepAxis> axes;
-        for (const auto& k : keys) axes.push_back({k, {}});
-        std::error_code ec;
-        fs::create_directories(out_dir, ec);
-        if (ec) return fail(out_dir + ": cannot create the output folder: " + ec.message());
-        write_outputs(out_dir, axes, rows);
-        std::printf("merged %zu runs from %zu folders into %s/{results.csv, summary.csv}\n", rows.size(), dirs.size(), out_dir.c_str());
+        const SweepDefinition& def = parts[0].def;
+        const std::int64_t total = def.size();
+        // Report: per part, the runs it holds against the runs its shard defines.
+        for (std::size_t i = 0; i < parts.size(); ++i) {
+            const std::int64_t want = shard_size(total, parts[i].shard_index, parts[i].shard_count);
+            std::printf("%s (shard %d/%d): %lld of %lld runs\n", dirs[i].c_str(), parts[i].shard_index, parts[i].shard_count,
+                        static_cast<long long>(found_per_part[i]), static_cast<long long>(want));
+        }
+        std::vector<std::int64_t> missing;
+        std::int64_t missing_count = total - static_cast<std::int64_t>(rows.size());
+        for (std::int64_t k = 0, seen = 0; k < total && static_cast<std::int64_t>(missing.size()) < 1000 && seen < missing_count; ++k)
+            if (!owner.count(k)) {
+                missing.push_back(k);
+                ++seen;
+            }
+        if (missing_count > 0) {
+            std::fprintf(stderr, "snapscope-cli: %s %lld of the sweep's %lld runs are missing: %s\n", allow_partial ? "note:" : "error:",
+                         static_cast<long long>(missing_count), static_cast<long long>(total), index_list(missing).c_str());
+            // Which shards to rerun (each command resumes where its shard stopped).
+            for (std::size_t i = 0; i < parts.size(); ++i) {
+                const std::int64_t want = shard_size(total, parts[i].shard_index, parts[i].shard_count);
+                if (found_per_part[i] < want)
+                    std::fprintf(stderr, "  complete it with the sweep command of shard %d/%d and --out %s\n", parts[i].shard_index,
+                                 parts[i].shard_count, dirs[i].c_str());
+            }
+            if (!allow_partial) {
+                std::fprintf(stderr, "snapscope-cli: nothing written; merge again when the runs are there, or pass --allow-partial\n");
+                return 1;
+            }
+        }
+        make_output_dir(out_dir);
+        DirLock lock(out_dir, "a merge");
+        remove_stale_temporaries(out_dir);
+        SweepManifest merged;
+        merged.def = def;
+        FileSet set(out_dir);
+        set.open("sweep.json").write(sweep_manifest_text(merged));
+        set.open("summary.csv").write(sweep_summary_csv(def.axes, rows));
+        set.open("results.csv").write(sweep_results_csv(def.axes, rows));
+        set.commit();
+        std::printf("merged %zu of %lld runs from %zu folders into %s/{results.csv, summary.csv, sweep.json}\n", rows.size(),
+                    static_cast<long long>(total), dirs.size(), out_dir.c_str());
+        StreamSink so(stdout, "standard output");
+        so.finish();
         return 0;
+    } catch (const std::bad_alloc&) {
+        return error("out of memory while merging");
     } catch (const std::exception& e) {
-        return fail(e.what());
+        return error(e.what());
     }
 }
 

@@ -3,6 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
+#include <type_traits>
+
+#include "snapscope/files.hpp"
+#include "snapscope/input.hpp"
 
 #include "keys.hpp"
 
@@ -82,18 +87,56 @@ nlohmann::json ViewState::to_json() const {
             {"export_dir", export_dir}};
 }
 
-void ViewState::from_json(const nlohmann::json& j) {
-    if (!j.is_object()) return;
-    live = j.value("live", live);
-    cursor_step = j.value("cursor_step", cursor_step);
-    selected_class = j.value("selected_class", selected_class);
-    auto_range = j.value("auto_range", auto_range);
-    z_range = j.value("z_range", z_range);
-    c_max = j.value("c_max", c_max);
-    log_loss = j.value("log_loss", log_loss);
-    large_font = j.value("large_font", large_font);
-    export_scale = j.value("export_scale", export_scale);
-    export_dir = j.value("export_dir", export_dir);
+std::vector<std::string> ViewState::from_json(const nlohmann::json& j, const std::string& source) {
+    // Every field is checked for its type and range; a wrong one is ignored (the current value stays) with a warning
+    // that names the file and the key. Nothing here can throw.
+    std::vector<std::string> warnings;
+    if (!j.is_object()) {
+        if (!j.is_null()) warnings.push_back(source + ": key 'view': expected an object, got " + brief(j) + "; ignored");
+        return warnings;
+    }
+    auto warn = [&](const char* key, const std::string& expected) {
+        warnings.push_back(source + ": key 'view." + key + "': expected " + expected + ", got " + brief(j[key]) + "; ignored");
+    };
+    auto boolean = [&](const char* key, bool& out) {
+        if (!j.contains(key)) return;
+        if (j[key].is_boolean()) out = j[key].get<bool>();
+        else warn(key, "true or false");
+    };
+    auto integer = [&](const char* key, auto& out, long long lo, long long hi) {
+        if (!j.contains(key)) return;
+        const nlohmann::json& v = j[key];
+        if ((v.is_number_integer() || v.is_number_unsigned()) && !(v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(hi)) &&
+            v.get<long long>() >= lo && v.get<long long>() <= hi)
+            out = static_cast<std::remove_reference_t<decltype(out)>>(v.get<long long>());
+        else warn(key, "an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
+    };
+    auto number = [&](const char* key, float& out, double lo, double hi) {
+        if (!j.contains(key)) return;
+        const nlohmann::json& v = j[key];
+        if (v.is_number() && v.get<double>() >= lo && v.get<double>() <= hi) out = static_cast<float>(v.get<double>());
+        else warn(key, "a number from " + format_double(lo) + " to " + format_double(hi));
+    };
+    boolean("live", live);
+    integer("cursor_step", cursor_step, 0, std::numeric_limits<long long>::max());
+    integer("selected_class", selected_class, 0, 1000000);
+    boolean("auto_range", auto_range);
+    number("z_range", z_range, 0.01, 100);
+    number("c_max", c_max, 0.001, 1);
+    boolean("log_loss", log_loss);
+    boolean("large_font", large_font);
+    if (j.contains("export_scale")) {
+        const nlohmann::json& v = j["export_scale"];
+        if (v.is_number_integer() && (v.get<long long>() == 1 || v.get<long long>() == 2 || v.get<long long>() == 4)) export_scale = v.get<int>();
+        else warn("export_scale", "1, 2 or 4");
+    }
+    if (j.contains("export_dir")) {
+        const nlohmann::json& v = j["export_dir"];
+        if (v.is_string() && !v.get<std::string>().empty() && v.get<std::string>().size() < 4096 && v.get<std::string>().find('\0') == std::string::npos)
+            export_dir = v.get<std::string>();
+        else warn("export_dir", "a folder name");
+    }
+    return warnings;
 }
 
 namespace {
@@ -120,6 +163,32 @@ void handle_keys(const Snapshot& snap, ViewState& view, const CommandSink& send,
     if (key_pressed(kKeyF11)) view.large_font = !view.large_font;
     if (key_pressed(kKeyF1)) view.show_help = !view.show_help;
     if (key_pressed(kKeyP) && !snap.tpg) view.show_phase = !view.show_phase;
+}
+
+// While a session replays to its step: progress, rate, time left, and Cancel (Esc).
+void draw_loading(const Snapshot& snap, const CommandSink& send) {
+    if (!snap.loading) return;
+    const ImVec2 ds = ImGui::GetIO().DisplaySize;
+    const float font = ImGui::GetFontSize();
+    ImGui::SetNextWindowPos(ImVec2(ds.x * 0.5f, ds.y * 0.4f), ImGuiCond_Always, ImVec2(0.5f, 0.5f));
+    ImGui::SetNextWindowSize(ImVec2(font * 26, 0), ImGuiCond_Always);
+    if (ImGui::Begin("Loading the session", nullptr,
+                     ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_AlwaysAutoResize)) {
+        const double frac = snap.load_target > 0 ? static_cast<double>(snap.step) / static_cast<double>(snap.load_target) : 1.0;
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "step %lld of %lld", static_cast<long long>(snap.step), static_cast<long long>(snap.load_target));
+        ImGui::TextUnformatted("Replaying the session to its step (the same seed and learning-rate changes give the same run).");
+        ImGui::ProgressBar(static_cast<float>(std::clamp(frac, 0.0, 1.0)), ImVec2(-1, 0), buf);
+        if (snap.load_rate > 0) {
+            const double left = static_cast<double>(snap.load_target - snap.step) / snap.load_rate;
+            if (left < 120) ImGui::Text("%.0f steps/s, about %.0f s left", snap.load_rate, left);
+            else if (left < 7200) ImGui::Text("%.0f steps/s, about %.0f min left", snap.load_rate, left / 60);
+            else ImGui::Text("%.0f steps/s, about %.1f h left", snap.load_rate, left / 3600);
+        }
+        if (ImGui::Button("Cancel (Esc)") || key_pressed(kKeyEscape)) send(Command::cancel_load());
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("Stop here: the run stays at the step reached, paused");
+    }
+    ImGui::End();
 }
 
 void draw_help(ViewState& view) {
@@ -187,6 +256,7 @@ void draw_app(const Snapshot& snap, ViewState& view, const CommandSink& send, He
     }
     draw_phase_diagram(snap, view, send);
     draw_help(view);
+    draw_loading(snap, send);
 }
 
 }  // namespace snapscope::gui

@@ -117,7 +117,9 @@ struct ViewState {
     // Screen rectangles of named widgets from the last frame (for tests and tours).
     std::map<std::string, ImVec4> widget_rects;
     nlohmann::json to_json() const;
-    void from_json(const nlohmann::json& j);
+    // Reads the settings a session file holds; a field of the wrong type or out of range is ignored, and a warning
+    // naming `source` and the key is returned for it.
+    std::vector<std::string> from_json(const nlohmann::json& j, const std::string& source);
 };
 
 // Draws every panel for this frame. `textures` may be null (windowless tests).

@@ -31,6 +31,7 @@ struct Command {
         Export,        // path: write config.json, trajectory.csv, final.json of the live run into this folder
         StopAt,        // count: pause when the run reaches this step (0: never)
         SetTpgData,    // tpg_data: restart the token-priority-graph lab on this training set
+        CancelLoad,    // stop replaying a session where it is (the run stays at the step reached, paused)
     };
     explicit Command(Kind k) : kind(k) {}
     Kind kind;
@@ -58,6 +59,7 @@ struct Command {
     static Command load_session(Session s) { Command c(Kind::LoadSession); c.session = std::make_shared<const Session>(std::move(s)); return c; }
     static Command export_to(std::string dir) { Command c(Kind::Export); c.path = std::move(dir); return c; }
     static Command stop_at(std::int64_t step) { Command c(Kind::StopAt); c.count = step; return c; }
+    static Command cancel_load() { return Command(Kind::CancelLoad); }
     static Command set_tpg_data(TpgDataset d) { Command c(Kind::SetTpgData); c.tpg_data = std::make_shared<const TpgDataset>(std::move(d)); return c; }
 };
 

@@ -15,6 +15,7 @@ enum Key : int {
     kKeyP = 80,
     kKeyR = 82,
     kKeyS = 83,
+    kKeyEscape = 256,
     kKeyRight = 262,
     kKeyLeft = 263,
     kKeyF1 = 290,

@@ -1,5 +1,8 @@
 // snapscope: the desktop lab. Trains in a worker thread and draws what the paper proves, live.
 #include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <csignal>
 #include <chrono>
 #include <cstdlib>
 #include <cstdio>
@@ -13,6 +16,7 @@
 
 #include "host.hpp"
 #include "png.hpp"
+#include "snapscope/input.hpp"
 #include "snapscope/presets.hpp"
 #include "snapscope/session.hpp"
 #include "worker.hpp"
@@ -49,6 +53,19 @@ void save_png(const Image& img, const std::string& path, ViewState& view) {
     }
 }
 
+volatile std::sig_atomic_t g_quit_signal = 0;
+extern "C" void on_quit_signal(int sig) { g_quit_signal = sig; }
+
+std::string join_warnings(const std::vector<std::string>& w) {
+    std::string s;
+    for (const auto& x : w) s += (s.empty() ? "" : "\n") + x;
+    return s;
+}
+
+// The session being loaded (replayed in the background): while it loads, the autosave writes it rather than the
+// half-replayed run, so quitting during a long load loses nothing.
+std::optional<Session> g_loading;
+
 // Carries out what the UI asked for this frame.
 void serve(HostRequests& req, Host& host, Worker& worker, const Snapshot& snap, ViewState& view) {
     const std::string stem = view.export_dir + "/snapscope-step" + std::to_string(snap.step) + "-" + timestamp();
@@ -70,6 +87,7 @@ void serve(HostRequests& req, Host& host, Worker& worker, const Snapshot& snap, 
         s.events = snap.events;
         s.step = snap.step;
         s.view = view.to_json();
+        if (snap.loading && g_loading) s = *g_loading;  // not the half-replayed run
         try {
             const auto parent = std::filesystem::path(view.session_path).parent_path();
             if (!parent.empty()) std::filesystem::create_directories(parent);
@@ -82,9 +100,10 @@ void serve(HostRequests& req, Host& host, Worker& worker, const Snapshot& snap, 
     if (req.load_session) {
         try {
             Session s = load_session_file(view.session_path);
-            view.from_json(s.view);
+            const auto warnings = view.from_json(s.view, view.session_path);
+            g_loading = s;
             worker.post(Command::load_session(std::move(s)));
-            view.status = "Loading " + view.session_path;
+            view.status = warnings.empty() ? "Loading " + view.session_path : join_warnings(warnings);
         } catch (const std::exception& e) {
             view.status = std::string("Load failed: ") + e.what();
         }
@@ -123,7 +142,16 @@ int main(int argc, char** argv) {
     app.add_option("--height", height, "Window height")->check(CLI::Range(240, 16384));
     app.add_option("--speed", speed, "Training speed: 'unlimited' or steps per second (default 25)");
     app.add_flag("--large-font", large_font, "Large font for projectors (F11 toggles)");
-    app.add_option("--seconds", seconds, "Quit after this many seconds (for scripted measurements)");
+    app.add_option("--seconds", seconds, "Quit after this many seconds (for scripted measurements)")
+        ->check(CLI::Validator(
+            [](std::string& t) {
+                double v = 0;
+                const auto r = std::from_chars(t.data(), t.data() + t.size(), v);
+                if (t.empty() || r.ec != std::errc() || r.ptr != t.data() + t.size() || !std::isfinite(v) || v < 0)
+                    return std::string("expected a number of seconds, 0 or more, got '" + t + "'");
+                return std::string();
+            },
+            "SECONDS"));
     app.add_flag("--stats", stats, "Print frame-time and training-rate statistics on exit");
     app.add_option("--autosave", autosave_path, "Where the running session is saved every minute and on exit ('' to turn off)");
     app.add_flag("--restore", restore, "Reopen the last autosaved session (after a crash or a kill)");
@@ -159,12 +187,9 @@ int main(int argc, char** argv) {
     double rate = 25;
     if (speed == "unlimited") mode = SpeedMode::Unlimited;
     else {
-        try {
-            rate = std::stod(speed);
-        } catch (...) {
-            return fail("--speed: expected 'unlimited' or a number of steps per second, got '" + speed + "'");
-        }
-        if (!(rate > 0)) return fail("--speed must be positive");
+        const auto r = std::from_chars(speed.data(), speed.data() + speed.size(), rate);
+        if (speed.empty() || r.ec != std::errc() || r.ptr != speed.data() + speed.size() || !std::isfinite(rate) || !(rate > 0) || rate > 1e9)
+            return fail("--speed: expected 'unlimited' or a number of steps per second (more than 0, at most 1e9), got '" + brief_text(speed) + "'");
     }
 
     std::unique_ptr<Host> host;
@@ -182,7 +207,11 @@ int main(int argc, char** argv) {
     ViewState view;
     view.large_font = large_font;
     if (session) {
-        view.from_json(session->view);
+        for (const std::string& w : view.from_json(session->view, session_path)) {
+            std::fprintf(stderr, "snapscope: warning: %s\n", w.c_str());
+            view.status = view.status.empty() ? w : view.status + "\n" + w;
+        }
+        g_loading = *session;
         worker->post(Command::load_session(*session));
     }
     HostRequests req;
@@ -227,10 +256,14 @@ int main(int argc, char** argv) {
         try {
             const SnapshotPtr s = worker->snapshot();
             Session a;
-            a.config = s->info->config;
-            a.events = s->events;
-            a.step = s->step;
-            a.view = view.to_json();
+            if (s->loading && g_loading) {
+                a = *g_loading;  // still replaying: the session as it was loaded, not step 0 of its replay
+            } else {
+                a.config = s->info->config;
+                a.events = s->events;
+                a.step = s->step;
+                a.view = view.to_json();
+            }
             const auto parent = std::filesystem::path(autosave_path).parent_path();
             if (!parent.empty()) std::filesystem::create_directories(parent);
             save_session_file(autosave_path, a);
@@ -238,8 +271,16 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "snapscope: autosave failed: %s\n", e.what());
         }
     };
+    // SIGINT and SIGTERM end the loop like closing the window, so the exit autosave runs.
+    {
+        struct sigaction sa {};
+        sa.sa_handler = on_quit_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, nullptr);
+        sigaction(SIGTERM, &sa, nullptr);
+    }
     std::int64_t first_step = -1;
-    while (!host->should_close()) {
+    while (!host->should_close() && !g_quit_signal) {
         worker->post(Command::frame_tick());
         const SnapshotPtr s = worker->snapshot();
         if (first_step < 0) first_step = s->step;
@@ -255,6 +296,8 @@ int main(int argc, char** argv) {
         if (seconds > 0 && std::chrono::duration<double>(now - start).count() > seconds) break;
     }
     autosave();
+    if (g_quit_signal) std::fprintf(stderr, "snapscope: stopped by signal %d; the session was autosaved to %s\n", static_cast<int>(g_quit_signal),
+                                    autosave_path.empty() ? "(autosave off)" : autosave_path.c_str());
     if (stats && !build_ms.empty()) {
         auto report = [](const char* name, std::vector<double> v) {
             std::sort(v.begin(), v.end());

@@ -95,18 +95,13 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
                 FlatConfig base;
                 const nlohmann::json cj = config_to_json(snap.info->config);  // (items() of a temporary would dangle)
                 for (auto& [k, v] : cj.items()) base[k] = v;
-                std::vector<SweepAxis> axes;
-                axes.push_back(parse_grid_axis(std::string(kKnobs[ps.x_knob]) + "=" + ps.x_values));
-                if (ps.y_knob >= 0) axes.push_back(parse_grid_axis(std::string(kKnobs[ps.y_knob]) + "=" + ps.y_values));
-                for (const SweepAxis& a : axes)
-                    for (const auto& v : a.values) {
-                        FlatConfig probe = base;
-                        probe[a.key] = v;
-                        resolve_config(probe, a.key);
-                    }
+                base["sweep.grid"] = "";  // the knobs below are the axes
                 if (snap.info->config.model.kind != "scan_snap") throw ConfigError("model.kind", "phase diagrams run the Scan-and-Snap lab");
+                std::vector<std::string> grids{std::string(kKnobs[ps.x_knob]) + "=" + ps.x_values};
+                if (ps.y_knob >= 0) grids.push_back(std::string(kKnobs[ps.y_knob]) + "=" + ps.y_values);
+                SweepDefinition def = make_sweep_definition(base, grids, ps.seeds, 0.01, 10);
                 ps.error.clear();
-                ps.job = std::make_shared<SweepJob>(base, axes, ps.seeds, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+                ps.job = std::make_shared<SweepJob>(std::move(def), static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
             } catch (const std::exception& e) {
                 ps.error = e.what();
             }

@@ -75,6 +75,12 @@ struct Snapshot {
     std::vector<FramePtr> frames;        // the bounded history, oldest first; back() is the live state
     std::vector<FramePtr> mean_field;    // the mean-field twin's history (empty when off)
     std::vector<RunEvent> events;
+    // A session being replayed to its step (in slices, so the window stays live and Cancel works).
+    bool loading = false;
+    std::int64_t load_target = 0;  // the step the replay goes to
+    double load_rate = 0;          // replay steps per second so far
+    // Bytes the frames may take (their share of history.budget_mb) and how many fit.
+    std::size_t frame_capacity = 0;
 };
 using SnapshotPtr = std::shared_ptr<const Snapshot>;
 

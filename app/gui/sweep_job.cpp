@@ -1,18 +1,27 @@
 #include "sweep_job.hpp"
 
+#include <new>
+
 namespace snapscope::gui {
 
-SweepJob::SweepJob(FlatConfig base, std::vector<SweepAxis> axes, int seeds, int jobs)
-    : base_(std::move(base)), axes_(std::move(axes)), points_(expand_sweep(axes_, seeds)) {
+SweepJob::SweepJob(SweepDefinition def, int jobs) : def_(std::move(def)), total_(def_.size()) {
+    if (total_ > kMaxRuns)
+        throw ConfigError("sweep.grid", "the phase diagram would run " + std::to_string(total_) + " runs; at most " + std::to_string(kMaxRuns) +
+                                            " fit in the window (use snapscope-cli sweep for larger grids)");
     for (int j = 0; j < std::max(1, jobs); ++j)
         threads_.emplace_back([this] {
             while (!cancel_) {
-                const std::size_t i = next_++;
-                if (i >= points_.size()) break;
+                const std::int64_t i = next_++;
+                if (i >= total_) break;
                 try {
-                    SweepResult r = run_sweep_point(base_, axes_, points_[i], 0.01, 10);
+                    SweepResult r = run_sweep_point(def_, def_.point(i), [this] { return cancel_.load(); });
+                    if (r.cancelled) break;
                     std::lock_guard<std::mutex> lk(mu_);
                     results_.push_back(std::move(r));
+                } catch (const std::bad_alloc&) {
+                    std::lock_guard<std::mutex> lk(mu_);
+                    if (error_.empty()) error_ = "out of memory: lower limits.memory_mb or the run's size";
+                    cancel_ = true;
                 } catch (const std::exception& e) {
                     std::lock_guard<std::mutex> lk(mu_);
                     if (error_.empty()) error_ = e.what();

@@ -14,21 +14,23 @@ namespace snapscope::gui {
 
 class SweepJob {
 public:
-    SweepJob(FlatConfig base, std::vector<SweepAxis> axes, int seeds, int jobs);
+    // The phase diagram keeps every result in memory: at most this many runs.
+    static constexpr std::int64_t kMaxRuns = 1000000;
+    // Throws ConfigError when the sweep has more than kMaxRuns runs.
+    SweepJob(SweepDefinition def, int jobs);
     ~SweepJob();  // cancels and joins
     void cancel() { cancel_ = true; }
     bool finished() const { return finished_threads_.load() == static_cast<int>(threads_.size()); }
-    std::size_t total() const { return points_.size(); }
+    std::size_t total() const { return static_cast<std::size_t>(total_); }
     std::vector<SweepResult> results() const;
     std::string error() const;
-    const std::vector<SweepAxis>& axes() const { return axes_; }
-    const FlatConfig& base() const { return base_; }
+    const std::vector<SweepAxis>& axes() const { return def_.axes; }
+    const FlatConfig& base() const { return def_.base; }
 
 private:
-    FlatConfig base_;
-    std::vector<SweepAxis> axes_;
-    std::vector<SweepPoint> points_;
-    std::atomic<std::size_t> next_{0};
+    SweepDefinition def_;
+    std::int64_t total_ = 0;
+    std::atomic<std::int64_t> next_{0};
     std::atomic<bool> cancel_{false};
     std::atomic<int> finished_threads_{0};
     mutable std::mutex mu_;

@@ -76,7 +76,8 @@ void attention_bars(const std::vector<int>& tokens, const std::vector<double>& a
     for (std::size_t t = 0; t < tokens.size(); ++t) {
         const float x = p.x + w * t;
         const float h = static_cast<float>(std::clamp(t < att.size() ? att[t] : 0.0, 0.0, 1.0)) * height;
-        const ImU32 col = g ? scc_color(rank[g->scc.comp[tokens[t]]]) : IM_COL32(200, 200, 200, 255);
+        const int comp = g ? g->comp_of(tokens[t]) : -1;
+        const ImU32 col = comp >= 0 ? scc_color(rank[comp]) : IM_COL32(200, 200, 200, 255);
         dl->AddRectFilled(ImVec2(x + 2, p.y), ImVec2(x + w - 2, p.y + height), IM_COL32(40, 44, 52, 255));
         dl->AddRectFilled(ImVec2(x + 2, p.y + height - h), ImVec2(x + w - 2, p.y + height), col);
         if (tokens[t] == label) dl->AddRect(ImVec2(x + 1, p.y), ImVec2(x + w - 1, p.y + height), IM_COL32(255, 255, 255, 230), 0, 0, 1.5f);
@@ -90,7 +91,8 @@ void attention_bars(const std::vector<int>& tokens, const std::vector<double>& a
         if (t >= 0 && t < static_cast<int>(tokens.size()) && t < static_cast<int>(att.size())) {
             ImGui::BeginTooltip();
             ImGui::Text("position %d: token %d, attention %.4f", t, tokens[t], att[t]);
-            if (g) ImGui::Text("SCC #%d in the priority order", rank[g->scc.comp[tokens[t]]] + 1);
+            if (g && g->comp_of(tokens[t]) >= 0) ImGui::Text("SCC #%d in the priority order", rank[g->comp_of(tokens[t])] + 1);
+            else if (g) ImGui::TextDisabled("not in this query's graph");
             if (tokens[t] == label) ImGui::TextDisabled("(the label)");
             ImGui::EndTooltip();
         }
@@ -171,42 +173,38 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
 
     // Nodes: tokens of the graph (or components), filtered to the highest degree.
     const std::vector<int> rank = scc_ranks(g);
-    std::vector<int> degree(info.data.K > 0 ? std::max(info.data.K, g.graph.n) : g.graph.n, 0);
-    std::set<std::pair<int, int>> edges(g.graph.edges.begin(), g.graph.edges.end());
+    // Degrees per node (the graph's nodes are the tokens its query saw, g.tokens).
+    std::vector<int> degree(g.tokens.size(), 0);
+    const auto& edges = g.edges;
     for (const auto& e : edges) {
-        ++degree[e.first];
-        ++degree[e.second];
+        ++degree[g.node(e.first)];
+        ++degree[g.node(e.second)];
     }
     std::vector<int> nodes;  // token ids, or component ids when condensed
     if (view.tpg_condensed) {
-        for (int c : g.scc.order) {
-            bool any = false;
-            for (int t : g.scc.members[c]) any = any || g.constrained[t];
-            if (any) nodes.push_back(c);
-        }
+        nodes = g.scc.order;
     } else {
-        if (view.tpg_focus >= 0 && view.tpg_focus < g.graph.n && g.constrained[view.tpg_focus]) {
+        if (view.tpg_focus >= 0 && g.node(view.tpg_focus) >= 0) {
             // One SCC and its neighbours.
-            const int fc = g.scc.comp[view.tpg_focus];
+            const int fc = g.comp_of(view.tpg_focus);
             std::set<int> keep(g.scc.members[fc].begin(), g.scc.members[fc].end());
             for (const auto& e : edges)
-                if (g.scc.comp[e.first] == fc || g.scc.comp[e.second] == fc) {
+                if (g.comp_of(e.first) == fc || g.comp_of(e.second) == fc) {
                     keep.insert(e.first);
                     keep.insert(e.second);
                 }
             nodes.assign(keep.begin(), keep.end());
         } else {
-            for (int t = 0; t < g.graph.n; ++t)
-                if (g.constrained[t]) nodes.push_back(t);
+            nodes = g.tokens;
         }
         if (static_cast<int>(nodes.size()) > view.tpg_top_n) {
-            std::stable_sort(nodes.begin(), nodes.end(), [&](int a, int b) { return degree[a] > degree[b]; });
+            std::stable_sort(nodes.begin(), nodes.end(), [&](int a, int b) { return degree[g.node(a)] > degree[g.node(b)]; });
             nodes.resize(view.tpg_top_n);
         }
     }
     // Layout: priority layers top to bottom; inside a layer, components in priority order, members together.
     std::map<int, std::vector<int>> layers;
-    auto comp_of = [&](int n) { return view.tpg_condensed ? n : g.scc.comp[n]; };
+    auto comp_of = [&](int n) { return view.tpg_condensed ? n : g.comp_of(n); };
     std::vector<int> sorted = nodes;
     std::stable_sort(sorted.begin(), sorted.end(), [&](int a, int b) { return rank[comp_of(a)] < rank[comp_of(b)]; });
     for (int n : sorted) layers[g.scc.layer[comp_of(n)]].push_back(n);
@@ -256,7 +254,7 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
         for (const auto& [layer, members] : layers) {
             std::map<int, std::pair<float, float>> span;
             for (int n : members) {
-                auto& s = span.try_emplace(g.scc.comp[n], pos[n].x, pos[n].x).first->second;
+                auto& s = span.try_emplace(g.comp_of(n), pos[n].x, pos[n].x).first->second;
                 s.first = std::min(s.first, pos[n].x);
                 s.second = std::max(s.second, pos[n].x);
             }
@@ -291,44 +289,45 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
     } else {
         for (const auto& e : edges) {
             if (!pos.count(e.first) || !pos.count(e.second)) continue;
-            const bool inside = g.scc.comp[e.first] == g.scc.comp[e.second];
+            const bool inside = g.comp_of(e.first) == g.comp_of(e.second);
             const bool hi = hover == e.first || hover == e.second;
-            ImU32 col = inside ? scc_color(rank[g.scc.comp[e.first]], 0.9f) : IM_COL32(150, 155, 170, 140);
+            ImU32 col = inside ? scc_color(rank[g.comp_of(e.first)], 0.9f) : IM_COL32(150, 155, 170, 140);
             if (hover >= 0) col = hi ? IM_COL32(255, 255, 255, 240) : IM_COL32(90, 95, 105, 90);
             arrow(pos[e.first], pos[e.second], col, hi ? 2.2f : 1.2f);
         }
     }
     // Node fill: the attention the selected sample gives the token (when it uses this query).
     const Frame& f = tpg_frame(snap, view);
-    std::vector<double> mass(g.graph.n, -1.0);
+    std::vector<double> mass(g.tokens.size(), -1.0);  // per node
     const int si = std::clamp(view.tpg_sample, 0, static_cast<int>(info.data.samples.size()) - 1);
     const bool sample_here = !info.data.samples.empty() && info.data.samples[si].query() == g.query && si < static_cast<int>(f.sample_attention.size()) &&
                              !(view.tpg_edit && view.tpg_edit->dirty);
     if (sample_here) {
         std::fill(mass.begin(), mass.end(), 0.0);
         const auto& s = info.data.samples[si];
-        for (std::size_t t = 0; t < s.tokens.size(); ++t) mass[s.tokens[t]] += f.sample_attention[si][t];
+        for (std::size_t t = 0; t < s.tokens.size(); ++t) {
+            const int v = g.node(s.tokens[t]);
+            if (v >= 0) mass[v] += f.sample_attention[si][t];
+        }
     }
     for (int n : nodes) {
         const ImVec2 q = pos[n];
         const int c = comp_of(n);
         const ImU32 col = scc_color(rank[c]);
         if (view.tpg_condensed) {
-            std::vector<int> ms;
-            for (int t : g.scc.members[c])
-                if (g.constrained[t]) ms.push_back(t);
-            const std::string label = "{" + join(ms) + "}";
+            const std::string label = "{" + join(g.scc.members[c]) + "}";
             const ImVec2 ts = ImGui::CalcTextSize(label.c_str());
             dl->AddRectFilled(ImVec2(q.x - ts.x / 2 - 6, q.y - ts.y / 2 - 4), ImVec2(q.x + ts.x / 2 + 6, q.y + ts.y / 2 + 4), scc_color(rank[c], 0.35f), 6);
             dl->AddRect(ImVec2(q.x - ts.x / 2 - 6, q.y - ts.y / 2 - 4), ImVec2(q.x + ts.x / 2 + 6, q.y + ts.y / 2 + 4), col, 6, 0, hover == c ? 2.5f : 1.2f);
             dl->AddText(ImVec2(q.x - ts.x / 2, q.y - ts.y / 2), IM_COL32(255, 255, 255, 255), label.c_str());
             continue;
         }
-        const bool in_sample = sample_here && mass[n] >= 0 && std::find(info.data.samples[si].tokens.begin(), info.data.samples[si].tokens.end(), n) != info.data.samples[si].tokens.end();
+        const double node_mass = mass[g.node(n)];
+        const bool in_sample = sample_here && node_mass >= 0 && std::find(info.data.samples[si].tokens.begin(), info.data.samples[si].tokens.end(), n) != info.data.samples[si].tokens.end();
         dl->AddCircleFilled(q, r, IM_COL32(30, 33, 40, 255));
         if (sample_here && in_sample) {
             // Fill from the bottom in proportion to the attention mass.
-            const float m = static_cast<float>(std::clamp(mass[n], 0.0, 1.0));
+            const float m = static_cast<float>(std::clamp(node_mass, 0.0, 1.0));
             dl->PushClipRect(ImVec2(q.x - r, q.y + r - 2 * r * m), ImVec2(q.x + r, q.y + r), true);
             dl->AddCircleFilled(q, r, col);
             dl->PopClipRect();
@@ -350,7 +349,7 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
         if (view.tpg_condensed) {
             ImGui::Text("SCC #%d in the priority order: {%s}", rank[hover] + 1, join(g.scc.members[hover]).c_str());
         } else {
-            const int c = g.scc.comp[hover];
+            const int c = g.comp_of(hover);
             ImGui::Text("token %d: SCC #%d {%s}, layer %d", hover, rank[c] + 1, join(g.scc.members[c]).c_str(), g.scc.layer[c]);
             std::vector<int> beats, beaten;
             for (const auto& e : edges) {
@@ -359,7 +358,7 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
             }
             ImGui::Text("beats (as a label): %s", beats.empty() ? "-" : join(beats).c_str());
             ImGui::Text("beaten by: %s", beaten.empty() ? "-" : join(beaten).c_str());
-            if (sample_here && mass[hover] >= 0) ImGui::Text("attention of sample %d: %.4f", si + 1, mass[hover]);
+            if (sample_here && mass[g.node(hover)] >= 0) ImGui::Text("attention of sample %d: %.4f", si + 1, mass[g.node(hover)]);
             const int col = g.query;
             const bool edited = view.tpg_edit && view.tpg_edit->dirty && view.tpg_edit->error.empty();
             const Eigen::MatrixXd& wsvm = edited ? view.tpg_edit->svm.W : info.W_svm;
@@ -402,7 +401,7 @@ void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& 
             double top = 0;
             if (g && i < f.sample_attention.size())
                 for (std::size_t t = 0; t < s.tokens.size(); ++t)
-                    if (g->scc.comp[s.tokens[t]] == g->scc.comp[s.label]) top += f.sample_attention[i][t];
+                    if (g->comp_of(s.tokens[t]) == g->comp_of(s.label)) top += f.sample_attention[i][t];
             ImGui::SameLine();
             ImGui::TextDisabled("top-SCC mass %.3f", top);
             attention_bars(s.tokens, i < f.sample_attention.size() ? f.sample_attention[i] : std::vector<double>{}, g, s.label, bar_h, "bars");
@@ -433,13 +432,14 @@ void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& 
                     double total = 0;
                     const Eigen::VectorXd ek = info.E.row(toks.back()).transpose();
                     for (std::size_t t = 0; t < toks.size(); ++t)
-                        if (g->scc.comp[toks[t]] == top) {
+                        if (top >= 0 && g->comp_of(toks[t]) == top) {
                             pred[t] = std::exp(info.E.row(toks[t]).dot(info.W_fin * ek));
                             total += pred[t];
                         }
                     for (double& v : pred) v = total > 0 ? v / total : 0;
                     std::vector<int> members;
-                    for (int t : g->scc.members[top]) members.push_back(t);
+                    if (top >= 0)
+                        for (int t : g->scc.members[top]) members.push_back(t);
                     ImGui::Text("graph predicts: SCC {%s}, mixed by W_fin:", join(members).c_str());
                     attention_bars(toks, pred, g, -1, bar_h, "probe_pred");
                 }

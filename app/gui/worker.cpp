@@ -27,6 +27,18 @@ std::shared_ptr<const RunInfo> make_info(const ScanSnapRun& run) {
     return info;
 }
 
+double frame_bytes(const ScanSnapRun& run) {
+    const double K = static_cast<double>(run.data().classes().size()), Q = static_cast<double>(run.data().queries().size());
+    return sizeof(Frame) + 8 * (2 * K + (K + Q) * run.vocab_size()) + 256;
+}
+
+double frame_bytes(const TpgRun& run) {
+    double att = 0;
+    const std::size_t n = std::min(run.data().samples.size(), kTpgShownSamples);
+    for (std::size_t i = 0; i < n; ++i) att += 8.0 * static_cast<double>(run.data().samples[i].tokens.size()) + 24;
+    return sizeof(Frame) + 8.0 * run.model().d() * run.model().d() + att + 256;
+}
+
 }  // namespace
 
 FramePtr Worker::make_frame(const ScanSnapRun& run) {
@@ -62,6 +74,10 @@ void Worker::restart_tpg(const Config& cfg, const TpgDataset* data) {
     Config c = cfg;
     c.history.capacity = static_cast<int>(std::max<std::size_t>(capacity_, 16));
     auto run = data ? std::make_unique<TpgRun>(c, *data) : std::make_unique<TpgRun>(c);  // may throw: the old lab stays
+    // The frames' share of history.budget_mb (throws, keeping the old lab, when not even 4 frames fit).
+    const std::size_t cap = std::min(capacity_, history_records(c, 0.5, frame_bytes(*run), "the window's frames"));
+    replay_.reset();
+    frames_.set_capacity(cap);
     tpg_ = std::move(run);
     run_.reset();
     twin_run_.reset();
@@ -135,7 +151,7 @@ void Worker::sync() {
     // too, unless the run is playing freely (then there is no end to wait for).
     for (int i = 0; i < 60000; ++i) {
         const SnapshotPtr s = snapshot();
-        if (s->commands_applied >= target && (!s->playing || s->free_running)) return;
+        if (s->commands_applied >= target && !s->loading && (!s->playing || s->free_running)) return;
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
 }
@@ -147,16 +163,24 @@ void Worker::restart(const Config& cfg) {
     }
     Config c = cfg;
     c.history.capacity = static_cast<int>(std::max<std::size_t>(capacity_, 16));
-    auto run = std::make_unique<ScanSnapRun>(c);  // may throw: the old run stays
-    run_ = std::move(run);
-    tpg_.reset();
-    tpg_info_.reset();
-    twin_run_.reset();
+    // The run keeps its trajectory (a fifth of history.budget_mb); the frames below keep the matrices (half of it;
+    // the mean-field twin's frames a quarter). Any of these may throw: the old run stays.
+    auto run = std::make_unique<ScanSnapRun>(c, RunHistoryPlan{0.2, 0});
+    const std::size_t cap = std::min(capacity_, history_records(c, 0.5, frame_bytes(*run), "the window's frames"));
+    const std::size_t twin_cap = std::min(capacity_, history_records(c, 0.25, frame_bytes(*run), "the mean-field twin's frames"));
+    std::unique_ptr<ScanSnapRun> twin;
     if (mean_field_) {
         Config m = c;
         m.train.mode = "mean_field";
-        twin_run_ = std::make_unique<ScanSnapRun>(m);
+        twin = std::make_unique<ScanSnapRun>(m, RunHistoryPlan{0.05, 0});
     }
+    replay_.reset();
+    run_ = std::move(run);
+    twin_run_ = std::move(twin);
+    frames_.set_capacity(cap);
+    twin_frames_.set_capacity(twin_cap);
+    tpg_.reset();
+    tpg_info_.reset();
     info_ = make_info(*run_);
     frames_.clear();
     twin_frames_.clear();
@@ -173,15 +197,20 @@ void Worker::restart(const Config& cfg) {
     dirty_ = true;
 }
 
-void Worker::replay_to(const std::vector<RunEvent>& events, std::int64_t step) {
-    std::size_t next = 0;
+bool Worker::replay_slice(std::chrono::steady_clock::duration budget) {
+    Replay& r = *replay_;
+    const auto t0 = Clock::now();
     while (true) {
-        while (next < events.size() && events[next].step <= run_->step_index()) {
-            apply_event(*run_, events[next]);
-            if (twin_run_) apply_event(*twin_run_, events[next]);
-            ++next;
+        if (run_) {
+            while (r.next < r.events.size() && r.events[r.next].step <= run_->step_index()) {
+                apply_event(*run_, r.events[r.next]);
+                if (twin_run_) apply_event(*twin_run_, r.events[r.next]);
+                ++r.next;
+            }
         }
-        if (run_->step_index() >= step || !step_once()) break;
+        if (step_index() >= r.target) return true;
+        if (!step_once()) return true;  // diverged: step_once said so
+        if (quit_.load(std::memory_order_relaxed) || pending_.load(std::memory_order_relaxed) || Clock::now() - t0 > budget) return false;
     }
 }
 
@@ -270,7 +299,7 @@ void Worker::apply(const Command& c) {
                 break;
             case K::Export:
                 try {
-                    write_run_files(c.path, *tpg_, rate_, 0.0);
+                    write_run_files(c.path, *tpg_, RunTiming{rate_, 0.0, false});
                     say("Wrote " + c.path + "/{config.json, trajectory.csv, final.json}", false);
                 } catch (const std::exception& e) {
                     say(std::string("Export failed: ") + e.what(), true);
@@ -281,11 +310,12 @@ void Worker::apply(const Command& c) {
             case K::SetMeanField:
                 break;  // not part of this lab
             case K::LoadSession:
+            case K::CancelLoad:
                 break;  // handled below (it may switch labs)
             default:
                 goto common;
         }
-        if (c.kind != K::LoadSession) {
+        if (c.kind != K::LoadSession && c.kind != K::CancelLoad) {
             dirty_ = true;
             return;
         }
@@ -366,21 +396,31 @@ common:
         case K::LoadSession:
             try {
                 restart(c.session->config);
-                if (tpg_) {
-                    while (tpg_->step_index() < c.session->step && step_once()) {
-                    }
-                } else {
-                    replay_to(c.session->events, c.session->step);
-                }
-                say("Loaded a session at step " + std::to_string(step_index()), false);
+                // The replay runs in slices from the loop, so the window stays live, Cancel works and quitting is
+                // immediate, whatever the session's step.
+                auto r = std::make_unique<Replay>();
+                r->events = c.session->events;
+                r->target = c.session->step;
+                r->start_step = step_index();
+                r->t0 = Clock::now();
+                replay_ = std::move(r);
+                say("Loading a session: replaying to step " + std::to_string(c.session->step), false);
             } catch (const std::exception& e) {
                 say(e.what(), true);
             }
             playing_ = false;
             break;
+        case K::CancelLoad:
+            if (replay_) {
+                say("Stopped loading at step " + std::to_string(step_index()) + " of " + std::to_string(replay_->target) +
+                        "; press Play to go on from here",
+                    false);
+                replay_.reset();
+            }
+            break;
         case K::Export:
             try {
-                write_run_files(c.path, *run_, rate_, 0.0);
+                write_run_files(c.path, *run_, RunTiming{rate_, 0.0, false});
                 say("Wrote " + c.path + "/{config.json, trajectory.csv, final.json}", false);
             } catch (const std::exception& e) {
                 say(std::string("Export failed: ") + e.what(), true);
@@ -398,7 +438,7 @@ common:
                 if (mean_field_) {
                     Config m = run_->config();
                     m.train.mode = "mean_field";
-                    twin_run_ = std::make_unique<ScanSnapRun>(m);
+                    twin_run_ = std::make_unique<ScanSnapRun>(m, RunHistoryPlan{0.05, 0});
                     twin_frames_.clear();
                     std::size_t next = 0;
                     const auto& ev = run_->events();
@@ -445,6 +485,13 @@ void Worker::publish() {
     s->seed = config().train.seed;
     s->frames = frames_.items();
     s->mean_field = twin_frames_.items();
+    s->frame_capacity = frames_.capacity();
+    if (replay_) {
+        s->loading = true;
+        s->load_target = replay_->target;
+        const double el = std::chrono::duration<double>(Clock::now() - replay_->t0).count();
+        s->load_rate = el > 0 ? static_cast<double>(step_index() - replay_->start_step) / el : 0.0;
+    }
     if (run_) s->events = run_->events();
     {
         std::lock_guard<std::mutex> lk(snap_mu_);
@@ -468,10 +515,28 @@ void Worker::loop() {
             pending_ = false;
         }
         using K = Command::Kind;
-        for (const Command& c : backlog_)
+        for (const Command& c : backlog_) {
             if (c.kind == K::Pause || c.kind == K::Reset || c.kind == K::LoadConfig || c.kind == K::LoadSession) steps_owed_ = 0;
+            // These end a session load; everything else waits until the load is done.
+            if (replay_ && (c.kind == K::CancelLoad || c.kind == K::Reset || c.kind == K::LoadConfig || c.kind == K::LoadSession ||
+                            c.kind == K::SetTpgData)) {
+                if (c.kind != K::CancelLoad) replay_.reset();
+            }
+        }
+        if (replay_) {
+            // Apply the Cancel (if any) at once; keep the rest for after the load.
+            for (auto it = backlog_.begin(); it != backlog_.end();) {
+                if (it->kind == K::CancelLoad) {
+                    apply(*it);
+                    it = backlog_.erase(it);
+                    ++applied_;
+                } else {
+                    ++it;
+                }
+            }
+        }
         bool applied_any = false;
-        while (!backlog_.empty() && steps_owed_ == 0) {
+        while (!backlog_.empty() && steps_owed_ == 0 && !replay_) {
             apply(backlog_.front());
             backlog_.pop_front();
             ++applied_;
@@ -483,7 +548,24 @@ void Worker::loop() {
             synced_cv_.notify_all();
         }
 
-        // 2. Step for at most ~4 ms, stopping early when a command arrives.
+        // 2. A session replay: a slice of it, then publish the progress.
+        if (replay_) {
+            if (replay_slice(std::chrono::milliseconds(8))) {
+                if (!run_ || !run_->diverged()) say("Loaded a session at step " + std::to_string(step_index()), false);
+                replay_.reset();
+                steps_owed_ = 0;
+            }
+            dirty_ = true;
+            const auto now = Clock::now();
+            if (now - last_publish_ > std::chrono::milliseconds(16) || !replay_) {
+                publish();
+                std::lock_guard<std::mutex> lk(queue_mu_);
+                synced_cv_.notify_all();
+            }
+            continue;
+        }
+
+        // 3. Step for at most ~4 ms, stopping early when a command arrives.
         const auto t0 = Clock::now();
         // (Checked afresh at every step: reaching train.steps or diverging pauses the run mid-loop.)
         auto free_running = [&] { return playing_ && speed_ != SpeedMode::StepsPerFrame; };
@@ -519,7 +601,7 @@ void Worker::loop() {
         }
 
         // 4. Publish at most ~60 times a second while stepping; at once when idle.
-        const bool busy = (playing_ && speed_ != SpeedMode::StepsPerFrame) || steps_owed_ > 0 || !backlog_.empty();
+        const bool busy = (playing_ && speed_ != SpeedMode::StepsPerFrame) || steps_owed_ > 0 || !backlog_.empty() || replay_ != nullptr;
         if (dirty_ && (!busy || now - last_publish_ > std::chrono::milliseconds(16))) publish();
 
         // 5. Idle: sleep until a command arrives (or the rate limiter allows a step).

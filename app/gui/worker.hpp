@@ -19,7 +19,9 @@ namespace snapscope::gui {
 
 class Worker {
 public:
-    // Starts paused on `cfg`. Throws like ScanSnapRun if the config cannot be run.
+    // Starts paused on `cfg`. Throws like ScanSnapRun if the config cannot be run. The frames kept for the views take
+    // at most half of history.budget_mb (a quarter more for the mean-field twin) and at most `history_capacity`
+    // records.
     explicit Worker(const Config& cfg, std::size_t history_capacity = 4096);
     ~Worker();
     Worker(const Worker&) = delete;
@@ -74,7 +76,18 @@ private:
     std::int64_t steps_owed_ = 0;  // from Step / FrameTick commands
     std::int64_t stop_at_ = 0;     // pause when reaching this step (0: never)
     std::deque<Command> backlog_;  // taken from the queue, waiting behind owed steps
-    void replay_to(const std::vector<RunEvent>& events, std::int64_t step);
+    // A session replay in progress: events still to apply and the step to reach. Worked off in slices by loop().
+    struct Replay {
+        std::vector<RunEvent> events;
+        std::size_t next = 0;
+        std::int64_t target = 0;
+        std::int64_t start_step = 0;
+        std::chrono::steady_clock::time_point t0;
+    };
+    std::unique_ptr<Replay> replay_;
+    // Advances the replay for about `budget`; true when it is finished (or cannot go on).
+    bool replay_slice(std::chrono::steady_clock::duration budget);
+    void size_frames();
     double ratio_ = 1;
     std::uint64_t serial_ = 0, run_id_ = 0;
     std::string message_;

@@ -1,5 +1,6 @@
 #include "snapscope/config.hpp"
 
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -102,8 +103,13 @@ std::vector<KeySpec> make_schema() {
     v.push_back(number("train.lr", 0.01, 0, inf, "tpg: learning rate of W.", false, true));
     v.push_back(string("sweep.grid", "", {}, "Sweeps: 'key=v1,v2;key2=a,b' (snapscope-cli sweep adds --grid axes)."));
     v.push_back(integer("sweep.seeds", 1, 1, 100000, "Sweeps: seeds 1..N per grid point."));
-    v.push_back(integer("history.capacity", 4096, 16, 100000000, "Recorded steps kept; older ones are thinned out."));
-    v.push_back(number("history.matrix_budget_mb", 64, 1, 65536, "Memory (MB) for the per-step attention and Z records."));
+    v.push_back(integer("history.capacity", 4096, 16, 100000000, "Recorded steps kept at most; older ones are thinned out."));
+    v.push_back(number("history.budget_mb", 256, 0, 1e7,
+                       "Memory (MiB) for everything a run records over time (curves, attention and Z records, the GUI's frames); "
+                       "older records are thinned to fit.", true));
+    v.push_back(number("limits.memory_mb", 0, 0, 1e9,
+                       "Memory (MiB) a run may use; every allocation that grows with an input is estimated against it first "
+                       "(0: three quarters of this machine's RAM)."));
     return v;
 }
 
@@ -135,11 +141,18 @@ std::string fmt(double x) {
 }
 
 [[noreturn]] void fail(const std::string& source, const std::string& key, const std::string& what) {
-    throw ConfigError(key, source + ": key '" + key + "': " + what);
+    const std::string k = brief_text(key, 80);
+    throw ConfigError(k, source + ": key '" + k + "': " + what);
 }
+
+// No config key is longer; a longer one is refused before it is built any further (a deep document of long keys
+// would otherwise build keys in memory quadratic in its size).
+constexpr std::size_t kMaxKeyLength = 200;
 
 void flatten_into(const json& node, const std::string& prefix, FlatConfig& out, const std::string& source) {
     for (auto it = node.begin(); it != node.end(); ++it) {
+        if (prefix.size() + it.key().size() + 1 > kMaxKeyLength)
+            fail(source, prefix.empty() ? it.key() : prefix + "." + it.key(), "unknown key (no config key is this long)");
         const std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
         if (it.value().is_object()) {
             flatten_into(it.value(), key, out, source);
@@ -162,6 +175,12 @@ const KeySpec* find_key(const std::string& key) {
     return nullptr;
 }
 
+const char* deprecated_key_target(const std::string& key) {
+    // Older files name these keys; they are read as their new names and written under the new names.
+    if (key == "history.matrix_budget_mb") return "history.budget_mb";
+    return nullptr;
+}
+
 FlatConfig flatten_config(const json& doc, const std::string& source) {
     if (!doc.is_object()) throw ConfigError("", source + ": expected a JSON object, got " + json_kind(doc));
     FlatConfig out;
@@ -172,50 +191,50 @@ FlatConfig flatten_config(const json& doc, const std::string& source) {
 FlatConfig parse_config_text(const std::string& text, const std::string& source) {
     json doc;
     try {
-        doc = json::parse(text);
-    } catch (const json::parse_error& e) {
-        // e.byte is the offset of the error; turn it into line:column.
-        std::size_t line = 1, col = 1;
-        for (std::size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
-            if (text[i] == '\n') { ++line; col = 1; } else { ++col; }
-        }
-        std::string msg = e.what();
-        const auto pos = msg.find("syntax error");
-        if (pos != std::string::npos) msg = msg.substr(pos);
-        throw ConfigError("", source + ":" + std::to_string(line) + ":" + std::to_string(col) + ": invalid JSON: " + msg);
-    } catch (const json::exception& e) {
-        // e.g. a number too large for a double (1e999)
-        std::string msg = e.what();
-        const auto p = msg.find(']');
-        throw ConfigError("", source + ": invalid JSON: " + (p == std::string::npos ? msg : msg.substr(p + 2)));
+        doc = parse_json_text(text, source);
+    } catch (const ConfigError&) {
+        throw;
+    } catch (const InputError& e) {
+        throw ConfigError(e.key(), e.what());
     }
     return flatten_config(doc, source);
 }
 
 FlatConfig load_config_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw ConfigError("", path + ": cannot open the file");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) throw ConfigError("", path + ": read error");
-    return parse_config_text(ss.str(), path);
+    std::string text;
+    try {
+        text = read_input_file(path, "config file", kMaxConfigFileBytes);
+    } catch (const InputError& e) {
+        throw ConfigError("", e.what());
+    }
+    return parse_config_text(text, path);
 }
 
 void apply_assignment(FlatConfig& flat, const std::string& assignment, const std::string& source) {
     const auto eq = assignment.find('=');
     if (eq == std::string::npos || eq == 0)
-        throw ConfigError("", source + " '" + assignment + "': expected key=value");
+        throw ConfigError("", source + " '" + brief_text(assignment) + "': expected key=value");
     const std::string key = assignment.substr(0, eq);
     const std::string text = assignment.substr(eq + 1);
+    if (!find_key(key) && !deprecated_key_target(key)) fail(source, key, "unknown key (snapscope-cli keys lists them)");
     json value;
-    try {
-        value = json::parse(text);
-    } catch (const json::parse_error&) {
-        value = text;  // a bare word: a string
-    } catch (const json::exception&) {
-        fail(source, key, "'" + text + "' is not a usable value (a number too large?)");
+    if (json::accept(text)) {
+        try {
+            value = parse_json_text(text, source + " " + brief_text(key, 80));
+        } catch (const InputError& e) {
+            throw ConfigError(key, e.what());
+        }
+    } else {
+        // Not JSON: a bare word is a string; what looks like a number but is not usable (1e999) is an error.
+        const bool numeric = !text.empty() && (std::isdigit(static_cast<unsigned char>(text[0])) ||
+                                               ((text[0] == '-' || text[0] == '+' || text[0] == '.') && text.size() > 1 &&
+                                                std::isdigit(static_cast<unsigned char>(text[1]))));
+        const bool structured = !text.empty() && (text[0] == '[' || text[0] == '{' || text[0] == '"');
+        if (numeric && text.find_first_not_of("0123456789+-.eE") == std::string::npos)
+            fail(source, key, "'" + brief_text(text) + "' is not a usable number (too large for a double?)");
+        if (structured) fail(source, key, "'" + brief_text(text) + "' is not valid JSON");
+        value = text;
     }
-    if (!find_key(key)) fail(source, key, "unknown key (snapscope-cli keys lists them)");
     flat[key] = value;
 }
 
@@ -242,7 +261,7 @@ json checked_value(const FlatConfig& flat, const KeySpec& spec, const std::strin
                 if (!ok) {
                     std::string list;
                     for (const auto& c : spec.choices) list += (list.empty() ? "" : ", ") + c;
-                    fail(source, spec.key, "'" + s + "' is not one of: " + list);
+                    fail(source, spec.key, "'" + brief_text(s) + "' is not one of: " + list);
                 }
             }
             return v;
@@ -276,7 +295,20 @@ json checked_value(const FlatConfig& flat, const KeySpec& spec, const std::strin
 
 }  // namespace
 
-Config resolve_config(const FlatConfig& flat, const std::string& source) {
+Config resolve_config(const FlatConfig& flat_in, const std::string& source) {
+    FlatConfig renamed;
+    const FlatConfig* fp = &flat_in;
+    for (const auto& kv : flat_in)
+        if (const char* to = deprecated_key_target(kv.first)) {
+            if (fp == &flat_in) {
+                renamed = flat_in;
+                fp = &renamed;
+            }
+            if (renamed.count(to)) fail(source, kv.first, std::string("is the old name of '") + to + "', which is also given");
+            renamed[to] = kv.second;
+            renamed.erase(kv.first);
+        }
+    const FlatConfig& flat = *fp;
     for (const auto& kv : flat) {
         if (!find_key(kv.first)) {
             // Suggest a key with the same last component, if any.
@@ -330,7 +362,8 @@ Config resolve_config(const FlatConfig& flat, const std::string& source) {
     c.history.capacity = v["history.capacity"].get<int>();
     c.sweep_grid = v["sweep.grid"].get<std::string>();
     c.sweep_seeds = v["sweep.seeds"].get<int>();
-    c.history.matrix_budget_mb = v["history.matrix_budget_mb"].get<double>();
+    c.history.budget_mb = v["history.budget_mb"].get<double>();
+    c.limits.memory_mb = v["limits.memory_mb"].get<double>();
 
     // Rules that involve more than one key.
     if (c.data.unique_max < c.data.unique_min)
@@ -395,7 +428,8 @@ json config_to_json(const Config& c) {
     j["sweep.grid"] = c.sweep_grid;
     j["sweep.seeds"] = c.sweep_seeds;
     j["history.capacity"] = c.history.capacity;
-    j["history.matrix_budget_mb"] = c.history.matrix_budget_mb;
+    j["history.budget_mb"] = c.history.budget_mb;
+    j["limits.memory_mb"] = c.limits.memory_mb;
     return j;
 }
 

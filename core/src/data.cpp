@@ -1,4 +1,5 @@
 #include "snapscope/data.hpp"
+#include "snapscope/limits.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -184,7 +185,7 @@ void SyntheticData::next_batch(int batch, Rng& rng, SparseBatch& out) {
 }
 
 std::unique_ptr<DataSource> make_data_source(const Config& cfg) {
-    if (cfg.data.kind == "file") return std::make_unique<FileData>(cfg.data.path, cfg.data.vocab_size);
+    if (cfg.data.kind == "file") return std::make_unique<FileData>(read_jsonl_file(cfg.data.path, cfg.data.vocab_size, memory_limit_bytes(cfg)));
     const std::int64_t M = synthetic_vocab_size(cfg.data);
     if (cfg.data.vocab_size != 0 && cfg.data.vocab_size < M)
         throw ConfigError("data.vocab_size", "config: key 'data.vocab_size': " + std::to_string(cfg.data.vocab_size) +

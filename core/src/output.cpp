@@ -1,117 +1,69 @@
 #include "snapscope/output.hpp"
 
-#include <cerrno>
-#include <charconv>
-#include <cmath>
-#include <cstdio>
-#include <cstring>
-#include <fcntl.h>
-#include <unistd.h>
-
 namespace snapscope {
 
 using nlohmann::json;
 
-void write_file_atomic(const std::string& path, const std::string& content) {
-    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) throw IoError(path + ": cannot create the file: " + std::strerror(errno));
-    std::size_t off = 0;
-    while (off < content.size()) {
-        const ssize_t w = ::write(fd, content.data() + off, content.size() - off);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            const std::string err = std::strerror(errno);
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            throw IoError(path + ": write failed: " + err);
-        }
-        off += static_cast<std::size_t>(w);
-    }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
-        const std::string err = std::strerror(errno);
-        ::unlink(tmp.c_str());
-        throw IoError(path + ": write failed: " + err);
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        const std::string err = std::strerror(errno);
-        ::unlink(tmp.c_str());
-        throw IoError(path + ": cannot move the finished file into place: " + err);
-    }
-}
-
-std::string format_double(double x) {
-    if (std::isnan(x)) return "nan";
-    if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
-    char buf[64];
-    auto r = std::to_chars(buf, buf + sizeof buf, x);
-    return std::string(buf, r.ptr);
-}
-
-std::string trajectory_csv(const ScanSnapRun& run) {
+void write_trajectory_csv(ByteSink& out, const ScanSnapRun& run) {
     const std::size_t K = run.data().classes().size();
-    std::string out = "step,loss,lr_z,lr_y";
-    for (std::size_t c = 0; c < K; ++c)
-        out += ",common_mass_" + std::to_string(c) + ",distinct_entropy_" + std::to_string(c);
-    out += '\n';
+    std::string line = "step,loss,lr_z,lr_y";
+    for (std::size_t c = 0; c < K; ++c) line += ",common_mass_" + std::to_string(c) + ",distinct_entropy_" + std::to_string(c);
+    line += '\n';
+    out.write(line);
     for (const ScalarRecord& r : run.scalars()) {
-        out += std::to_string(r.step);
-        out += ',' + format_double(r.loss) + ',' + format_double(r.lr_z) + ',' + format_double(r.lr_y);
-        for (std::size_t c = 0; c < K; ++c) out += ',' + format_double(r.common_mass[c]) + ',' + format_double(r.distinct_entropy[c]);
-        out += '\n';
+        line = std::to_string(r.step);
+        line += ',' + format_double(r.loss) + ',' + format_double(r.lr_z) + ',' + format_double(r.lr_y);
+        for (std::size_t c = 0; c < K; ++c) line += ',' + format_double(r.common_mass[c]) + ',' + format_double(r.distinct_entropy[c]);
+        line += '\n';
+        out.write(line);
     }
-    return out;
 }
 
-namespace {
-
-json rows_of(const double* data, int rows, int cols, bool row_major) {
-    json a = json::array();
-    for (int r = 0; r < rows; ++r) {
-        json row = json::array();
-        for (int c = 0; c < cols; ++c) row.push_back(row_major ? data[static_cast<std::size_t>(r) * cols + c] : data[static_cast<std::size_t>(c) * rows + r]);
-        a.push_back(std::move(row));
-    }
-    return a;
-}
-
-}  // namespace
-
-json final_json(ScanSnapRun& run, double steps_per_second, double elapsed_seconds) {
+void write_final_json(ByteSink& out, ScanSnapRun& run, const RunTiming& t) {
     run.record_now();
-    const int M = run.vocab_size();
+    const std::int64_t M = run.vocab_size();
     const ScalarRecord& last = run.scalars().back();
-    json j;
-    j["step"] = run.step_index();
-    j["loss"] = last.loss;
-    j["M"] = M;
-    j["seed"] = run.config().train.seed;
-    j["lr_z"] = run.lr_z();
-    j["lr_y"] = run.lr_y();
-    j["Z"] = rows_of(run.model().Z.data(), M, M, true);
-    j["Y"] = rows_of(run.model().Y.data(), M, M, false);
     const ClassMetrics cm = run.class_metrics();
-    json classes = json::array();
     const auto& cl = run.data().classes();
+    JsonWriter w(out);
+    // Keys in alphabetical order, as nlohmann's dump writes an object.
+    w.begin_object();
+    w.key("M").value(M);
+    w.key("Y").matrix(run.model().Y.data(), M, M, 1, M);  // column-major: Y(k, l) at k + l M
+    w.key("Z").matrix(run.model().Z.data(), M, M, M, 1);
+    w.key("classes").begin_array();
     for (std::size_t c = 0; c < cl.size(); ++c) {
-        json e;
-        e["query"] = cl[c].query;
-        e["label"] = cl[c].label;
-        e["attention"] = std::vector<double>(cm.attention.begin() + c * M, cm.attention.begin() + (c + 1) * M);
-        e["common_mass"] = cm.common_mass[c];
-        e["distinct_entropy"] = cm.distinct_entropy[c];
-        e["distinct_tokens"] = cl[c].distinct;
-        e["common_tokens"] = cl[c].common;
-        classes.push_back(std::move(e));
+        w.begin_object();
+        w.key("attention").numbers(cm.attention.data() + c * static_cast<std::size_t>(M), static_cast<std::size_t>(M));
+        w.key("common_mass").value(cm.common_mass[c]);
+        w.key("common_tokens").numbers(cl[c].common);
+        w.key("distinct_entropy").value(cm.distinct_entropy[c]);
+        w.key("distinct_tokens").numbers(cl[c].distinct);
+        w.key("label").value(cl[c].label);
+        w.key("query").value(cl[c].query);
+        w.end_object();
     }
-    j["classes"] = std::move(classes);
-    json ev = json::array();
-    for (const RunEvent& e : run.events()) ev.push_back({{"step", e.step}, {"name", e.name}, {"old", e.old_value}, {"new", e.new_value}});
-    j["events"] = std::move(ev);
-    if (run.diverged()) j["diverged"] = run.divergence_message();
-    j["steps_per_second"] = steps_per_second;
-    j["elapsed_seconds"] = elapsed_seconds;
-    return j;
+    w.end_array();
+    if (run.diverged()) w.key("diverged").value(run.divergence_message());
+    w.key("elapsed_seconds").value(t.elapsed_seconds);
+    w.key("events").begin_array();
+    for (const RunEvent& e : run.events())
+        w.begin_object().key("name").value(e.name).key("new").value(e.new_value).key("old").value(e.old_value).key("step").value(e.step).end_object();
+    w.end_array();
+    if (t.interrupted) w.key("interrupted").value(true);
+    w.key("loss").value(last.loss);
+    w.key("lr_y").value(run.lr_y());
+    w.key("lr_z").value(run.lr_z());
+    w.key("seed").value(run.config().train.seed);
+    w.key("step").value(run.step_index());
+    w.key("steps_per_second").value(t.steps_per_second);
+    w.end_object();
+    w.finish();
+}
+
+double run_files_bytes(const ScanSnapRun& run) {
+    const double M = run.vocab_size(), K = static_cast<double>(run.data().classes().size());
+    return 24.0 * (2 * M * M + K * M) + static_cast<double>(run.scalars().capacity()) * (60 + 48 * K) + 65536;
 }
 
 std::string dump_json(const json& j, int indent) {

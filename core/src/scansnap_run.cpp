@@ -2,51 +2,117 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <sstream>
 
 namespace snapscope {
 
-std::uint64_t scansnap_memory_bytes(std::int64_t M) {
-    // Z, Y, their gradients and momentum buffers: six M x M float64 matrices.
-    return 6ULL * static_cast<std::uint64_t>(M) * static_cast<std::uint64_t>(M) * sizeof(double);
+double scansnap_scalar_record_bytes(const ScanSnapShape& sh) {
+    return sizeof(ScalarRecord) + 16.0 * static_cast<double>(sh.classes) + 32;
+}
+
+double scansnap_matrix_record_bytes(const ScanSnapShape& sh) {
+    return sizeof(MatrixRecord) + 8.0 * static_cast<double>(sh.classes + sh.queries) * static_cast<double>(sh.M) + 32;
+}
+
+MemoryEstimate scansnap_memory(const Config& cfg, const ScanSnapShape& sh, RunHistoryPlan plan) {
+    const double M = static_cast<double>(sh.M), K = static_cast<double>(sh.classes), Q = static_cast<double>(sh.queries);
+    const double B = cfg.train.mode == "mean_field" ? K : static_cast<double>(cfg.train.batch);
+    const double k = std::min(static_cast<double>(cfg.data.kind == "synthetic" ? cfg.data.seq_len - 1 : sh.widest), static_cast<double>(sh.widest)) + 1;
+    MemoryEstimate e;
+    e.add("the model's M x M matrices Z and Y with their gradients and momentum buffers (M = " + std::to_string(sh.M) + ")", sh.vocab_key,
+          6.0 * M * M * 8 + 16 * M);
+    e.add("the per-query caches of exp(Z) (" + std::to_string(sh.queries) + " queries x M)", sh.vocab_key, Q * M * 12);
+    e.add("one batch of sparse samples", "train.batch", B * (k * 12 + 32));
+    // The grouped path's dense work: logits and their gradient per sample (M x B), support blocks (M x k).
+    e.add("the batch's work buffers (M x batch logits)", "train.batch", (K <= 256 ? M * B * 8 + 4 * k * B * 8 : 0) + 2 * M * k * 8 + 3 * M * 8);
+    e.add("the attention metrics of one record (classes x M)", "data.num_next_per_last", K * M * 8 * 2 + K * static_cast<double>(sh.widest) * 16);
+    e.add("the training data", cfg.data.kind == "file" ? "data.path" : "data.num_unique_per_next", sh.data_bytes + M * 16);
+    const double hs = plan.scalar_share > 0 ? plan.scalar_share * static_cast<double>(history_budget_bytes(cfg)) : 4 * scansnap_scalar_record_bytes(sh);
+    const double hm = plan.matrix_share > 0 ? plan.matrix_share * static_cast<double>(history_budget_bytes(cfg)) : 4 * scansnap_matrix_record_bytes(sh);
+    e.add("the recorded history (at most its share of history.budget_mb)", "history.budget_mb",
+          std::min(hs, static_cast<double>(cfg.history.capacity) * scansnap_scalar_record_bytes(sh)) +
+              std::min(hm, static_cast<double>(cfg.history.capacity) * scansnap_matrix_record_bytes(sh)));
+    return e;
 }
 
 namespace {
 
-std::unique_ptr<DataSource> checked_data(const Config& cfg) {
+// The key that contributes most to the synthetic generator's vocabulary.
+std::string synthetic_vocab_key(const DataConfig& d) {
+    const double nl = d.num_last, nn = static_cast<double>(d.num_last) * d.num_next_per_last;
+    const std::pair<double, const char*> parts[] = {{static_cast<double>(d.num_common), "data.num_common"},
+                                                    {d.num_common_per_last * nl, "data.num_common_per_last"},
+                                                    {d.num_unique_per_next * nn, "data.num_unique_per_next"},
+                                                    {nl, "data.num_last"},
+                                                    {nn, "data.num_next_per_last"}};
+    const auto* best = &parts[0];
+    for (const auto& p : parts)
+        if (p.first > best->first) best = &p;
+    return best->second;
+}
+
+// Builds the data source after checking that the whole run fits in limits.memory_mb.
+std::unique_ptr<DataSource> checked_data(const Config& cfg, RunHistoryPlan plan, ScanSnapShape& shape) {
     if (cfg.model.kind != "scan_snap")
         throw ConfigError("model.kind", "config: key 'model.kind': '" + cfg.model.kind + "' is not the scan_snap model");
+    const std::uint64_t limit = memory_limit_bytes(cfg);
     if (cfg.data.kind == "synthetic") {
-        const std::int64_t M = std::max<std::int64_t>(synthetic_vocab_size(cfg.data), cfg.data.vocab_size);
-        const std::uint64_t need = scansnap_memory_bytes(M);
-        if (need > kScanSnapMemoryLimit) {
-            std::ostringstream os;
-            os << "config: the vocabulary M = " << M << " needs " << need / (1 << 20) << " MiB for the model's matrices (limit "
-               << (kScanSnapMemoryLimit >> 20) << " MiB); reduce data.num_last, data.num_next_per_last or data.num_unique_per_next";
-            throw ConfigError("data.num_unique_per_next", os.str());
-        }
-    } else if (cfg.data.vocab_size > 0 && scansnap_memory_bytes(cfg.data.vocab_size) > kScanSnapMemoryLimit) {
-        throw ConfigError("data.vocab_size", "config: key 'data.vocab_size': " + std::to_string(cfg.data.vocab_size) +
-                                                 " is too large for the model's M x M matrices");
+        const DataConfig& d = cfg.data;
+        const std::int64_t Mgen = synthetic_vocab_size(d);
+        shape.M = std::max<std::int64_t>(Mgen, d.vocab_size);
+        shape.vocab_key = d.vocab_size > Mgen ? "data.vocab_size" : synthetic_vocab_key(d);
+        shape.classes = static_cast<std::int64_t>(d.num_last) * d.num_next_per_last;
+        shape.queries = d.num_last;
+        shape.widest = static_cast<std::int64_t>(d.num_common) + d.num_common_per_last + d.num_unique_per_next;
+        shape.data_bytes = static_cast<double>(shape.classes) * (static_cast<double>(shape.widest) * 40 + 256);
+        if (d.vocab_size != 0 && d.vocab_size < Mgen)
+            throw ConfigError("data.vocab_size", "config: key 'data.vocab_size': " + std::to_string(d.vocab_size) +
+                                                     " is smaller than the generator's vocabulary (" + std::to_string(Mgen) + ")");
+        if (shape.M > 100000000)
+            throw ConfigError(shape.vocab_key, "config: key '" + shape.vocab_key + "': the generator's vocabulary M = " +
+                                                   std::to_string(shape.M) + " is larger than the 10^8 tokens snapscope supports");
+        scansnap_memory(cfg, shape, plan).check(limit, "config");
+        return std::make_unique<SyntheticData>(d);
     }
-    auto d = make_data_source(cfg);
-    if (scansnap_memory_bytes(d->vocab_size()) > kScanSnapMemoryLimit)
-        throw DataError(cfg.data.path + ": the largest token id gives M = " + std::to_string(d->vocab_size()) +
-                        ", too large for the model's M x M matrices", "data.path");
-    return d;
+    // File data: the samples are read first (counted against the limit as they are read), then the model's size
+    // is known and checked before the token table and the matrices are built.
+    const JsonlData data = read_jsonl_file(cfg.data.path, cfg.data.vocab_size, limit);
+    shape.M = data.K;
+    shape.vocab_key = "data.vocab_size";
+    std::set<std::pair<int, int>> classes;
+    std::set<int> queries;
+    for (const JsonlSample& s : data.samples) {
+        classes.insert({s.tokens.back(), s.label});
+        queries.insert(s.tokens.back());
+        shape.widest = std::max<std::int64_t>(shape.widest, static_cast<std::int64_t>(s.tokens.size()));
+    }
+    shape.classes = static_cast<std::int64_t>(classes.size());
+    shape.queries = static_cast<std::int64_t>(queries.size());
+    shape.data_bytes = 28.0 * static_cast<double>(data.tokens) + 64.0 * static_cast<double>(data.samples.size());
+    try {
+        scansnap_memory(cfg, shape, plan).check(limit, cfg.data.path);
+    } catch (const ConfigError& e) {
+        std::string msg = e.what();
+        if (e.key() == "data.vocab_size" && cfg.data.vocab_size == 0)
+            msg += " (M is the dataset's largest token id + 1 = " + std::to_string(data.K) + ")";
+        throw DataError(msg, e.key());
+    }
+    return std::make_unique<FileData>(data);
 }
 
 }  // namespace
 
-ScanSnapRun::ScanSnapRun(const Config& cfg)
+ScanSnapRun::ScanSnapRun(const Config& cfg, RunHistoryPlan plan)
     : cfg_(cfg),
-      data_(checked_data(cfg)),
+      data_(checked_data(cfg, plan, shape_)),
       model_(data_->vocab_size(), ModelOptions{cfg.model.normalize, cfg.model.residual, cfg.model.attend_query}),
       mean_field_(cfg.train.mode == "mean_field"),
       lr_z_(cfg.train.lr_z),
       lr_y_(cfg.effective_lr_y()),
       momentum_(cfg.train.optimizer == "gd" ? 0.0 : cfg.train.momentum),
-      scalars_(static_cast<std::size_t>(cfg.history.capacity)) {
+      scalars_(plan.scalar_share > 0 ? history_records(cfg, plan.scalar_share, scansnap_scalar_record_bytes(shape_), "the trajectory's records")
+                                     : 4) {
     const int M = data_->vocab_size();
     Rng root(cfg.train.seed);
     Rng init_rng = root.fork(1);
@@ -65,11 +131,10 @@ ScanSnapRun::ScanSnapRun(const Config& cfg)
     const std::size_t n = static_cast<std::size_t>(M) * M;
     opt_z_.set_param_bound(max_abs(model_.Z.data(), n));
     opt_y_.set_param_bound(max_abs(model_.Y.data(), n));
-    // Bound the matrix history by memory.
-    const std::size_t K = data_->classes().size(), Q = data_->queries().size();
-    const double record_bytes = static_cast<double>((K + Q) * static_cast<std::size_t>(M) * sizeof(double) + 64);
-    const double fit = cfg.history.matrix_budget_mb * 1048576.0 / record_bytes;
-    matrices_.set_capacity(static_cast<std::size_t>(std::clamp(fit, 16.0, static_cast<double>(cfg.history.capacity))));
+    // The matrix history: its share of history.budget_mb (or the newest 4 records).
+    matrices_.set_capacity(plan.matrix_share > 0 ? history_records(cfg, plan.matrix_share, scansnap_matrix_record_bytes(shape_),
+                                                                   "the attention and Z records")
+                                                 : 4);
     if (mean_field_) data_->mean_field_batch(batch_);
 }
 

@@ -1,6 +1,7 @@
 #include "snapscope/session.hpp"
 
 #include <cmath>
+#include <cstdint>
 #include <fstream>
 #include <sstream>
 
@@ -27,11 +28,13 @@ Session session_from_json(const json& j, const std::string& source) {
     auto bad = [&](const std::string& key, const std::string& what) { return ConfigError(key, source + ": key '" + key + "': " + what); };
     if (!j.is_object()) throw ConfigError("", source + ": a session must be a JSON object");
     if (!j.contains("format") || j["format"] != "snapscope-session") throw bad("format", "not a snapscope session (expected \"snapscope-session\")");
-    if (!j.contains("version") || !j["version"].is_number_integer()) throw bad("version", "missing or not an integer");
-    const int version = j["version"].get<int>();
-    if (version < 1 || version > kSessionFormatVersion)
-        throw bad("version", "format version " + std::to_string(version) + " is newer than this snapscope reads (" +
+    if (!j.contains("version") || !(j["version"].is_number_integer() || j["version"].is_number_unsigned()))
+        throw bad("version", "missing or not an integer" + (j.contains("version") ? " (got " + brief(j["version"]) + ")" : std::string()));
+    if (j["version"].is_number_unsigned() ? j["version"].get<std::uint64_t>() > static_cast<std::uint64_t>(kSessionFormatVersion)
+                                          : j["version"].get<std::int64_t>() > kSessionFormatVersion)
+        throw bad("version", "format version " + brief(j["version"]) + " is newer than this snapscope reads (" +
                                  std::to_string(kSessionFormatVersion) + ")");
+    if (j["version"].get<std::int64_t>() < 1) throw bad("version", "format version " + brief(j["version"]) + " is not a version (1 or more)");
     if (!j.contains("config")) throw bad("config", "missing");
     Session s;
     s.config = resolve_config(flatten_config(j["config"], source + " config"), source + " config");
@@ -41,15 +44,21 @@ Session session_from_json(const json& j, const std::string& source) {
         for (std::size_t i = 0; i < j["events"].size(); ++i) {
             const json& e = j["events"][i];
             const std::string key = "events[" + std::to_string(i) + "]";
-            if (!e.is_object() || !e.contains("step") || !e.contains("name") || !e.contains("new") || !e["step"].is_number_integer() ||
-                !e["name"].is_string() || !e["new"].is_number())
-                throw bad(key, "expected {\"step\": int, \"name\": \"lr_z\"|\"lr_y\", \"old\": x, \"new\": x}");
+            const char* shape = "expected {\"step\": int, \"name\": \"lr_z\"|\"lr_y\", \"old\": number, \"new\": number}";
+            if (!e.is_object()) throw bad(key, std::string(shape) + ", got " + brief(e));
+            if (!e.contains("step") || !e["step"].is_number_integer()) throw bad(key + ".step", std::string("missing or not an integer; ") + shape);
+            if (!e.contains("name") || !e["name"].is_string()) throw bad(key + ".name", std::string("missing or not a string; ") + shape);
+            if (!e.contains("new") || !e["new"].is_number()) throw bad(key + ".new", std::string("missing or not a number; ") + shape);
+            if (e.contains("old") && !e["old"].is_number()) throw bad(key + ".old", "not a number (got " + brief(e["old"]) + "); " + shape);
+            if (e["step"].is_number_unsigned() && e["step"].get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX))
+                throw bad(key + ".step", "too large");
             RunEvent r;
             r.step = e["step"].get<std::int64_t>();
             r.name = e["name"].get<std::string>();
-            r.old_value = e.value("old", 0.0);
+            r.old_value = e.contains("old") ? e["old"].get<double>() : 0.0;
             r.new_value = e["new"].get<double>();
-            if (r.name != "lr_z" && r.name != "lr_y") throw bad(key, "unknown event '" + r.name + "'");
+            if (r.name != "lr_z" && r.name != "lr_y") throw bad(key, "unknown event '" + brief_text(r.name) + "'");
+            if (r.step < 0) throw bad(key + ".step", "must be a non-negative step");
             if (r.step < last) throw bad(key, "events must be in step order");
             if (!(r.new_value >= 0) || !std::isfinite(r.new_value)) throw bad(key, "learning rate must be finite and >= 0");
             last = r.step;
@@ -57,8 +66,11 @@ Session session_from_json(const json& j, const std::string& source) {
         }
     }
     if (j.contains("step")) {
-        if (!j["step"].is_number_integer() || j["step"].get<std::int64_t>() < 0) throw bad("step", "must be a non-negative integer");
-        s.step = j["step"].get<std::int64_t>();
+        const json& st = j["step"];
+        if (!(st.is_number_integer() || st.is_number_unsigned()) || (st.is_number_unsigned() && st.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) ||
+            st.get<std::int64_t>() < 0)
+            throw bad("step", "must be a non-negative integer, got " + brief(st));
+        s.step = st.get<std::int64_t>();
     }
     if (j.contains("view")) {
         if (!j["view"].is_object()) throw bad("view", "must be an object");
@@ -68,15 +80,13 @@ Session session_from_json(const json& j, const std::string& source) {
 }
 
 Session load_session_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw ConfigError("", path + ": cannot open the session file");
-    std::ostringstream ss;
-    ss << in.rdbuf();
     json j;
     try {
-        j = json::parse(ss.str());
-    } catch (const json::exception& e) {
-        throw ConfigError("", path + ": invalid JSON: " + e.what());
+        j = parse_json_text(read_input_file(path, "session file", kMaxConfigFileBytes), path);
+    } catch (const ConfigError&) {
+        throw;
+    } catch (const InputError& e) {
+        throw ConfigError("", e.what());
     }
     return session_from_json(j, path);
 }

@@ -1,7 +1,9 @@
 #include "snapscope/sweep.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <cstring>
 #include <sstream>
 
 #include "snapscope/data.hpp"
@@ -16,17 +18,29 @@ namespace {
 std::string value_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
 json parse_value(const std::string& t) {
-    try {
-        return json::parse(t);
-    } catch (const json::exception&) {
-        return t;  // a bare word (or an unusable number, which the config check then names)
+    if (json::accept(t)) {
+        try {
+            return parse_json_text(t, "--grid");
+        } catch (const InputError&) {
+        }
     }
+    return t;  // a bare word (or an unusable number, which the config check then names)
 }
 
-std::vector<std::string> split(const std::string& s, char sep) {
+// Splits on `sep` outside "double-quoted strings" (JSON escapes honoured).
+std::vector<std::string> split_outside_quotes(const std::string& s, char sep) {
     std::vector<std::string> out;
     std::string cur;
+    bool in_str = false, esc = false;
     for (char c : s) {
+        if (in_str) {
+            cur += c;
+            if (esc) esc = false;
+            else if (c == '\\') esc = true;
+            else if (c == '"') in_str = false;
+            continue;
+        }
+        if (c == '"') in_str = true;
         if (c == sep) {
             out.push_back(cur);
             cur.clear();
@@ -43,6 +57,11 @@ std::string trim(const std::string& s) {
     return a == std::string::npos ? "" : s.substr(a, b - a + 1);
 }
 
+// Keys that do not change a run's results (so resuming with another value is the same sweep).
+bool outside_definition(const std::string& key) {
+    return key == "sweep.grid" || key == "sweep.seeds" || key == "train.seed" || key == "limits.memory_mb" || key == "description";
+}
+
 }  // namespace
 
 std::string SweepPoint::key() const {
@@ -53,14 +72,15 @@ std::string SweepPoint::key() const {
 
 SweepAxis parse_grid_axis(const std::string& text) {
     const auto eq = text.find('=');
-    if (eq == std::string::npos || eq == 0) throw ConfigError("", "--grid '" + text + "': expected key=v1,v2,...");
+    if (eq == std::string::npos || eq == 0) throw ConfigError("", "--grid '" + brief_text(text) + "': expected key=v1,v2,...");
     SweepAxis a;
     a.key = trim(text.substr(0, eq));
-    if (!find_key(a.key)) throw ConfigError(a.key, "--grid: key '" + a.key + "': unknown key (snapscope-cli keys lists them)");
+    if (!find_key(a.key)) throw ConfigError(a.key, "--grid: key '" + brief_text(a.key) + "': unknown key (snapscope-cli keys lists them)");
     if (a.key == "train.seed") throw ConfigError(a.key, "--grid: key 'train.seed': use --seeds for seeds");
-    for (const std::string& v : split(text.substr(eq + 1), ',')) {
+    if (a.key == "sweep.grid" || a.key == "sweep.seeds") throw ConfigError(a.key, "--grid: key '" + a.key + "' cannot be an axis");
+    for (const std::string& v : split_outside_quotes(text.substr(eq + 1), ',')) {
         const std::string t = trim(v);
-        if (t.empty()) throw ConfigError(a.key, "--grid: key '" + a.key + "': empty value in '" + text + "'");
+        if (t.empty()) throw ConfigError(a.key, "--grid: key '" + a.key + "': empty value in '" + brief_text(text) + "'");
         a.values.push_back(parse_value(t));
     }
     return a;
@@ -68,29 +88,136 @@ SweepAxis parse_grid_axis(const std::string& text) {
 
 std::vector<SweepAxis> parse_grid(const std::string& text) {
     std::vector<SweepAxis> axes;
-    for (const std::string& part : split(text, ';'))
-        if (!trim(part).empty()) axes.push_back(parse_grid_axis(trim(part)));
+    for (const std::string& part : split_outside_quotes(text, ';'))
+        if (!trim(part).empty()) {
+            SweepAxis a = parse_grid_axis(trim(part));
+            for (const SweepAxis& b : axes)
+                if (b.key == a.key) throw ConfigError(a.key, "sweep.grid: key '" + a.key + "' is an axis twice");
+            axes.push_back(std::move(a));
+        }
     return axes;
 }
 
-std::vector<SweepPoint> expand_sweep(const std::vector<SweepAxis>& axes, int num_seeds) {
-    std::vector<SweepPoint> out;
-    std::vector<std::size_t> idx(axes.size(), 0);
-    int index = 0;
-    while (true) {
-        for (int s = 1; s <= num_seeds; ++s) {
-            SweepPoint p;
-            p.index = index++;
-            for (std::size_t a = 0; a < axes.size(); ++a) p.values.push_back(axes[a].values[idx[a]]);
-            p.seed = static_cast<std::uint64_t>(s);
-            out.push_back(std::move(p));
-        }
-        // Odometer, last axis fastest.
-        int a = static_cast<int>(axes.size()) - 1;
-        while (a >= 0 && ++idx[a] == axes[a].values.size()) idx[a--] = 0;
-        if (a < 0) break;
+std::int64_t SweepDefinition::size() const {
+    // In double first: the product of many axes can overflow any integer type.
+    double n = seeds;
+    for (const SweepAxis& a : axes) n *= static_cast<double>(a.values.size());
+    if (n > 4.0e18)
+        throw ConfigError("sweep.grid", "the sweep has about " + format_double(n) + " runs, more than snapscope can count; use fewer axis values or seeds");
+    std::int64_t k = seeds;
+    for (const SweepAxis& a : axes) k *= static_cast<std::int64_t>(a.values.size());
+    return k;
+}
+
+SweepPoint SweepDefinition::point(std::int64_t index) const {
+    SweepPoint p;
+    p.index = index;
+    p.seed = static_cast<std::uint64_t>(index % seeds) + 1;
+    std::int64_t rest = index / seeds;
+    p.values.resize(axes.size());
+    for (std::size_t a = axes.size(); a-- > 0;) {  // last axis fastest
+        const std::int64_t n = static_cast<std::int64_t>(axes[a].values.size());
+        p.values[a] = axes[a].values[static_cast<std::size_t>(rest % n)];
+        rest /= n;
     }
-    return out;
+    return p;
+}
+
+json SweepDefinition::to_json() const {
+    json b = json::object();
+    for (const auto& [k, v] : base) b[k] = v;
+    json ax = json::array();
+    for (const SweepAxis& a : axes) ax.push_back({{"key", a.key}, {"values", a.values}});
+    return {{"base", b}, {"axes", ax}, {"seeds", seeds}, {"snap_tol", snap_tol}, {"snap_window", snap_window}};
+}
+
+SweepDefinition SweepDefinition::from_json(const json& j, const std::string& source) {
+    auto bad = [&](const std::string& key, const std::string& what) { return ConfigError(key, source + ": key '" + key + "': " + what); };
+    if (!j.is_object()) throw bad("definition", "must be an object");
+    SweepDefinition d;
+    if (!j.contains("base") || !j["base"].is_object()) throw bad("definition.base", "missing or not an object");
+    for (auto it = j["base"].begin(); it != j["base"].end(); ++it) {
+        if (it->is_object() || it->is_array()) throw bad("definition.base." + brief_text(it.key(), 80), "must be a plain value");
+        d.base[it.key()] = *it;
+    }
+    resolve_config(d.base, source + " definition.base");  // every key known and valid
+    if (!j.contains("axes") || !j["axes"].is_array()) throw bad("definition.axes", "missing or not an array");
+    for (const json& a : j["axes"]) {
+        if (!a.is_object() || !a.contains("key") || !a["key"].is_string() || !a.contains("values") || !a["values"].is_array() ||
+            a["values"].empty())
+            throw bad("definition.axes", "each axis is {\"key\": \"...\", \"values\": [...]} with at least one value");
+        SweepAxis ax;
+        ax.key = a["key"].get<std::string>();
+        if (!find_key(ax.key)) throw bad("definition.axes", "unknown key '" + brief_text(ax.key) + "'");
+        for (const json& v : a["values"]) ax.values.push_back(v);
+        d.axes.push_back(std::move(ax));
+    }
+    auto integer = [&](const char* k, int lo, int hi) {
+        if (!j.contains(k) || !j[k].is_number_integer() || j[k].get<std::int64_t>() < lo || j[k].get<std::int64_t>() > hi)
+            throw bad(std::string("definition.") + k, "missing or not an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+        return j[k].get<int>();
+    };
+    d.seeds = integer("seeds", 1, 100000);
+    d.snap_window = integer("snap_window", 1, 1000000);
+    if (!j.contains("snap_tol") || !j["snap_tol"].is_number() || !(j["snap_tol"].get<double>() > 0) || !std::isfinite(j["snap_tol"].get<double>()))
+        throw bad("definition.snap_tol", "missing or not a positive number");
+    d.snap_tol = j["snap_tol"].get<double>();
+    (void)d.size();
+    return d;
+}
+
+std::string SweepDefinition::difference(const SweepDefinition& o) const {
+    for (const auto& [k, v] : base) {
+        auto it = o.base.find(k);
+        if (it == o.base.end()) return "the base config differs in " + k + " (" + brief(v) + " vs unset)";
+        if (value_text(it->second) != value_text(v)) return "the base config differs in " + k + " (" + brief(v) + " vs " + brief(it->second) + ")";
+    }
+    for (const auto& [k, v] : o.base)
+        if (!base.count(k)) return "the base config differs in " + k + " (unset vs " + brief(v) + ")";
+    if (axes.size() != o.axes.size()) return "the grids have different axes";
+    for (std::size_t a = 0; a < axes.size(); ++a) {
+        if (axes[a].key != o.axes[a].key) return "the grids have different axes (" + axes[a].key + " vs " + o.axes[a].key + ")";
+        if (json(axes[a].values).dump() != json(o.axes[a].values).dump())
+            return "the grid's values of " + axes[a].key + " differ (" + brief(json(axes[a].values)) + " vs " + brief(json(o.axes[a].values)) + ")";
+    }
+    if (seeds != o.seeds) return "the number of seeds differs (" + std::to_string(seeds) + " vs " + std::to_string(o.seeds) + ")";
+    if (snap_tol != o.snap_tol || snap_window != o.snap_window) return "the snap-step settings differ (--snap-tol, --snap-window)";
+    return "";
+}
+
+SweepDefinition make_sweep_definition(const FlatConfig& flat, const std::vector<std::string>& grids, int seeds, double snap_tol,
+                                      int snap_window) {
+    if (!(snap_tol > 0) || !std::isfinite(snap_tol))
+        throw ConfigError("", "--snap-tol: expected a positive number, got " + format_double(snap_tol));
+    if (snap_window < 1) throw ConfigError("", "--snap-window: expected a positive number of steps");
+    const Config base = resolve_config(flat, "sweep base");
+    SweepDefinition d;
+    d.axes = parse_grid(base.sweep_grid);
+    for (const auto& g : grids) {
+        SweepAxis a = parse_grid_axis(g);
+        auto it = std::find_if(d.axes.begin(), d.axes.end(), [&](const SweepAxis& x) { return x.key == a.key; });
+        if (it != d.axes.end()) *it = a;  // --grid replaces the base's axis
+        else d.axes.push_back(a);
+    }
+    d.seeds = seeds > 0 ? seeds : base.sweep_seeds;
+    d.snap_tol = snap_tol;
+    d.snap_window = snap_window;
+    const json resolved = config_to_json(base);
+    for (auto it = resolved.begin(); it != resolved.end(); ++it) {
+        if (outside_definition(it.key())) continue;
+        bool axis = false;
+        for (const SweepAxis& a : d.axes) axis = axis || a.key == it.key();
+        if (!axis) d.base[it.key()] = *it;
+    }
+    // Every axis value against the schema, before anything runs.
+    for (const SweepAxis& a : d.axes)
+        for (const auto& v : a.values) {
+            FlatConfig probe = d.base;
+            probe[a.key] = v;
+            resolve_config(probe, "--grid " + a.key + "=" + brief_text(value_text(v)));
+        }
+    (void)d.size();
+    return d;
 }
 
 std::int64_t snap_step(const std::vector<std::int64_t>& steps, const std::vector<const std::vector<double>*>& attention, double tol,
@@ -126,22 +253,29 @@ std::int64_t snap_step(const std::vector<const MatrixRecord*>& records, double t
     return snap_step(steps, att, tol, window);
 }
 
-SweepResult run_sweep_point(const FlatConfig& base, const std::vector<SweepAxis>& axes, const SweepPoint& p, double snap_tol,
-                            int snap_window) {
-    FlatConfig flat = base;
-    for (std::size_t a = 0; a < axes.size(); ++a) flat[axes[a].key] = p.values[a];
+SweepResult run_sweep_point(const SweepDefinition& def, const SweepPoint& p, const std::function<bool()>& cancelled) {
+    FlatConfig flat = def.base;
+    for (std::size_t a = 0; a < def.axes.size(); ++a) flat[def.axes[a].key] = p.values[a];
     flat["train.seed"] = p.seed;
-    flat.erase("sweep.grid");
-    flat.erase("sweep.seeds");
-    Config cfg = resolve_config(flat, "sweep point " + p.key());
+    Config cfg = resolve_config(flat, "sweep point " + brief_text(p.key(), 120));
     if (cfg.model.kind != "scan_snap") throw ConfigError("model.kind", "sweeps run the scan_snap model");
-    // Keep every step's attention for the snap detection (runs are short).
-    cfg.history.capacity = static_cast<int>(std::max<std::int64_t>(cfg.history.capacity, cfg.train.steps + 2));
-    ScanSnapRun run(cfg);
-    run.run(cfg.train.steps);
-    run.record_now();
+    // Keep every step's attention for the snap detection when the history budget allows it; beyond that the
+    // records are thinned evenly and the snap step is found among the recorded steps.
+    cfg.history.capacity = static_cast<int>(std::min<std::int64_t>(100000000, std::max<std::int64_t>(cfg.history.capacity, cfg.train.steps + 2)));
+    ScanSnapRun run(cfg, RunHistoryPlan{0.05, 0.95});
     SweepResult r;
     r.point = p;
+    for (std::int64_t done = 0; done < cfg.train.steps;) {
+        const std::int64_t n = std::min<std::int64_t>(64, cfg.train.steps - done);
+        const std::int64_t k = run.run(n);
+        done += k;
+        if (k < n) break;  // diverged
+        if (cancelled && cancelled()) {
+            r.cancelled = true;
+            return r;
+        }
+    }
+    run.record_now();
     const ScalarRecord& last = run.scalars().back();
     r.loss = last.loss;
     double e = 0, m = 0;
@@ -152,63 +286,159 @@ SweepResult run_sweep_point(const FlatConfig& base, const std::vector<SweepAxis>
     r.common_mass = K > 0 ? m / K : 0;
     std::vector<const MatrixRecord*> recs;
     for (const MatrixRecord& mr : run.matrices()) recs.push_back(&mr);
-    r.snap_step = snap_step(recs, snap_tol, snap_window);
+    r.snap_step = snap_step(recs, def.snap_tol, def.snap_window);
     if (run.diverged()) r.loss = NAN;
     return r;
 }
 
-std::string sweep_results_csv(const std::vector<SweepAxis>& axes, const std::vector<SweepResult>& rows_in) {
-    std::vector<SweepResult> rows = rows_in;
-    std::sort(rows.begin(), rows.end(), [](const SweepResult& a, const SweepResult& b) { return a.point.index < b.point.index; });
+std::string csv_field(const std::string& s) {
+    if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+    std::string q = "\"";
+    for (char c : s) {
+        if (c == '"') q += '"';
+        q += c;
+    }
+    return q + "\"";
+}
+
+bool read_csv_record(const std::string& text, std::size_t& pos, std::vector<std::string>& fields, const std::string& source,
+                     std::size_t& line) {
+    fields.clear();
+    if (pos >= text.size()) return false;
+    ++line;
+    const std::size_t start_line = line;
+    std::string cur;
+    while (true) {
+        if (pos < text.size() && text[pos] == '"') {
+            ++pos;
+            while (true) {
+                if (pos >= text.size()) throw DataError(source + ":" + std::to_string(start_line) + ": a quoted field is not closed");
+                const char c = text[pos++];
+                if (c == '"') {
+                    if (pos < text.size() && text[pos] == '"') {
+                        cur += '"';
+                        ++pos;
+                        continue;
+                    }
+                    break;
+                }
+                if (c == '\n') ++line;
+                cur += c;
+            }
+        }
+        while (pos < text.size() && text[pos] != ',' && text[pos] != '\n') cur += text[pos++];
+        if (!cur.empty() && cur.back() == '\r' && (pos >= text.size() || text[pos] == '\n')) cur.pop_back();
+        fields.push_back(std::move(cur));
+        cur.clear();
+        if (pos >= text.size()) return true;
+        if (text[pos++] == '\n') return true;
+    }
+}
+
+std::string sweep_results_header(const std::vector<SweepAxis>& axes) {
     std::string out = "index";
-    for (const auto& a : axes) out += "," + a.key;
-    out += ",seed,loss,distinct_entropy,common_mass,snap_step\n";
-    for (const SweepResult& r : rows) {
-        out += std::to_string(r.point.index);
-        for (const json& v : r.point.values) out += "," + value_text(v);
-        out += "," + std::to_string(r.point.seed) + "," + format_double(r.loss) + "," + format_double(r.distinct_entropy) + "," +
-               format_double(r.common_mass) + "," + std::to_string(r.snap_step) + "\n";
+    for (const auto& a : axes) out += "," + csv_field(a.key);
+    return out + ",seed,loss,distinct_entropy,common_mass,snap_step\n";
+}
+
+std::string sweep_results_csv(const std::vector<SweepAxis>& axes, const std::vector<SweepResult>& rows_in) {
+    std::vector<const SweepResult*> rows;
+    for (const SweepResult& r : rows_in) rows.push_back(&r);
+    std::sort(rows.begin(), rows.end(), [](const SweepResult* a, const SweepResult* b) { return a->point.index < b->point.index; });
+    std::string out = sweep_results_header(axes);
+    for (const SweepResult* r : rows) {
+        out += std::to_string(r->point.index);
+        for (const json& v : r->point.values) out += "," + csv_field(value_text(v));
+        out += "," + std::to_string(r->point.seed) + "," + format_double(r->loss) + "," + format_double(r->distinct_entropy) + "," +
+               format_double(r->common_mass) + "," + std::to_string(r->snap_step) + "\n";
     }
     return out;
 }
 
-std::vector<SweepResult> read_sweep_results(const std::string& text, const std::string& source, std::vector<std::string>& axis_keys) {
+namespace {
+
+template <class T>
+bool parse_int(const std::string& s, T& out) {
+    const auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+    return r.ec == std::errc() && r.ptr == s.data() + s.size() && !s.empty();
+}
+
+bool parse_number(const std::string& s, double& out) {
+    if (s == "nan") { out = NAN; return true; }
+    if (s == "inf") { out = INFINITY; return true; }
+    if (s == "-inf") { out = -INFINITY; return true; }
+    const auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+    return r.ec == std::errc() && r.ptr == s.data() + s.size() && !s.empty();
+}
+
+}  // namespace
+
+std::vector<SweepResult> read_sweep_results(const std::string& text, const std::string& source, const SweepDefinition& def) {
     std::vector<SweepResult> rows;
-    std::istringstream in(text);
-    std::string line;
-    std::size_t line_no = 0;
-    std::size_t ncols = 0;
-    while (std::getline(in, line)) {
-        ++line_no;
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (line.empty()) continue;
-        const std::vector<std::string> cells = split(line, ',');
-        if (line_no == 1) {
-            if (cells.size() < 6 || cells[0] != "index" || cells[cells.size() - 5] != "seed")
-                throw DataError(source + ":1: not a sweep results.csv header");
-            axis_keys.assign(cells.begin() + 1, cells.end() - 5);
-            ncols = cells.size();
-            continue;
-        }
-        if (cells.size() != ncols)
-            throw DataError(source + ":" + std::to_string(line_no) + ": expected " + std::to_string(ncols) + " columns, got " +
-                            std::to_string(cells.size()));
-        try {
-            SweepResult r;
-            r.point.index = std::stoi(cells[0]);
-            for (std::size_t a = 0; a < axis_keys.size(); ++a) r.point.values.push_back(parse_value(cells[1 + a]));
-            const std::size_t b = 1 + axis_keys.size();
-            r.point.seed = std::stoull(cells[b]);
-            r.loss = cells[b + 1] == "nan" ? NAN : std::stod(cells[b + 1]);
-            r.distinct_entropy = std::stod(cells[b + 2]);
-            r.common_mass = std::stod(cells[b + 3]);
-            r.snap_step = std::stoll(cells[b + 4]);
-            rows.push_back(std::move(r));
-        } catch (const std::exception&) {
-            throw DataError(source + ":" + std::to_string(line_no) + ": a value is not a number");
-        }
+    std::size_t pos = 0, line = 0;
+    std::vector<std::string> cells, header_cells;
+    const std::string header = sweep_results_header(def.axes);
+    {
+        std::size_t hp = 0, hl = 0;
+        read_csv_record(header, hp, header_cells, "header", hl);
+    }
+    if (!read_csv_record(text, pos, cells, source, line) || cells != header_cells)
+        throw DataError(source + ":1: the header is not this sweep's (expected " + brief_text(header.substr(0, header.size() - 1), 200) + ")");
+    const std::int64_t total = def.size();
+    const std::size_t n = header_cells.size(), na = def.axes.size();
+    while (read_csv_record(text, pos, cells, source, line)) {
+        if (cells.size() == 1 && cells[0].empty()) continue;  // a blank line
+        const std::string where = source + ":" + std::to_string(line) + ": ";
+        if (cells.size() != n)
+            throw DataError(where + "expected " + std::to_string(n) + " columns, got " + std::to_string(cells.size()));
+        SweepResult r;
+        std::int64_t index = 0;
+        if (!parse_int(cells[0], index) || index < 0 || index >= total)
+            throw DataError(where + "index '" + brief_text(cells[0]) + "' is not a run of this sweep (0.." + std::to_string(total - 1) + ")");
+        r.point = def.point(index);
+        for (std::size_t a = 0; a < na; ++a)
+            if (cells[1 + a] != value_text(r.point.values[a]))
+                throw DataError(where + "run " + std::to_string(index) + " has " + def.axes[a].key + " = " + brief_text(cells[1 + a]) +
+                                ", but this sweep's run " + std::to_string(index) + " has " + brief_text(value_text(r.point.values[a])));
+        std::uint64_t seed = 0;
+        if (!parse_int(cells[1 + na], seed) || seed != r.point.seed)
+            throw DataError(where + "run " + std::to_string(index) + " has seed " + brief_text(cells[1 + na]) + ", expected " + std::to_string(r.point.seed));
+        if (!parse_number(cells[2 + na], r.loss) || !parse_number(cells[3 + na], r.distinct_entropy) ||
+            !parse_number(cells[4 + na], r.common_mass) || !parse_int(cells[5 + na], r.snap_step))
+            throw DataError(where + "a value is not a number");
+        rows.push_back(std::move(r));
     }
     return rows;
+}
+
+std::string sweep_manifest_text(const SweepManifest& m) {
+    json j = {{"format", "snapscope-sweep"}, {"version", 1}, {"definition", m.def.to_json()}, {"shard", {m.shard_index, m.shard_count}}};
+    return dump_json(j);
+}
+
+SweepManifest read_sweep_manifest(const std::string& path) {
+    json j;
+    try {
+        j = parse_json_text(read_input_file(path, "sweep definition (sweep.json)", kMaxConfigFileBytes), path);
+    } catch (const ConfigError&) {
+        throw;
+    } catch (const InputError& e) {
+        throw ConfigError("", e.what());
+    }
+    if (!j.is_object() || j.value("format", json()) != "snapscope-sweep")
+        throw ConfigError("format", path + ": not a snapscope sweep definition (\"format\": \"snapscope-sweep\")");
+    if (!j.contains("version") || !j["version"].is_number_integer() || j["version"].get<std::int64_t>() != 1)
+        throw ConfigError("version", path + ": key 'version': this snapscope reads version 1");
+    SweepManifest m;
+    if (!j.contains("definition")) throw ConfigError("definition", path + ": key 'definition': missing");
+    m.def = SweepDefinition::from_json(j["definition"], path);
+    const json& sh = j.value("shard", json());
+    if (!sh.is_array() || sh.size() != 2 || !sh[0].is_number_integer() || !sh[1].is_number_integer() || sh[1].get<std::int64_t>() < 1 ||
+        sh[0].get<std::int64_t>() < 1 || sh[0].get<std::int64_t>() > sh[1].get<std::int64_t>() || sh[1].get<std::int64_t>() > 1000000)
+        throw ConfigError("shard", path + ": key 'shard': expected [I, N] with 1 <= I <= N");
+    m.shard_index = sh[0].get<int>();
+    m.shard_count = sh[1].get<int>();
+    return m;
 }
 
 std::string sweep_summary_csv(const std::vector<SweepAxis>& axes, const std::vector<SweepResult>& rows_in) {
@@ -216,7 +446,7 @@ std::string sweep_summary_csv(const std::vector<SweepAxis>& axes, const std::vec
     std::vector<SweepResult> rows = rows_in;
     std::sort(rows.begin(), rows.end(), [](const SweepResult& a, const SweepResult& b) { return a.point.index < b.point.index; });
     struct Acc {
-        int first_index = 0;
+        std::int64_t first_index = 0;
         std::vector<json> values;
         std::vector<double> loss, ent, mass, snap;
     };
@@ -250,7 +480,7 @@ std::string sweep_summary_csv(const std::vector<SweepAxis>& axes, const std::vec
     for (std::size_t i = 0; i < axes.size(); ++i) out += axes[i].key + ",";
     out += "runs,loss_mean,loss_sd,distinct_entropy_mean,distinct_entropy_sd,common_mass_mean,common_mass_sd,snap_step_mean,snap_step_sd,snapped\n";
     for (const Acc* a : order) {
-        for (const json& v : a->values) out += value_text(v) + ",";
+        for (const json& v : a->values) out += csv_field(value_text(v)) + ",";
         out += std::to_string(a->ent.size()) + "," + mean_sd(a->loss) + "," + mean_sd(a->ent) + "," + mean_sd(a->mass) + "," +
                mean_sd(a->snap) + "," + std::to_string(a->snap.size()) + "\n";
     }

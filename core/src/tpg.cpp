@@ -2,62 +2,118 @@
 
 #include <algorithm>
 #include <cmath>
+#include <unordered_map>
 
 #include <Eigen/QR>
 
 namespace snapscope {
 
-TpgDataset read_tpg_jsonl(const std::string& text, const std::string& source, int vocab_size) {
+TpgDataset tpg_dataset(const JsonlData& in) {
     TpgDataset d;
-    for (auto& r : read_jsonl_samples(text, source, vocab_size, d.K)) d.samples.push_back({std::move(r.tokens), r.label});
+    d.K = in.K;
+    d.samples.reserve(in.samples.size());
+    for (const JsonlSample& r : in.samples) {
+        if (std::find(r.tokens.begin(), r.tokens.end(), r.label) == r.tokens.end())
+            throw DataError(in.source + ":" + std::to_string(r.line) + ": the label " + std::to_string(r.label) +
+                                " does not occur in the sequence; the token-priority-graph model predicts a token of its sequence",
+                            "data.path");
+        d.samples.push_back({r.tokens, r.label});
+    }
     return d;
 }
 
-TpgDataset load_tpg_file(const std::string& path, int vocab_size) {
-    return read_tpg_jsonl(read_text_file(path, "dataset file (data.path)"), path, vocab_size);
+TpgDataset read_tpg_jsonl(const std::string& text, const std::string& source, int vocab_size) {
+    return tpg_dataset(read_jsonl_text(text, source, vocab_size));
+}
+
+TpgDataset load_tpg_file(const std::string& path, int vocab_size, std::uint64_t max_bytes) {
+    return tpg_dataset(read_jsonl_file(path, vocab_size, max_bytes));
+}
+
+int QueryGraph::node(int token) const {
+    const auto it = std::lower_bound(tokens.begin(), tokens.end(), token);
+    return it != tokens.end() && *it == token ? static_cast<int>(it - tokens.begin()) : -1;
+}
+
+int QueryGraph::comp_of(int token) const {
+    const int n = node(token);
+    return n < 0 ? -1 : scc.comp[n];
+}
+
+const QueryGraph* find_graph(const std::vector<QueryGraph>& graphs, int query) {
+    const auto it = std::lower_bound(graphs.begin(), graphs.end(), query, [](const QueryGraph& g, int q) { return g.query < q; });
+    return it != graphs.end() && it->query == query ? &*it : nullptr;
 }
 
 std::vector<QueryGraph> token_priority_graphs(const TpgDataset& data) {
-    std::vector<int> slot(data.K, -1);
+    // Samples grouped by query (a sort, not an array of size K).
+    std::vector<std::pair<int, int>> by_query;  // (query, sample index)
+    by_query.reserve(data.samples.size());
+    for (std::size_t i = 0; i < data.samples.size(); ++i) by_query.emplace_back(data.samples[i].query(), static_cast<int>(i));
+    std::sort(by_query.begin(), by_query.end());
     std::vector<QueryGraph> out;
-    for (std::size_t i = 0; i < data.samples.size(); ++i) {
-        const TpgSample& s = data.samples[i];
-        const int k = s.query();
-        if (slot[k] < 0) {
-            slot[k] = static_cast<int>(out.size());
-            QueryGraph q;
-            q.query = k;
-            q.graph.n = data.K;
-            q.constrained.assign(data.K, 0);
-            out.push_back(std::move(q));
+    for (std::size_t a = 0; a < by_query.size();) {
+        std::size_t b = a;
+        while (b < by_query.size() && by_query[b].first == by_query[a].first) ++b;
+        QueryGraph q;
+        q.query = by_query[a].first;
+        for (std::size_t i = a; i < b; ++i) {
+            const TpgSample& s = data.samples[by_query[i].second];
+            q.samples.push_back(by_query[i].second);
+            q.tokens.push_back(s.label);
+            q.tokens.insert(q.tokens.end(), s.tokens.begin(), s.tokens.end());
+            for (int t : s.tokens)
+                if (t != s.label) q.edges.emplace_back(s.label, t);
         }
-        QueryGraph& q = out[slot[k]];
-        q.samples.push_back(static_cast<int>(i));
-        q.constrained[s.label] = 1;
-        for (int t : s.tokens) {
-            q.constrained[t] = 1;
-            if (t != s.label) q.graph.edges.emplace_back(s.label, t);
-        }
+        std::sort(q.tokens.begin(), q.tokens.end());
+        q.tokens.erase(std::unique(q.tokens.begin(), q.tokens.end()), q.tokens.end());
+        std::sort(q.edges.begin(), q.edges.end());
+        q.edges.erase(std::unique(q.edges.begin(), q.edges.end()), q.edges.end());
+        Digraph local;
+        local.n = static_cast<int>(q.tokens.size());
+        local.edges.reserve(q.edges.size());
+        for (const auto& [from, to] : q.edges) local.edges.emplace_back(q.node(from), q.node(to));
+        q.scc = strongly_connected_components(local);
+        for (auto& m : q.scc.members)
+            for (int& v : m) v = q.tokens[v];  // members as token ids (ascending, since nodes are)
+        out.push_back(std::move(q));
+        a = b;
     }
-    for (QueryGraph& q : out) q.scc = strongly_connected_components(q.graph);
-    std::sort(out.begin(), out.end(), [](const QueryGraph& a, const QueryGraph& b) { return a.query < b.query; });
     return out;
 }
 
 TpgDataset generate_tpg(int n, int T, int K, const std::string& graph, Rng& rng, int max_tries) {
     if (n < 1 || T < 2 || K < 2) throw DataError("generator: need n >= 1, T >= 2 and K >= 2");
-    for (int attempt = 0; attempt < max_tries; ++attempt) {
+    if (graph == "cyclic" && n < 2)
+        throw DataError("generator: a cyclic dataset needs at least two samples (a cycle is two labels that beat each other); "
+                        "raise data.num_samples",
+                        "data.num_samples");
+    // Bound the work: about 10^8 token draws in all.
+    const double per_try = static_cast<double>(n) * (T + 8);
+    const int tries = static_cast<int>(std::max(1.0, std::min(static_cast<double>(max_tries), 1e8 / per_try)));
+    std::unordered_map<int, int> moved;  // a sparse permutation: position -> token, for positions swapped so far
+    for (int attempt = 0; attempt < tries; ++attempt) {
         TpgDataset d;
         d.K = K;
         for (int i = 0; i < n; ++i) {
-            // A random permutation prefix: T distinct tokens (all K first when T > K, then with replacement).
-            std::vector<int> perm(K);
-            for (int j = 0; j < K; ++j) perm[j] = j;
-            for (int j = K - 1; j > 0; --j) std::swap(perm[j], perm[rng.below(static_cast<std::uint64_t>(j) + 1)]);
+            // min(T, K) distinct tokens: the first positions of a random permutation (partial Fisher-Yates over a
+            // sparse map, so a draw costs O(T) whatever K is); when T > K the rest is drawn with replacement.
             TpgSample s;
-            for (int t = 0; t < std::min(T, K); ++t) s.tokens.push_back(perm[t]);
-            for (int t = K; t < T; ++t) s.tokens.push_back(static_cast<int>(rng.below(K)));
-            s.label = static_cast<int>(rng.below(K));
+            const int distinct = std::min(T, K);
+            moved.clear();
+            for (int j = 0; j < distinct; ++j) {
+                const int r = j + static_cast<int>(rng.below(static_cast<std::uint64_t>(K - j)));
+                auto at = [&](int p) {
+                    const auto it = moved.find(p);
+                    return it == moved.end() ? p : it->second;
+                };
+                const int vj = at(j), vr = at(r);
+                moved[r] = vj;
+                moved[j] = vr;
+                s.tokens.push_back(vr);
+            }
+            for (int t = K; t < T; ++t) s.tokens.push_back(static_cast<int>(rng.below(static_cast<std::uint64_t>(K))));
+            s.label = static_cast<int>(rng.below(static_cast<std::uint64_t>(K)));
             if (std::find(s.tokens.begin(), s.tokens.end(), s.label) == s.tokens.end())
                 s.label = s.tokens[rng.below(s.tokens.size())];
             d.samples.push_back(std::move(s));
@@ -68,8 +124,15 @@ TpgDataset generate_tpg(int n, int T, int K, const std::string& graph, Rng& rng,
             for (const auto& m : q.scc.members) cyclic = cyclic || m.size() > 1;
         if ((graph == "cyclic") == cyclic) return d;
     }
-    throw DataError("generator: no " + graph + " dataset found in " + std::to_string(max_tries) + " tries (n " + std::to_string(n) +
-                    ", T " + std::to_string(T) + ", K " + std::to_string(K) + ")", "data.graph");
+    std::string hint;
+    if (graph == "cyclic")
+        hint = "; a cycle needs two samples with the same query (last token), which is rare when K is large: lower data.vocab_size "
+               "or raise data.num_samples";
+    else
+        hint = "; with many samples and few tokens some graph almost always has a cycle: lower data.num_samples or raise data.vocab_size";
+    throw DataError("generator: no " + graph + " dataset found in " + std::to_string(tries) + " tries (n " + std::to_string(n) + ", T " +
+                        std::to_string(T) + ", K " + std::to_string(K) + ")" + hint,
+                    "data.graph");
 }
 
 Eigen::MatrixXd make_embeddings(const std::string& kind, int K, int d, double rho, Rng& rng) {

@@ -30,16 +30,16 @@ double matrix_corr(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) {
     return (a.array() * b.array()).sum() / (na * nb);
 }
 
-SvmResult graph_svm(const TpgDataset& data, const std::vector<QueryGraph>& graphs, const Eigen::MatrixXd& E, bool orthonormal) {
-    const int K = data.K, d = static_cast<int>(E.cols());
+SvmResult graph_svm(const TpgDataset& data, const std::vector<QueryGraph>& graphs, const Eigen::MatrixXd& E, bool orthonormal,
+                    std::uint64_t max_bytes) {
+    const int d = static_cast<int>(E.cols());
     SvmResult out;
     out.W = Eigen::MatrixXd::Zero(d, d);
     if (orthonormal) {
         for (const QueryGraph& g : graphs) {
             const int nc = static_cast<int>(g.scc.members.size());
             std::vector<int> var(nc, -1), count(nc, 0);
-            for (int t = 0; t < K; ++t)
-                if (g.constrained[t]) ++count[g.scc.comp[t]];
+            for (std::size_t v = 0; v < g.tokens.size(); ++v) ++count[g.scc.comp[v]];
             std::vector<double> diag;
             for (int c = 0; c < nc; ++c)
                 if (count[c] > 0) {
@@ -55,8 +55,7 @@ SvmResult graph_svm(const TpgDataset& data, const std::vector<QueryGraph>& graph
             worst(out, q);
             SvmColumn col;
             col.query = g.query;
-            for (int t = 0; t < K; ++t)
-                if (g.constrained[t]) col.values.emplace_back(t, q.x[var[g.scc.comp[t]]]);
+            for (std::size_t v = 0; v < g.tokens.size(); ++v) col.values.emplace_back(g.tokens[v], q.x[var[g.scc.comp[v]]]);
             out.columns.push_back(std::move(col));
         }
         // W = E^T H E with H sparse: W += (E^T h_k) e_k^T per query column.
@@ -77,6 +76,13 @@ SvmResult graph_svm(const TpgDataset& data, const std::vector<QueryGraph>& graph
             for (int j : s.tokens)
                 if (j != s.label) seen.insert({g.query, s.label, j});
         }
+    const double row_bytes = 16.0 * static_cast<double>(seen.size()) * d * d;
+    if (row_bytes > static_cast<double>(max_bytes)) {
+        out.converged = false;
+        out.skipped = "W_svm not computed: its " + std::to_string(seen.size()) + " constraints over d x d = " + std::to_string(d * d) +
+                      " variables would need " + format_bytes(row_bytes) + " (limits.memory_mb); use onehot or ortho embeddings, or a smaller set";
+        return out;
+    }
     if (static_cast<long>(seen.size()) > kMaxSvmConstraints || d * d > kMaxSvmVariables) {
         out.converged = false;
         out.skipped = "W_svm not computed: the d x d problem has " + std::to_string(seen.size()) + " constraints and " +
@@ -84,11 +90,9 @@ SvmResult graph_svm(const TpgDataset& data, const std::vector<QueryGraph>& graph
                       std::to_string(kMaxSvmVariables) + "); use onehot or ortho embeddings, or a smaller set";
         return out;
     }
-    std::vector<int> slot(K, -1);
-    for (std::size_t q = 0; q < graphs.size(); ++q) slot[graphs[q].query] = static_cast<int>(q);
     std::vector<QpConstraint> rows;
     for (const auto& [k, y, j] : seen) {
-        const QueryGraph& g = graphs[slot[k]];
+        const QueryGraph& g = *find_graph(graphs, k);
         QpConstraint c;
         const Eigen::VectorXd diff = (E.row(y) - E.row(j)).transpose();
         for (int col = 0; col < d; ++col)
@@ -96,7 +100,7 @@ SvmResult graph_svm(const TpgDataset& data, const std::vector<QueryGraph>& graph
                 const double a = diff[r] * E(k, col);
                 if (a != 0) c.a.emplace_back(r + col * d, a);
             }
-        c.equality = g.scc.comp[j] == g.scc.comp[y];
+        c.equality = g.comp_of(j) == g.comp_of(y);
         c.b = c.equality ? 0.0 : 1.0;
         rows.push_back(std::move(c));
     }
@@ -107,7 +111,8 @@ SvmResult graph_svm(const TpgDataset& data, const std::vector<QueryGraph>& graph
     return out;
 }
 
-FinResult soft_composition(const TpgDataset& data, const std::vector<QueryGraph>& graphs, const Eigen::MatrixXd& E) {
+FinResult soft_composition(const TpgDataset& data, const std::vector<QueryGraph>& graphs, const Eigen::MatrixXd& E,
+                           std::uint64_t max_bytes) {
     const int d = static_cast<int>(E.cols());
     FinResult f;
     // Reduced samples and the (query, SCC) pairs they touch.
@@ -115,13 +120,13 @@ FinResult soft_composition(const TpgDataset& data, const std::vector<QueryGraph>
     for (const QueryGraph& g : graphs)
         for (int i : g.samples) {
             const TpgSample& s = data.samples[i];
-            const int cy = g.scc.comp[s.label];
+            const int cy = g.comp_of(s.label);
             bool other = false;
             ReducedSample r;
             r.query = g.query;
             r.label = s.label;
             for (int t : s.tokens)
-                if (g.scc.comp[t] == cy) {
+                if (g.comp_of(t) == cy) {
                     r.keys.push_back(t);
                     other = other || t != s.label;
                 }
@@ -129,7 +134,16 @@ FinResult soft_composition(const TpgDataset& data, const std::vector<QueryGraph>
             f.reduced.push_back(std::move(r));
             groups[{g.query, cy}] = g.scc.members[cy];
         }
-    // Basis of S_fin.
+    // Basis of S_fin: d*d x nb, its orthonormal factor (the same size) and the Newton system (nb x nb).
+    std::size_t nb_count = 0;
+    for (const auto& [key, members] : groups) nb_count += members.size();
+    const double dd = static_cast<double>(d) * d, nbd = static_cast<double>(nb_count);
+    const double need = 8.0 * (3 * dd * nbd + 3 * nbd * nbd);
+    if (need > static_cast<double>(max_bytes))
+        throw ConfigError("model.dim", "config: key 'model.dim': the soft-composition analysis (W_fin) needs about " + format_bytes(need) +
+                                           " for " + std::to_string(nb_count) + " basis matrices of size d x d = " + std::to_string(d) + " x " +
+                                           std::to_string(d) + ", more than the memory limit of " +
+                                           format_bytes(static_cast<double>(max_bytes)) + " (limits.memory_mb); lower model.dim or use fewer samples");
     std::vector<Eigen::MatrixXd> B;
     for (const auto& [key, members] : groups) {
         Eigen::RowVectorXd mean = Eigen::RowVectorXd::Zero(d);
@@ -141,7 +155,13 @@ FinResult soft_composition(const TpgDataset& data, const std::vector<QueryGraph>
     f.basis.resize(static_cast<Eigen::Index>(d) * d, nb);
     for (int b = 0; b < nb; ++b) f.basis.col(b) = Eigen::Map<const Eigen::VectorXd>(B[b].data(), static_cast<Eigen::Index>(d) * d);
     f.W_fin = Eigen::MatrixXd::Zero(d, d);
-    if (nb > 0) f.basis_pinv = f.basis.completeOrthogonalDecomposition().pseudoInverse();
+    if (nb > 0) {
+        // An orthonormal basis of span(basis) by a thin column-pivoted QR: projecting onto S_fin is Q Q^T w, at
+        // O(d^2 nb) per projection and memory (a pseudo-inverse would solve against a d^2 x d^2 identity).
+        const Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(f.basis);
+        const Eigen::Index r = qr.rank();
+        f.span = qr.householderQ() * Eigen::MatrixXd::Identity(f.basis.rows(), r);
+    }
     if (f.reduced.empty() || nb == 0) return f;
 
     // z_t = e_{key_t}^T W e_k with W = sum_b alpha_b B_b: the design rows G(t, b) = e_{key_t}^T B_b e_k.
@@ -211,7 +231,10 @@ FinResult soft_composition(const TpgDataset& data, const std::vector<QueryGraph>
 
 int top_scc(const QueryGraph& g, const std::vector<int>& tokens) {
     std::set<int> present;
-    for (int t : tokens) present.insert(g.scc.comp[t]);
+    for (int t : tokens) {
+        const int c = g.comp_of(t);
+        if (c >= 0) present.insert(c);
+    }
     // Components reachable from another present component are dominated; the first undominated one in priority
     // order is the top.
     std::set<int> dominated;
@@ -239,24 +262,21 @@ TpgMetrics tpg_metrics(const TpgModel& model, const TpgDataset& data, const std:
     const double ns = svm.W.squaredNorm();
     m.fit_R = ns > 0 ? ((W - fin.W_fin).array() * svm.W.array()).sum() / ns : 0.0;
     m.corr_fit = matrix_corr(W, m.fit_R * svm.W + fin.W_fin);
-    if (fin.basis.cols() > 0) {
+    if (fin.span.cols() > 0) {
         const Eigen::Map<const Eigen::VectorXd> w(W.data(), W.size());
-        const Eigen::VectorXd c = fin.basis_pinv * w;
-        const Eigen::VectorXd proj = fin.basis * c;
+        const Eigen::VectorXd proj = fin.span * (fin.span.transpose() * w);
         const Eigen::Map<const Eigen::VectorXd> wf(fin.W_fin.data(), fin.W_fin.size());
         m.proj_dist = (proj - wf).norm();
     } else {
         m.proj_dist = 0;
     }
-    std::vector<int> slot(data.K, -1);
-    for (std::size_t q = 0; q < graphs.size(); ++q) slot[graphs[q].query] = static_cast<int>(q);
     double mass = 0;
     for (const TpgSample& s : data.samples) {
-        const QueryGraph& g = graphs[slot[s.query()]];
+        const QueryGraph& g = *find_graph(graphs, s.query());
         const std::vector<double> att = model.attention(s.tokens);
-        const int cy = g.scc.comp[s.label];
+        const int cy = g.comp_of(s.label);
         for (std::size_t t = 0; t < att.size(); ++t)
-            if (g.scc.comp[s.tokens[t]] == cy) mass += att[t];
+            if (g.comp_of(s.tokens[t]) == cy) mass += att[t];
     }
     m.top_scc_mass = data.samples.empty() ? 0 : mass / static_cast<double>(data.samples.size());
     return m;

@@ -1,6 +1,3 @@
-#include <filesystem>
-#include <set>
-
 #include "snapscope/output.hpp"
 #include "snapscope/tpg_run.hpp"
 
@@ -10,103 +7,116 @@ using nlohmann::json;
 
 namespace {
 
-json matrix_rows(const Eigen::MatrixXd& m) {
-    json a = json::array();
-    for (Eigen::Index r = 0; r < m.rows(); ++r) {
-        json row = json::array();
-        for (Eigen::Index c = 0; c < m.cols(); ++c) row.push_back(m(r, c));
-        a.push_back(std::move(row));
-    }
-    return a;
-}
+void matrix_rows(JsonWriter& w, const Eigen::MatrixXd& m) { w.matrix(m.data(), m.rows(), m.cols(), 1, m.rows()); }
 
 }  // namespace
 
-std::string tpg_trajectory_csv(const TpgRun& run) {
-    std::string out = "step,loss,lr,corr_svm,corr_fit,fit_R,proj_dist,top_scc_mass\n";
+void write_tpg_trajectory_csv(ByteSink& out, const TpgRun& run) {
+    out.write("step,loss,lr,corr_svm,corr_fit,fit_R,proj_dist,top_scc_mass\n");
+    std::string line;
     for (const TpgRecord& r : run.history()) {
-        out += std::to_string(r.step);
+        line = std::to_string(r.step);
         for (double v : {r.loss, r.lr, r.metrics.corr_svm, r.metrics.corr_fit, r.metrics.fit_R, r.metrics.proj_dist, r.metrics.top_scc_mass})
-            out += ',' + format_double(v);
-        out += '\n';
+            line += ',' + format_double(v);
+        line += '\n';
+        out.write(line);
     }
-    return out;
 }
 
-json tpg_graphs_json(const std::vector<QueryGraph>& graphs) {
-    json out = json::array();
+void write_tpg_graphs(JsonWriter& w, const std::vector<QueryGraph>& graphs) {
+    w.begin_array();
     for (const QueryGraph& g : graphs) {
-        json e = json::array();
-        std::set<std::pair<int, int>> seen;
-        for (const auto& ed : g.graph.edges)
-            if (seen.insert(ed).second) e.push_back({ed.first, ed.second});
-        json sccs = json::array();
-        for (int c : g.scc.order) {
-            std::vector<int> members;
-            for (int t : g.scc.members[c])
-                if (g.constrained[t]) members.push_back(t);
-            if (!members.empty()) sccs.push_back(members);
-        }
-        out.push_back({{"query", g.query}, {"edges", e}, {"sccs", sccs}});
+        w.begin_object();
+        w.key("edges").begin_array();
+        for (const auto& [from, to] : g.edges) w.begin_array().value(from).value(to).end_array();
+        w.end_array();
+        w.key("query").value(g.query);
+        w.key("sccs").begin_array();
+        for (int c : g.scc.order) w.numbers(g.scc.members[c]);
+        w.end_array();
+        w.end_object();
     }
-    return out;
+    w.end_array();
 }
 
-json tpg_final_json(TpgRun& run, double steps_per_second, double elapsed_seconds) {
+void write_tpg_final_json(ByteSink& out, TpgRun& run, const RunTiming& t) {
     run.record_now();
     const TpgRecord& last = run.history().back();
-    json j;
-    j["step"] = run.step_index();
-    j["loss"] = last.loss;
-    j["K"] = run.data().K;
-    j["d"] = run.model().d();
-    j["seed"] = run.config().train.seed;
-    j["W"] = matrix_rows(run.model().W);
-    j["W_svm"] = matrix_rows(run.svm().W);
-    j["W_fin"] = matrix_rows(run.fin().W_fin);
-    j["embeddings"] = matrix_rows(run.model().E());
-    j["graphs"] = tpg_graphs_json(run.graphs());
-    json samples = json::array();
-    for (const TpgSample& s : run.data().samples)
-        samples.push_back({{"tokens", s.tokens}, {"label", s.label}, {"attention", run.model().attention(s.tokens)}});
-    j["samples"] = std::move(samples);
+    JsonWriter w(out);
+    w.begin_object();
+    w.key("K").value(run.data().K);
+    w.key("W");
+    matrix_rows(w, run.model().W);
+    w.key("W_fin");
+    matrix_rows(w, run.fin().W_fin);
+    w.key("W_svm");
+    matrix_rows(w, run.svm().W);
+    w.key("d").value(run.model().d());
+    if (run.diverged()) w.key("diverged").value(run.divergence_message());
+    w.key("elapsed_seconds").value(t.elapsed_seconds);
+    w.key("embeddings");
+    matrix_rows(w, run.model().E());
+    w.key("graphs");
+    write_tpg_graphs(w, run.graphs());
+    if (t.interrupted) w.key("interrupted").value(true);
+    w.key("loss").value(last.loss);
     const TpgMetrics& m = last.metrics;
-    j["metrics"] = {{"corr_svm", m.corr_svm},   {"corr_fit", m.corr_fit},         {"fit_R", m.fit_R},
-                    {"proj_dist", m.proj_dist}, {"top_scc_mass", m.top_scc_mass}};
+    w.key("metrics").value(json{{"corr_fit", m.corr_fit}, {"corr_svm", m.corr_svm}, {"fit_R", m.fit_R}, {"proj_dist", m.proj_dist},
+                                {"top_scc_mass", m.top_scc_mass}});
+    w.key("samples").begin_array();
+    for (const TpgSample& s : run.data().samples) {
+        w.begin_object();
+        w.key("attention").numbers(run.model().attention(s.tokens));
+        w.key("label").value(s.label);
+        w.key("tokens").numbers(s.tokens);
+        w.end_object();
+    }
+    w.end_array();
+    w.key("seed").value(run.config().train.seed);
+    w.key("step").value(run.step_index());
+    w.key("steps_per_second").value(t.steps_per_second);
     const SvmResult& svm = run.svm();
-    j["svm_kkt"] = {{"converged", svm.converged},
-                    {"primal_violation", svm.primal_violation},
-                    {"complementarity", svm.complementarity},
-                    {"stationarity", svm.stationarity},
-                    {"min_multiplier", svm.min_multiplier}};
-    if (run.diverged()) j["diverged"] = run.divergence_message();
-    j["steps_per_second"] = steps_per_second;
-    j["elapsed_seconds"] = elapsed_seconds;
-    return j;
+    w.key("svm_kkt").value(json{{"complementarity", svm.complementarity},
+                                {"converged", svm.converged},
+                                {"min_multiplier", svm.min_multiplier},
+                                {"primal_violation", svm.primal_violation},
+                                {"stationarity", svm.stationarity}});
+    w.end_object();
+    w.finish();
+}
+
+double run_files_bytes(const TpgRun& run) {
+    const double d = run.model().d(), K = run.data().K;
+    double tokens = 0, edges = 0;
+    for (const TpgSample& s : run.data().samples) tokens += static_cast<double>(s.tokens.size());
+    for (const QueryGraph& g : run.graphs()) edges += static_cast<double>(g.edges.size());
+    return 24.0 * (3 * d * d + K * d) + 36 * tokens + 24 * edges + static_cast<double>(run.history().capacity()) * 200 + 65536;
 }
 
 namespace {
 
 template <class Run, class Csv, class Final>
-void write_files(const std::string& dir, Run& run, Csv csv, Final fin) {
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) throw IoError(dir + ": cannot create the output folder: " + ec.message());
-    const fs::path out(dir);
-    write_file_atomic((out / "config.json").string(), dump_json(config_to_json(run.config())));
-    write_file_atomic((out / "trajectory.csv").string(), csv(run));
-    write_file_atomic((out / "final.json").string(), dump_json(fin(run), -1));
+void write_files(const std::string& dir, Run& run, const RunTiming& t, Csv csv, Final fin) {
+    make_output_dir(dir);
+    remove_stale_temporaries(dir);
+    check_disk_space(dir, run_files_bytes(run), "the run's files (config.json, trajectory.csv, final.json)");
+    FileSet set(dir);
+    set.open("config.json").write(dump_json(config_to_json(run.config())));
+    csv(set.open("trajectory.csv"), run);
+    fin(set.open("final.json"), run, t);
+    set.commit();
 }
 
 }  // namespace
 
-void write_run_files(const std::string& dir, ScanSnapRun& run, double sps, double elapsed) {
-    write_files(dir, run, [](ScanSnapRun& r) { return trajectory_csv(r); }, [&](ScanSnapRun& r) { return final_json(r, sps, elapsed); });
+void write_run_files(const std::string& dir, ScanSnapRun& run, const RunTiming& t) {
+    write_files(dir, run, t, [](ByteSink& o, ScanSnapRun& r) { write_trajectory_csv(o, r); },
+                [](ByteSink& o, ScanSnapRun& r, const RunTiming& tt) { write_final_json(o, r, tt); });
 }
 
-void write_run_files(const std::string& dir, TpgRun& run, double sps, double elapsed) {
-    write_files(dir, run, [](TpgRun& r) { return tpg_trajectory_csv(r); }, [&](TpgRun& r) { return tpg_final_json(r, sps, elapsed); });
+void write_run_files(const std::string& dir, TpgRun& run, const RunTiming& t) {
+    write_files(dir, run, t, [](ByteSink& o, TpgRun& r) { write_tpg_trajectory_csv(o, r); },
+                [](ByteSink& o, TpgRun& r, const RunTiming& tt) { write_tpg_final_json(o, r, tt); });
 }
 
 }  // namespace snapscope

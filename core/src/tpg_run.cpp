@@ -5,8 +5,49 @@
 
 namespace snapscope {
 
+double tpg_record_bytes(std::int64_t samples) {
+    (void)samples;
+    return sizeof(TpgRecord) + 32;
+}
+
+MemoryEstimate tpg_memory(const Config& cfg, std::int64_t K, std::int64_t samples, double tokens) {
+    const double d = cfg.model.dim > 0 ? cfg.model.dim : static_cast<double>(K);
+    const std::string dkey = cfg.model.dim > 0 ? "model.dim" : "data.vocab_size";
+    const std::string nkey = cfg.data.kind == "file" ? "data.path" : (cfg.data.seq_len * 1.0 > samples ? "data.seq_len" : "data.num_samples");
+    MemoryEstimate e;
+    e.add("the samples", nkey, 4 * tokens + 64.0 * static_cast<double>(samples));
+    e.add("the embeddings (K x d = " + std::to_string(K) + " x " + std::to_string(static_cast<std::int64_t>(d)) + ")",
+          cfg.data.kind == "file" ? "data.vocab_size" : "data.vocab_size", 8 * static_cast<double>(K) * d);
+    // W, its gradient, the momentum buffer, the update and the next W; W_svm, W_fin; building orthonormal rows.
+    e.add("the d x d matrices (W, gradient, optimiser, W_svm, W_fin; d = " + std::to_string(static_cast<std::int64_t>(d)) + ")", dkey,
+          8 * 10 * d * d);
+    e.add("the token-priority graphs", nkey, 40 * tokens);
+    e.add("the recorded history (at most history.budget_mb)", "history.budget_mb",
+          std::min(static_cast<double>(history_budget_bytes(cfg)), static_cast<double>(cfg.history.capacity) * tpg_record_bytes(samples)));
+    e.add("one record's attention", nkey, 16 * tokens);
+    return e;
+}
+
 TpgDataset tpg_dataset_from_config(const Config& cfg) {
-    if (cfg.data.kind == "file") return load_tpg_file(cfg.data.path, cfg.data.vocab_size);
+    if (cfg.model.kind != "tpg") throw ConfigError("model.kind", "config: key 'model.kind': '" + cfg.model.kind + "' is not the tpg model");
+    const std::uint64_t limit = memory_limit_bytes(cfg);
+    if (cfg.data.kind == "file") {
+        TpgDataset d = load_tpg_file(cfg.data.path, cfg.data.vocab_size, limit);
+        double tokens = 0;
+        for (const TpgSample& s : d.samples) tokens += static_cast<double>(s.tokens.size());
+        try {
+            tpg_memory(cfg, d.K, static_cast<std::int64_t>(d.samples.size()), tokens).check(limit, cfg.data.path);
+        } catch (const ConfigError& e) {
+            throw DataError(std::string(e.what()) + (cfg.data.vocab_size == 0 ? " (K is the dataset's largest token id + 1 = " +
+                                                                                   std::to_string(d.K) + ")"
+                                                                             : std::string()),
+                            e.key());
+        }
+        return d;
+    }
+    // Checked before the generator runs: a run that cannot fit is refused at once, whatever the data would be.
+    tpg_memory(cfg, cfg.data.vocab_size, cfg.data.num_samples, static_cast<double>(cfg.data.num_samples) * cfg.data.seq_len)
+        .check(limit, "config");
     Rng root(cfg.train.seed);
     Rng data_rng = root.fork(2);
     return generate_tpg(cfg.data.num_samples, cfg.data.seq_len, cfg.data.vocab_size, cfg.data.graph, data_rng);
@@ -15,7 +56,7 @@ TpgDataset tpg_dataset_from_config(const Config& cfg) {
 TpgRun::TpgRun(const Config& cfg) : TpgRun(cfg, tpg_dataset_from_config(cfg)) {}
 
 TpgRun::TpgRun(const Config& cfg, TpgDataset data)
-    : cfg_(cfg), data_(std::move(data)), model_(Eigen::MatrixXd::Identity(1, 1)), history_(static_cast<std::size_t>(cfg.history.capacity)) {
+    : cfg_(cfg), data_(std::move(data)), model_(Eigen::MatrixXd::Identity(1, 1)) {
     init(cfg);
 }
 
@@ -24,7 +65,11 @@ void TpgRun::init(const Config& cfg) {
     if (data_.samples.empty()) throw DataError("the tpg dataset has no samples", "data.path");
     const int K = data_.K;
     const int d = cfg.model.dim > 0 ? cfg.model.dim : K;
-    if (static_cast<double>(d) * d > 16.0e6) throw ConfigError("model.dim", "config: key 'model.dim': d = " + std::to_string(d) + " is too large");
+    double tokens = 0;
+    for (const TpgSample& s : data_.samples) tokens += static_cast<double>(s.tokens.size());
+    const std::uint64_t limit = memory_limit_bytes(cfg);
+    tpg_memory(cfg, K, static_cast<std::int64_t>(data_.samples.size()), tokens).check(limit, "config");
+    history_.set_capacity(history_records(cfg, 1.0, tpg_record_bytes(static_cast<std::int64_t>(data_.samples.size())), "the trajectory's records"));
     Rng root(cfg.train.seed);
     Rng init_rng = root.fork(1);
     Rng emb_rng = root.fork(3);
@@ -34,8 +79,8 @@ void TpgRun::init(const Config& cfg) {
         for (int j = 0; j < d; ++j) model_.W(i, j) = init_rng.uniform(-b, b);
     orthonormal_ = cfg.model.embedding == "onehot" || cfg.model.embedding == "ortho";
     graphs_ = token_priority_graphs(data_);
-    svm_ = graph_svm(data_, graphs_, model_.E(), orthonormal_);
-    fin_ = soft_composition(data_, graphs_, model_.E());
+    svm_ = graph_svm(data_, graphs_, model_.E(), orthonormal_, limit);
+    fin_ = soft_composition(data_, graphs_, model_.E(), limit);
     grad_ = Eigen::MatrixXd::Zero(d, d);
     buf_ = Eigen::MatrixXd::Zero(d, d);
     lr_ = cfg.train.lr;

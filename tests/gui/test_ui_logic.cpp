@@ -226,7 +226,7 @@ TEST(ViewState, RoundTripsThroughJson) {
     a.log_loss = false;
     a.export_scale = 4;
     ViewState b;
-    b.from_json(a.to_json());
+    EXPECT_TRUE(b.from_json(a.to_json(), "test").empty());
     EXPECT_EQ(b.cursor_step, 42);
     EXPECT_FALSE(b.live);
     EXPECT_EQ(b.selected_class, 1);
@@ -322,8 +322,8 @@ TEST(UiLogic, PhaseDiagramFillsInAndACellOpensItsRun) {
     const nlohmann::json cj = config_to_json(fig4());
     for (auto& [k, v] : cj.items()) base[k] = v;
     base["train.steps"] = 30;
-    const std::vector<SweepAxis> axes{parse_grid_axis("train.lr_y_over_z=1,5"), parse_grid_axis("train.lr_z=0.5,2")};
-    view.phase.job = std::make_shared<SweepJob>(base, axes, 2, 2);
+    view.phase.job = std::make_shared<SweepJob>(make_sweep_definition(base, {"train.lr_y_over_z=1,5", "train.lr_z=0.5,2"}, 2, 0.01, 10), 2);
+    const std::vector<SweepAxis>& axes = view.phase.job->axes();
     for (int i = 0; i < 60000 && !view.phase.job->finished(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     ASSERT_TRUE(view.phase.job->finished());
     EXPECT_EQ(view.phase.job->results().size(), 8u);

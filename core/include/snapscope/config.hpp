@@ -13,19 +13,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "snapscope/input.hpp"
+
 namespace snapscope {
 
 // A configuration problem. `key()` names the offending key ("" when the
 // problem is with the document as a whole); what() is a complete one-line
 // message that already includes the source and the key.
-class ConfigError : public std::runtime_error {
+class ConfigError : public InputError {
 public:
-    ConfigError(std::string key, const std::string& message)
-        : std::runtime_error(message), key_(std::move(key)) {}
-    const std::string& key() const { return key_; }
-
-private:
-    std::string key_;
+    ConfigError(std::string key, const std::string& message) : InputError(message, std::move(key)) {}
 };
 
 enum class ValueType { Bool, Int, Number, String };
@@ -44,6 +41,8 @@ struct KeySpec {
 // All keys, in display order.
 const std::vector<KeySpec>& config_schema();
 const KeySpec* find_key(const std::string& key);
+// The current name of a key that was renamed (read under the old name, written under the new), or null.
+const char* deprecated_key_target(const std::string& key);
 
 struct ModelConfig {
     std::string kind = "scan_snap";  // scan_snap | tpg
@@ -87,8 +86,12 @@ struct TrainConfig {
 };
 
 struct HistoryConfig {
-    int capacity = 4096;       // scalar records kept (older ones are thinned)
-    double matrix_budget_mb = 64;  // memory for per-step attention/Z snapshots
+    int capacity = 4096;       // records kept at most (older ones are thinned)
+    double budget_mb = 256;    // memory for every recorded history of a run (the GUI's frames included)
+};
+
+struct LimitsConfig {
+    double memory_mb = 0;  // what a run may allocate, in MiB (0: three quarters of the machine's RAM)
 };
 
 struct Config {
@@ -97,6 +100,7 @@ struct Config {
     DataConfig data;
     TrainConfig train;
     HistoryConfig history;
+    LimitsConfig limits;
     std::string sweep_grid;  // sweep.grid
     int sweep_seeds = 1;     // sweep.seeds
 

@@ -15,18 +15,15 @@
 
 #include "snapscope/alias.hpp"
 #include "snapscope/config.hpp"
+#include "snapscope/input.hpp"
 #include "snapscope/rng.hpp"
 
 namespace snapscope {
 
 // Bad data (e.g. a malformed line of a dataset file). what() names the file and line.
-class DataError : public std::runtime_error {
+class DataError : public InputError {
 public:
-    explicit DataError(const std::string& msg, std::string key = "") : std::runtime_error(msg), key_(std::move(key)) {}
-    const std::string& key() const { return key_; }
-
-private:
-    std::string key_;
+    explicit DataError(const std::string& msg, std::string key = "") : InputError(msg, std::move(key)) {}
 };
 
 enum class TokenKind : std::uint8_t {
@@ -113,35 +110,50 @@ private:
     std::vector<std::uint32_t> scratch_;
 };
 
-// JSON Lines samples: {"tokens": [x_1, ..., x_L], "label": n}; x_L is the query.
-class FileData final : public DataSource {
-public:
-    // Throws DataError naming the file and line of the first bad line.
-    FileData(const std::string& path, int vocab_size);
-    static std::unique_ptr<FileData> from_text(const std::string& text, const std::string& source, int vocab_size);
-    void next_batch(int batch, Rng& rng, SparseBatch& out) override;
-    std::size_t num_samples() const { return store_.samples.size(); }
-    std::size_t cursor() const { return cursor_; }
-
-private:
-    FileData() = default;
-    void parse(const std::string& text, const std::string& source, int vocab_size);
-    SparseBatch store_;  // every sample of the file, in order
-    std::size_t cursor_ = 0;
-};
-
 // One line of a JSON Lines dataset: {"tokens": [...], "label": n}.
 struct JsonlSample {
     std::vector<int> tokens;  // at least 2; the last is the query
     int label = 0;
     std::size_t line = 0;
 };
-// Parses every sample; throws DataError "SOURCE:LINE: what is wrong" on the first bad line. With vocab_size > 0
-// every id must be below it; `K` returns vocab_size, or the largest id + 1.
-std::vector<JsonlSample> read_jsonl_samples(const std::string& text, const std::string& source, int vocab_size, int& K);
-std::string read_text_file(const std::string& path, const std::string& what);
 
-// Builds the data source a config asks for. Throws ConfigError or DataError.
+// The samples of a JSON Lines dataset and what they imply.
+struct JsonlData {
+    std::vector<JsonlSample> samples;
+    int K = 0;                  // vocab_size, or the largest id + 1
+    std::int64_t tokens = 0;    // ids in all samples
+    std::string source;         // the file (for messages)
+};
+
+// Approximate bytes one sample of `n` tokens takes once read.
+inline double jsonl_sample_bytes(std::size_t n) { return 4.0 * static_cast<double>(n) + 64.0; }
+
+// Reads every sample, line by line; throws DataError "SOURCE:LINE: what is wrong" on the first bad line. With
+// vocab_size > 0 every id must be below it. The samples read so far are counted against `max_bytes` as they are
+// read, so a file too large for memory is refused (naming limits.memory_mb) before it is all in memory.
+JsonlData read_jsonl(LineSource& lines, const std::string& source, int vocab_size, std::uint64_t max_bytes);
+JsonlData read_jsonl_text(const std::string& text, const std::string& source, int vocab_size,
+                          std::uint64_t max_bytes = 1ULL << 30);
+JsonlData read_jsonl_file(const std::string& path, int vocab_size, std::uint64_t max_bytes);
+
+// JSON Lines samples: {"tokens": [x_1, ..., x_L], "label": n}; x_L is the query.
+class FileData final : public DataSource {
+public:
+    // Builds the classes and the token table (arrays of size K): check the memory before calling.
+    explicit FileData(const JsonlData& data);
+    static std::unique_ptr<FileData> from_text(const std::string& text, const std::string& source, int vocab_size);
+    void next_batch(int batch, Rng& rng, SparseBatch& out) override;
+    std::size_t num_samples() const { return store_.samples.size(); }
+    std::size_t cursor() const { return cursor_; }
+    std::size_t stored_entries() const { return store_.tok.size(); }
+
+private:
+    SparseBatch store_;  // every sample of the file, in order
+    std::size_t cursor_ = 0;
+};
+
+// Builds the data source a config asks for (no memory check: ScanSnapRun checks first). Throws ConfigError or
+// DataError.
 std::unique_ptr<DataSource> make_data_source(const Config& cfg);
 
 // Vocabulary size the synthetic generator produces for these settings.

@@ -12,6 +12,7 @@
 #include "snapscope/config.hpp"
 #include "snapscope/data.hpp"
 #include "snapscope/history.hpp"
+#include "snapscope/limits.hpp"
 #include "snapscope/optimizer.hpp"
 #include "snapscope/rng.hpp"
 #include "snapscope/scansnap_model.hpp"
@@ -47,14 +48,35 @@ struct ClassMetrics {
     std::vector<double> common_mass, distinct_entropy;
 };
 
-// Refuses vocabularies whose matrices would not fit; returns the bytes needed.
-std::uint64_t scansnap_memory_bytes(std::int64_t M);
-constexpr std::uint64_t kScanSnapMemoryLimit = 8ULL << 30;
+// How a run's own histories share history.budget_mb: the scalar records (the trajectory), and the matrix records
+// (per-step attention and Z rows, used by sweeps for the snap step). A share of 0 keeps only the newest 4 records
+// (the GUI's worker keeps its own frames instead).
+struct RunHistoryPlan {
+    double scalar_share = 0.25;
+    double matrix_share = 0.75;
+};
+
+// The sizes that decide a Scan-and-Snap run's memory.
+struct ScanSnapShape {
+    std::int64_t M = 0;        // vocabulary
+    std::int64_t classes = 0;  // (query, label) pairs
+    std::int64_t queries = 0;
+    std::int64_t widest = 0;   // largest number of contextual tokens of a class
+    double data_bytes = 0;     // what the data source holds
+    std::string vocab_key;     // the key that sets M ("data.vocab_size", "data.num_unique_per_next", ...)
+};
+
+// Everything a run of this shape holds: model, gradients and momentum buffers, caches, a batch and its work
+// buffers, the data, the metrics of one record and the histories (at most their share of history.budget_mb).
+MemoryEstimate scansnap_memory(const Config& cfg, const ScanSnapShape& shape, RunHistoryPlan plan = {});
+// Bytes of one scalar record and one matrix record of a run of this shape.
+double scansnap_scalar_record_bytes(const ScanSnapShape& shape);
+double scansnap_matrix_record_bytes(const ScanSnapShape& shape);
 
 class ScanSnapRun {
 public:
     // Throws ConfigError / DataError with a message naming the key or file line.
-    explicit ScanSnapRun(const Config& cfg);
+    explicit ScanSnapRun(const Config& cfg, RunHistoryPlan plan = {});
 
     const Config& config() const { return cfg_; }
     const DataSource& data() const { return *data_; }
@@ -90,11 +112,13 @@ public:
     const ThinningHistory<ScalarRecord>& scalars() const { return scalars_; }
     const ThinningHistory<MatrixRecord>& matrices() const { return matrices_; }
     const std::vector<RunEvent>& events() const { return events_; }
+    const ScanSnapShape& shape() const { return shape_; }
 
 private:
     void prepare_batch();
     void record(double loss);
     Config cfg_;
+    ScanSnapShape shape_;
     std::unique_ptr<DataSource> data_;
     ScanSnapModel model_;
     ScanSnapGrads grads_;

@@ -1,8 +1,13 @@
 // Parameter sweeps: the cartesian product of grids over config keys, times seeds, run independently. The core
-// part is single-threaded and deterministic; snapscope-cli runs points in parallel, shards and resumes them.
+// part is single-threaded and deterministic; snapscope-cli runs points in parallel, shards, resumes and merges them.
+//
+// A sweep is identified by its definition (the resolved base config, the axes, the seeds and the snap-step
+// settings). Its output folder holds sweep.json (the definition and the shard), results.csv and summary.csv; a
+// resume or a merge proceeds only when the definitions agree, so results of different sweeps are never mixed.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -21,10 +26,10 @@ struct SweepAxis {
 };
 
 struct SweepPoint {
-    int index = 0;                       // position in the full sweep (grid order, seeds innermost)
+    std::int64_t index = 0;              // position in the full sweep (grid order, seeds innermost)
     std::vector<nlohmann::json> values;  // one per axis
     std::uint64_t seed = 0;
-    std::string key() const;             // canonical text of values and seed (identifies the run for resume)
+    std::string key() const;             // canonical text of values and seed
 };
 
 struct SweepResult {
@@ -33,19 +38,44 @@ struct SweepResult {
     double distinct_entropy = 0;  // mean over classes of the final entropy of c_n on distinct tokens (Fig 6)
     double common_mass = 0;       // mean over classes of the final common-token mass
     std::int64_t snap_step = -1;  // see snap_step(); -1 if the attention never froze
+    bool cancelled = false;       // stopped before its last step (see run_sweep_point)
 };
 
-// Parses "key=v1,v2,..." (values as JSON, bare words as strings). Throws ConfigError naming the key.
+// Everything that decides a sweep's runs and results.
+struct SweepDefinition {
+    FlatConfig base;  // the resolved base config as flat keys, without sweep.* and train.seed
+    std::vector<SweepAxis> axes;
+    int seeds = 1;
+    double snap_tol = 0.01;
+    int snap_window = 10;
+
+    // Number of runs: the product of the axes' sizes times seeds. Throws ConfigError when it exceeds 2^62.
+    std::int64_t size() const;
+    // The run at `index` (0 <= index < size()), decoded without expanding the grid.
+    SweepPoint point(std::int64_t index) const;
+    // Canonical JSON (the same definition always gives the same text).
+    nlohmann::json to_json() const;
+    // Throws ConfigError naming `source` and the key.
+    static SweepDefinition from_json(const nlohmann::json& j, const std::string& source);
+    // A short sentence saying how this definition differs from `other` ("" if it does not).
+    std::string difference(const SweepDefinition& other) const;
+};
+
+// Builds a definition from a base config (whose sweep.grid and sweep.seeds give the default axes and seeds), extra
+// "--grid key=v1,v2" axes (replacing the base's axis of the same key) and a seed count (0: sweep.seeds). Every
+// axis value is checked against the schema. Throws ConfigError.
+SweepDefinition make_sweep_definition(const FlatConfig& base, const std::vector<std::string>& grids, int seeds, double snap_tol,
+                                      int snap_window);
+
+// Parses "key=v1,v2,..." (values as JSON, bare words as strings; a comma inside a "quoted string" is part of the
+// value). Throws ConfigError naming the key.
 SweepAxis parse_grid_axis(const std::string& text);
 // Parses "k1=a,b;k2=c,d" (the sweep.grid key's format).
 std::vector<SweepAxis> parse_grid(const std::string& text);
 
-// Every point: the cartesian product of the axes (first axis outermost) times seeds 1..num_seeds.
-std::vector<SweepPoint> expand_sweep(const std::vector<SweepAxis>& axes, int num_seeds);
-
-// Runs one point on `base` (the axes' keys and train.seed overridden). Throws like ScanSnapRun.
-SweepResult run_sweep_point(const FlatConfig& base, const std::vector<SweepAxis>& axes, const SweepPoint& p, double snap_tol,
-                            int snap_window);
+// Runs one point. Throws like ScanSnapRun. `cancelled`, when given, is asked every few steps; when it says yes the
+// run stops and the result is marked `cancelled` (not a result of the sweep).
+SweepResult run_sweep_point(const SweepDefinition& def, const SweepPoint& p, const std::function<bool()>& cancelled = nullptr);
 
 // The snap step: the first recorded step s whose attention c_n (all classes, all tokens) stays within `tol` of
 // its value at s for the next `window` steps and for the rest of the run (max |c(t) - c(s)| < tol). -1 if none.
@@ -54,11 +84,29 @@ std::int64_t snap_step(const std::vector<const MatrixRecord*>& records, double t
 std::int64_t snap_step(const std::vector<std::int64_t>& steps, const std::vector<const std::vector<double>*>& attention, double tol,
                        int window);
 
-// CSV: "index,<axis keys>,seed,loss,distinct_entropy,common_mass,snap_step", rows in index order.
+// CSV (RFC 4180: a field with a comma, a quote or a line break is quoted):
+// "index,<axis keys>,seed,loss,distinct_entropy,common_mass,snap_step", rows in index order.
 std::string sweep_results_csv(const std::vector<SweepAxis>& axes, const std::vector<SweepResult>& rows);
-// Reads a results.csv written by sweep_results_csv (for resume and merge). Throws DataError with the line.
-std::vector<SweepResult> read_sweep_results(const std::string& text, const std::string& source, std::vector<std::string>& axis_keys);
+std::string sweep_results_header(const std::vector<SweepAxis>& axes);
+// Reads a results.csv of `def`: the header must be def's, every row a run of def (index in range, its values
+// those of that index). Throws DataError naming the line.
+std::vector<SweepResult> read_sweep_results(const std::string& text, const std::string& source, const SweepDefinition& def);
 // Mean and standard deviation over seeds per grid point.
 std::string sweep_summary_csv(const std::vector<SweepAxis>& axes, const std::vector<SweepResult>& rows);
+
+// One CSV record split into fields (quotes removed); `pos` advances past it. False at the end of the text.
+// Throws DataError on an unterminated quote.
+bool read_csv_record(const std::string& text, std::size_t& pos, std::vector<std::string>& fields, const std::string& source,
+                     std::size_t& line);
+std::string csv_field(const std::string& s);
+
+// sweep.json: {"format": "snapscope-sweep", "version": 1, "definition": {...}, "shard": [I, N]}.
+struct SweepManifest {
+    SweepDefinition def;
+    int shard_index = 1, shard_count = 1;
+};
+std::string sweep_manifest_text(const SweepManifest& m);
+// Throws ConfigError naming the file and key.
+SweepManifest read_sweep_manifest(const std::string& path);
 
 }  // namespace snapscope

@@ -16,6 +16,7 @@
 #include "snapscope/data.hpp"
 #include "snapscope/graph.hpp"
 #include "snapscope/rng.hpp"
+#include "snapscope/limits.hpp"
 
 namespace snapscope {
 
@@ -30,14 +31,19 @@ struct TpgDataset {
     std::vector<TpgSample> samples;
 };
 
-// JSON Lines, the same format as the Scan-and-Snap file data. K = vocab_size, or the largest id + 1.
+// JSON Lines, the same format as the Scan-and-Snap file data. K = vocab_size, or the largest id + 1. A label
+// must occur in its sequence (the model predicts a token of the sequence): otherwise DataError names FILE:LINE.
+TpgDataset tpg_dataset(const JsonlData& data);
 TpgDataset read_tpg_jsonl(const std::string& text, const std::string& source, int vocab_size);
-TpgDataset load_tpg_file(const std::string& path, int vocab_size);
+// Reads the file line by line; the samples are counted against `max_bytes` as they are read.
+TpgDataset load_tpg_file(const std::string& path, int vocab_size, std::uint64_t max_bytes);
 
 // The paper's generator: n samples of length T over K tokens (T <= K: T distinct tokens; T > K: all K, then
 // T - K more drawn with replacement), label uniform over K, replaced by a random token of the sequence when
 // absent. `graph`: "cyclic" (resample until some graph has an SCC of size > 1), "acyclic" (until every SCC is a
-// single token) or "any". Throws DataError if no dataset is found in `max_tries`.
+// single token) or "any". A try costs O(n T log T), whatever K is; the number of tries is bounded by `max_tries`
+// and by a budget of about 10^8 token draws. Throws DataError (key data.graph) when no dataset is found, and at
+// once when the requirement cannot be met (a cycle needs at least two samples).
 TpgDataset generate_tpg(int n, int T, int K, const std::string& graph, Rng& rng, int max_tries = 100000);
 
 // Embeddings, K rows of length d: "onehot" (d = K, the standard basis), "ortho" (rows of a random orthogonal
@@ -46,15 +52,21 @@ TpgDataset generate_tpg(int n, int T, int K, const std::string& graph, Rng& rng,
 Eigen::MatrixXd make_embeddings(const std::string& kind, int K, int d, double rho, Rng& rng);
 
 // The token-priority graph of each query token: an edge y -> x_t for every sample (query k, label y) and
-// every position token x_t != y.
+// every position token x_t != y. A graph holds only the tokens its query's samples contain (its nodes), so its
+// size follows the data, not the vocabulary.
 struct QueryGraph {
     int query = 0;
-    Digraph graph;                 // over all K tokens
-    SccResult scc;
-    std::vector<char> constrained;  // token appears in a sample with this query
-    std::vector<int> samples;       // indices of the samples with this query
+    std::vector<int> tokens;                  // the nodes: tokens seen with this query, ascending (node i = tokens[i])
+    std::vector<std::pair<int, int>> edges;   // (from, to) token ids, each edge once, ascending
+    SccResult scc;                            // over the nodes: comp[node]; members list token ids (ascending)
+    std::vector<int> samples;                 // indices of the samples with this query
+    int node(int token) const;                // index of a token among the nodes, -1 if the query never saw it
+    int comp_of(int token) const;             // its SCC, -1 if the query never saw it
 };
+// Graphs sorted by query.
 std::vector<QueryGraph> token_priority_graphs(const TpgDataset& data);
+// The graph of `query` in a list sorted by query (null if it has none).
+const QueryGraph* find_graph(const std::vector<QueryGraph>& graphs, int query);
 
 class TpgModel {
 public:

@@ -36,7 +36,9 @@ struct SvmResult {
 // to get only `columns` (token coordinates; e.g. onehot embeddings without building a K x K identity).
 constexpr int kMaxSvmConstraints = 20000;
 constexpr int kMaxSvmVariables = 4096;
-SvmResult graph_svm(const TpgDataset& data, const std::vector<QueryGraph>& graphs, const Eigen::MatrixXd& E, bool orthonormal);
+// The general problem's rows (up to d*d coefficients each) are also checked against `max_bytes` (skipped if over).
+SvmResult graph_svm(const TpgDataset& data, const std::vector<QueryGraph>& graphs, const Eigen::MatrixXd& E, bool orthonormal,
+                    std::uint64_t max_bytes = 1ULL << 30);
 
 struct ReducedSample {
     int query = 0, label = 0;
@@ -46,14 +48,16 @@ struct ReducedSample {
 struct FinResult {
     std::vector<ReducedSample> reduced;  // samples holding another token of their label's SCC
     Eigen::MatrixXd basis;               // d*d x nb: vec((e_j - mean of the SCC) e_k^T), column-major vec
-    Eigen::MatrixXd basis_pinv;          // nb x d*d: least-squares coefficients of a vec(W) in the basis
+    Eigen::MatrixXd span;                // d*d x rank: an orthonormal basis of span(basis) (projection = span span^T)
     Eigen::MatrixXd W_fin;               // d x d: the reduced loss's minimiser within span(basis)
     double reduced_loss = 0;
     double gradient_norm = 0;            // at W_fin (should be ~0)
     bool converged = true;
 };
 
-FinResult soft_composition(const TpgDataset& data, const std::vector<QueryGraph>& graphs, const Eigen::MatrixXd& E);
+// Throws ConfigError (model.dim) when its d*d x nb matrices would need more than `max_bytes`.
+FinResult soft_composition(const TpgDataset& data, const std::vector<QueryGraph>& graphs, const Eigen::MatrixXd& E,
+                           std::uint64_t max_bytes = 1ULL << 30);
 
 struct TpgMetrics {
     double corr_svm = 0;      // <W, W_svm> / (|W| |W_svm|)

@@ -62,7 +62,13 @@ private:
     ThinningHistory<TpgRecord> history_;
 };
 
-// The dataset and embeddings a config describes (shared by TpgRun and `snapscope-cli graph`).
+// The dataset a config describes (generator or file), after checking that a run on it can fit in memory.
 TpgDataset tpg_dataset_from_config(const Config& cfg);
+
+// Everything a token-priority-graph run holds: the samples, embeddings, W and the optimiser's matrices, the graphs,
+// the analysis (W_svm, W_fin) and the history (its share of history.budget_mb). `tokens` is the total number of
+// token ids in the samples (n T for the generator).
+MemoryEstimate tpg_memory(const Config& cfg, std::int64_t K, std::int64_t samples, double tokens);
+double tpg_record_bytes(std::int64_t samples);
 
 }  // namespace snapscope

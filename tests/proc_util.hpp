@@ -1,0 +1,124 @@
+// Running snapscope's programs from tests: exit status, output, peak memory (RSS), a time limit and an optional
+// address-space limit. The binary under test can be swapped with an environment variable
+// (SNAPSCOPE_CLI_UNDER_TEST, SNAPSCOPE_GUI_UNDER_TEST), so the same tests can be run against an older build to
+// see them fail there.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+namespace snapscope::test {
+
+struct ProcResult {
+    int status = -1;        // exit status (when it exited)
+    int signal = 0;         // the signal that ended it (0 if it exited)
+    bool timed_out = false;  // killed by the time limit
+    long peak_kb = 0;       // peak resident memory
+    double seconds = 0;
+    std::string out, err;
+};
+
+inline std::string slurp_file(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+inline std::filesystem::path test_dir(const std::string& name) {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    const std::filesystem::path d =
+        std::filesystem::path(::testing::TempDir()) / ("snapscope_" + std::string(info->test_suite_name()) + "_" + info->name() + "_" + name);
+    std::filesystem::remove_all(d);
+    std::filesystem::create_directories(d);
+    return d;
+}
+
+// Runs `sh -c "exec <cmd>"` with stdout/stderr to files (or stdout to `stdout_path` when given). `address_space_mb`
+// > 0 sets RLIMIT_AS in the child. Kills it after `timeout_s` seconds. `on_start(pid)` runs in the parent right
+// after the fork (e.g. to send a signal later).
+template <class OnStart>
+ProcResult run_process(const std::string& cmd, double timeout_s, long address_space_mb, const std::string& stdout_path,
+                       OnStart on_start) {
+    static int calls = 0;
+    const std::filesystem::path dir = test_dir("proc" + std::to_string(calls++));
+    const std::string out = stdout_path.empty() ? (dir / "out").string() : stdout_path;
+    const std::string err = (dir / "err").string();
+    ProcResult r;
+    const auto t0 = std::chrono::steady_clock::now();
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::setpgid(0, 0);
+        if (address_space_mb > 0) {
+            struct rlimit rl;
+            rl.rlim_cur = rl.rlim_max = static_cast<rlim_t>(address_space_mb) << 20;
+            ::setrlimit(RLIMIT_AS, &rl);
+        }
+        const int fo = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        const int fe = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fo >= 0) ::dup2(fo, 1);
+        if (fe >= 0) ::dup2(fe, 2);
+        const std::string full = "exec " + cmd;
+        ::execl("/bin/sh", "sh", "-c", full.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    on_start(pid);
+    int st = 0;
+    struct rusage ru {};
+    while (true) {
+        const pid_t w = ::wait4(pid, &st, WNOHANG, &ru);
+        if (w == pid) break;
+        const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (el > timeout_s && !r.timed_out) {
+            r.timed_out = true;
+            ::kill(-pid, SIGKILL);
+            ::kill(pid, SIGKILL);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (WIFEXITED(st)) r.status = WEXITSTATUS(st);
+    if (WIFSIGNALED(st)) r.signal = WTERMSIG(st);
+    r.peak_kb = ru.ru_maxrss;
+    if (stdout_path.empty()) r.out = slurp_file(out);
+    r.err = slurp_file(err);
+    return r;
+}
+
+inline ProcResult run_process(const std::string& cmd, double timeout_s = 120, long address_space_mb = 0, const std::string& stdout_path = "") {
+    return run_process(cmd, timeout_s, address_space_mb, stdout_path, [](pid_t) {});
+}
+
+// The program under test: the build's own, unless the environment names another.
+inline std::string program(const char* env, const char* built) {
+    const char* e = std::getenv(env);
+    return e && *e ? e : built;
+}
+
+// A sanitizer build reserves terabytes of address space and inflates memory: limits and RSS bounds are skipped.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+
+}  // namespace snapscope::test
