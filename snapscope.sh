@@ -18,12 +18,14 @@ packages=(
   libglfw3-dev libimgui-dev libstb-dev python3-glad libgl-dev libgl1-mesa-dri fonts-dejavu-core
   xvfb xauth
 )
+# The test command also fuzzes (clang's libFuzzer).
+test_packages=(clang libclang-rt-14-dev)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 install_missing() {
   local missing=()
-  for p in "${packages[@]}"; do
+  for p in "$@"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
       missing+=("$p")
     fi
@@ -44,7 +46,7 @@ install_missing() {
 
 # build [TARGET...]: configure and build (everything when no target is named).
 build() {
-  install_missing
+  install_missing "${packages[@]}"
   say "Building (Release) in $build_dir"
   cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
   if [ $# -gt 0 ]; then
@@ -66,6 +68,7 @@ case "$cmd" in
     exec "$build_dir/app/snapscope" "$@"
     ;;
   test)
+    install_missing "${packages[@]}" "${test_packages[@]}"
     build
     say "ThreadSanitizer build of the worker/UI handshake (build-tsan)"
     cmake -S "$here" -B "$here/build-tsan" -DCMAKE_BUILD_TYPE=Release -DSNAPSCOPE_SANITIZE=thread -DSNAPSCOPE_BUILD_BENCH=OFF >/dev/null
@@ -77,8 +80,9 @@ case "$cmd" in
     (cd "$here/build-asan" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
        ctest -j"$jobs" -E '^(gui_rendering|UiLogic[.].*|ViewState[.].*|snapscope_ui_tests_NOT_BUILT)$' --output-on-failure)
     say "Running the test suite"
-    cd "$build_dir"
-    ctest --output-on-failure -j"$jobs" --timeout 600
+    (cd "$build_dir" && ctest --output-on-failure -j"$jobs" --timeout 600)
+    say "Fuzzing each input reader for ${SNAPSCOPE_FUZZ_SECONDS:-20} s (build-fuzz)"
+    "$here/tests/fuzz/fuzz.sh" "${SNAPSCOPE_FUZZ_SECONDS:-20}"
     ;;
   *)
     echo "usage: $0 [run|test|build]" >&2

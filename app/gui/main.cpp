@@ -12,6 +12,8 @@
 
 #include <malloc.h>
 
+#include <new>
+
 #include <CLI/CLI.hpp>
 
 #include "host.hpp"
@@ -280,6 +282,7 @@ int main(int argc, char** argv) {
         sigaction(SIGTERM, &sa, nullptr);
     }
     std::int64_t first_step = -1;
+    try {
     while (!host->should_close() && !g_quit_signal) {
         worker->post(Command::frame_tick());
         const SnapshotPtr s = worker->snapshot();
@@ -294,6 +297,13 @@ int main(int argc, char** argv) {
             last_autosave = now;
         }
         if (seconds > 0 && std::chrono::duration<double>(now - start).count() > seconds) break;
+    }
+    } catch (const std::bad_alloc&) {
+        autosave();
+        return fail("out of memory while drawing; the session was autosaved" + (autosave_path.empty() ? std::string() : " to " + autosave_path));
+    } catch (const std::exception& e) {
+        autosave();
+        return fail(std::string(e.what()) + "; the session was autosaved" + (autosave_path.empty() ? std::string() : " to " + autosave_path));
     }
     autosave();
     if (g_quit_signal) std::fprintf(stderr, "snapscope: stopped by signal %d; the session was autosaved to %s\n", static_cast<int>(g_quit_signal),

@@ -39,6 +39,18 @@ double frame_bytes(const TpgRun& run) {
     return sizeof(Frame) + 8.0 * run.model().d() * run.model().d() + att + 256;
 }
 
+// The mean-field twin is a second model of the same size: both must fit in limits.memory_mb together.
+void check_twin_memory(const Config& cfg, const ScanSnapShape& shape) {
+    Config m = cfg;
+    m.train.mode = "mean_field";
+    const double both = scansnap_memory(cfg, shape, RunHistoryPlan{0.2, 0}).total() + scansnap_memory(m, shape, RunHistoryPlan{0.05, 0}).total();
+    const std::uint64_t limit = memory_limit_bytes(cfg);
+    if (both > static_cast<double>(limit))
+        throw ConfigError("limits.memory_mb", "the run and its mean-field twin would need about " + format_bytes(both) +
+                                                  " together, more than limits.memory_mb (" + format_bytes(static_cast<double>(limit)) +
+                                                  "); turn the twin off or make the run smaller");
+}
+
 }  // namespace
 
 FramePtr Worker::make_frame(const ScanSnapRun& run) {
@@ -167,9 +179,11 @@ void Worker::restart(const Config& cfg) {
     // the mean-field twin's frames a quarter). Any of these may throw: the old run stays.
     auto run = std::make_unique<ScanSnapRun>(c, RunHistoryPlan{0.2, 0});
     const std::size_t cap = std::min(capacity_, history_records(c, 0.5, frame_bytes(*run), "the window's frames"));
-    const std::size_t twin_cap = std::min(capacity_, history_records(c, 0.25, frame_bytes(*run), "the mean-field twin's frames"));
+    std::size_t twin_cap = 4;
     std::unique_ptr<ScanSnapRun> twin;
     if (mean_field_) {
+        check_twin_memory(c, run->shape());
+        twin_cap = std::min(capacity_, history_records(c, 0.25, frame_bytes(*run), "the mean-field twin's frames"));
         Config m = c;
         m.train.mode = "mean_field";
         twin = std::make_unique<ScanSnapRun>(m, RunHistoryPlan{0.05, 0});
@@ -438,7 +452,17 @@ common:
                 if (mean_field_) {
                     Config m = run_->config();
                     m.train.mode = "mean_field";
-                    twin_run_ = std::make_unique<ScanSnapRun>(m, RunHistoryPlan{0.05, 0});
+                    try {
+                        check_twin_memory(run_->config(), run_->shape());
+                        const std::size_t cap =
+                            std::min(capacity_, history_records(m, 0.25, frame_bytes(*run_), "the mean-field twin's frames"));
+                        twin_run_ = std::make_unique<ScanSnapRun>(m, RunHistoryPlan{0.05, 0});
+                        twin_frames_.set_capacity(cap);
+                    } catch (const std::exception& e) {
+                        say(std::string("Cannot run the mean-field twin: ") + e.what(), true);
+                        mean_field_ = false;
+                        break;
+                    }
                     twin_frames_.clear();
                     std::size_t next = 0;
                     const auto& ev = run_->events();
@@ -506,6 +530,41 @@ void Worker::loop() {
     setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 5);
     rate_t0_ = Clock::now();
     while (!quit_) {
+        // Nothing may escape the thread (that would end the program): running out of memory, or any other failure,
+        // pauses the run with a message and keeps the window alive.
+        try {
+            loop_once();
+        } catch (const std::bad_alloc&) {
+            recover("Out of memory: the run is paused. Lower limits.memory_mb so such a run is refused up front, make it "
+                    "smaller, or close other programs.");
+        } catch (const std::exception& e) {
+            recover(std::string("Stopped: ") + e.what());
+        }
+    }
+}
+
+void Worker::recover(const std::string& msg) {
+    playing_ = false;
+    steps_owed_ = 0;
+    replay_.reset();
+    backlog_.clear();
+    say(msg, true);
+    try {
+        publish();
+    } catch (...) {
+    }
+    applied_ = posted_snapshot();
+    std::lock_guard<std::mutex> lk(queue_mu_);
+    synced_cv_.notify_all();
+}
+
+std::uint64_t Worker::posted_snapshot() {
+    std::lock_guard<std::mutex> lk(queue_mu_);
+    return posted_ - queue_.size();
+}
+
+void Worker::loop_once() {
+    {
         // 1. Apply queued commands in order. A command posted after "Step n" waits until those n steps are done,
         //    except Pause, Reset and loads, which cancel the steps still owed.
         {
@@ -562,7 +621,7 @@ void Worker::loop() {
                 std::lock_guard<std::mutex> lk(queue_mu_);
                 synced_cv_.notify_all();
             }
-            continue;
+            return;
         }
 
         // 3. Step for at most ~4 ms, stopping early when a command arrives.

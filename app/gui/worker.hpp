@@ -40,6 +40,9 @@ public:
 private:
     struct Twin;  // a run plus its frame history
     void loop();
+    void loop_once();
+    void recover(const std::string& msg);
+    std::uint64_t posted_snapshot();
     void apply(const Command& c);
     void restart(const Config& cfg);
     bool step_once();

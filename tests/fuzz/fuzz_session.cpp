@@ -1,16 +1,18 @@
-// libFuzzer target: the session reader (format, version, config, events, view).
+// libFuzzer target: the session reader (format, version, config, events, view). Any input must either be read or
+// give a ConfigError (InputError for the JSON text itself); what it writes it must read back.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
+#include "snapscope/input.hpp"
 #include "snapscope/session.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string text(reinterpret_cast<const char*>(data), size);
     nlohmann::json j;
     try {
-        j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::exception&) {
+        j = snapscope::parse_json_text(text, "fuzz");
+    } catch (const snapscope::InputError&) {
         return 0;
     }
     try {

@@ -234,6 +234,62 @@ TEST(ViewState, RoundTripsThroughJson) {
     EXPECT_EQ(b.export_scale, 4);
 }
 
+TEST(ViewState, WronglyTypedFieldsAreIgnoredWithAWarning) {
+    // Issue 9, point 1: these aborted the GUI (a JSON type error) through --session and --restore.
+    ViewState v;
+    v.export_dir = "keep";
+    const nlohmann::json j = {{"live", "yes"},      {"selected_class", "a"}, {"export_dir", 5},        {"export_scale", 3},
+                              {"z_range", "wide"},  {"c_max", 1e300},        {"cursor_step", -7},      {"log_loss", 0},
+                              {"large_font", true}, {"auto_range", nullptr}, {"unknown_key", "fine"}};
+    const auto warnings = v.from_json(j, "s.json");
+    EXPECT_EQ(warnings.size(), 9u);
+    for (const char* key : {"view.live", "view.selected_class", "view.export_dir", "view.export_scale", "view.z_range", "view.c_max",
+                            "view.cursor_step", "view.log_loss", "view.auto_range"}) {
+        bool found = false;
+        for (const auto& w : warnings) found = found || (w.find(key) != std::string::npos && w.find("s.json") != std::string::npos);
+        EXPECT_TRUE(found) << key;
+    }
+    EXPECT_TRUE(v.live);                 // unchanged
+    EXPECT_EQ(v.selected_class, 0);
+    EXPECT_EQ(v.export_dir, "keep");
+    EXPECT_EQ(v.export_scale, 1);
+    EXPECT_EQ(v.cursor_step, 0);
+    EXPECT_TRUE(v.large_font);           // the one good field is read
+    EXPECT_EQ(v.from_json(nlohmann::json::array(), "s.json").size(), 1u);  // not an object: one warning
+}
+
+TEST(UiLogic, LoadingWindowShowsProgressAndCancels) {
+    Ui ui;
+    ViewState view;
+    HostRequests host;
+    std::vector<Command> sent;
+    const CommandSink send = [&](Command c) { sent.push_back(c); };
+    Worker worker(fig4());
+    auto snap = std::make_shared<Snapshot>(*worker.snapshot());
+    snap->loading = true;
+    snap->load_target = 1000000000;
+    snap->step = 250000000;
+    snap->load_rate = 20000;
+    ui.frame(*snap, view, send, host);
+    ImGuiWindow* w = ImGui::FindWindowByName("Loading the session");
+    ASSERT_NE(w, nullptr);
+    EXPECT_TRUE(w->Active);
+    // Esc cancels.
+    ui.key(kKeyEscape, true);
+    ui.frame(*snap, view, send, host);
+    ui.key(kKeyEscape, false);
+    ui.frame(*snap, view, send, host);
+    ASSERT_FALSE(sent.empty());
+    EXPECT_EQ(sent.back().kind, Command::Kind::CancelLoad);
+    // Not loading: no window.
+    snap->loading = false;
+    sent.clear();
+    ui.frame(*snap, view, send, host);
+    w = ImGui::FindWindowByName("Loading the session");
+    EXPECT_TRUE(w == nullptr || !w->Active);
+    EXPECT_TRUE(sent.empty());
+}
+
 TEST(UiLogic, LabSwitchLoadsTheTokenPriorityGraphLab) {
     Ui ui;
     ViewState view;

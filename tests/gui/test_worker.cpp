@@ -240,3 +240,81 @@ TEST(Worker, SoakMillionStepsWithASnapshotConsumerStaysBounded) {
         EXPECT_LT(rss_end - rss_at_100k, 16 * 1024);
     }
 }
+
+// ---- Issue 9 -------------------------------------------------------------------------------------------------
+
+TEST(Worker, HugeSessionReplaysInSlicesWithProgressAndCancel) {
+    // Point 16: a session at step 10^9 is replayed a slice at a time: the worker keeps publishing (progress), a
+    // Cancel stops it where it is, and commands posted meanwhile wait for the load to end.
+    Session s;
+    s.config = fig4();
+    s.step = 1000000000;
+    s.events = {{5, "lr_z", 1.0, 0.5}};
+    Worker w(fig4());
+    w.post(Command::load_session(s));
+    SnapshotPtr snap;
+    for (int i = 0; i < 20000; ++i) {
+        snap = w.snapshot();
+        if (snap->loading && snap->step > 50) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_TRUE(snap->loading);
+    EXPECT_EQ(snap->load_target, 1000000000);
+    EXPECT_GT(snap->step, 50);
+    EXPECT_DOUBLE_EQ(snap->lr_z, 0.5);  // the event at step 5 was applied on the way
+    w.post(Command::lock_ratio(true));  // waits for the load to end
+    w.post(Command::cancel_load());
+    w.sync();
+    snap = w.snapshot();
+    EXPECT_FALSE(snap->loading);
+    EXPECT_LT(snap->step, 1000000000);
+    EXPECT_TRUE(snap->ratio_locked);
+    EXPECT_NE(snap->message.find("Stopped loading at step"), std::string::npos) << snap->message;
+    // The replayed part equals the engine's run with the same events.
+    ScanSnapRun ref(fig4());
+    ref.run(5);
+    ref.set_lr_z(0.5);
+    ref.run(snap->step - 5);
+    const Frame& f = *snap->frames.back();
+    for (int l = 0; l < 34; ++l) ASSERT_EQ(f.zrows[l], ref.model().Z(30, l));
+}
+
+TEST(Worker, QuittingDuringAHugeLoadIsImmediate) {
+    Session s;
+    s.config = fig4();
+    s.step = 1000000000;
+    const auto t0 = std::chrono::steady_clock::now();
+    {
+        Worker w(fig4());
+        w.post(Command::load_session(s));
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        EXPECT_TRUE(w.snapshot()->loading);
+    }  // the destructor joins the worker
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 10.0);
+}
+
+TEST(Worker, FramesStayWithinTheirShareOfTheHistoryBudget) {
+    // Point 6: the large preset's frames are ~1.1 MB each; with history.budget_mb = 16 the frames may take half.
+    Config c = resolve_config(preset_config("large"), "large");
+    c.history.budget_mb = 16;
+    c.train.batch = 4;
+    c.data.seq_len = 8;
+    Worker w(c);
+    w.post(Command::step(40));
+    w.sync();
+    const SnapshotPtr s = w.snapshot();
+    EXPECT_EQ(s->step, 40);
+    const double frame = 8.0 * (2 * 100 + (100 + 20) * 1130);
+    EXPECT_LE(s->frame_capacity * frame, 8.0 * 1048576);
+    EXPECT_GE(s->frame_capacity, 4u);
+    EXPECT_LE(s->frames.size(), s->frame_capacity);
+    EXPECT_EQ(s->frames.front()->step, 0);  // thinned, step 0 kept
+    EXPECT_EQ(s->frames.back()->step, 40);
+    // A budget that cannot hold four frames is refused by name; the old run stays.
+    Config tiny = c;
+    tiny.history.budget_mb = 2;
+    w.post(Command::load_config(tiny));
+    w.sync();
+    EXPECT_NE(w.snapshot()->message.find("history.budget_mb"), std::string::npos) << w.snapshot()->message;
+    EXPECT_EQ(w.snapshot()->step, 40);
+}

@@ -1,0 +1,116 @@
+// The second reliability pass (issue 9), through the snapscope window (run under xvfb-run by ctest). The binary
+// under test can be swapped (SNAPSCOPE_GUI_UNDER_TEST=/path/to/old/snapscope) to see the failures on an older build.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "../proc_util.hpp"
+#include "snapscope/config.hpp"
+#include "snapscope/presets.hpp"
+#include "snapscope/session.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace snapscope;
+using namespace snapscope::test;
+
+namespace {
+
+std::string gui() { return program("SNAPSCOPE_GUI_UNDER_TEST", SNAPSCOPE_GUI); }
+
+json fig6_session(std::int64_t step) {
+    Session s;
+    s.config = resolve_config(preset_config("fig6"), "fig6");
+    s.step = step;
+    s.events = {{3, "lr_z", 0.5, 1.0}};
+    return session_to_json(s);
+}
+
+void write(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
+
+}  // namespace
+
+// Point 1: a view setting of the wrong type is ignored with a warning, through --session and --restore.
+TEST(GuiIssue9, WronglyTypedViewSettingsAreIgnoredWithAWarning) {
+    const fs::path d = test_dir("view");
+    json j = fig6_session(12);
+    j["view"] = {{"live", "yes"}, {"selected_class", "a"}, {"export_dir", 5}, {"export_scale", 3}, {"z_range", nullptr}, {"cursor_step", -4}};
+    write(d / "s.json", j.dump());
+    ProcResult r = run_process(gui() + " --session " + (d / "s.json").string() + " --screenshot " + (d / "a.png").string(), 120);
+    EXPECT_EQ(r.signal, 0) << r.err;
+    EXPECT_EQ(r.status, 0) << r.err;
+    for (const char* key : {"view.live", "view.selected_class", "view.export_dir", "view.export_scale", "view.z_range", "view.cursor_step"})
+        EXPECT_NE(r.err.find(key), std::string::npos) << key << "\n" << r.err;
+    EXPECT_NE(r.out.find("at step 12"), std::string::npos) << r.out;
+    // The crash-recovery path reads the same way.
+    r = run_process(gui() + " --restore --autosave " + (d / "s.json").string() + " --screenshot " + (d / "b.png").string(), 120);
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.err.find("view.live"), std::string::npos) << r.err;
+}
+
+// Points 1, 2, 18, 19: session files that are wrong in other ways are clear errors.
+TEST(GuiIssue9, MalformedSessionsAreClearErrors) {
+    const fs::path d = test_dir("bad");
+    json old_string = fig6_session(5);
+    old_string["events"][0]["old"] = "fast";
+    write(d / "old.json", old_string.dump());
+    json version = fig6_session(5);
+    version["version"] = 4294967297LL;  // 2^32 + 1
+    write(d / "version.json", version.dump());
+    json deep = fig6_session(5);
+    std::string nest;
+    for (int i = 0; i < 100000; ++i) nest += "[";
+    for (int i = 0; i < 100000; ++i) nest += "]";
+    const std::string text = deep.dump();
+    write(d / "deep.json", text.substr(0, text.size() - 1) + ",\"deep\":" + nest + "}");
+    const std::pair<const char*, const char*> cases[] = {{"old.json", "events[0].old"}, {"version.json", "newer"}, {"deep.json", "nesting"}};
+    for (const auto& [file, needle] : cases) {
+        const ProcResult r = run_process(gui() + " --session " + (d / file).string() + " --screenshot " + (d / "x.png").string(), 60);
+        EXPECT_EQ(r.signal, 0) << file << "\n" << r.err.substr(0, 500);
+        EXPECT_EQ(r.status, 1) << file << "\n" << r.err.substr(0, 500);
+        EXPECT_NE(r.err.find(needle), std::string::npos) << file << "\n" << r.err.substr(0, 500);
+        EXPECT_LT(r.err.size(), 1000u) << file;
+    }
+}
+
+// Point 16: a session at step 10^9 loads in the background; quitting is immediate and the autosave keeps the
+// session (not step 0 of its replay).
+TEST(GuiIssue9, HugeSessionLoadsInTheBackgroundAndQuittingKeepsIt) {
+    const fs::path d = test_dir("huge");
+    write(d / "s.json", fig6_session(1000000000).dump());
+    const ProcResult r = run_process(gui() + " --session " + (d / "s.json").string() + " --seconds 2 --autosave " + (d / "auto.json").string(), 60);
+    EXPECT_FALSE(r.timed_out) << "did not quit";
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_LT(r.seconds, 20);
+    ASSERT_TRUE(fs::exists(d / "auto.json"));
+    const Session a = load_session_file((d / "auto.json").string());
+    EXPECT_EQ(a.step, 1000000000);
+    ASSERT_EQ(a.events.size(), 1u);
+}
+
+// Point 16: SIGINT and SIGTERM autosave like closing the window.
+TEST(GuiIssue9, SigtermAutosaves) {
+    const fs::path d = test_dir("term");
+    const ProcResult r = run_process(gui() + " --preset fig6 --speed 400 --autosave " + (d / "auto.json").string(), 60, 0, "", [](pid_t pid) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+        ::kill(pid, SIGTERM);
+    });
+    EXPECT_FALSE(r.timed_out);
+    EXPECT_EQ(r.signal, 0) << "killed by the signal without saving";
+    ASSERT_TRUE(fs::exists(d / "auto.json")) << r.err;
+    EXPECT_GT(load_session_file((d / "auto.json").string()).step, 0);
+}
+
+// Point 19: numbers on the GUI's command line are checked whole.
+TEST(GuiIssue9, BadNumbersOnTheCommandLineAreRejected) {
+    const fs::path d = test_dir("args");
+    for (const std::string& args : {std::string("--speed 12abc"), std::string("--speed nan"), std::string("--seconds nan"), std::string("--seconds -1")}) {
+        const ProcResult r = run_process(gui() + " --preset fig4 " + args + " --screenshot " + (d / "x.png").string(), 60);
+        EXPECT_NE(r.status, 0) << args;
+        EXPECT_NE(r.err.find(args.substr(0, args.find(' '))), std::string::npos) << args << "\n" << r.err;
+        EXPECT_FALSE(fs::exists(d / "x.png")) << args;
+    }
+}
