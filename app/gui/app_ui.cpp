@@ -80,6 +80,71 @@ std::string token_short(const RunInfo& info, int token) {
     return buf;
 }
 
+void ViewState::say(std::string text, bool error) {
+    status = std::move(text);
+    status_error = error;
+    status_time = ImGui::GetCurrentContext() ? ImGui::GetTime() : 0.0;
+}
+
+float status_bar_height() { return std::floor(ImGui::GetFontSize() + 2 * ImGui::GetStyle().WindowPadding.y * 0.5f + 2); }
+
+void draw_status_bar(const Snapshot& snap, ViewState& view, ImVec2 pos, ImVec2 size) {
+    const double now = ImGui::GetTime();
+    if (snap.message != view.seen_message) {
+        view.seen_message = snap.message;
+        view.seen_message_time = now;
+    }
+    // The newest of the two messages that is still to be shown.
+    std::string text;
+    bool error = false;
+    double since = -1;
+    auto consider = [&](const std::string& t, bool err, double at) {
+        if (t.empty() || t == view.dismissed) return;
+        if (!err && now - at > 10.0) return;  // info fades after 10 s
+        if (at >= since) {
+            text = t;
+            error = err;
+            since = at;
+        }
+    };
+    consider(snap.message, snap.message_is_error, view.seen_message_time);
+    if (view.status_time < 0 && !view.status.empty()) view.status_time = now;
+    consider(view.status, view.status_error || view.status.rfind("Export failed", 0) == 0 || view.status.rfind("Save failed", 0) == 0 ||
+                              view.status.rfind("Load failed", 0) == 0,
+             view.status_time);
+    ImGui::SetNextWindowPos(pos, ImGuiCond_Always);
+    ImGui::SetNextWindowSize(size, ImGuiCond_Always);
+    ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(ImGui::GetStyle().WindowPadding.x, 1));
+    ImGui::PushStyleVar(ImGuiStyleVar_WindowMinSize, ImVec2(1, 1));  // (the default minimum is 32 px tall)
+    const ImGuiWindowFlags flags = ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize |
+                                   ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse | ImGuiWindowFlags_NoCollapse |
+                                   ImGuiWindowFlags_NoSavedSettings;
+    if (ImGui::Begin("##status", nullptr, flags)) {
+        char right[96];
+        std::snprintf(right, sizeof right, "step %lld   %.0f steps/s", static_cast<long long>(snap.step), snap.steps_per_second);
+        const float rw = ImGui::CalcTextSize(right).x;
+        const float avail = ImGui::GetContentRegionAvail().x - rw - ImGui::GetFontSize() * 2.5f;
+        if (!text.empty()) {
+            // One line: cut to the width; the whole text on hover.
+            std::string line = text.substr(0, text.find('\n'));
+            while (!line.empty() && ImGui::CalcTextSize(line.c_str()).x > avail) line.resize(line.size() * 9 / 10);
+            if (line.size() < text.size()) line += "…";
+            ImGui::PushStyleColor(ImGuiCol_Text, error ? IM_COL32(255, 110, 90, 255) : IM_COL32(150, 210, 255, 255));
+            ImGui::TextUnformatted(line.c_str());
+            ImGui::PopStyleColor();
+            if (ImGui::IsItemHovered() && line.size() < text.size() + 3) ImGui::SetTooltip("%s", text.c_str());
+            ImGui::SameLine();
+            if (ImGui::SmallButton("x")) view.dismissed = text;
+            if (ImGui::IsItemHovered()) ImGui::SetTooltip("Dismiss this message");
+            ImGui::SameLine();
+        }
+        ImGui::SetCursorPosX(ImGui::GetWindowContentRegionMax().x - rw);
+        ImGui::TextDisabled("%s", right);
+    }
+    ImGui::End();
+    ImGui::PopStyleVar(2);
+}
+
 nlohmann::json ViewState::to_json() const {
     return {{"live", live},           {"cursor_step", cursor_step}, {"selected_class", selected_class},
             {"auto_range", auto_range}, {"z_range", z_range},         {"c_max", c_max},
@@ -217,18 +282,25 @@ void draw_app(const Snapshot& snap, ViewState& view, const CommandSink& send, He
     view.preview_step = view.next_preview_step;
     view.next_preview_step = -1;
     handle_keys(snap, view, send, host);
-    const ImVec2 ds = ImGui::GetIO().DisplaySize;
+    const ImVec2 full = ImGui::GetIO().DisplaySize;
+    const float bar_h = status_bar_height();
+    const ImVec2 ds(full.x, full.y - bar_h);  // the panels' area; the status bar below it never moves them
     const float font = ImGui::GetFontSize();
     const float left_w = std::clamp(ds.x * 0.25f, font * 19.f, font * 28.f);
     const float top_h = std::floor(ds.y * 0.52f);
-    const ImGuiWindowFlags fixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse;
+    // A figure (panel export) has no title bars and no scrollbars.
+    const ImGuiWindowFlags fixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
+                                   (view.figure ? ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoScrollbar : 0);
 
     auto begin_panel = [&](Panel p, const char* title, ImVec2 pos, ImVec2 size) {
         ImGui::SetNextWindowPos(pos, ImGuiCond_Always);
         ImGui::SetNextWindowSize(size, ImGuiCond_Always);
         const bool open = ImGui::Begin(title, nullptr, fixed);
-        view.panel_pos[static_cast<int>(p)] = ImGui::GetWindowPos();
-        view.panel_size[static_cast<int>(p)] = ImGui::GetWindowSize();
+        const int i = static_cast<int>(p);
+        view.panel_pos[i] = ImGui::GetWindowPos();
+        view.panel_size[i] = ImGui::GetWindowSize();
+        const ImVec2 wp = ImGui::GetWindowPos(), cmin = ImGui::GetWindowContentRegionMin(), cmax = ImGui::GetWindowContentRegionMax();
+        view.panel_content[i] = ImVec4(wp.x + cmin.x, wp.y + cmin.y, cmax.x - cmin.x, cmax.y - cmin.y);
         return open;
     };
     if (begin_panel(Panel::Controls, "Controls", ImVec2(0, 0), ImVec2(left_w, ds.y))) draw_controls(snap, view, send, host);
@@ -244,6 +316,7 @@ void draw_app(const Snapshot& snap, ViewState& view, const CommandSink& send, He
         // The top panel, for exports, is the graph and the samples together.
         view.panel_pos[static_cast<int>(Panel::Attention)] = ImVec2(left_w, 0);
         view.panel_size[static_cast<int>(Panel::Attention)] = ImVec2(ds.x - left_w, top_h);
+        view.panel_content[static_cast<int>(Panel::Attention)] = ImVec4(left_w, 0, ds.x - left_w, top_h);
         if (begin_panel(Panel::Curves, "Curves over training steps", ImVec2(left_w, top_h), ImVec2(ds.x - left_w, ds.y - top_h)))
             draw_tpg_curves(snap, view);
         ImGui::End();
@@ -254,9 +327,12 @@ void draw_app(const Snapshot& snap, ViewState& view, const CommandSink& send, He
             draw_curves(snap, view);
         ImGui::End();
     }
-    draw_phase_diagram(snap, view, send);
-    draw_help(view);
-    draw_loading(snap, send);
+    if (!view.figure) {
+        draw_status_bar(snap, view, ImVec2(0, ds.y), ImVec2(full.x, bar_h));
+        draw_phase_diagram(snap, view, send);
+        draw_help(view);
+        draw_loading(snap, send);
+    }
 }
 
 }  // namespace snapscope::gui

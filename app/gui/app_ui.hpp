@@ -14,6 +14,7 @@
 
 #include "commands.hpp"
 #include "plot.hpp"
+#include "tasks.hpp"
 #include "snapshot.hpp"
 #include "snapscope/sweep.hpp"
 #include "textures.hpp"
@@ -38,17 +39,29 @@ struct HostRequests {
     bool quit = false;
 };
 
+// A slider being edited: while it is dragged or typed into, `value` is the pending value (shown, not applied).
 struct SliderEdit {
-    float value = 1;
+    double value = 1;
     bool active = false;
 };
 
-// The training-set editor's working copy (token-priority-graph lab) and what the paper predicts for it,
-// recomputed on every edit.
-struct TpgEdit {
-    TpgDataset data;
+// What the paper predicts for a training set: its graphs, W_svm and W_fin (computed in the background).
+struct TpgAnalysis {
     std::vector<QueryGraph> graphs;
     SvmResult svm;
+    FinResult fin;
+};
+
+// The training-set editor's working copy (token-priority-graph lab) and what the paper predicts for it. Every edit
+// starts the analysis in the background (a newer edit cancels an older one); the last finished analysis is shown
+// meanwhile, so typing never waits for the QP.
+struct TpgEdit {
+    TpgDataset data;
+    std::vector<QueryGraph> graphs;  // of `data` once the analysis is in (see analysed)
+    SvmResult svm;
+    FinResult fin;
+    bool analysed = false;           // graphs/svm/fin describe the current `data`
+    std::shared_ptr<Task<TpgAnalysis>> task;
     std::string error;  // why the edited set cannot be used, if it cannot
     bool dirty = false; // differs from the running set
     std::uint64_t run_id = 0;
@@ -87,6 +100,17 @@ struct ViewState {
     std::string export_dir = "snapscope-exports";
     std::string session_path = "snapscope-exports/session.json";
     std::string status;          // last host message ("wrote ...")
+    bool status_error = false;
+    double status_time = -1;     // ImGui time it was said (-1: not yet shown)
+    // The status bar: when it first showed the worker's current message, and the message the user dismissed.
+    std::string seen_message;
+    double seen_message_time = 0;
+    std::string dismissed;
+    void say(std::string text, bool error);
+    // Exports: a panel drawn as a figure (no title bar, no scrollbar, no widgets), and each panel's content rectangle
+    // (x, y, w, h) in the frame that drew it.
+    bool figure = false;
+    ImVec4 panel_content[3];
     // Restart settings being edited (applied with "Apply and restart").
     std::shared_ptr<Config> pending;
     std::uint64_t pending_run_id = 0;
@@ -137,8 +161,15 @@ void draw_tpg_curves(const Snapshot& snap, ViewState& view);
 void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink& send);
 // The config a phase-diagram cell opens: the sweep's base with the cell's values and seed 1.
 FlatConfig phase_cell_config(const FlatConfig& base, const std::vector<SweepAxis>& axes, const std::vector<nlohmann::json>& values);
-// Rebuilds the editor's graphs and W_svm after an edit.
+// Checks the edited set and starts its analysis in the background (after an edit).
 void tpg_edit_refresh(TpgEdit& e, const TpgInfo& info);
+// Takes a finished analysis (called every frame); true when one arrived.
+bool tpg_edit_poll(TpgEdit& e);
+
+// The status bar at the bottom of the window: the latest message (worker or host), an info message for 10 s, an
+// error until dismissed; its height is fixed, so messages never move the controls.
+void draw_status_bar(const Snapshot& snap, ViewState& view, ImVec2 pos, ImVec2 size);
+float status_bar_height();
 
 // Shared helpers.
 const Frame& frame_at(const Snapshot& snap, const ViewState& view);  // the frame the cursor selects

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "app_ui.hpp"
+#include "plot.hpp"
 
 namespace snapscope::gui {
 
@@ -20,7 +21,18 @@ struct HeatmapView {
     std::vector<std::string> row_labels;
     const char* row_axis = "";
     const char* value_name = "";
+    std::vector<std::pair<int, std::string>> row_ticks;  // (row, label) drawn on the left when the rows are too thin to label
+    int cursor_row = -1;                                 // a horizontal line (the step cursor)
 };
+
+// Token-id ticks: a nice spacing (1, 2, 5, 10, 20, 50, ...) wide enough for the longest label.
+int token_tick_every(int cols, float cell_w, float label_w) {
+    const double need = label_w / std::max(cell_w, 1e-3f);
+    for (double p = 1; p < 1e9; p *= 10)
+        for (double m : {1.0, 2.0, 5.0})
+            if (m * p >= need) return static_cast<int>(std::min(m * p, static_cast<double>(std::max(cols, 1))));
+    return std::max(cols, 1);
+}
 
 // Draws a colour bar from vmin to vmax with the map's colours.
 void colour_bar(Colormap map, float vmin, float vmax, float width) {
@@ -65,18 +77,38 @@ std::pair<int, int> heatmap(const HeatmapView& h, const RunInfo& info, HeatmapTe
     // Token-type strip and token id ticks under the image.
     for (int t = 0; t < h.cols; ++t)
         dl->AddRectFilled(ImVec2(a.x + cw * t, b.y + 1), ImVec2(a.x + cw * (t + 1), b.y + font * 0.35f), token_color(info, t));
-    const int every = std::max(1, static_cast<int>(std::ceil(font * 2.2f / std::max(cw, 1e-3f))));
-    for (int t = 0; t < h.cols; t += every) {
-        char buf[16];
-        std::snprintf(buf, sizeof buf, "%d", t);
-        dl->AddText(ImVec2(a.x + cw * (t + 0.5f) - ImGui::CalcTextSize(buf).x / 2, b.y + font * 0.4f), ImGui::GetColorU32(ImGuiCol_TextDisabled), buf);
+    {
+        char widest[16];
+        std::snprintf(widest, sizeof widest, "%d", h.cols - 1);
+        const int every = token_tick_every(h.cols, cw, ImGui::CalcTextSize(widest).x + font * 0.8f);
+        for (int t = 0; t < h.cols; t += every) {
+            char buf[16];
+            std::snprintf(buf, sizeof buf, "%d", t);
+            const float w = ImGui::CalcTextSize(buf).x;
+            const float x = std::clamp(a.x + cw * (t + 0.5f) - w / 2, a.x, b.x - w);  // never clipped at the ends
+            dl->AddText(ImVec2(x, b.y + font * 0.4f), ImGui::GetColorU32(ImGuiCol_TextDisabled), buf);
+        }
     }
-    // Row labels (when few enough to read).
-    if (!h.row_labels.empty() && rh >= font * 0.9f)
-        for (int r = 0; r < h.rows; ++r)
-            dl->AddText(ImVec2(p0.x, a.y + rh * (r + 0.5f) - font / 2), ImGui::GetColorU32(ImGuiCol_TextDisabled), h.row_labels[r].c_str());
-    else if (*h.row_axis)
-        dl->AddText(ImVec2(p0.x, a.y), ImGui::GetColorU32(ImGuiCol_TextDisabled), h.row_axis);
+    // Row labels (when few enough to read), else ticks on the rows the caller chose.
+    const ImU32 dim = ImGui::GetColorU32(ImGuiCol_TextDisabled);
+    if (!h.row_labels.empty() && rh >= font * 0.9f) {
+        for (int r = 0; r < h.rows; ++r) dl->AddText(ImVec2(p0.x, a.y + rh * (r + 0.5f) - font / 2), dim, h.row_labels[r].c_str());
+    } else if (!h.row_ticks.empty()) {
+        float last = -1e30f;
+        for (const auto& [r, label] : h.row_ticks) {
+            const float y = std::clamp(a.y + rh * (r + 0.5f) - font / 2, a.y, b.y - font);
+            if (y < last + font * 1.1f) continue;
+            dl->AddLine(ImVec2(a.x - font * 0.3f, a.y + rh * (r + 0.5f)), ImVec2(a.x, a.y + rh * (r + 0.5f)), dim);
+            dl->AddText(ImVec2(a.x - font * 0.4f - ImGui::CalcTextSize(label.c_str()).x, y), dim, label.c_str());
+            last = y;
+        }
+    } else if (*h.row_axis) {
+        dl->AddText(ImVec2(p0.x, a.y), dim, h.row_axis);
+    }
+    if (h.cursor_row >= 0 && h.cursor_row < h.rows) {
+        const float y = a.y + rh * (h.cursor_row + 0.5f);
+        dl->AddLine(ImVec2(a.x, y), ImVec2(b.x, y), IM_COL32(255, 255, 255, 200), std::max(1.5f, font / 10.0f));
+    }
     // Hover readout.
     const ImVec2 m = ImGui::GetIO().MousePos;
     if (m.x >= a.x && m.x < b.x && m.y >= a.y && m.y < b.y && ImGui::IsWindowHovered()) {
@@ -102,7 +134,10 @@ void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* text
     const float font = ImGui::GetFontSize();
     view.selected_class = std::clamp(view.selected_class, 0, std::max(0, K - 1));
 
-    // Header: which step, colour range.
+    // Header: which step, colour range (in a figure: the step and class, as text).
+    if (view.figure) {
+        ImGui::Text("step %lld, class %d", static_cast<long long>(f.step), view.selected_class);
+    } else {
     ImGui::Text("step %lld%s", static_cast<long long>(f.step),
                 view.preview_step >= 0 ? " (hovered curve)" : view.live ? " (live)" : " (cursor)");
     ImGui::SameLine();
@@ -129,6 +164,7 @@ void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* text
         ImGui::SameLine();
         ImGui::SetNextItemWidth(font * 6);
         ImGui::DragFloat("c max", &view.c_max, 0.005f, 0.001f, 1.f, "%.3f");
+    }
     }
 
     // Layout: left column Z over current c_n; right: the Fig 4 image.
@@ -161,24 +197,11 @@ void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* text
     c.row_axis = "class";
     c.value_name = "c_n";
 
-    const float half_h = (avail.y - 2 * bar_h - font * 3) * 0.5f;
-    ImGui::BeginGroup();
-    heatmap(z, info, textures, ImVec2(colw, std::max(font * 4, half_h)));
-    colour_bar(z.map, z.vmin, z.vmax, colw);
-    heatmap(c, info, textures, ImVec2(colw, std::max(font * 4, half_h)));
-    colour_bar(c.map, c.vmin, c.vmax, colw);
-    ImGui::EndGroup();
-    ImGui::SameLine();
-
-    // Fig 4: c_n of the selected class over the recorded steps up to the cursor.
+    // Fig 4: c_n of the selected class over every recorded step (all rows always, so a row is always the same step;
+    // the cursor is a white line), with step ticks on the left.
     HeatmapView img{"fig4", "c_n over training (Fig 4): rows = recorded steps, top = step 0"};
     const int sel = view.selected_class;
-    std::size_t last = snap.frames.size();
-    if (!view.live || view.preview_step >= 0)
-        last = static_cast<std::size_t>(std::upper_bound(snap.frames.begin(), snap.frames.end(), f.step,
-                                                         [](std::int64_t s, const FramePtr& p) { return s < p->step; }) -
-                                        snap.frames.begin());
-    img.rows = static_cast<int>(last);
+    img.rows = static_cast<int>(snap.frames.size());
     img.cols = M;
     img.data.resize(static_cast<std::size_t>(img.rows) * M);
     float im = 0;
@@ -191,10 +214,33 @@ void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* text
         }
         img.row_labels.push_back(std::to_string(snap.frames[r]->step));
     }
+    if (!snap.frames.empty()) {
+        const double first = static_cast<double>(snap.frames.front()->step), last = static_cast<double>(snap.frames.back()->step);
+        for (double t : nice_ticks(first, last, 6)) {
+            const auto it = std::lower_bound(snap.frames.begin(), snap.frames.end(), t, [](const FramePtr& p, double v) { return p->step < v; });
+            if (it != snap.frames.end()) img.row_ticks.emplace_back(static_cast<int>(it - snap.frames.begin()), std::to_string((*it)->step));
+        }
+    }
+    if (!view.live || view.preview_step >= 0) {
+        const auto it = std::upper_bound(snap.frames.begin(), snap.frames.end(), f.step, [](std::int64_t s2, const FramePtr& p) { return s2 < p->step; });
+        img.cursor_row = static_cast<int>(it - snap.frames.begin()) - 1;
+    }
+    // One colour range for the c_n map and the Fig 4 image beside it (they show the same quantity).
     img.vmin = 0;
-    img.vmax = view.auto_range ? std::max(im, 1e-6f) : view.c_max;
+    img.vmax = view.auto_range ? std::max(std::max(im, cm), 1e-6f) : view.c_max;
+    if (view.auto_range) c.vmax = img.vmax;
     img.row_axis = "step";
     img.value_name = "c_n";
+
+    const float half_h = (avail.y - 2 * bar_h - font * 3) * 0.5f;
+    ImGui::BeginGroup();
+    heatmap(z, info, textures, ImVec2(colw, std::max(font * 4, half_h)));
+    colour_bar(z.map, z.vmin, z.vmax, colw);
+    heatmap(c, info, textures, ImVec2(colw, std::max(font * 4, half_h)));
+    colour_bar(c.map, c.vmin, c.vmax, colw);
+    ImGui::EndGroup();
+    ImGui::SameLine();
+
     ImGui::BeginGroup();
     const auto hit = heatmap(img, info, textures, ImVec2(colw, std::max(font * 6, avail.y - bar_h - font * 1.5f)));
     colour_bar(img.map, img.vmin, img.vmax, colw);

@@ -28,19 +28,28 @@ void section(const char* title) {
     ImGui::Separator();
 }
 
-// A logarithmic slider for a learning rate; returns true when the user changed it. While the user drags, the
-// slider shows the dragged value; otherwise it follows the run.
-bool lr_slider(const char* label, const char* id, double current, SliderEdit& edit, ViewState& view, const char* help) {
-    if (!edit.active) edit.value = static_cast<float>(current);
+// A logarithmic slider for a learning rate, in double precision. While it is dragged, or typed into (Ctrl+click),
+// it shows the pending value and changes nothing; the value is applied once, when the drag ends or Enter is pressed:
+// then it returns true with the value in `out`. So a drag logs one event, and typing "0.5" never trains a step on
+// the partial "0".
+bool lr_slider(const char* label, const char* id, double current, SliderEdit& edit, ViewState& view, const char* help, double& out) {
+    if (!edit.active) edit.value = current;
     ImGui::TextUnformatted(label);
     ImGui::SameLine(ImGui::GetFontSize() * 4.5f);
     ImGui::SetNextItemWidth(-1);
-    const bool changed =
-        ImGui::SliderFloat(id, &edit.value, 1e-3f, 100.f, "%.4g", ImGuiSliderFlags_Logarithmic | ImGuiSliderFlags_AlwaysClamp);
+    static const double lo = 1e-3, hi = 100.0;
+    const bool pending = edit.active && edit.value != current;
+    if (pending) ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(255, 190, 90, 255));
+    ImGui::SliderScalar(id, ImGuiDataType_Double, &edit.value, &lo, &hi, pending ? "%.4g (pending)" : "%.4g",
+                        ImGuiSliderFlags_Logarithmic | ImGuiSliderFlags_AlwaysClamp);
+    if (pending) ImGui::PopStyleColor();
     edit.active = ImGui::IsItemActive();
+    const bool apply = ImGui::IsItemDeactivatedAfterEdit() && std::isfinite(edit.value) && edit.value != current;
     remember(view, id);
-    tip(help);
-    return changed;
+    if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("%s\nNow %.6g. Drag (or Ctrl+click and type) and release (or press Enter) to apply at the next step.", help, current);
+    if (apply) out = edit.value;
+    return apply;
 }
 
 void restart_settings(const Snapshot& snap, ViewState& view, const CommandSink& send) {
@@ -81,7 +90,7 @@ void restart_settings(const Snapshot& snap, ViewState& view, const CommandSink& 
                 c = resolve_config(preset_config(ps[i].name), ps[i].name);
                 view.seed_input = c.train.seed;
             } catch (const std::exception& e) {
-                view.status = e.what();
+                view.say(e.what(), true);
             }
         }
         ImGui::EndCombo();
@@ -200,20 +209,15 @@ void draw_controls(const Snapshot& snap, ViewState& view, const CommandSink& sen
             send(Command::load_config(resolve_config(preset_config(preset), preset)));
             view.live = true;
         } catch (const std::exception& e) {
-            view.status = e.what();
+            view.say(e.what(), true);
         }
     }
     remember(view, "lab");
     tip("Switch the model and its views; each lab starts on its first preset");
-    // Status.
+    // The step (one line, always there: messages go to the status bar at the bottom, so nothing here moves).
     ImGui::Text("step %lld", static_cast<long long>(snap.step));
     ImGui::SameLine(font * 8);
     ImGui::TextDisabled("%.0f steps/s", snap.steps_per_second);
-    if (!snap.message.empty()) {
-        ImGui::PushStyleColor(ImGuiCol_Text, snap.message_is_error ? IM_COL32(255, 110, 90, 255) : IM_COL32(150, 210, 255, 255));
-        ImGui::TextWrapped("%s", snap.message.c_str());
-        ImGui::PopStyleColor();
-    }
 
     section("Run");
     const float bw = (ImGui::GetContentRegionAvail().x - 3 * ImGui::GetStyle().ItemSpacing.x) / 4;
@@ -243,27 +247,29 @@ void draw_controls(const Snapshot& snap, ViewState& view, const CommandSink& sen
     if (speed != 0) {
         ImGui::SameLine();
         ImGui::SetNextItemWidth(-1);
-        if (!sv.active) sv.value = static_cast<float>(snap.speed_value);
-        if (ImGui::SliderFloat("##speedv", &sv.value, 1.f, speed == 1 ? 5000.f : 100.f, "%.0f", ImGuiSliderFlags_Logarithmic))
-            send(Command::set_speed(static_cast<SpeedMode>(speed), sv.value));
+        if (!sv.active) sv.value = snap.speed_value;
+        const double slo = 1, shi = speed == 1 ? 5000 : 100;
+        if (ImGui::SliderScalar("##speedv", ImGuiDataType_Double, &sv.value, &slo, &shi, "%.0f", ImGuiSliderFlags_Logarithmic | ImGuiSliderFlags_AlwaysClamp))
+            send(Command::set_speed(static_cast<SpeedMode>(speed), sv.value));  // speed is not logged: it may follow the drag
         sv.active = ImGui::IsItemActive();
     }
 
     if (snap.tpg) {
         section("Learning rate (acts at the next step)");
+        double v = 0;
         if (lr_slider("eta", "##lr", snap.lr_z, view.edit_lr_z, view,
-                      "Learning rate of W (log scale). With normalised GD each step moves W by exactly eta in Frobenius norm"))
-            send(Command::set_lr_z(view.edit_lr_z.value));
+                      "Learning rate of W (log scale). With normalised GD each step moves W by exactly eta in Frobenius norm", v))
+            send(Command::set_lr_z(v));
     } else {
         section("Learning rates (act at the next step)");
-        if (lr_slider("eta_Z", "##lr_z", snap.lr_z, view.edit_lr_z, view, "Learning rate of the attention logits Z (log scale)"))
-            send(Command::set_lr_z(view.edit_lr_z.value));
-        if (lr_slider("eta_Y", "##lr_y", snap.lr_y, view.edit_lr_y, view, "Learning rate of the decoder Y (log scale)"))
-            send(Command::set_lr_y(view.edit_lr_y.value));
+        double v = 0;
+        if (lr_slider("eta_Z", "##lr_z", snap.lr_z, view.edit_lr_z, view, "Learning rate of the attention logits Z (log scale)", v))
+            send(Command::set_lr_z(v));
+        if (lr_slider("eta_Y", "##lr_y", snap.lr_y, view.edit_lr_y, view, "Learning rate of the decoder Y (log scale)", v))
+            send(Command::set_lr_y(v));
         const double ratio = snap.lr_z > 0 ? snap.lr_y / snap.lr_z : 0;
-        if (lr_slider("Y / Z", "##ratio", ratio, view.edit_ratio, view,
-                      "eta_Y / eta_Z: larger means an earlier snap and less sparse attention"))
-            send(Command::set_lr_y(snap.lr_z * view.edit_ratio.value));
+        if (lr_slider("Y / Z", "##ratio", ratio, view.edit_ratio, view, "eta_Y / eta_Z: larger means an earlier snap and less sparse attention", v))
+            send(Command::set_lr_y(snap.lr_z * v));
         bool lock = snap.ratio_locked;
         if (ImGui::Checkbox("lock ratio", &lock)) send(Command::lock_ratio(lock));
         remember(view, "lock");
@@ -341,7 +347,6 @@ void draw_controls(const Snapshot& snap, ViewState& view, const CommandSink& sen
     ImGui::SetNextItemWidth(-1);
     if (ImGui::InputText("##session", sp, sizeof sp)) view.session_path = sp;
     host.export_scale = view.export_scale;
-    if (!view.status.empty()) ImGui::TextWrapped("%s", view.status.c_str());
 
     section("View");
     ImGui::Checkbox("large font (F11)", &view.large_font);

@@ -59,6 +59,7 @@ void draw_plot(const char* id, const char* title, const std::vector<PlotSeries>&
     ImGui::BeginGroup();
     ImGui::TextUnformatted(title);
     opt.size = size;
+    opt.figure = view.figure;
     opt.cursor_x = view.live && view.preview_step < 0 ? NAN : static_cast<double>(frame_at(snap, view).step);
     if (view.snap >= 0) opt.snap_x = static_cast<double>(view.snap);
     for (const RunEvent& e : snap.events) {
@@ -178,7 +179,7 @@ void draw_curves(const Snapshot& snap, ViewState& view) {
     next();
     ImGui::BeginGroup();
     ImGui::TextUnformatted("Legend");
-    ImGui::Checkbox("log loss", &view.log_loss);
+    if (!view.figure) ImGui::Checkbox("log loss", &view.log_loss);
     ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(token_color(info, 0 < M ? 0 : 0)), "grey: common tokens");
     ImGui::TextColored(ImVec4(1.f, 0.55f, 0.16f, 1), "colour: distinct tokens of a class");
     ImGui::TextDisabled("brighter = higher P(l|n)");
@@ -187,7 +188,7 @@ void draw_curves(const Snapshot& snap, ViewState& view) {
     ImGui::TextColored(ImVec4(1.f, 0.8f, 0.25f, 1), "dotted = learning-rate change");
     if (view.snap >= 0) ImGui::TextColored(ImVec4(0.3f, 0.86f, 1.f, 1), "cyan = snap (step %lld)", static_cast<long long>(view.snap));
     else ImGui::TextDisabled("no snap yet (c_n still moving)");
-    ImGui::TextDisabled("click a curve: step cursor");
+    if (!view.figure) ImGui::TextDisabled("click a curve: step cursor");
     ImGui::EndGroup();
 }
 

@@ -11,11 +11,21 @@
 #include <backends/imgui_impl_opengl3.h>
 #include <imgui.h>
 
+#include "keys.hpp"
+
 namespace snapscope::gui {
 
 namespace {
 
 std::string g_glfw_error;
+GLFWkeyfun g_imgui_key_callback = nullptr;
+
+// Every press reaches the shortcut queue, even one released before the next frame polls the keys.
+void on_key(GLFWwindow* w, int key, int scancode, int action, int mods) {
+    if (g_imgui_key_callback) g_imgui_key_callback(w, key, scancode, action, mods);
+    if (action == GLFW_PRESS) key_queue_push(key, false);
+    else if (action == GLFW_REPEAT) key_queue_push(key, true);
+}
 
 void on_glfw_error(int code, const char* what) { g_glfw_error = "GLFW error " + std::to_string(code) + ": " + (what ? what : "?"); }
 
@@ -102,12 +112,15 @@ Host::Host(int width, int height, bool visible) {
         }
     }
     ImGui_ImplGlfw_InitForOpenGL(window_, true);
+    g_imgui_key_callback = glfwSetKeyCallback(window_, on_key);  // chained: ImGui's callback still runs first
+    key_queue_enable(true);
     ImGui_ImplOpenGL3_Init("#version 330 core");
     textures_ = std::make_unique<GlTextures>();
 }
 
 Host::~Host() {
     textures_.reset();
+    key_queue_enable(false);
     if (window_) {
         ImGui_ImplOpenGL3_Shutdown();
         ImGui_ImplGlfw_Shutdown();
@@ -123,6 +136,7 @@ void Host::set_title(const std::string& t) { glfwSetWindowTitle(window_, t.c_str
 
 double Host::frame(const Snapshot& snap, ViewState& view, const CommandSink& send, HostRequests& host) {
     glfwPollEvents();
+    key_queue_new_frame();
     const auto t0 = std::chrono::steady_clock::now();
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
@@ -184,7 +198,7 @@ Image rasterise(ImDrawData* dd, int scale) {
 
 }  // namespace
 
-Image Host::render_scaled(int scale, const Snapshot& snap, const ViewState& view_in, ImVec4 panels[3]) {
+Image Host::render_scaled(int scale, const Snapshot& snap, const ViewState& view_in, ImVec4 panels[3], bool figure) {
     const int k = scale >= 4 ? 2 : scale >= 2 ? 1 : 0;
     scale = 1 << k;
     ImGuiIO& io = ImGui::GetIO();
@@ -194,6 +208,7 @@ Image Host::render_scaled(int scale, const Snapshot& snap, const ViewState& view
     io.DisplaySize = ImVec2(keep_size.x * scale, keep_size.y * scale);
     io.MousePos = ImVec2(-FLT_MAX, -FLT_MAX);  // nothing hovered in the picture
     ViewState view = view_in;
+    view.figure = figure;
     HostRequests ignored;
     ImGui_ImplOpenGL3_NewFrame();
     ImGui::NewFrame();
@@ -202,7 +217,8 @@ Image Host::render_scaled(int scale, const Snapshot& snap, const ViewState& view
     ImGui::PopFont();
     ImGui::Render();
     Image img = rasterise(ImGui::GetDrawData(), 1);
-    for (int p = 0; p < 3; ++p) panels[p] = ImVec4(view.panel_pos[p].x, view.panel_pos[p].y, view.panel_size[p].x, view.panel_size[p].y);
+    for (int p = 0; p < 3; ++p)
+        panels[p] = figure ? view.panel_content[p] : ImVec4(view.panel_pos[p].x, view.panel_pos[p].y, view.panel_size[p].x, view.panel_size[p].y);
     ImGui::GetStyle() = keep_style;
     io.DisplaySize = keep_size;
     io.MousePos = keep_mouse;

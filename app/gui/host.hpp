@@ -41,7 +41,9 @@ public:
     // A fresh frame laid out and rasterised at `scale` times the window's size, with fonts and sizes scaled, so
     // text and lines stay sharp (for 2x and 4x exports). `view` is copied; panel rectangles of that frame are
     // returned in `panels` (in pixels of the image).
-    Image render_scaled(int scale, const Snapshot& snap, const ViewState& view, ImVec4 panels[3]);
+    // With `figure`, the panels are drawn as figures (no title bars, scrollbars or widgets) and `panels` holds their
+    // content rectangles: crop to one for a panel export.
+    Image render_scaled(int scale, const Snapshot& snap, const ViewState& view, ImVec4 panels[3], bool figure = false);
     GlTextures& textures() { return *textures_; }
     void set_title(const std::string& t);
 

@@ -1,6 +1,9 @@
-// Keyboard shortcuts behind one helper: Dear ImGui 1.86 indexes io.KeysDown by
-// the backend's key codes (GLFW's, which for letters are ASCII). 1.87+ changed
-// key handling; only this file would need to change.
+// Keyboard shortcuts behind one helper. Dear ImGui 1.86 (Debian's) polls key state once a frame, so a key pressed
+// and released between two frames would be lost: the window's GLFW key callback (chained with ImGui's) queues every
+// press here instead, and each frame delivers one queued press per key (a second tap of the same key within a frame
+// arrives in the next frame). Without that callback (windowless tests that set io.KeysDown), key_pressed() falls back
+// to ImGui's polling. ImGui 1.86 indexes io.KeysDown by the backend's key codes (GLFW's; letters are ASCII); 1.87+
+// changed key handling, and only this helper would need to change.
 #pragma once
 
 #include <imgui.h>
@@ -23,11 +26,15 @@ enum Key : int {
     kKeyF12 = 301,
 };
 
+// Turns the queue on (the window does, when it installs its key callback) or off.
+void key_queue_enable(bool on);
+bool key_queue_enabled();
+// A press (repeat = false) or an auto-repeat (repeat = true) from the key callback.
+void key_queue_push(int key, bool repeat);
+// At the start of a frame: takes this frame's presses from the queue (dropped while a text field has focus).
+void key_queue_new_frame();
+
 // True on the frame the key goes down (and on auto-repeat when `repeat`), unless a text field has focus.
-inline bool key_pressed(Key k, bool repeat = false) {
-    const ImGuiIO& io = ImGui::GetIO();
-    if (io.WantTextInput) return false;
-    return ImGui::IsKeyPressed(static_cast<int>(k), repeat);
-}
+bool key_pressed(Key k, bool repeat = false);
 
 }  // namespace snapscope::gui

@@ -42,16 +42,16 @@ std::string timestamp() {
 
 void save_png(const Image& img, const std::string& path, ViewState& view) {
     if (img.width == 0) {
-        view.status = "Export failed: nothing rendered";
+        view.say("Export failed: nothing rendered", true);
         return;
     }
     try {
         const auto parent = std::filesystem::path(path).parent_path();
         if (!parent.empty()) std::filesystem::create_directories(parent);
         write_png(path, img.width, img.height, img.rgba);
-        view.status = "Wrote " + path + " (" + std::to_string(img.width) + "x" + std::to_string(img.height) + ")";
+        view.say("Wrote " + path + " (" + std::to_string(img.width) + "x" + std::to_string(img.height) + ")", false);
     } catch (const std::exception& e) {
-        view.status = std::string("Export failed: ") + e.what();
+        view.say(std::string("Export failed: ") + e.what(), true);
     }
 }
 
@@ -71,16 +71,18 @@ std::optional<Session> g_loading;
 // Carries out what the UI asked for this frame.
 void serve(HostRequests& req, Host& host, Worker& worker, const Snapshot& snap, ViewState& view) {
     const std::string stem = view.export_dir + "/snapscope-step" + std::to_string(snap.step) + "-" + timestamp();
-    if (req.screenshot || req.panel_export >= 0) {
+    if (req.screenshot) {
         // A fresh frame laid out at the export scale: sharp text and lines at 2x and 4x.
         ImVec4 panels[3];
-        const Image all = host.render_scaled(view.export_scale, snap, view, panels);
-        if (req.screenshot) save_png(all, stem + ".png", view);
-        if (req.panel_export >= 0 && req.panel_export < static_cast<int>(Panel::Count)) {
-            const ImVec4 r = panels[req.panel_export];
-            save_png(all.crop(static_cast<int>(r.x), static_cast<int>(r.y), static_cast<int>(r.z), static_cast<int>(r.w)),
-                     stem + "-" + panel_name(static_cast<Panel>(req.panel_export)) + ".png", view);
-        }
+        save_png(host.render_scaled(view.export_scale, snap, view, panels), stem + ".png", view);
+    }
+    if (req.panel_export >= 0 && req.panel_export < static_cast<int>(Panel::Count)) {
+        // A panel as a figure: its content only (no title bar, scrollbar or widgets).
+        ImVec4 panels[3];
+        const Image all = host.render_scaled(view.export_scale, snap, view, panels, true);
+        const ImVec4 r = panels[req.panel_export];
+        save_png(all.crop(static_cast<int>(r.x), static_cast<int>(r.y), static_cast<int>(r.z), static_cast<int>(r.w)),
+                 stem + "-" + panel_name(static_cast<Panel>(req.panel_export)) + ".png", view);
     }
     if (req.export_csv) worker.post(Command::export_to(stem));
     if (req.save_session) {
@@ -94,9 +96,9 @@ void serve(HostRequests& req, Host& host, Worker& worker, const Snapshot& snap, 
             const auto parent = std::filesystem::path(view.session_path).parent_path();
             if (!parent.empty()) std::filesystem::create_directories(parent);
             save_session_file(view.session_path, s);
-            view.status = "Saved the session to " + view.session_path;
+            view.say("Saved the session to " + view.session_path, false);
         } catch (const std::exception& e) {
-            view.status = std::string("Save failed: ") + e.what();
+            view.say(std::string("Save failed: ") + e.what(), true);
         }
     }
     if (req.load_session) {
@@ -105,9 +107,9 @@ void serve(HostRequests& req, Host& host, Worker& worker, const Snapshot& snap, 
             const auto warnings = view.from_json(s.view, view.session_path);
             g_loading = s;
             worker.post(Command::load_session(std::move(s)));
-            view.status = warnings.empty() ? "Loading " + view.session_path : join_warnings(warnings);
+            view.say(warnings.empty() ? "Loading " + view.session_path : join_warnings(warnings), !warnings.empty());
         } catch (const std::exception& e) {
-            view.status = std::string("Load failed: ") + e.what();
+            view.say(std::string("Load failed: ") + e.what(), true);
         }
     }
     req = HostRequests{};
@@ -212,10 +214,13 @@ int main(int argc, char** argv) {
         for (const std::string& w : view.from_json(session->view, session_path)) {
             std::fprintf(stderr, "snapscope: warning: %s\n", w.c_str());
             view.status = view.status.empty() ? w : view.status + "\n" + w;
+            view.status_error = true;
         }
         g_loading = *session;
         worker->post(Command::load_session(*session));
     }
+    // Flags given on the command line win over the session's view settings.
+    if (large_font) view.large_font = true;
     HostRequests req;
     const CommandSink send = [&](Command c) { worker->post(std::move(c)); };
 

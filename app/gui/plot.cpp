@@ -8,20 +8,78 @@ namespace snapscope::gui {
 
 std::vector<double> nice_ticks(double lo, double hi, int target_count) {
     std::vector<double> t;
-    if (!(hi > lo) || !std::isfinite(lo) || !std::isfinite(hi)) return t;
-    const double raw = (hi - lo) / std::max(1, target_count);
+    if (!(hi > lo) || !std::isfinite(lo) || !std::isfinite(hi) || !std::isfinite(hi - lo)) return t;
+    target_count = std::clamp(target_count, 1, 1000);
+    const double raw = (hi - lo) / target_count;
     const double p = std::pow(10.0, std::floor(std::log10(raw)));
-    double step = p;
+    double step = 10 * p;
     for (double m : {1.0, 2.0, 5.0, 10.0})
-        if (m * p >= raw) { step = m * p; break; }
-    for (double v = std::ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) t.push_back(std::abs(v) < step * 1e-9 ? 0.0 : v);
+        if (m * p >= raw) {
+            step = m * p;
+            break;
+        }
+    if (!(step > 0) || !std::isfinite(step)) return t;
+    const double first = std::ceil(lo / step) * step;
+    // Counted, not stepped: v = first + i * step cannot stall when step is tiny next to |lo|.
+    const double n = std::floor((hi - first) / step + 1e-9);
+    if (!(n >= 0) || n > target_count + 1) {
+        // The range is too narrow for its magnitude to hold distinct ticks: its two ends.
+        t = {lo, hi};
+        return t;
+    }
+    for (int i = 0; i <= static_cast<int>(n); ++i) {
+        const double v = first + i * step;
+        t.push_back(std::abs(v) < step * 1e-9 ? 0.0 : v);
+    }
+    return t;
+}
+
+std::vector<double> log_ticks(double lo, double hi, int max_count) {
+    std::vector<double> t;
+    if (!(hi > lo) || !std::isfinite(lo) || !std::isfinite(hi)) return t;
+    max_count = std::clamp(max_count, 2, 100);
+    const double first = std::ceil(lo), last = std::floor(hi);
+    const double decades = last - first + 1;
+    if (decades >= 3) {
+        double every = 1;
+        for (double m : {1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 50.0, 100.0})
+            if (decades / m <= max_count) {
+                every = m;
+                break;
+            }
+        const int n = static_cast<int>(std::min(decades / every, 100.0));
+        for (int i = 0; i <= n; ++i) {
+            const double e = first + i * every;
+            if (e <= hi) t.push_back(e);
+        }
+        return t;
+    }
+    // A few decades or less: 1, 2 and 5 times the powers of ten in view.
+    for (double e = std::floor(lo), k = 0; e <= std::ceil(hi) && k < 8; e += 1, ++k)
+        for (double m : {1.0, 2.0, 5.0}) {
+            const double v = e + std::log10(m);
+            if (v >= lo && v <= hi) t.push_back(v);
+        }
+    if (static_cast<int>(t.size()) > max_count) {
+        std::vector<double> whole;
+        for (double v : t)
+            if (std::abs(v - std::round(v)) < 1e-9) whole.push_back(v);
+        if (whole.size() >= 2) t = whole;
+    }
+    if (t.size() < 2) {
+        // Less than a factor of 2: linear nice ticks of the values, placed on the log axis.
+        t.clear();
+        for (double v : nice_ticks(std::pow(10.0, lo), std::pow(10.0, hi), std::min(max_count, 4)))
+            if (v > 0) t.push_back(std::log10(v));
+    }
     return t;
 }
 
 std::string format_tick(double v) {
     char buf[32];
     const double a = std::abs(v);
-    if (a != 0 && (a >= 1e5 || a < 1e-3)) std::snprintf(buf, sizeof buf, "%.0e", v);
+    if (!std::isfinite(v)) std::snprintf(buf, sizeof buf, "%g", v);
+    else if (a != 0 && (a >= 1e5 || a < 1e-3)) std::snprintf(buf, sizeof buf, "%.0e", v);
     else std::snprintf(buf, sizeof buf, "%g", v);
     return buf;
 }
@@ -30,13 +88,16 @@ std::vector<ImVec2> decimate(const std::vector<double>& x, const std::vector<dou
                              bool log_y) {
     std::vector<ImVec2> out;
     const std::size_t n = std::min(x.size(), yin.size());
-    if (n == 0 || columns <= 0 || !(x1 > x0)) return out;
-    auto yv = [&](std::size_t i) { return log_y ? (yin[i] > 0 ? std::log10(yin[i]) : NAN) : yin[i]; };
+    if (n == 0 || columns <= 0 || !(x1 > x0) || !std::isfinite(x0) || !std::isfinite(x1)) return out;
+    auto yv = [&](std::size_t i) {
+        const double v = log_y ? (yin[i] > 0 ? std::log10(yin[i]) : NAN) : yin[i];
+        return std::isfinite(v) ? v : NAN;
+    };
     const double w = (x1 - x0) / columns;
     std::size_t i = std::lower_bound(x.begin(), x.begin() + n, x0) - x.begin();
     if (i > 0) --i;  // include the point just left of the view so the line enters it
     while (i < n) {
-        const int col = static_cast<int>(std::floor((x[i] - x0) / w));
+        const double col = std::floor((x[i] - x0) / w);
         const double col_end = x0 + (col + 1) * w;
         std::size_t j = i;
         double first = yv(i), last = first, mn = first, mx = first;
@@ -53,11 +114,11 @@ std::vector<ImVec2> decimate(const std::vector<double>& x, const std::vector<dou
         if (j > i) {
             // Extremes in the order they occur, then the column's last point.
             if (imn < imx) {
-                if (imn != i) out.emplace_back(static_cast<float>(x[imn]), static_cast<float>(mn));
-                if (imx != i) out.emplace_back(static_cast<float>(x[imx]), static_cast<float>(mx));
+                if (imn != i && !std::isnan(mn)) out.emplace_back(static_cast<float>(x[imn]), static_cast<float>(mn));
+                if (imx != i && !std::isnan(mx)) out.emplace_back(static_cast<float>(x[imx]), static_cast<float>(mx));
             } else {
-                if (imx != i) out.emplace_back(static_cast<float>(x[imx]), static_cast<float>(mx));
-                if (imn != i) out.emplace_back(static_cast<float>(x[imn]), static_cast<float>(mn));
+                if (imx != i && !std::isnan(mx)) out.emplace_back(static_cast<float>(x[imx]), static_cast<float>(mx));
+                if (imn != i && !std::isnan(mn)) out.emplace_back(static_cast<float>(x[imn]), static_cast<float>(mn));
             }
             if (!std::isnan(last)) out.emplace_back(static_cast<float>(x[j]), static_cast<float>(last));
         }
@@ -69,25 +130,96 @@ std::vector<ImVec2> decimate(const std::vector<double>& x, const std::vector<dou
 
 namespace {
 
-void dashed_polyline(ImDrawList* dl, const std::vector<ImVec2>& pts, ImU32 col, float th, float px) {
-    const float on = 6.f * px, off = 4.f * px;
-    float phase = 0;
-    for (std::size_t k = 1; k < pts.size(); ++k) {
-        ImVec2 a = pts[k - 1];
-        const ImVec2 b = pts[k];
-        float len = std::sqrt((b.x - a.x) * (b.x - a.x) + (b.y - a.y) * (b.y - a.y));
-        if (len <= 0) continue;
-        const ImVec2 d{(b.x - a.x) / len, (b.y - a.y) / len};
-        while (len > 0) {
-            const float period = on + off;
-            const float in = std::fmod(phase, period);
-            const float seg = std::min(len, in < on ? on - in : period - in);
-            const ImVec2 e{a.x + d.x * seg, a.y + d.y * seg};
-            if (in < on) dl->AddLine(a, e, col, th);
-            phase += seg;
-            len -= seg;
-            a = e;
+// Clips the segment a-b to the rectangle (Liang-Barsky); false if nothing is left.
+bool clip_segment(double& ax, double& ay, double& bx, double& by, const ImVec4& r) {
+    const double dx = bx - ax, dy = by - ay;
+    double t0 = 0, t1 = 1;
+    const double p[4] = {-dx, dx, -dy, dy};
+    const double q[4] = {ax - r.x, r.z - ax, ay - r.y, r.w - ay};
+    for (int k = 0; k < 4; ++k) {
+        if (p[k] == 0) {
+            if (q[k] < 0) return false;
+            continue;
         }
+        const double t = q[k] / p[k];
+        if (p[k] < 0) t0 = std::max(t0, t);
+        else t1 = std::min(t1, t);
+        if (t0 > t1) return false;
+    }
+    bx = ax + t1 * dx;
+    by = ay + t1 * dy;
+    ax = ax + t0 * dx;
+    ay = ay + t0 * dy;
+    return true;
+}
+
+}  // namespace
+
+std::vector<std::pair<ImVec2, ImVec2>> dash_segments(const std::vector<ImVec2>& pts, float on_in, float off_in, ImVec4 clip,
+                                                      std::size_t max_segments) {
+    std::vector<std::pair<ImVec2, ImVec2>> out;
+    // At least half a pixel each, so every state change advances along the line.
+    const double on = std::isfinite(on_in) ? std::clamp<double>(on_in, 0.5, 1e4) : 6.0;
+    const double off = std::isfinite(off_in) ? std::clamp<double>(off_in, 0.5, 1e4) : 4.0;
+    if (!(clip.z > clip.x) || !(clip.w > clip.y) || !std::isfinite(clip.x) || !std::isfinite(clip.y) || !std::isfinite(clip.z) ||
+        !std::isfinite(clip.w))
+        return out;
+    bool drawing = true;  // state of the dash pattern
+    double rem = on;      // length left in the current state
+    for (std::size_t k = 1; k < pts.size() && out.size() < max_segments; ++k) {
+        double ax = pts[k - 1].x, ay = pts[k - 1].y, bx = pts[k].x, by = pts[k].y;
+        if (!std::isfinite(ax) || !std::isfinite(ay) || !std::isfinite(bx) || !std::isfinite(by)) {
+            drawing = true;  // a gap in the data restarts the pattern
+            rem = on;
+            continue;
+        }
+        if (!clip_segment(ax, ay, bx, by, clip)) continue;
+        const double len = std::hypot(bx - ax, by - ay);
+        if (!(len > 0)) continue;
+        const double ux = (bx - ax) / len, uy = (by - ay) / len;
+        double t = 0;
+        // Each pass either finishes the segment or uses up `rem` (>= 0.5 px): at most 2 len / 0.5 + 2 passes.
+        while (t < len && out.size() < max_segments) {
+            const double d = std::min(rem, len - t);
+            if (drawing && d > 0)
+                out.emplace_back(ImVec2(static_cast<float>(ax + ux * t), static_cast<float>(ay + uy * t)),
+                                 ImVec2(static_cast<float>(ax + ux * (t + d)), static_cast<float>(ay + uy * (t + d))));
+            t += d;
+            rem -= d;
+            if (rem <= 1e-9) {
+                drawing = !drawing;
+                rem = drawing ? on : off;
+            }
+        }
+    }
+    return out;
+}
+
+std::vector<int> place_labels(const std::vector<float>& xs, const std::vector<float>& widths, float gap, int rows) {
+    std::vector<int> row(xs.size(), -1);
+    std::vector<float> right(static_cast<std::size_t>(std::max(rows, 0)), -FLT_MAX);  // right edge of the last label per row
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+        if (!std::isfinite(xs[i]) || !std::isfinite(widths[i])) continue;
+        const float left = xs[i] - widths[i] / 2;
+        for (int r = 0; r < rows; ++r)
+            if (left >= right[r] + gap) {
+                row[i] = r;
+                right[r] = xs[i] + widths[i] / 2;
+                break;
+            }
+    }
+    return row;
+}
+
+namespace {
+
+// A dotted vertical line from y0 to y1: a counted loop.
+void dotted_vline(ImDrawList* dl, float x, float y0, float y1, ImU32 col, float px) {
+    const float step = 6 * px;
+    const int n = std::clamp(static_cast<int>((y1 - y0) / step) + 1, 0, 2000);
+    for (int i = 0; i < n; ++i) {
+        const float y = y0 + i * step;
+        dl->AddLine(ImVec2(x, y), ImVec2(x, std::min(y + 3 * px, y1)), col, 1.5f * px);
     }
 }
 
@@ -96,25 +228,29 @@ void dashed_polyline(ImDrawList* dl, const std::vector<ImVec2>& pts, ImU32 col, 
 PlotResult plot_lines(const char* id, const std::vector<PlotSeries>& series, PlotState& state, const PlotOptions& opt) {
     PlotResult res;
     ImGui::PushID(id);
-    const ImGuiStyle& style = ImGui::GetStyle();
     const float font = ImGui::GetFontSize();
     const float px = std::max(1.0f, font / 15.0f);  // line widths follow the font (sharp 2x/4x exports)
     ImVec2 size = opt.size;
-    if (size.x <= 0) size.x = std::max(50.f, ImGui::GetContentRegionAvail().x + size.x + (size.x < 0 ? 0 : 0));
+    if (size.x <= 0) size.x = std::max(50.f, ImGui::GetContentRegionAvail().x + size.x);
     if (size.y <= 0) size.y = std::max(50.f, ImGui::GetContentRegionAvail().y + size.y);
     const ImVec2 p0 = ImGui::GetCursorScreenPos();
     ImGui::InvisibleButton("plot", size);
-    const bool hovered = ImGui::IsItemHovered();
+    const bool hovered = !opt.figure && ImGui::IsItemHovered();
     ImDrawList* dl = ImGui::GetWindowDrawList();
 
-    // Data range over visible series.
+    auto key_of = [](const PlotSeries& s) -> const std::string& { return s.group.empty() ? s.label : s.group; };
+    auto is_hidden = [&](const PlotSeries& s) {
+        auto it = state.hidden.find(key_of(s));
+        return it != state.hidden.end() && it->second;
+    };
+
+    // Data range over visible series (finite values only).
     double xmin = DBL_MAX, xmax = -DBL_MAX, ymin = DBL_MAX, ymax = -DBL_MAX;
     for (const auto& s : series) {
-        const std::string& key = s.group.empty() ? s.label : s.group;
-        if (state.hidden[key]) continue;
+        if (is_hidden(s)) continue;
         for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
             const double v = opt.log_y ? (s.y[i] > 0 ? std::log10(s.y[i]) : NAN) : s.y[i];
-            if (!std::isfinite(v)) continue;
+            if (!std::isfinite(v) || !std::isfinite(s.x[i])) continue;
             xmin = std::min(xmin, s.x[i]);
             xmax = std::max(xmax, s.x[i]);
             ymin = std::min(ymin, v);
@@ -122,18 +258,24 @@ PlotResult plot_lines(const char* id, const std::vector<PlotSeries>& series, Plo
         }
     }
     if (xmin > xmax) { xmin = 0; xmax = 1; }
-    if (xmax - xmin < 1e-12) xmax = xmin + 1;
+    if (!(xmax - xmin > std::max(1e-12, std::abs(xmin) * 1e-12))) xmax = xmin + std::max(1.0, std::abs(xmin) * 1e-6);
     if (opt.fixed_y) {
         ymin = opt.log_y ? std::log10(std::max(opt.y_min, 1e-300)) : opt.y_min;
         ymax = opt.log_y ? std::log10(std::max(opt.y_max, 1e-300)) : opt.y_max;
     }
     if (ymin > ymax) { ymin = 0; ymax = 1; }
-    if (ymax - ymin < 1e-12) { ymin -= 0.5; ymax += 0.5; }
+    if (!(ymax - ymin > std::max(1e-12, std::abs(ymin) * 1e-12))) {
+        const double h = std::max(0.5, std::abs(ymin) * 1e-6);
+        ymin -= h;
+        ymax += h;
+    }
+    if (!std::isfinite(ymax - ymin)) { ymin = -1e300; ymax = 1e300; }
     const double pad = (ymax - ymin) * 0.05;
     if (!opt.fixed_y) { ymin -= pad; ymax += pad; }
 
-    // Layout: y tick labels on the left, x tick labels and axis label below.
-    const float left = font * 4.2f, bottom = font * 2.6f, top = font * 0.5f, right = font * 0.8f;
+    // Layout: the unit and marker labels above the plot area, y tick labels on the left, x tick labels and the
+    // x axis label below.
+    const float left = font * 4.2f, bottom = font * 2.6f, top = font * 1.4f, right = font * 0.8f;
     const ImVec2 a{p0.x + left, p0.y + top}, b{p0.x + size.x - right, p0.y + size.y - bottom};
     const float W = std::max(1.f, b.x - a.x), H = std::max(1.f, b.y - a.y);
     auto sx = [&](double x) { return static_cast<float>(a.x + (x - xmin) / (xmax - xmin) * W); };
@@ -143,81 +285,120 @@ PlotResult plot_lines(const char* id, const std::vector<PlotSeries>& series, Plo
     dl->AddRectFilled(a, b, ImGui::GetColorU32(ImGuiCol_FrameBg));
     dl->PushClipRect(p0, ImVec2(p0.x + size.x, p0.y + size.y), true);
 
-    // Ticks.
-    for (double t : nice_ticks(xmin, xmax, std::max(2, static_cast<int>(W / (font * 6))))) {
-        const float x = sx(t);
-        dl->AddLine(ImVec2(x, a.y), ImVec2(x, b.y), grid, px);
-        const std::string s = format_tick(t);
-        dl->AddText(ImVec2(x - ImGui::CalcTextSize(s.c_str()).x / 2, b.y + 2), dim, s.c_str());
+    // x ticks: labels kept inside the widget and apart from each other.
+    {
+        float last_right = -FLT_MAX;
+        for (double t : nice_ticks(xmin, xmax, std::max(2, static_cast<int>(W / (font * 5))))) {
+            const float x = sx(t);
+            dl->AddLine(ImVec2(x, a.y), ImVec2(x, b.y), grid, px);
+            const std::string s = format_tick(t);
+            const float w = ImGui::CalcTextSize(s.c_str()).x;
+            const float lx = std::clamp(x - w / 2, p0.x, p0.x + size.x - w);
+            if (lx < last_right + font * 0.6f) continue;
+            dl->AddText(ImVec2(lx, b.y + 2), dim, s.c_str());
+            last_right = lx + w;
+        }
     }
-    std::vector<double> yt;
-    if (opt.log_y) {
-        const double fit = std::max(2.0, std::floor(H / (font * 1.6)));  // labels that fit without overlapping
-        for (double e = std::ceil(ymin); e <= ymax; e += std::max(1.0, std::ceil((ymax - ymin) / fit))) yt.push_back(e);
-        if (yt.size() < 2) {
-            // Less than a decade in view: 1, 2 and 5 times powers of ten.
-            yt.clear();
-            for (double e = std::floor(ymin); e <= std::ceil(ymax); e += 1)
-                for (double m : {1.0, 2.0, 5.0}) {
-                    const double v = e + std::log10(m);
-                    if (v >= ymin && v <= ymax) yt.push_back(v);
-                }
+    // y ticks.
+    const int y_fit = std::max(2, static_cast<int>(H / (font * 1.5f)));
+    const std::vector<double> yt = opt.log_y ? log_ticks(ymin, ymax, y_fit) : nice_ticks(ymin, ymax, std::max(2, static_cast<int>(H / (font * 2.2f))));
+    if (opt.log_y)  // faint lines at every decade in view (between labelled ticks)
+        for (double e = std::ceil(ymin), k = 0; e <= ymax && k < 60; e += 1, ++k) dl->AddLine(ImVec2(a.x, sy(e)), ImVec2(b.x, sy(e)), grid & 0x60FFFFFF, px);
+    {
+        float last_top = FLT_MAX;
+        for (double t : yt) {
+            const float y = sy(t);
+            dl->AddLine(ImVec2(a.x, y), ImVec2(b.x, y), grid, px);
+            char buf[32];
+            if (opt.log_y) {
+                // One style on the axis: plain numbers from 0.001 to 10^4, powers of ten beyond.
+                const bool plain = ymin >= -3.5 && ymax <= 4.5;
+                if (!plain && std::abs(t - std::round(t)) < 1e-9) std::snprintf(buf, sizeof buf, "1e%d", static_cast<int>(std::lround(t)));
+                else if (!plain) std::snprintf(buf, sizeof buf, "%.0e", std::pow(10.0, t));
+                else std::snprintf(buf, sizeof buf, "%g", std::pow(10.0, t));
+            }
+            const std::string s = opt.log_y ? std::string(buf) : format_tick(t);
+            const ImVec2 ts = ImGui::CalcTextSize(s.c_str());
+            const float ly = std::clamp(y - ts.y / 2, a.y - ts.y / 2, b.y - ts.y / 2);
+            if (ly + ts.y > last_top - 1) continue;  // ticks go upwards: keep the labels apart
+            dl->AddText(ImVec2(a.x - ts.x - 4, ly), dim, s.c_str());
+            last_top = ly;
         }
-        if (yt.size() < 2) {
-            // A narrow range: linear nice ticks of the values, placed on the log axis.
-            yt.clear();
-            for (double v : nice_ticks(std::pow(10.0, ymin), std::pow(10.0, ymax), 4))
-                if (v > 0) yt.push_back(std::log10(v));
-        }
-    } else {
-        yt = nice_ticks(ymin, ymax, std::max(2, static_cast<int>(H / (font * 2.5))));
-    }
-    for (double t : yt) {
-        const float y = sy(t);
-        dl->AddLine(ImVec2(a.x, y), ImVec2(b.x, y), grid, px);
-        char buf[32];
-        if (opt.log_y) {
-            const double v = std::pow(10.0, t);
-            if (std::abs(t - std::round(t)) < 1e-9) std::snprintf(buf, sizeof buf, "1e%d", static_cast<int>(std::lround(t)));
-            else std::snprintf(buf, sizeof buf, "%.3g", v);
-        }
-        const std::string s = opt.log_y ? std::string(buf) : format_tick(t);
-        const ImVec2 ts = ImGui::CalcTextSize(s.c_str());
-        dl->AddText(ImVec2(a.x - ts.x - 4, y - ts.y / 2), dim, s.c_str());
     }
     if (opt.x_label && *opt.x_label) {
         const ImVec2 ts = ImGui::CalcTextSize(opt.x_label);
         dl->AddText(ImVec2((a.x + b.x - ts.x) / 2, b.y + font * 1.25f), text, opt.x_label);
     }
-    if (opt.y_label && *opt.y_label) dl->AddText(ImVec2(a.x + 4, a.y + 2), dim, opt.y_label);
+    // The unit sits above the y axis, outside the data.
+    if (opt.y_label && *opt.y_label) dl->AddText(ImVec2(p0.x + 2, p0.y), dim, opt.y_label);
 
-    // Event markers and the cursor.
-    for (std::size_t k = 0; k < opt.markers.size(); ++k) {
-        const double m = opt.markers[k];
-        if (m < xmin || m > xmax) continue;
-        const float x = sx(m);
-        for (float y = a.y; y < b.y; y += 6 * px) dl->AddLine(ImVec2(x, y), ImVec2(x, std::min(y + 3 * px, b.y)), IM_COL32(255, 200, 60, 200), 1.5f * px);
-        if (k < opt.marker_labels.size()) dl->AddText(ImVec2(x + 3, a.y + 2), IM_COL32(255, 200, 60, 230), opt.marker_labels[k].c_str());
+    // Event markers (labels in the margin above the plot, in as many rows as fit; the rest on hover) and the snap.
+    {
+        std::vector<float> xs, ws;
+        std::vector<std::size_t> which;
+        for (std::size_t k = 0; k < opt.markers.size(); ++k) {
+            const double m = opt.markers[k];
+            if (!(m >= xmin && m <= xmax)) continue;
+            const float x = sx(m);
+            dotted_vline(dl, x, a.y, b.y, IM_COL32(255, 200, 60, 200), px);
+            if (k < opt.marker_labels.size()) {
+                xs.push_back(x);
+                ws.push_back(ImGui::CalcTextSize(opt.marker_labels[k].c_str()).x);
+                which.push_back(k);
+            }
+        }
+        const float unit_w = opt.y_label && *opt.y_label ? ImGui::CalcTextSize(opt.y_label).x + font : 0;
+        // The snap label takes its place first (one row of the margin).
+        if (std::isfinite(opt.snap_x) && opt.snap_x >= xmin && opt.snap_x <= xmax) {
+            const float x = sx(opt.snap_x);
+            dl->AddLine(ImVec2(x, a.y), ImVec2(x, b.y), IM_COL32(80, 220, 255, 200), 1.5f * px);
+            xs.insert(xs.begin(), x);
+            ws.insert(ws.begin(), ImGui::CalcTextSize("snap").x);
+            which.insert(which.begin(), SIZE_MAX);
+        }
+        // Keep the labels clear of the unit text at the left.
+        std::vector<std::size_t> order(xs.size());
+        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+        std::sort(order.begin(), order.end(), [&](std::size_t i, std::size_t j) { return xs[i] < xs[j]; });
+        std::vector<float> sxs, sws;
+        sxs.push_back(p0.x + unit_w / 2);
+        sws.push_back(unit_w);
+        for (std::size_t i : order) {
+            sxs.push_back(std::clamp(xs[i], p0.x + ws[i] / 2, p0.x + size.x - ws[i] / 2));
+            sws.push_back(ws[i]);
+        }
+        const std::vector<int> rows = place_labels(sxs, sws, font * 0.4f, 1);
+        for (std::size_t n = 1; n < sxs.size(); ++n) {
+            if (rows[n] < 0) continue;
+            const std::size_t i = order[n - 1];
+            const bool snap = which[i] == SIZE_MAX;
+            dl->AddText(ImVec2(sxs[n] - ws[i] / 2, p0.y), snap ? IM_COL32(80, 220, 255, 230) : IM_COL32(255, 200, 60, 230),
+                        snap ? "snap" : opt.marker_labels[which[i]].c_str());
+        }
     }
 
-    if (std::isfinite(opt.snap_x) && opt.snap_x >= xmin && opt.snap_x <= xmax) {
-        const float x = sx(opt.snap_x);
-        dl->AddLine(ImVec2(x, a.y), ImVec2(x, b.y), IM_COL32(80, 220, 255, 200), 1.5f * px);
-        dl->AddText(ImVec2(x + 3, b.y - font - 2), IM_COL32(80, 220, 255, 230), "snap");
-    }
-
-    // Series.
+    // Series: the highlighted one (legend hover) on top, the others faded.
     dl->PushClipRect(a, b, true);
-    const int columns = static_cast<int>(W);
-    for (const auto& s : series) {
-        const std::string& key = s.group.empty() ? s.label : s.group;
-        if (state.hidden[key]) continue;
+    const int columns = std::clamp(static_cast<int>(W), 1, 16384);
+    const ImVec4 clip(a.x, a.y, b.x, b.y);
+    auto draw_series = [&](const PlotSeries& s, bool faded, bool bold) {
         std::vector<ImVec2> pts = decimate(s.x, s.y, xmin, xmax, columns, opt.log_y);
         for (auto& p : pts) p = ImVec2(sx(p.x), sy(p.y));
-        if (pts.size() == 1) dl->AddCircleFilled(pts[0], s.thickness * px * 1.5f, s.color);
-        else if (s.dashed) dashed_polyline(dl, pts, s.color, s.thickness * px, px);
-        else if (pts.size() > 1) dl->AddPolyline(pts.data(), static_cast<int>(pts.size()), s.color, 0, s.thickness * px);
-    }
+        const ImU32 col = faded ? (s.color & 0x00FFFFFF) | (static_cast<ImU32>(((s.color >> 24) & 0xFF) * 0.25f) << 24) : s.color;
+        const float th = s.thickness * px * (bold ? 1.8f : 1.0f);
+        if (pts.size() == 1) {
+            dl->AddCircleFilled(pts[0], th * 1.5f, col);
+        } else if (s.dashed) {
+            for (const auto& [p, q] : dash_segments(pts, 6.f * px, 4.f * px, clip, 50000)) dl->AddLine(p, q, col, th);
+        } else if (pts.size() > 1) {
+            dl->AddPolyline(pts.data(), static_cast<int>(pts.size()), col, 0, th);
+        }
+    };
+    const bool any_highlight = !state.highlight.empty();
+    for (const auto& s : series)
+        if (!is_hidden(s) && !(any_highlight && key_of(s) == state.highlight)) draw_series(s, any_highlight, false);
+    for (const auto& s : series)
+        if (!is_hidden(s) && any_highlight && key_of(s) == state.highlight) draw_series(s, false, true);
     if (std::isfinite(opt.cursor_x) && opt.cursor_x >= xmin && opt.cursor_x <= xmax) {
         const float x = sx(opt.cursor_x);
         dl->AddLine(ImVec2(x, a.y), ImVec2(x, b.y), IM_COL32(255, 255, 255, 160), 1.5f * px);
@@ -238,8 +419,7 @@ PlotResult plot_lines(const char* id, const std::vector<PlotSeries>& series, Plo
         bool header = false;
         int shown = 0;
         for (const auto& s : series) {
-            const std::string& key = s.group.empty() ? s.label : s.group;
-            if (state.hidden[key] || s.x.empty()) continue;
+            if (is_hidden(s) || s.x.empty()) continue;
             auto it = std::lower_bound(s.x.begin(), s.x.end(), res.hover_x);
             std::size_t i = it == s.x.end() ? s.x.size() - 1 : static_cast<std::size_t>(it - s.x.begin());
             if (i > 0 && std::abs(s.x[i - 1] - res.hover_x) < std::abs(s.x[i] - res.hover_x)) --i;
@@ -247,34 +427,51 @@ PlotResult plot_lines(const char* id, const std::vector<PlotSeries>& series, Plo
                 ImGui::Text("%s %s", opt.x_label ? opt.x_label : "x", format_tick(s.x[i]).c_str());
                 header = true;
             }
-            if (++shown > 24) { ImGui::TextDisabled("..."); break; }
+            if (++shown > 24) {
+                ImGui::TextDisabled("...");
+                break;
+            }
             ImGui::ColorButton("##c", ImGui::ColorConvertU32ToFloat4(s.color), ImGuiColorEditFlags_NoTooltip, ImVec2(font * 0.7f, font * 0.7f));
             ImGui::SameLine();
             ImGui::Text("%s: %.6g", s.label.c_str(), i < s.y.size() ? s.y[i] : NAN);
         }
+        // Events near the mouse (their labels may not have fitted above the plot).
+        const double near = (xmax - xmin) / W * font;
+        for (std::size_t k = 0; k < opt.markers.size() && k < opt.marker_labels.size(); ++k)
+            if (std::abs(opt.markers[k] - res.hover_x) <= near)
+                ImGui::TextColored(ImVec4(1.f, 0.8f, 0.25f, 1), "step %s: %s", format_tick(opt.markers[k]).c_str(), opt.marker_labels[k].c_str());
         ImGui::EndTooltip();
     }
     dl->PopClipRect();
 
-    // Legend: click an entry to show or hide it.
+    // Legend: click an entry to show or hide it; hover it to bring its series to the front.
+    std::string highlight;
     if (opt.legend) {
         std::vector<std::string> seen;
         bool first = true;
         for (const auto& s : series) {
             if (!s.in_legend) continue;
-            const std::string& key = s.group.empty() ? s.label : s.group;
+            const std::string& key = key_of(s);
             if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
             seen.push_back(key);
             if (!first) ImGui::SameLine();
             first = false;
-            const bool hid = state.hidden[key];
+            const bool hid = is_hidden(s);
+            if (opt.figure) {
+                if (hid) continue;
+                ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(s.color), "%s", key.c_str());
+                continue;
+            }
             ImGui::PushStyleColor(ImGuiCol_Text, hid ? dim : s.color);
             if (ImGui::SmallButton((key + "##lg").c_str())) state.hidden[key] = !hid;
             ImGui::PopStyleColor();
-            if (ImGui::IsItemHovered()) ImGui::SetTooltip("Click to %s '%s'", hid ? "show" : "hide", key.c_str());
+            if (ImGui::IsItemHovered()) {
+                ImGui::SetTooltip("Click to %s '%s'", hid ? "show" : "hide", key.c_str());
+                if (!hid) highlight = key;
+            }
         }
     }
-    (void)style;
+    if (!opt.figure) state.highlight = highlight;
     ImGui::PopID();
     return res;
 }

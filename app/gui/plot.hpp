@@ -1,13 +1,17 @@
 // A small line-plot widget drawn on ImDrawList (ImPlot is not packaged).
-// Several series, legend with show/hide, linear or log y, per-pixel-column
-// min/max decimation (10^6 points draw as fast as the plot is wide), axis
-// ticks with numbers, a hover readout of every series at the hovered x, a step
-// cursor, and vertical event markers.
+// Several series, a legend (click to show or hide, hover to bring a series to the front), linear or log y,
+// per-pixel-column min/max decimation (10^6 points draw as fast as the plot is wide), axis ticks whose labels never
+// overlap or leave the plot, the unit above the y axis, a hover readout of every series at the hovered x, a step
+// cursor, vertical event markers with labels stacked in the margin, and a figure mode (no widgets) for exports.
+//
+// Every drawing loop is bounded by construction (integer counts, clipped segments, a cap on dash segments), so no
+// scale, dash length or data (NaN, Inf, 1e300) can make it run away.
 #pragma once
 
 #include <cmath>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <imgui.h>
@@ -28,7 +32,7 @@ struct PlotOptions {
     ImVec2 size{-1, 200};
     bool log_y = false;
     const char* x_label = "step";
-    const char* y_label = "";
+    const char* y_label = "";         // the unit, drawn above the y axis
     double cursor_x = NAN;            // draws a vertical line (the step cursor)
     std::vector<double> markers;      // vertical dotted lines (e.g. learning-rate changes)
     std::vector<std::string> marker_labels;
@@ -36,6 +40,7 @@ struct PlotOptions {
     bool fixed_y = false;
     double y_min = 0, y_max = 1;
     bool legend = true;
+    bool figure = false;              // for exports: no hover, the legend as plain text
 };
 
 struct PlotResult {
@@ -45,20 +50,35 @@ struct PlotResult {
     double clicked_x = NAN;
 };
 
-// Remembers which legend entries are hidden.
+// Remembers which legend entries are hidden, and which one the mouse is on (drawn on top, the others faded).
 struct PlotState {
     std::map<std::string, bool> hidden;
+    std::string highlight;
 };
 
 PlotResult plot_lines(const char* id, const std::vector<PlotSeries>& series, PlotState& state, const PlotOptions& opt);
 
-// "Nice" tick positions covering [lo, hi]: steps of 1, 2 or 5 times a power of ten.
+// "Nice" tick positions covering [lo, hi]: steps of 1, 2 or 5 times a power of ten, at most `target_count` + 1 of
+// them (empty for a non-finite or empty range).
 std::vector<double> nice_ticks(double lo, double hi, int target_count);
+// Ticks of a log10 axis, as exponents in [lo, hi]: whole decades (every 1, 2, 3, 5, 10 ... decades) when several fit,
+// else 1, 2 and 5 times powers of ten; at most `max_count` of them.
+std::vector<double> log_ticks(double lo, double hi, int max_count);
 std::string format_tick(double v);
 
 // Per-pixel-column min/max decimation of one series: the polyline to draw, in data coordinates. `x0`, `x1`
 // is the visible x range split into `columns` columns.
 std::vector<ImVec2> decimate(const std::vector<double>& x, const std::vector<double>& y, double x0, double x1, int columns,
                              bool log_y);
+
+// The dashes of a polyline (screen coordinates), `on` pixels drawn and `off` pixels skipped, continuing across
+// vertices; only what lies inside `clip` (x0, y0, x1, y1) is produced, non-finite points break the line, and at most
+// `max_segments` dashes are returned.
+std::vector<std::pair<ImVec2, ImVec2>> dash_segments(const std::vector<ImVec2>& pts, float on, float off, ImVec4 clip,
+                                                      std::size_t max_segments);
+
+// Places labels of the given widths centred on xs (ascending) in up to `rows` rows so that no two in a row are
+// closer than `gap`: returns each label's row, or -1 when it does not fit (show it on hover instead).
+std::vector<int> place_labels(const std::vector<float>& xs, const std::vector<float>& widths, float gap, int rows);
 
 }  // namespace snapscope::gui

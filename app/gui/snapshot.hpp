@@ -81,6 +81,7 @@ struct Snapshot {
     double load_rate = 0;          // replay steps per second so far
     // Bytes the frames may take (their share of history.budget_mb) and how many fit.
     std::size_t frame_capacity = 0;
+    std::int64_t stop_at = 0;      // the step where Play pauses (0: never)
 };
 using SnapshotPtr = std::shared_ptr<const Snapshot>;
 

@@ -22,6 +22,15 @@ ImU32 scc_color(int rank, float alpha = 1.0f) {
     return (cols[rank % 8] & 0x00FFFFFF) | (static_cast<ImU32>(alpha * 255) << 24);
 }
 
+// A colour per token id, the same wherever the token appears.
+ImU32 token_hue(int token) {
+    static const ImU32 cols[] = {IM_COL32(255, 120, 60, 255), IM_COL32(70, 180, 255, 255), IM_COL32(120, 220, 90, 255),
+                                 IM_COL32(230, 90, 200, 255), IM_COL32(250, 210, 60, 255), IM_COL32(150, 130, 255, 255),
+                                 IM_COL32(90, 220, 200, 255), IM_COL32(255, 150, 170, 255), IM_COL32(200, 160, 110, 255),
+                                 IM_COL32(160, 200, 240, 255)};
+    return cols[static_cast<unsigned>(token) % 10];
+}
+
 // Rank of each component in the priority order.
 std::vector<int> scc_ranks(const QueryGraph& g) {
     std::vector<int> rank(g.scc.members.size(), 0);
@@ -29,9 +38,14 @@ std::vector<int> scc_ranks(const QueryGraph& g) {
     return rank;
 }
 
+// The edited set's analysis when there is one (else the running set's): the graph, the probe and the tooltips all
+// describe the same set.
+bool showing_edit(const ViewState& view) {
+    return view.tpg_edit && view.tpg_edit->dirty && view.tpg_edit->error.empty() && view.tpg_edit->analysed;
+}
+
 const std::vector<QueryGraph>& shown_graphs(const Snapshot& snap, const ViewState& view) {
-    if (view.tpg_edit && view.tpg_edit->dirty && view.tpg_edit->error.empty()) return view.tpg_edit->graphs;
-    return snap.tpg->graphs;
+    return showing_edit(view) ? view.tpg_edit->graphs : snap.tpg->graphs;
 }
 
 const Frame& tpg_frame(const Snapshot& snap, const ViewState& view) { return frame_at(snap, view); }
@@ -76,16 +90,21 @@ void attention_bars(const std::vector<int>& tokens, const std::vector<double>& a
     for (std::size_t t = 0; t < tokens.size(); ++t) {
         const float x = p.x + w * t;
         const float h = static_cast<float>(std::clamp(t < att.size() ? att[t] : 0.0, 0.0, 1.0)) * height;
+        // A token keeps its colour in every row; its SCC's rank in this query's priority order is written under it.
         const int comp = g ? g->comp_of(tokens[t]) : -1;
-        const ImU32 col = comp >= 0 ? scc_color(rank[comp]) : IM_COL32(200, 200, 200, 255);
+        const ImU32 col = token_hue(tokens[t]);
         dl->AddRectFilled(ImVec2(x + 2, p.y), ImVec2(x + w - 2, p.y + height), IM_COL32(40, 44, 52, 255));
         dl->AddRectFilled(ImVec2(x + 2, p.y + height - h), ImVec2(x + w - 2, p.y + height), col);
         if (tokens[t] == label) dl->AddRect(ImVec2(x + 1, p.y), ImVec2(x + w - 1, p.y + height), IM_COL32(255, 255, 255, 230), 0, 0, 1.5f);
         char buf[16];
         std::snprintf(buf, sizeof buf, "%d", tokens[t]);
         dl->AddText(ImVec2(x + w / 2 - ImGui::CalcTextSize(buf).x / 2, p.y + height + 1), ImGui::GetColorU32(ImGuiCol_Text), buf);
+        if (comp >= 0) {
+            std::snprintf(buf, sizeof buf, "#%d", rank[comp] + 1);
+            dl->AddText(ImVec2(x + w / 2 - ImGui::CalcTextSize(buf).x / 2, p.y + height + 1 + font), ImGui::GetColorU32(ImGuiCol_TextDisabled), buf);
+        }
     }
-    ImGui::InvisibleButton(id, ImVec2(std::max(1.0f, w * tokens.size()), height + font * 1.2f));
+    ImGui::InvisibleButton(id, ImVec2(std::max(1.0f, w * tokens.size()), height + font * 2.2f));
     if (ImGui::IsItemHovered()) {
         const int t = static_cast<int>((ImGui::GetIO().MousePos.x - p.x) / w);
         if (t >= 0 && t < static_cast<int>(tokens.size()) && t < static_cast<int>(att.size())) {
@@ -103,6 +122,8 @@ void attention_bars(const std::vector<int>& tokens, const std::vector<double>& a
 
 void tpg_edit_refresh(TpgEdit& e, const TpgInfo& info) {
     e.error.clear();
+    e.analysed = false;
+    if (e.task) e.task->cancel();
     for (std::size_t i = 0; i < e.data.samples.size(); ++i) {
         const TpgSample& s = e.data.samples[i];
         if (s.tokens.size() < 2) {
@@ -118,12 +139,40 @@ void tpg_edit_refresh(TpgEdit& e, const TpgInfo& info) {
         e.error = "the training set is empty";
         return;
     }
-    e.graphs = token_priority_graphs(e.data);
-    e.svm = graph_svm(e.data, e.graphs, info.E, info.orthonormal);
+    // The graphs, the QP and W_fin in the background: the UI thread never waits for them.
+    e.task = std::make_shared<Task<TpgAnalysis>>([data = e.data, E = info.E, ortho = info.orthonormal](TaskContext& ctx) {
+        TpgAnalysis a;
+        a.graphs = token_priority_graphs(data);
+        if (ctx.cancelled()) return a;
+        ctx.progress(0.3);
+        a.svm = graph_svm(data, a.graphs, E, ortho, 1ULL << 30, ctx.cancel_check());
+        if (ctx.cancelled()) return a;
+        ctx.progress(0.7);
+        a.fin = soft_composition(data, a.graphs, E, 1ULL << 30, ctx.cancel_check());
+        ctx.progress(1);
+        return a;
+    });
+}
+
+bool tpg_edit_poll(TpgEdit& e) {
+    if (!e.task || !e.task->ready()) return false;
+    auto r = e.task->take();
+    const std::string err = e.task->error();
+    e.task.reset();
+    if (!r) {
+        e.error = "the analysis failed: " + err;
+        return false;
+    }
+    e.graphs = std::move(r->graphs);
+    e.svm = std::move(r->svm);
+    e.fin = std::move(r->fin);
+    e.analysed = true;
+    return true;
 }
 
 void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
     const TpgInfo& info = *snap.tpg;
+    if (view.tpg_edit) tpg_edit_poll(*view.tpg_edit);
     const auto& graphs = shown_graphs(snap, view);
     const float font = ImGui::GetFontSize();
     if (graphs.empty()) {
@@ -139,7 +188,10 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
     }
     view.tpg_query_index = std::clamp(view.tpg_query_index, 0, static_cast<int>(graphs.size()) - 1);
     const QueryGraph& g = graphs[view.tpg_query_index];
-    // Header: query picker, condensation toggle, node limit.
+    // Header: query picker, condensation toggle, node limit (in a figure: the query alone, as text).
+    if (view.figure) {
+        ImGui::Text("Token-priority graph of query %d", g.query);
+    } else {
     ImGui::SetNextItemWidth(font * 7);
     if (ImGui::BeginCombo("##query", ("query " + std::to_string(g.query)).c_str())) {
         for (int i = 0; i < static_cast<int>(graphs.size()); ++i) {
@@ -169,6 +221,7 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
     if (view.tpg_edit && view.tpg_edit->dirty) {
         ImGui::SameLine();
         ImGui::TextColored(ImVec4(1.f, 0.7f, 0.3f, 1), "edited set");
+    }
     }
 
     // Nodes: tokens of the graph (or components), filtered to the highest degree.
@@ -331,8 +384,6 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
             dl->PushClipRect(ImVec2(q.x - r, q.y + r - 2 * r * m), ImVec2(q.x + r, q.y + r), true);
             dl->AddCircleFilled(q, r, col);
             dl->PopClipRect();
-        } else if (!sample_here) {
-            dl->AddCircleFilled(q, r, scc_color(rank[c], 0.55f));
         }
         dl->AddCircle(q, r, hover == n ? IM_COL32(255, 255, 255, 255) : col, 0, hover == n ? 2.5f : 1.5f);
         char buf[16];
@@ -360,7 +411,7 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
             ImGui::Text("beaten by: %s", beaten.empty() ? "-" : join(beaten).c_str());
             if (sample_here && mass[g.node(hover)] >= 0) ImGui::Text("attention of sample %d: %.4f", si + 1, mass[g.node(hover)]);
             const int col = g.query;
-            const bool edited = view.tpg_edit && view.tpg_edit->dirty && view.tpg_edit->error.empty();
+            const bool edited = showing_edit(view);
             const Eigen::MatrixXd& wsvm = edited ? view.tpg_edit->svm.W : info.W_svm;
             const Eigen::VectorXd ej = info.E.row(hover).transpose(), ek = info.E.row(col).transpose();
             ImGui::Text("W_svm%s: e_%d^T W_svm e_%d = %.4f", edited ? " (edited set)" : "", hover, col, ej.dot(wsvm * ek));
@@ -370,7 +421,13 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
     }
     // Overlay help.
     const char* help = "drag: pan   wheel: zoom   hover: edges and SCC   double-click: focus an SCC";
-    dl->AddText(ImVec2(p0.x + 6, p0.y + size.y - font - 4), IM_COL32(110, 115, 130, 255), help);
+    if (!sample_here && !view.figure && !info.data.samples.empty()) {
+        char note[160];
+        std::snprintf(note, sizeof note, "nodes are empty: sample #%d uses query %d; select a sample of query %d to fill them with its attention",
+                      si + 1, info.data.samples[si].query(), g.query);
+        dl->AddText(ImVec2(p0.x + 6, p0.y + 4), IM_COL32(150, 155, 170, 255), note);
+    }
+    if (!view.figure) dl->AddText(ImVec2(p0.x + 6, p0.y + size.y - font - 4), IM_COL32(110, 115, 130, 255), help);
 }
 
 void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& send) {
@@ -381,7 +438,7 @@ void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& 
     for (const QueryGraph& g : info.graphs) by_query[g.query] = &g;
     const float bar_h = font * 2.2f;
     if (ImGui::CollapsingHeader("Attention of each sample", ImGuiTreeNodeFlags_DefaultOpen)) {
-        ImGui::TextDisabled("bar = attention on a position; colour = the token's SCC; white frame = the label");
+        ImGui::TextDisabled("bar = attention on a position; colour = the token; #k = its SCC's rank in the priority order; white frame = the label");
         if (info.data.samples.size() > kTpgShownSamples)
             ImGui::TextDisabled("the first %zu of %zu samples", kTpgShownSamples, info.data.samples.size());
         if (!info.svm.skipped.empty()) ImGui::TextColored(ImVec4(1.f, 0.7f, 0.3f, 1), "%s", info.svm.skipped.c_str());
@@ -420,7 +477,10 @@ void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& 
             if (!parse_ids(view.tpg_probe, info.data.K, toks, err)) {
                 ImGui::TextColored(ImVec4(1, 0.45f, 0.35f, 1), "%s", err.c_str());
             } else if (!toks.empty()) {
-                const QueryGraph* g = by_query.count(toks.back()) ? by_query[toks.back()] : nullptr;
+                // The graph's prediction is for the set the graph shows: the edited one once it is analysed.
+                const bool edited = showing_edit(view);
+                const QueryGraph* g = find_graph(edited ? view.tpg_edit->graphs : info.graphs, toks.back());
+                const Eigen::MatrixXd& w_fin = edited ? view.tpg_edit->fin.W_fin : info.W_fin;
                 ImGui::TextUnformatted("current W:");
                 attention_bars(toks, attention_of(info, f.W.data(), toks), g, -1, bar_h, "probe_now");
                 if (!g) {
@@ -433,14 +493,14 @@ void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& 
                     const Eigen::VectorXd ek = info.E.row(toks.back()).transpose();
                     for (std::size_t t = 0; t < toks.size(); ++t)
                         if (top >= 0 && g->comp_of(toks[t]) == top) {
-                            pred[t] = std::exp(info.E.row(toks[t]).dot(info.W_fin * ek));
+                            pred[t] = std::exp(info.E.row(toks[t]).dot(w_fin * ek));
                             total += pred[t];
                         }
                     for (double& v : pred) v = total > 0 ? v / total : 0;
                     std::vector<int> members;
                     if (top >= 0)
                         for (int t : g->scc.members[top]) members.push_back(t);
-                    ImGui::Text("graph predicts: SCC {%s}, mixed by W_fin:", join(members).c_str());
+                    ImGui::Text("graph%s predicts: SCC {%s}, mixed by W_fin:", edited ? " of the edited set" : "", join(members).c_str());
                     attention_bars(toks, pred, g, -1, bar_h, "probe_pred");
                 }
             }
@@ -504,6 +564,7 @@ void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& 
             tpg_edit_refresh(e, info);
         }
         if (!e.error.empty()) ImGui::TextColored(ImVec4(1, 0.45f, 0.35f, 1), "%s", e.error.c_str());
+        else if (e.task) ImGui::TextDisabled("Analysing the edited set (graphs, W_svm, W_fin) in the background... %.0f%%", 100 * e.task->progress());
         else if (e.dirty) ImGui::TextDisabled("The graph above shows the edited set; W_svm QP %s.", e.svm.converged ? "solved" : "did not converge");
         ImGui::BeginDisabled(!e.dirty || !e.error.empty());
         if (ImGui::Button("Restart training on this set")) send(Command::set_tpg_data(e.data));
@@ -552,6 +613,7 @@ void draw_tpg_curves(const Snapshot& snap, ViewState& view) {
         ImGui::BeginGroup();
         ImGui::TextUnformatted(title);
         opt.size = size;
+        opt.figure = view.figure;
         opt.cursor_x = view.live && view.preview_step < 0 ? NAN : static_cast<double>(frame_at(snap, view).step);
         apply_plot_cursor(plot_lines(id, s, state, opt), snap, view);
         ImGui::EndGroup();

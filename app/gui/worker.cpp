@@ -402,6 +402,7 @@ common:
         case K::LoadConfig:
             try {
                 restart(*c.config);
+                stop_at_ = c.config->train.steps;  // a new config (another lab, a preset) pauses at its own train.steps
             } catch (const std::exception& e) {
                 say(e.what(), true);
             }
@@ -410,6 +411,7 @@ common:
         case K::LoadSession:
             try {
                 restart(c.session->config);
+                stop_at_ = c.session->config.train.steps;
                 // The replay runs in slices from the loop, so the window stays live, Cancel works and quitting is
                 // immediate, whatever the session's step.
                 auto r = std::make_unique<Replay>();
@@ -510,6 +512,7 @@ void Worker::publish() {
     s->frames = frames_.items();
     s->mean_field = twin_frames_.items();
     s->frame_capacity = frames_.capacity();
+    s->stop_at = stop_at_;
     if (replay_) {
         s->loading = true;
         s->load_target = replay_->target;

@@ -28,7 +28,8 @@ void qp_kkt(const std::vector<double>& d, const std::vector<QpConstraint>& rows,
     for (std::size_t i = 0; i < d.size(); ++i) r.stationarity = std::max(r.stationarity, std::abs(d[i] * r.x[i] - atl[i]));
 }
 
-QpResult solve_qp(const std::vector<double>& d, const std::vector<QpConstraint>& rows, double tol, int max_sweeps) {
+QpResult solve_qp(const std::vector<double>& d, const std::vector<QpConstraint>& rows, double tol, int max_sweeps, double max_work,
+                  const std::function<bool()>& cancelled) {
     for (double v : d)
         if (!(v > 0)) throw std::invalid_argument("solve_qp: the diagonal must be positive");
     QpResult r;
@@ -38,7 +39,14 @@ QpResult solve_qp(const std::vector<double>& d, const std::vector<QpConstraint>&
     std::vector<double> g(rows.size(), 0.0);
     for (std::size_t k = 0; k < rows.size(); ++k)
         for (const auto& [i, c] : rows[k].a) g[k] += c * c / d[i];
+    double nnz = 0;
+    for (const auto& row : rows) nnz += static_cast<double>(row.a.size());
+    const double sweep_work = std::max(1.0, 2 * nnz);
     for (int sweep = 0; sweep < max_sweeps; ++sweep) {
+        if ((sweep + 1) * sweep_work > max_work || (cancelled && cancelled())) {
+            r.stopped = true;
+            break;
+        }
         double change = 0;
         for (std::size_t k = 0; k < rows.size(); ++k) {
             if (g[k] == 0) continue;

@@ -31,7 +31,7 @@ double matrix_corr(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) {
 }
 
 SvmResult graph_svm(const TpgDataset& data, const std::vector<QueryGraph>& graphs, const Eigen::MatrixXd& E, bool orthonormal,
-                    std::uint64_t max_bytes) {
+                    std::uint64_t max_bytes, const std::function<bool()>& cancelled) {
     const int d = static_cast<int>(E.cols());
     SvmResult out;
     out.W = Eigen::MatrixXd::Zero(d, d);
@@ -51,7 +51,7 @@ SvmResult graph_svm(const TpgDataset& data, const std::vector<QueryGraph>& graph
                 for (int v : g.scc.dag[u])
                     if (var[u] >= 0 && var[v] >= 0) rows.push_back({{{var[u], 1.0}, {var[v], -1.0}}, 1.0, false});
             if (diag.empty()) continue;
-            const QpResult q = solve_qp(diag, rows);
+            const QpResult q = solve_qp(diag, rows, 1e-11, 200000, 2e10, cancelled);
             worst(out, q);
             SvmColumn col;
             col.query = g.query;
@@ -104,15 +104,18 @@ SvmResult graph_svm(const TpgDataset& data, const std::vector<QueryGraph>& graph
         c.b = c.equality ? 0.0 : 1.0;
         rows.push_back(std::move(c));
     }
-    const QpResult q = solve_qp(std::vector<double>(static_cast<std::size_t>(d) * d, 1.0), rows);
+    const QpResult q = solve_qp(std::vector<double>(static_cast<std::size_t>(d) * d, 1.0), rows, 1e-11, 200000, 2e10, cancelled);
     worst(out, q);
+    if (q.stopped)
+        out.skipped = "W_svm not converged: the QP over d x d = " + std::to_string(d * d) + " variables and " + std::to_string(rows.size()) +
+                      " constraints stopped after " + std::to_string(q.iterations) + " sweeps (its work budget); the result is approximate";
     for (int col = 0; col < d; ++col)
         for (int r = 0; r < d; ++r) out.W(r, col) = q.x[r + col * d];
     return out;
 }
 
 FinResult soft_composition(const TpgDataset& data, const std::vector<QueryGraph>& graphs, const Eigen::MatrixXd& E,
-                           std::uint64_t max_bytes) {
+                           std::uint64_t max_bytes, const std::function<bool()>& cancelled) {
     const int d = static_cast<int>(E.cols());
     FinResult f;
     // Reduced samples and the (query, SCC) pairs they touch.
@@ -206,6 +209,7 @@ FinResult soft_composition(const TpgDataset& data, const std::vector<QueryGraph>
     double L = evaluate(a, &g, &H);
     f.converged = false;
     for (int it = 0; it < 500; ++it) {
+        if (cancelled && cancelled()) break;
         if (g.norm() < 1e-12) {
             f.converged = true;
             break;

@@ -63,9 +63,18 @@ TEST(GlRender, AppFrameDrawsTheFig4ImageFromTheHistory) {
     const auto px = host().textures().read_back("fig4", rows, cols);
     ASSERT_EQ(rows, 101);
     ASSERT_EQ(cols, 34);
+    // One colour range for the Fig 4 image and the c_n map beside it: the largest value either shows.
     float vmax = 0;
     for (const auto& f : snap->frames)
         for (int t = 0; t < 34; ++t) vmax = std::max(vmax, static_cast<float>(f->attention[t]));
+    for (double v : snap->frames.back()->attention) vmax = std::max(vmax, static_cast<float>(v));
+    int crow = 0, ccol = 0;
+    const auto cpx = host().textures().read_back("c", crow, ccol);
+    ASSERT_EQ(crow, 2);
+    for (int c : {0, 12, 25}) {
+        const float v = static_cast<float>(snap->frames.back()->attention[34 + c]);
+        expect_colour(&cpx[(34 + static_cast<std::size_t>(c)) * 4], colormap_rgb(Colormap::Viridis, v, 0, vmax), "c_n cell 1," + std::to_string(c));
+    }
     for (int r : {0, 10, 50, 100})
         for (int c : {0, 5, 12, 19, 25, 33}) {
             const float v = static_cast<float>(snap->frames[r]->attention[c]);
@@ -213,4 +222,37 @@ TEST(GuiCommandLine, AutosaveAndRestore) {
     EXPECT_NE(std::string(buf).find("at step " + std::to_string(s.step)), std::string::npos) << buf;
     cmd = std::string(SNAPSCOPE_GUI) + " --restore --autosave " + ::testing::TempDir() + "/no_such_autosave.json 2>/dev/null";
     EXPECT_NE(std::system(cmd.c_str()), 0);
+}
+
+TEST(GlRender, PanelExportIsTheContentOnly) {
+    // Issue 10, point 6: a panel PNG at 2x held the title bar, the widgets and a scrollbar.
+    Worker worker(resolve_config(preset_config("fig4"), "fig4"));
+    worker.post(Command::step(60));
+    worker.sync();
+    ViewState view;
+    HostRequests req;
+    host().frame(*worker.snapshot(), view, [](Command) {}, req);
+    auto count = [](const Image& img, int r, int g, int b, int tol) {
+        int n = 0;
+        for (std::size_t i = 0; i + 3 < img.rgba.size(); i += 4)
+            if (std::abs(img.rgba[i] - r) <= tol && std::abs(img.rgba[i + 1] - g) <= tol && std::abs(img.rgba[i + 2] - b) <= tol) ++n;
+        return n;
+    };
+    ImVec4 panels[3];
+    const Image window = host().render_scaled(2, *worker.snapshot(), view, panels);
+    const int c = static_cast<int>(Panel::Curves);
+    const Image with_chrome = window.crop(static_cast<int>(panels[c].x), static_cast<int>(panels[c].y), static_cast<int>(panels[c].z),
+                                          static_cast<int>(panels[c].w));
+    const Image all = host().render_scaled(2, *worker.snapshot(), view, panels, true);
+    const Image fig = all.crop(static_cast<int>(panels[c].x), static_cast<int>(panels[c].y), static_cast<int>(panels[c].z),
+                               static_cast<int>(panels[c].w));
+    ASSERT_GT(fig.width, 1000);
+    // Title bar (0.13, 0.15, 0.19) and button (0.20, 0.32, 0.48) colours: in the window's panel, not in the figure.
+    EXPECT_GT(count(with_chrome, 33, 38, 48, 2), 2000);
+    EXPECT_GT(count(with_chrome, 51, 82, 122, 3), 200);
+    EXPECT_LT(count(fig, 33, 38, 48, 2), 50);
+    EXPECT_LT(count(fig, 51, 82, 122, 3), 50);
+    // The curves are there: the loss curve's white and the classes' orange.
+    EXPECT_GT(count(fig, 240, 240, 240, 6), 200);
+    EXPECT_GT(count(fig, 255, 140, 40, 12), 200);
 }

@@ -114,3 +114,17 @@ TEST(GuiIssue9, BadNumbersOnTheCommandLineAreRejected) {
         EXPECT_FALSE(fs::exists(d / "x.png")) << args;
     }
 }
+
+// Issue 10, point 5: flags on the command line win over a loaded session's view settings.
+TEST(GuiIssue10, CommandLineFlagsWinOverTheSessionsView) {
+    const fs::path d = test_dir("flags");
+    json j = fig6_session(4);
+    j["view"] = {{"large_font", false}};
+    write(d / "s.json", j.dump());
+    const ProcResult r = run_process(gui() + " --session " + (d / "s.json").string() + " --large-font --seconds 1 --autosave " +
+                                         (d / "auto.json").string(),
+                                     60);
+    EXPECT_EQ(r.status, 0) << r.err;
+    const json a = json::parse(slurp_file(d / "auto.json"));
+    EXPECT_EQ(a["view"]["large_font"], true);
+}

@@ -5,6 +5,9 @@
 #include <imgui.h>
 #include <imgui_internal.h>
 
+#include <chrono>
+#include <thread>
+
 #include "app_ui.hpp"
 #include "keys.hpp"
 #include "snapscope/presets.hpp"
@@ -335,10 +338,13 @@ TEST(UiLogic, TrainingSetEditorRecomputesTheGraphAndRestartsOnRequest) {
     view.tpg_edit->dirty = true;
     tpg_edit_refresh(*view.tpg_edit, *worker.snapshot()->tpg);
     ASSERT_TRUE(view.tpg_edit->error.empty()) << view.tpg_edit->error;
+    // The analysis arrives in the background.
+    for (int i = 0; i < 60000 && !tpg_edit_poll(*view.tpg_edit); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ASSERT_TRUE(view.tpg_edit->analysed);
     // 0 and 1 beat each other with query 2: they share an SCC in the edited graph.
     bool found = false;
     for (const QueryGraph& g : view.tpg_edit->graphs)
-        if (g.query == 2) found = g.scc.comp[0] == g.scc.comp[1];
+        if (g.query == 2) found = g.comp_of(0) == g.comp_of(1);
     EXPECT_TRUE(found);
     // A label that is not in its sequence is refused with a message.
     TpgEdit bad = *view.tpg_edit;
@@ -400,4 +406,157 @@ TEST(UiLogic, PhaseDiagramFillsInAndACellOpensItsRun) {
     const FlatConfig c = phase_cell_config(base, axes, {5, 2});
     EXPECT_EQ(c.at("train.lr_z"), 2);
     EXPECT_EQ(c.at("train.seed"), 1);
+}
+
+// ---- Issue 10 ---------------------------------------------------------------------------------------------------
+
+TEST(UiLogic, DraggingARateAppliesItOnceOnRelease) {
+    // Point 2: a drag used to send (and log) every intermediate value.
+    Ui ui;
+    ViewState view;
+    HostRequests host;
+    std::vector<Command> sent;
+    Worker worker(fig4());
+    const CommandSink send = [&](Command c) {
+        sent.push_back(c);
+        worker.post(c);
+    };
+    auto frame = [&] { ui.frame(*worker.snapshot(), view, send, host); };
+    frame();
+    const ImVec4 r = view.widget_rects.at("##lr_z");
+    const float y = (r.y + r.w) / 2;
+    ui.mouse(ImVec2(r.x + (r.z - r.x) * 0.3f, y), false);
+    frame();
+    ui.mouse(ImVec2(r.x + (r.z - r.x) * 0.3f, y), true);
+    frame();
+    for (float f = 0.3f; f <= 0.9f; f += 0.05f) {  // the drag: many frames, many values
+        ui.mouse(ImVec2(r.x + (r.z - r.x) * f, y), true);
+        frame();
+    }
+    EXPECT_TRUE(sent.empty()) << sent.size() << " commands during the drag";
+    EXPECT_GT(view.edit_lr_z.value, 5.0);  // the pending value is shown
+    ui.mouse(ImVec2(r.x + (r.z - r.x) * 0.9f, y), false);
+    frame();
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(sent[0].kind, Command::Kind::SetLrZ);
+    worker.sync();
+    ASSERT_EQ(worker.snapshot()->events.size(), 1u);
+    EXPECT_EQ(worker.snapshot()->events[0].new_value, sent[0].value);
+}
+
+TEST(UiLogic, TypingARateAppliesExactlyThatValueOnEnter) {
+    // Point 2: typing "0.5" trained a step at 0.001 (the partial "0", clamped) and stored a float.
+    Ui ui;
+    ViewState view;
+    HostRequests host;
+    std::vector<Command> sent;
+    const CommandSink send = [&](Command c) { sent.push_back(c); };
+    Worker worker(fig4());
+    ImGuiIO& io = ImGui::GetIO();
+    io.KeyMap[ImGuiKey_Enter] = 257;
+    auto frame = [&] { ui.frame(*worker.snapshot(), view, send, host); };
+    frame();
+    // Ctrl+click turns the slider into a text field (its text selected: typing replaces it).
+    io.KeyCtrl = true;
+    click(ui, centre(view, "##lr_z", 0.5f), frame);
+    io.KeyCtrl = false;
+    frame();
+    ASSERT_TRUE(io.WantTextInput);
+    for (char ch : std::string("0.5")) {
+        io.AddInputCharacter(static_cast<unsigned>(ch));
+        frame();
+        EXPECT_TRUE(sent.empty()) << "applied while typing '" << ch << "'";
+    }
+    io.KeysDown[257] = true;
+    frame();
+    io.KeysDown[257] = false;
+    frame();
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(sent[0].value, 0.5);  // exactly, as a double
+}
+
+TEST(UiLogic, AKeyTappedWithinOneFrameStillCounts) {
+    // Point 3: the window's key callback queues presses; ImGui 1.86's polling alone loses a tap shorter than a frame.
+    Ui ui;
+    ViewState view;
+    HostRequests host;
+    std::vector<Command> sent;
+    const CommandSink send = [&](Command c) { sent.push_back(c); };
+    Worker worker(fig4());
+    key_queue_enable(true);
+    auto frame = [&] {
+        key_queue_new_frame();
+        ui.frame(*worker.snapshot(), view, send, host);
+    };
+    frame();
+    key_queue_push(kKeySpace, false);  // down and up between two frames: io.KeysDown never saw it
+    frame();
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(sent[0].kind, Command::Kind::Play);
+    // Two taps of S within one frame: two steps, one per frame.
+    sent.clear();
+    key_queue_push(kKeyS, false);
+    key_queue_push(kKeyS, false);
+    frame();
+    frame();
+    frame();
+    EXPECT_EQ(sent.size(), 2u);
+    // An auto-repeat steps only where repeats are wanted (S, arrows), not for Space.
+    sent.clear();
+    key_queue_push(kKeySpace, true);
+    key_queue_push(kKeyRight, true);
+    frame();
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(sent[0].kind, Command::Kind::Step);
+    key_queue_enable(false);
+}
+
+TEST(UiLogic, MessagesNeverMoveTheControls) {
+    // Point 4: a status message inserted above Play pushed the controls down, so clicks landed on the wrong control.
+    Ui ui;
+    ViewState view;
+    HostRequests host;
+    const CommandSink send = [](Command) {};
+    Worker worker(fig4());
+    auto snap = std::make_shared<Snapshot>(*worker.snapshot());
+    ui.frame(*snap, view, send, host);
+    ui.frame(*snap, view, send, host);
+    const ImVec4 play = view.widget_rects.at("play"), apply = view.widget_rects.at("apply");
+    snap->message = "A long message that used to be wrapped above the Play button, over several lines of the narrow panel, "
+                    "and pushed every control below it down by a few dozen pixels: now it is in the status bar.";
+    snap->message_is_error = true;
+    view.say("Wrote snapscope-exports/snapscope-step100.png (1280x800)", false);
+    ui.frame(*snap, view, send, host);
+    ui.frame(*snap, view, send, host);
+    EXPECT_EQ(view.widget_rects.at("play").y, play.y);
+    EXPECT_EQ(view.widget_rects.at("apply").y, apply.y);
+    ImGuiWindow* bar = ImGui::FindWindowByName("##status");
+    ASSERT_NE(bar, nullptr);
+    EXPECT_NEAR(bar->Pos.y + bar->Size.y, ImGui::GetIO().DisplaySize.y, 1.0f);  // at the bottom
+}
+
+TEST(UiLogic, EditingATrainingSetNeverWaitsForTheQp) {
+    // Issue 10, point 9: the editor solved the graph-SVM QP on the UI thread at every keystroke.
+    Rng rng(3);
+    TpgInfo info;
+    info.E = make_embeddings("random", 64, 64, 0, rng);  // general embeddings: the d x d QP (4096 variables)
+    info.orthonormal = false;
+    info.d = 64;
+    TpgEdit e;
+    e.data = generate_tpg(2500, 6, 64, "any", rng);
+    e.dirty = true;
+    const auto t0 = std::chrono::steady_clock::now();
+    tpg_edit_refresh(e, info);
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_LT(took, 0.1) << "the edit waited for the analysis";
+    ASSERT_TRUE(e.task);
+    EXPECT_FALSE(e.analysed);
+    // Another edit cancels the first analysis (without waiting for it) and starts its own.
+    e.data.samples.resize(40);
+    const auto t1 = std::chrono::steady_clock::now();
+    tpg_edit_refresh(e, info);
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count(), 0.1) << "waited for the cancelled analysis";
+    for (int i = 0; i < 120000 && !tpg_edit_poll(e); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ASSERT_TRUE(e.analysed);
+    EXPECT_EQ(e.graphs.size(), token_priority_graphs(e.data).size());
 }

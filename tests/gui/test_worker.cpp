@@ -320,3 +320,19 @@ TEST(Worker, FramesStayWithinTheirShareOfTheHistoryBudget) {
     EXPECT_NE(w.snapshot()->message.find("history.budget_mb"), std::string::npos) << w.snapshot()->message;
     EXPECT_EQ(w.snapshot()->step, 40);
 }
+
+TEST(Worker, ANewConfigPausesAtItsOwnTrainSteps) {
+    // Issue 10, point 5: switching to the token-priority-graph lab kept Scan and Snap's pause at step 100.
+    Worker w(fig4());
+    w.post(Command::stop_at(100));
+    w.post(Command::load_config(resolve_config(preset_config("tpg-cyclic"), "tpg-cyclic")));
+    w.sync();
+    EXPECT_EQ(w.snapshot()->stop_at, 4000);
+    Session s;
+    s.config = fig4();
+    s.config.train.steps = 250;
+    s.step = 3;
+    w.post(Command::load_session(s));
+    w.sync();
+    EXPECT_EQ(w.snapshot()->stop_at, 250);
+}

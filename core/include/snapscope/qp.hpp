@@ -4,6 +4,7 @@
 // residuals so callers and tests can see that it is optimal.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 namespace snapscope {
@@ -19,13 +20,16 @@ struct QpResult {
     std::vector<double> lambda;  // one per constraint (>= 0 for inequalities)
     int iterations = 0;
     bool converged = false;
+    bool stopped = false;  // the work budget ran out or it was cancelled
     // KKT residuals: max constraint violation, max |lambda_r * slack_r| over inequalities,
     // min lambda over inequalities (should be >= 0), stationarity max |d_i x_i - (A^T lambda)_i|.
     double primal_violation = 0, complementarity = 0, min_multiplier = 0, stationarity = 0;
 };
 
+// Stops (converged = false) after `max_sweeps` sweeps, after about `max_work` multiply-adds (so a large problem
+// cannot run for hours), or when `cancelled` says so (checked after every sweep).
 QpResult solve_qp(const std::vector<double>& d, const std::vector<QpConstraint>& rows, double tol = 1e-11,
-                  int max_sweeps = 200000);
+                  int max_sweeps = 200000, double max_work = 2e10, const std::function<bool()>& cancelled = nullptr);
 
 // Recomputes the KKT residuals of a candidate (x, lambda) (used by tests).
 void qp_kkt(const std::vector<double>& d, const std::vector<QpConstraint>& rows, QpResult& r);

@@ -3,6 +3,7 @@
 // compare a trained W with them.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,8 +38,9 @@ struct SvmResult {
 constexpr int kMaxSvmConstraints = 20000;
 constexpr int kMaxSvmVariables = 4096;
 // The general problem's rows (up to d*d coefficients each) are also checked against `max_bytes` (skipped if over).
+// `cancelled`, when given, is asked between QP sweeps (a background analysis stops early; the result then says so).
 SvmResult graph_svm(const TpgDataset& data, const std::vector<QueryGraph>& graphs, const Eigen::MatrixXd& E, bool orthonormal,
-                    std::uint64_t max_bytes = 1ULL << 30);
+                    std::uint64_t max_bytes = 1ULL << 30, const std::function<bool()>& cancelled = nullptr);
 
 struct ReducedSample {
     int query = 0, label = 0;
@@ -57,7 +59,7 @@ struct FinResult {
 
 // Throws ConfigError (model.dim) when its d*d x nb matrices would need more than `max_bytes`.
 FinResult soft_composition(const TpgDataset& data, const std::vector<QueryGraph>& graphs, const Eigen::MatrixXd& E,
-                           std::uint64_t max_bytes = 1ULL << 30);
+                           std::uint64_t max_bytes = 1ULL << 30, const std::function<bool()>& cancelled = nullptr);
 
 struct TpgMetrics {
     double corr_svm = 0;      // <W, W_svm> / (|W| |W_svm|)
