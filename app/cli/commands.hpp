@@ -21,8 +21,8 @@ struct RunOptions {
 struct SweepOptions {
     std::string preset, config_file, out_dir;
     std::vector<std::string> sets, grids;
-    int seeds = 0, jobs = 1, shard_index = 1, shard_count = 1, snap_window = 10;
-    double snap_tol = 0.01;
+    int seeds = 0, jobs = 1, shard_index = 1, shard_count = 1, snap_window = 10;  // kSnapWindow
+    double snap_tol = 0.05;                                                      // kSnapTolerance
     bool quiet = false;
 };
 

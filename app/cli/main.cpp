@@ -60,7 +60,7 @@ int run_cli(int argc, char** argv) {
     sp->add_option("--seeds", sw.seeds, "Seeds 1..N per grid point (default: sweep.seeds)")->check(CLI::Range(1, 100000));
     sp->add_option("--jobs", sw.jobs, "Runs in parallel")->check(CLI::Range(1, 256));
     sp->add_option("--shard", shard, "I/N: run only the I-th of N disjoint parts (Slurm arrays, GNU parallel)");
-    sp->add_option("--snap-tol", sw.snap_tol, "Snap detection: attention change tolerance (default 0.01)")->check(CLI::PositiveNumber);
+    sp->add_option("--snap-tol", sw.snap_tol, "Snap detection: later attention movement allowed, relative to the distance moved so far (default 0.05)")->check(CLI::PositiveNumber);
     sp->add_option("--snap-window", sw.snap_window, "Snap detection: steps the attention must stay within the tolerance (default 10)")
         ->check(CLI::Range(1, 1000000));
     sp->add_option("--out", sw.out_dir, "Output folder: results.csv, summary.csv, config.json")->required();

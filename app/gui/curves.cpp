@@ -77,7 +77,7 @@ void draw_plot(const char* id, const char* title, const std::vector<PlotSeries>&
 void draw_curves(const Snapshot& snap, ViewState& view) {
     const RunInfo& info = *snap.info;
     if (view.snap_serial != snap.serial) {
-        // The snap step (as snapscope-cli sweep defines it: tolerance 0.01, window 10 steps).
+        // The snap step, as snapscope-cli sweep defines it (see snap_step in sweep.hpp).
         view.snap_serial = snap.serial;
         std::vector<std::int64_t> steps;
         std::vector<const std::vector<double>*> att;
@@ -85,7 +85,7 @@ void draw_curves(const Snapshot& snap, ViewState& view) {
             steps.push_back(f->step);
             att.push_back(&f->attention);
         }
-        view.snap = snap_step(steps, att, 0.01, 10);
+        view.snap = snap_step(steps, att, info.classes.size());
     }
     const int K = static_cast<int>(info.classes.size()), M = info.M;
     const float font = ImGui::GetFontSize();

@@ -99,7 +99,7 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
                 if (snap.info->config.model.kind != "scan_snap") throw ConfigError("model.kind", "phase diagrams run the Scan-and-Snap lab");
                 std::vector<std::string> grids{std::string(kKnobs[ps.x_knob]) + "=" + ps.x_values};
                 if (ps.y_knob >= 0) grids.push_back(std::string(kKnobs[ps.y_knob]) + "=" + ps.y_values);
-                SweepDefinition def = make_sweep_definition(base, grids, ps.seeds, 0.01, 10);
+                SweepDefinition def = make_sweep_definition(base, grids, ps.seeds, kSnapTolerance, kSnapWindow);
                 ps.error.clear();
                 ps.job = std::make_shared<SweepJob>(std::move(def), static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
             } catch (const std::exception& e) {

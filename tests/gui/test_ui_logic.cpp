@@ -384,7 +384,7 @@ TEST(UiLogic, PhaseDiagramFillsInAndACellOpensItsRun) {
     const nlohmann::json cj = config_to_json(fig4());
     for (auto& [k, v] : cj.items()) base[k] = v;
     base["train.steps"] = 30;
-    view.phase.job = std::make_shared<SweepJob>(make_sweep_definition(base, {"train.lr_y_over_z=1,5", "train.lr_z=0.5,2"}, 2, 0.01, 10), 2);
+    view.phase.job = std::make_shared<SweepJob>(make_sweep_definition(base, {"train.lr_y_over_z=1,5", "train.lr_z=0.5,2"}, 2, kSnapTolerance, kSnapWindow), 2);
     const std::vector<SweepAxis>& axes = view.phase.job->axes();
     for (int i = 0; i < 60000 && !view.phase.job->finished(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     ASSERT_TRUE(view.phase.job->finished());

@@ -20,6 +20,9 @@
 
 namespace snapscope {
 
+constexpr double kSnapTolerance = 0.05;  // relative: later movement at most 5% of the distance moved so far
+constexpr int kSnapWindow = 10;
+
 struct SweepAxis {
     std::string key;                      // a config key, e.g. train.lr_z
     std::vector<nlohmann::json> values;   // as JSON values (numbers, strings, booleans)
@@ -46,8 +49,8 @@ struct SweepDefinition {
     FlatConfig base;  // the resolved base config as flat keys, without sweep.* and train.seed
     std::vector<SweepAxis> axes;
     int seeds = 1;
-    double snap_tol = 0.01;
-    int snap_window = 10;
+    double snap_tol = kSnapTolerance;
+    int snap_window = kSnapWindow;
 
     // Number of runs: the product of the axes' sizes times seeds. Throws ConfigError when it exceeds 2^62.
     std::int64_t size() const;
@@ -77,12 +80,19 @@ std::vector<SweepAxis> parse_grid(const std::string& text);
 // run stops and the result is marked `cancelled` (not a result of the sweep).
 SweepResult run_sweep_point(const SweepDefinition& def, const SweepPoint& p, const std::function<bool()>& cancelled = nullptr);
 
-// The snap step: the first recorded step s whose attention c_n (all classes, all tokens) stays within `tol` of
-// its value at s for the next `window` steps and for the rest of the run (max |c(t) - c(s)| < tol). -1 if none.
-std::int64_t snap_step(const std::vector<const MatrixRecord*>& records, double tol, int window);
-// The same on bare data: steps[i] and the attention vector attention[i] of each record.
-std::int64_t snap_step(const std::vector<std::int64_t>& steps, const std::vector<const std::vector<double>*>& attention, double tol,
-                       int window);
+// The snap step: when the attention has frozen, measured against how far it has already moved, so the same tolerance
+// means the same thing for 20 tokens or 2000. For each class n and recorded step s:
+//   D_n(s) = TV(c_0, c_s) = 1/2 sum_l |c_s(l) - c_0(l)|                the distance moved so far, and
+//   E_n(s) = 1/2 sum_l max_{t >= s} |c_t(l) - c_s(l)|                  the envelope of all later movement (it bounds
+//                                                                      every later TV distance to c_s from above).
+// The snap step is the first recorded s with E_n(s) <= tol * D_n(s) for every class (a class that never moves counts
+// as frozen), provided the run goes on for at least `window` steps after s; -1 if there is none. The attention
+// vectors hold the classes' rows one after another (num_classes rows of equal length). One backward pass: O(records
+// x classes x tokens).
+std::int64_t snap_step(const std::vector<std::int64_t>& steps, const std::vector<const std::vector<double>*>& attention,
+                       std::size_t num_classes, double tol = kSnapTolerance, int window = kSnapWindow);
+std::int64_t snap_step(const std::vector<const MatrixRecord*>& records, std::size_t num_classes, double tol = kSnapTolerance,
+                       int window = kSnapWindow);
 
 // CSV (RFC 4180: a field with a comma, a quote or a line break is quoted):
 // "index,<axis keys>,seed,loss,distinct_entropy,common_mass,snap_step", rows in index order.
