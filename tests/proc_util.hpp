@@ -102,6 +102,23 @@ inline ProcResult run_process(const std::string& cmd, double timeout_s = 120, lo
     return run_process(cmd, timeout_s, address_space_mb, stdout_path, [](pid_t) {});
 }
 
+// Waits (up to `timeout_s`) until process `pid` catches signal `sig` (its handler is installed, as /proc/PID/status
+// shows in SigCgt), so a test can send the signal without sleeping for a guessed time. False if it never does.
+inline bool wait_for_handler(pid_t pid, int sig, double timeout_s = 60) {
+    const auto t0 = std::chrono::steady_clock::now();
+    while (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < timeout_s) {
+        std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+        std::string line;
+        while (std::getline(in, line))
+            if (line.rfind("SigCgt:", 0) == 0) {
+                const unsigned long long mask = std::stoull(line.substr(7), nullptr, 16);
+                if (mask & (1ULL << (sig - 1))) return true;
+            }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return false;
+}
+
 // The program under test: the build's own, unless the environment names another.
 inline std::string program(const char* env, const char* built) {
     const char* e = std::getenv(env);

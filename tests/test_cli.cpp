@@ -157,8 +157,25 @@ TEST(Cli, TpgRunWritesGraphsSvmAndSamples) {
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_NE(r.out.find("corr(W, W_svm)"), std::string::npos);
     const std::string csv = slurp(a / "trajectory.csv");
-    EXPECT_EQ(csv.substr(0, csv.find('\n')), "step,loss,lr,corr_svm,corr_fit,fit_R,proj_dist,top_scc_mass");
+    EXPECT_EQ(csv.substr(0, csv.find('\n')), "step,loss,lr,corr_svm,corr_fit,fit_R,proj_dist,top_scc_mass,proj_dist_tau,proj_corr,max_scc_mass");
     EXPECT_EQ(count_lines(csv), 302);
+    // Numbers, not only structure: the loss falls and W turns towards W_svm (a sign flip in an update fails here).
+    {
+        std::istringstream rows(csv);
+        std::string header, first, line, last;
+        std::getline(rows, header);
+        std::getline(rows, first);
+        while (std::getline(rows, line)) last = line;
+        auto field = [](const std::string& row, int k) {
+            std::istringstream cells(row);
+            std::string cell;
+            for (int i = 0; i <= k; ++i) std::getline(cells, cell, ',');
+            return std::stod(cell);
+        };
+        EXPECT_LT(field(last, 1), 0.8 * field(first, 1));   // loss
+        EXPECT_GT(field(last, 3), field(first, 3) + 0.2);   // corr_svm
+        EXPECT_GT(field(last, 10), field(first, 10));       // max_scc_mass
+    }
     const json fin = json::parse(slurp(a / "final.json"));
     for (const char* k : {"W", "W_svm", "W_fin", "embeddings", "graphs", "samples", "metrics"}) EXPECT_TRUE(fin.contains(k)) << k;
     EXPECT_EQ(fin["K"], 6);
@@ -174,6 +191,23 @@ TEST(Cli, TpgRunWritesGraphsSvmAndSamples) {
     r = cli("run --config " + (a / "config.json").string() + " -q --out " + b.string());
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(without_timing(slurp(a / "final.json")), without_timing(slurp(b / "final.json")));
+}
+
+TEST(Cli, AFileDatasetThroughATpgPresetTakesItsSizesFromTheFile) {
+    // Issue 10, point 10: the preset's K = 6 and d = 8 describe the generator's data, not the file's.
+    const fs::path d = fresh_dir("cli_tpg_file");
+    fs::create_directories(d);
+    std::ofstream(d / "k13.jsonl") << "{\"tokens\": [0, 11, 12], \"label\": 0}\n{\"tokens\": [11, 0, 12], \"label\": 11}\n";
+    Result r = cli("run --preset tpg-cyclic --set data.kind=file --set data.path=" + (d / "k13.jsonl").string() + " --steps 20 -q --out " +
+                   (d / "a").string());
+    ASSERT_EQ(r.status, 0) << r.err;
+    json fin = json::parse(slurp(d / "a" / "final.json"));
+    EXPECT_EQ(fin["K"], 13);
+    EXPECT_EQ(fin["d"], 13);
+    r = cli("run --preset tpg-cyclic --set data.kind=file --set data.path=" + (d / "k13.jsonl").string() + " --set model.dim=16 --steps 20 -q --out " +
+            (d / "b").string());
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(json::parse(slurp(d / "b" / "final.json"))["d"], 16);  // what the user sets wins
 }
 
 TEST(Cli, GraphCommandPrintsSccsAndSvmWithoutTraining) {

@@ -342,9 +342,9 @@ TEST(Issue9Files, InterruptedRunWritesWhatItTrainedAsOneSet) {
     ::gethostname(host, sizeof host - 1);
     const fs::path stale = d / "o" / ("final.json.tmp." + std::string(host) + "." + std::to_string(dead) + ".0");
     write(stale, "half a file");
-    // A long run interrupted after a second.
+    // A long run interrupted as soon as it listens for the signal.
     const ProcResult r = run_process(cli() + " run --preset fig4 --steps 100000000 -q --out " + out, 120, 0, "", [](pid_t pid) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+        ASSERT_TRUE(wait_for_handler(pid, SIGINT));
         ::kill(pid, SIGINT);
     });
     EXPECT_EQ(r.status, 130) << r.err;
@@ -354,7 +354,7 @@ TEST(Issue9Files, InterruptedRunWritesWhatItTrainedAsOneSet) {
     const std::string csv = slurp_file(d / "o" / "trajectory.csv");
     EXPECT_EQ(cfg["train.steps"], 100000000);  // the new run's config ...
     EXPECT_TRUE(fin.value("interrupted", false));  // ... with the new run's state
-    EXPECT_GT(fin["step"].get<long long>(), 20);
+    EXPECT_GE(fin["step"].get<long long>(), 0);
     const std::string last = csv.substr(csv.rfind('\n', csv.size() - 2) + 1);
     EXPECT_EQ(std::stoll(last.substr(0, last.find(','))), fin["step"].get<long long>());  // ... and trajectory
     for (const auto& e : fs::directory_iterator(d / "o")) EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << e.path();
@@ -382,7 +382,7 @@ TEST(Issue9Sizes, HugeStepsAndGridsAreHandled) {
     const ProcResult r = run_process(cli() + " sweep --preset fig6-sweep --grid data.num_last=1 --grid train.lr_z=1 --grid train.lr_y_over_z=1 "
                                              "--seeds 1 --set train.steps=3000000000 -q --out " + (d / "s").string(),
                                      60, 0, "", [](pid_t pid) {
-                                         std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+                                         ASSERT_TRUE(wait_for_handler(pid, SIGTERM));
                                          ::kill(pid, SIGTERM);
                                      });
     EXPECT_EQ(r.status, 143) << r.err;

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <new>
+#include <set>
 
 #include "snapscope/config.hpp"
 #include "snapscope/data.hpp"
@@ -16,6 +17,7 @@
 #include "snapscope/output.hpp"
 #include "snapscope/presets.hpp"
 #include "snapscope/scansnap_run.hpp"
+#include "snapscope/session.hpp"
 #include "snapscope/tpg_analysis.hpp"
 #include "snapscope/tpg_run.hpp"
 
@@ -70,7 +72,19 @@ namespace {
 Config build_config(const RunOptions& opt) {
     FlatConfig flat = opt.config_file.empty() ? preset_config(opt.preset.empty() ? kDefaultPreset : opt.preset)
                                               : load_config_file(opt.config_file);
-    for (const auto& s : opt.sets) apply_assignment(flat, s, "--set");
+    const auto base_kind = flat.find("data.kind");
+    const bool base_file = base_kind != flat.end() && base_kind->second == "file";
+    std::set<std::string> set_keys;
+    for (const auto& s : opt.sets) {
+        apply_assignment(flat, s, "--set");
+        set_keys.insert(s.substr(0, s.find('=')));
+    }
+    // A file dataset given to a preset made for the generator: the generator's sizes (K, and d = K's preset value)
+    // describe another dataset, so they come from the file instead, unless set on the command line.
+    const auto kind = flat.find("data.kind");
+    if (!base_file && kind != flat.end() && kind->second == "file")
+        for (const char* key : {"data.vocab_size", "model.dim"})
+            if (!set_keys.count(key)) flat.erase(key);
     if (opt.steps) flat["train.steps"] = *opt.steps;
     if (!opt.seed.empty()) flat["train.seed"] = parse_seed(opt.seed, "--seed");
     const std::string source = opt.config_file.empty() ? "preset " + (opt.preset.empty() ? std::string(kDefaultPreset) : opt.preset)
@@ -82,14 +96,22 @@ double last_loss(const ScanSnapRun& r) { return r.scalars().empty() ? NAN : r.sc
 double last_loss(const TpgRun& r) { return r.history().empty() ? NAN : r.history().back().loss; }
 
 // Runs up to `steps` steps, one at a time so a stop signal is seen at the next step; draws a progress line on a
-// terminal at most 5 times a second. Stops early on divergence.
+// terminal at most 5 times a second. Stops early on divergence. The events (a session's learning-rate changes) are
+// applied before the step they were made at.
+void apply_due(ScanSnapRun& run, const std::vector<RunEvent>& events, std::size_t& next) {
+    while (next < events.size() && events[next].step <= run.step_index()) apply_event(run, events[next++]);
+}
+void apply_due(TpgRun&, const std::vector<RunEvent>&, std::size_t&) {}
+
 template <class Run>
-std::int64_t train(Run& run, std::int64_t steps, bool progress) {
+std::int64_t train(Run& run, std::int64_t steps, bool progress, const std::vector<RunEvent>& events = {}) {
+    std::size_t next_event = 0;
     const auto t0 = Clock::now();
     auto last_draw = t0;
     std::int64_t done = 0;
     bool drew = false;
     while (done < steps && !g_stop_signal) {
+        apply_due(run, events, next_event);
         if (!run.step()) break;  // diverged
         ++done;
         if (progress && (done & 15) == 0) {
@@ -108,21 +130,22 @@ std::int64_t train(Run& run, std::int64_t steps, bool progress) {
         }
     }
     if (drew) std::fprintf(stderr, "\r%*s\r", 79, "");
+    apply_due(run, events, next_event);  // a change made at the last step still shows in the files
     return done;
 }
 
 // Trains `cfg` for train.steps steps and writes the three run files as a set; `summary` prints the run's result
 // lines. The output folder is checked (created, writable, room for the files) before training starts.
 template <class Run, class Summary>
-int train_and_write(const RunOptions& opt, const Config& cfg, Summary summary) {
+int train_and_write(const RunOptions& opt, const Config& cfg, Summary summary, const std::vector<RunEvent>& events = {},
+                    std::int64_t steps = -1) {
     Run run(cfg);
     make_output_dir(opt.out_dir);
     remove_stale_temporaries(opt.out_dir);
     check_disk_space(opt.out_dir, run_files_bytes(run), "the run's files (config.json, trajectory.csv, final.json)");
     const bool progress = !opt.quiet && ::isatty(STDERR_FILENO);
-    install_stop_handlers();
     const auto t0 = Clock::now();
-    const std::int64_t done = train(run, cfg.train.steps, progress);
+    const std::int64_t done = train(run, steps >= 0 ? steps : cfg.train.steps, progress, events);
     const double elapsed = seconds_since(t0);
     RunTiming t;
     t.elapsed_seconds = elapsed;
@@ -146,7 +169,7 @@ int train_and_write(const RunOptions& opt, const Config& cfg, Summary summary) {
     return 0;
 }
 
-int run_scan_snap(const RunOptions& opt, const Config& cfg) {
+int run_scan_snap(const RunOptions& opt, const Config& cfg, const std::vector<RunEvent>& events = {}, std::int64_t steps = -1) {
     return train_and_write<ScanSnapRun>(opt, cfg, [](const ScanSnapRun& run) {
         const auto& last = run.scalars().back();
         std::printf("final loss %.6g; M = %d\n", last.loss, run.vocab_size());
@@ -154,19 +177,21 @@ int run_scan_snap(const RunOptions& opt, const Config& cfg) {
             std::printf("class %zu (query %d -> %d): common mass %.4f, distinct entropy %.4f nats\n", c,
                         run.data().classes()[c].query, run.data().classes()[c].label, last.common_mass[c],
                         last.distinct_entropy[c]);
-    });
+    }, events, steps);
 }
 
-int run_tpg(const RunOptions& opt, const Config& cfg) {
+int run_tpg(const RunOptions& opt, const Config& cfg, std::int64_t steps = -1) {
     return train_and_write<TpgRun>(opt, cfg, [](const TpgRun& run) {
         const TpgMetrics& m = run.history().back().metrics;
         std::printf("final loss %.6g; K = %d, d = %d, %zu samples\n", run.history().back().loss, run.data().K, run.model().d(),
                     run.data().samples.size());
         std::printf("corr(W, W_svm) %.4f; corr(W, R W_svm + W_fin) %.4f (R %.3g); |Pi W - W_fin| %.4g; top-SCC mass %.4f\n",
                     m.corr_svm, m.corr_fit, m.fit_R, m.proj_dist, m.top_scc_mass);
+        std::printf("paper's metrics: |Pi W - W_fin(tau)| %.4g; projected corr %.4f; softmax probability (max over SCCs) %.4f\n",
+                    m.proj_dist_tau, m.proj_corr, m.max_scc_mass);
         if (!run.svm().skipped.empty()) std::printf("note: %s\n", run.svm().skipped.c_str());
         else if (!run.svm().converged) std::printf("warning: the graph-SVM QP did not converge (infeasible constraints?)\n");
-    });
+    }, {}, steps);
 }
 
 // Runs `body`, turning every failure into one error line and status 1 (out of memory included).
@@ -185,7 +210,15 @@ int guarded(F body) {
 }  // namespace
 
 int cmd_run(const RunOptions& opt) {
+    install_stop_handlers();  // from the start: a stop before training begins still ends cleanly (nothing written)
     return guarded([&] {
+        if (!opt.session_file.empty()) {
+            // A session saved in the window: its config (seed included) and its learning-rate changes, replayed to
+            // its step (or to --steps), so a run explored live reruns on a server exactly.
+            const Session s = load_session_file(opt.session_file);
+            const std::int64_t steps = opt.steps ? *opt.steps : s.step;
+            return s.config.model.kind == "tpg" ? run_tpg(opt, s.config, steps) : run_scan_snap(opt, s.config, s.events, steps);
+        }
         const Config cfg = build_config(opt);
         return cfg.model.kind == "tpg" ? run_tpg(opt, cfg) : run_scan_snap(opt, cfg);
     });

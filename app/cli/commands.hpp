@@ -11,6 +11,7 @@ namespace snapscope::cli {
 struct RunOptions {
     std::string preset;
     std::string config_file;
+    std::string session_file;  // replay a GUI session (its config, seed and learning-rate changes) to its step
     std::vector<std::string> sets;
     std::optional<std::int64_t> steps;
     std::string seed;  // checked as an unsigned 64-bit integer

@@ -35,10 +35,15 @@ int run_cli(int argc, char** argv) {
     RunOptions run;
     auto* r = app.add_subcommand("run", "Train one run and write config.json, trajectory.csv and final.json to --out");
     auto* src = r->add_option("--preset", run.preset, "Start from a built-in preset (see 'presets'; default fig4)");
-    r->add_option("--config", run.config_file, "Start from a config file (JSON)")->excludes(src);
-    r->add_option("--set", run.sets, "Override a key: --set train.lr_z=0.5 (repeatable; see 'keys')");
+    auto* cfg_opt = r->add_option("--config", run.config_file, "Start from a config file (JSON)")->excludes(src);
+    auto* set_opt = r->add_option("--set", run.sets, "Override a key: --set train.lr_z=0.5 (repeatable; see 'keys')");
+    r->add_option("--session", run.session_file,
+                  "Replay a session saved in the window (config, seed and learning-rate changes) to its step, or to --steps")
+        ->excludes(src)
+        ->excludes(cfg_opt)
+        ->excludes(set_opt);
     r->add_option("--steps", run.steps, "Number of steps (overrides train.steps)")->check(CLI::Range(0LL, 1000000000000000LL));
-    r->add_option("--seed", run.seed, "Random seed, 0 to 18446744073709551615 (overrides train.seed)");
+    r->add_option("--seed", run.seed, "Random seed, 0 to 18446744073709551615 (overrides train.seed)")->excludes("--session");
     r->add_option("--out", run.out_dir, "Output folder (created if missing)")->required();
     r->add_flag("-q,--quiet", run.quiet, "No progress line and no summary");
 

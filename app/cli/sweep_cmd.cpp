@@ -59,6 +59,7 @@ std::string slurp_checked(const fs::path& p, std::uint64_t max_bytes) { return r
 }  // namespace
 
 int cmd_sweep(const SweepOptions& opt) {
+    install_stop_handlers();
     try {
         FlatConfig flat = opt.config_file.empty() ? preset_config(opt.preset.empty() ? "fig6-sweep" : opt.preset) : load_config_file(opt.config_file);
         for (const auto& s : opt.sets) apply_assignment(flat, s, "--set");
@@ -127,7 +128,6 @@ int cmd_sweep(const SweepOptions& opt) {
         const auto t0 = std::chrono::steady_clock::now();
         const bool progress = !opt.quiet && ::isatty(STDERR_FILENO);
         auto last_write = t0;
-        install_stop_handlers();
         auto worker = [&] {
             while (!g_stop_signal) {
                 const std::int64_t k = next++;

@@ -196,6 +196,15 @@ int main(int argc, char** argv) {
             return fail("--speed: expected 'unlimited' or a number of steps per second (more than 0, at most 1e9), got '" + brief_text(speed) + "'");
     }
 
+    // SIGINT and SIGTERM end the main loop like closing the window, so the exit autosave runs (a signal that comes
+    // before the loop starts ends it at once).
+    {
+        struct sigaction sa {};
+        sa.sa_handler = on_quit_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, nullptr);
+        sigaction(SIGTERM, &sa, nullptr);
+    }
     std::unique_ptr<Host> host;
     try {
         host = std::make_unique<Host>(width, height, screenshot.empty());
@@ -278,14 +287,6 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "snapscope: autosave failed: %s\n", e.what());
         }
     };
-    // SIGINT and SIGTERM end the loop like closing the window, so the exit autosave runs.
-    {
-        struct sigaction sa {};
-        sa.sa_handler = on_quit_signal;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, nullptr);
-        sigaction(SIGTERM, &sa, nullptr);
-    }
     std::int64_t first_step = -1;
     try {
     while (!host->should_close() && !g_quit_signal) {

@@ -623,8 +623,11 @@ void draw_tpg_curves(const Snapshot& snap, ViewState& view) {
     add(loss, "loss", IM_COL32(240, 240, 240, 255), [](const Frame& f) { return f.loss; });
     add(corr, "corr(W, W_svm)", IM_COL32(255, 140, 60, 255), [](const Frame& f) { return f.tpg.corr_svm; });
     add(corr, "corr(W, R W_svm + W_fin)", IM_COL32(90, 200, 255, 255), [](const Frame& f) { return f.tpg.corr_fit; });
+    add(corr, "projected corr (paper)", IM_COL32(200, 140, 255, 255), [](const Frame& f) { return f.tpg.proj_corr; });
     add(proj, "|Pi W - W_fin|", IM_COL32(120, 220, 90, 255), [](const Frame& f) { return f.tpg.proj_dist; });
-    add(mass, "top-SCC mass", IM_COL32(250, 210, 60, 255), [](const Frame& f) { return f.tpg.top_scc_mass; });
+    add(proj, "|Pi W - W_fin(tau)| (paper)", IM_COL32(255, 150, 170, 255), [](const Frame& f) { return f.tpg.proj_dist_tau; });
+    add(mass, "label's SCC", IM_COL32(250, 210, 60, 255), [](const Frame& f) { return f.tpg.top_scc_mass; });
+    add(mass, "max over SCCs (paper)", IM_COL32(90, 220, 200, 255), [](const Frame& f) { return f.tpg.max_scc_mass; });
     PlotOptions lo;
     lo.log_y = view.log_loss;
     lo.y_label = "nats";

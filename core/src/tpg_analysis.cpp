@@ -258,31 +258,73 @@ int top_scc(const QueryGraph& g, const std::vector<int>& tokens) {
     return -1;
 }
 
+double reduced_loss(const Eigen::MatrixXd& E, const Eigen::MatrixXd& W, const std::vector<ReducedSample>& reduced, std::size_t n,
+                    Eigen::MatrixXd* grad) {
+    double total = 0;
+    const double w = 1.0 / static_cast<double>(std::max<std::size_t>(n, 1));
+    Eigen::VectorXd acc(E.cols());
+    for (const ReducedSample& r : reduced) {
+        const Eigen::VectorXd v = W * E.row(r.query).transpose();
+        std::vector<double> s(r.keys.size());
+        double zmax = -INFINITY;
+        for (std::size_t t = 0; t < r.keys.size(); ++t) {
+            s[t] = E.row(r.keys[t]).dot(v);
+            zmax = std::max(zmax, s[t]);
+        }
+        double z = 0;
+        for (double& x : s) {
+            x = std::exp(x - zmax);
+            z += x;
+        }
+        double p = 0;
+        for (std::size_t t = 0; t < s.size(); ++t) {
+            s[t] /= z;
+            if (r.keys[t] == r.label) p += s[t];
+        }
+        total -= w * std::log(p);
+        if (!grad) continue;
+        acc.setZero();
+        for (std::size_t t = 0; t < s.size(); ++t) acc += (s[t] - (r.keys[t] == r.label ? s[t] / p : 0.0)) * E.row(r.keys[t]).transpose();
+        grad->noalias() += (w * acc) * E.row(r.query);
+    }
+    return total;
+}
+
 TpgMetrics tpg_metrics(const TpgModel& model, const TpgDataset& data, const std::vector<QueryGraph>& graphs, const SvmResult& svm,
-                       const FinResult& fin) {
+                       const FinResult& fin, const Eigen::MatrixXd* w_fin_tau) {
     TpgMetrics m;
     const Eigen::MatrixXd& W = model.W;
     m.corr_svm = matrix_corr(W, svm.W);
     const double ns = svm.W.squaredNorm();
     m.fit_R = ns > 0 ? ((W - fin.W_fin).array() * svm.W.array()).sum() / ns : 0.0;
     m.corr_fit = matrix_corr(W, m.fit_R * svm.W + fin.W_fin);
+    Eigen::MatrixXd proj_w = Eigen::MatrixXd::Zero(W.rows(), W.cols());  // Pi_{S_fin} W
     if (fin.span.cols() > 0) {
         const Eigen::Map<const Eigen::VectorXd> w(W.data(), W.size());
-        const Eigen::VectorXd proj = fin.span * (fin.span.transpose() * w);
-        const Eigen::Map<const Eigen::VectorXd> wf(fin.W_fin.data(), fin.W_fin.size());
-        m.proj_dist = (proj - wf).norm();
-    } else {
-        m.proj_dist = 0;
+        Eigen::Map<Eigen::VectorXd>(proj_w.data(), proj_w.size()) = fin.span * (fin.span.transpose() * w);
     }
-    double mass = 0;
+    m.proj_dist = (proj_w - fin.W_fin).norm();
+    if (w_fin_tau) m.proj_dist_tau = (proj_w - *w_fin_tau).norm();
+    m.proj_corr = matrix_corr(svm.W, W - proj_w);
+    double mass = 0, best_mass = 0;
+    std::map<int, double> per_scc;
     for (const TpgSample& s : data.samples) {
         const QueryGraph& g = *find_graph(graphs, s.query());
         const std::vector<double> att = model.attention(s.tokens);
         const int cy = g.comp_of(s.label);
-        for (std::size_t t = 0; t < att.size(); ++t)
-            if (g.comp_of(s.tokens[t]) == cy) mass += att[t];
+        per_scc.clear();
+        for (std::size_t t = 0; t < att.size(); ++t) {
+            const int c = g.comp_of(s.tokens[t]);
+            if (c == cy) mass += att[t];
+            per_scc[c] += att[t];
+        }
+        double best = 0;
+        for (const auto& [c, v] : per_scc) best = std::max(best, v);
+        best_mass += best;
     }
-    m.top_scc_mass = data.samples.empty() ? 0 : mass / static_cast<double>(data.samples.size());
+    const double n = static_cast<double>(std::max<std::size_t>(data.samples.size(), 1));
+    m.top_scc_mass = mass / n;
+    m.max_scc_mass = best_mass / n;
     return m;
 }
 

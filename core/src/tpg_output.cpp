@@ -12,11 +12,12 @@ void matrix_rows(JsonWriter& w, const Eigen::MatrixXd& m) { w.matrix(m.data(), m
 }  // namespace
 
 void write_tpg_trajectory_csv(ByteSink& out, const TpgRun& run) {
-    out.write("step,loss,lr,corr_svm,corr_fit,fit_R,proj_dist,top_scc_mass\n");
+    out.write("step,loss,lr,corr_svm,corr_fit,fit_R,proj_dist,top_scc_mass,proj_dist_tau,proj_corr,max_scc_mass\n");
     std::string line;
     for (const TpgRecord& r : run.history()) {
         line = std::to_string(r.step);
-        for (double v : {r.loss, r.lr, r.metrics.corr_svm, r.metrics.corr_fit, r.metrics.fit_R, r.metrics.proj_dist, r.metrics.top_scc_mass})
+        const TpgMetrics& m = r.metrics;
+        for (double v : {r.loss, r.lr, m.corr_svm, m.corr_fit, m.fit_R, m.proj_dist, m.top_scc_mass, m.proj_dist_tau, m.proj_corr, m.max_scc_mass})
             line += ',' + format_double(v);
         line += '\n';
         out.write(line);
@@ -61,7 +62,13 @@ void write_tpg_final_json(ByteSink& out, TpgRun& run, const RunTiming& t) {
     if (t.interrupted) w.key("interrupted").value(true);
     w.key("loss").value(last.loss);
     const TpgMetrics& m = last.metrics;
-    w.key("metrics").value(json{{"corr_fit", m.corr_fit}, {"corr_svm", m.corr_svm}, {"fit_R", m.fit_R}, {"proj_dist", m.proj_dist},
+    w.key("metrics").value(json{{"corr_fit", m.corr_fit},
+                                {"corr_svm", m.corr_svm},
+                                {"fit_R", m.fit_R},
+                                {"max_scc_mass", m.max_scc_mass},
+                                {"proj_corr", m.proj_corr},
+                                {"proj_dist", m.proj_dist},
+                                {"proj_dist_tau", m.proj_dist_tau},
                                 {"top_scc_mass", m.top_scc_mass}});
     w.key("samples").begin_array();
     for (const TpgSample& s : run.data().samples) {
@@ -97,6 +104,7 @@ namespace {
 
 template <class Run, class Csv, class Final>
 void write_files(const std::string& dir, Run& run, const RunTiming& t, Csv csv, Final fin) {
+    run.record_now();  // the current state (a rate changed since the last step) in the trajectory too, not only final.json
     make_output_dir(dir);
     remove_stale_temporaries(dir);
     check_disk_space(dir, run_files_bytes(run), "the run's files (config.json, trajectory.csv, final.json)");

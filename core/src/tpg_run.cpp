@@ -83,6 +83,9 @@ void TpgRun::init(const Config& cfg) {
     fin_ = soft_composition(data_, graphs_, model_.E(), limit);
     grad_ = Eigen::MatrixXd::Zero(d, d);
     buf_ = Eigen::MatrixXd::Zero(d, d);
+    wfin_tau_ = Eigen::MatrixXd::Zero(d, d);
+    wfin_grad_ = Eigen::MatrixXd::Zero(d, d);
+    wfin_buf_ = Eigen::MatrixXd::Zero(d, d);
     lr_ = cfg.train.lr;
 }
 
@@ -91,7 +94,7 @@ void TpgRun::record(double loss) {
     r.step = step_;
     r.loss = loss;
     r.lr = lr_;
-    r.metrics = tpg_metrics(model_, data_, graphs_, svm_, fin_);
+    r.metrics = tpg_metrics(model_, data_, graphs_, svm_, fin_, &wfin_tau_);
     history_.push(std::move(r));
 }
 
@@ -124,6 +127,23 @@ bool TpgRun::step() {
     if (history_.empty() || history_.back().step != step_) record(loss);
     if (opt == "momentum") buf_ = update;
     model_.W = next;
+    // W_fin(tau): the same optimiser on the reduced set.
+    if (!fin_.reduced.empty()) {
+        wfin_grad_.setZero();
+        reduced_loss(model_.E(), wfin_tau_, fin_.reduced, data_.samples.size(), &wfin_grad_);
+        Eigen::MatrixXd u;
+        if (opt == "normalized_gd") {
+            const double gn = wfin_grad_.norm();
+            u = gn > 0 ? Eigen::MatrixXd(wfin_grad_ / gn) : Eigen::MatrixXd::Zero(wfin_grad_.rows(), wfin_grad_.cols());
+        } else if (opt == "momentum") {
+            u = cfg_.train.momentum * wfin_buf_ + wfin_grad_;
+            wfin_buf_ = u;
+        } else {
+            u = wfin_grad_;
+        }
+        const Eigen::MatrixXd nf = wfin_tau_ - lr_ * u;
+        if (nf.allFinite()) wfin_tau_ = nf;
+    }
     ++step_;
     return true;
 }

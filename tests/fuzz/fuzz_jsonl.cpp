@@ -12,6 +12,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string text(reinterpret_cast<const char*>(data), size);
     try {
         const snapscope::JsonlData d = snapscope::read_jsonl_text(text, "fuzz", 0, 64ULL << 20);
+        // Read again with the vocabulary it implied: the same samples.
+        const snapscope::JsonlData again = snapscope::read_jsonl_text(text, "fuzz", d.K, 64ULL << 20);
+        if (again.samples.size() != d.samples.size() || again.K != d.K) __builtin_trap();
         // The token table is of size K: the run checks its memory first; so does this target.
         if (d.K < 1000000) {
             snapscope::FileData f(d);

@@ -17,7 +17,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     try {
         const snapscope::Session s = snapscope::session_from_json(j, "fuzz");
-        (void)snapscope::session_from_json(snapscope::session_to_json(s), "rt");  // what we write, we read back
+        // What we write, we read back as the same session (compared through the written text).
+        const nlohmann::json written = snapscope::session_to_json(s);
+        const nlohmann::json again = snapscope::session_to_json(snapscope::session_from_json(written, "rt"));
+        if (again.dump() != written.dump()) __builtin_trap();
     } catch (const snapscope::ConfigError&) {
     }
     return 0;

@@ -18,14 +18,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const auto rows = snapscope::read_sweep_results(text, "fuzz.csv", def);
         // Rows that were read are runs of the definition and write back to a file that reads the same.
         const std::string again = snapscope::sweep_results_csv(def.axes, rows);
-        if (snapscope::read_sweep_results(again, "rt.csv", def).size() != rows.size()) __builtin_trap();
+        const auto back = snapscope::read_sweep_results(again, "rt.csv", def);
+        if (back.size() != rows.size() || snapscope::sweep_results_csv(def.axes, back) != again) __builtin_trap();
         (void)snapscope::sweep_summary_csv(def.axes, rows);
     } catch (const snapscope::DataError&) {
     }
     try {
         const auto d = snapscope::SweepDefinition::from_json(snapscope::parse_json_text(text, "fuzz.json"), "fuzz.json");
         (void)d.size();
-        (void)snapscope::SweepDefinition::from_json(d.to_json(), "rt");
+        if (!snapscope::SweepDefinition::from_json(d.to_json(), "rt").difference(d).empty()) __builtin_trap();
     } catch (const snapscope::InputError&) {
     }
     return 0;

@@ -42,7 +42,7 @@ struct QueryGraph;
 void write_run_files(const std::string& dir, ScanSnapRun& run, const RunTiming& t);
 void write_run_files(const std::string& dir, TpgRun& run, const RunTiming& t);
 
-// step, loss, lr, corr_svm, corr_fit, fit_R, proj_dist, top_scc_mass.
+// step, loss, lr, corr_svm, corr_fit, fit_R, proj_dist, top_scc_mass, proj_dist_tau, proj_corr, max_scc_mass.
 void write_tpg_trajectory_csv(ByteSink& out, const TpgRun& run);
 // `graphs` as final.json writes them: per query token its edges and its SCCs in priority order, highest first.
 void write_tpg_graphs(JsonWriter& w, const std::vector<QueryGraph>& graphs);

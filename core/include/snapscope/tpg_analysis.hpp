@@ -61,16 +61,30 @@ struct FinResult {
 FinResult soft_composition(const TpgDataset& data, const std::vector<QueryGraph>& graphs, const Eigen::MatrixXd& E,
                            std::uint64_t max_bytes = 1ULL << 30, const std::function<bool()>& cancelled = nullptr);
 
+// The metrics over training steps. Ours compare W with the converged W_fin and use the label's SCC; the paper's own
+// (as the official notebooks compute them) compare with W_fin(tau), trained in parallel from 0 on the reduced set
+// with the same optimiser, and take the maximum over SCCs.
 struct TpgMetrics {
     double corr_svm = 0;      // <W, W_svm> / (|W| |W_svm|)
     double fit_R = 0;         // R minimising |W - R W_svm - W_fin|
     double corr_fit = 0;      // corr(W, R W_svm + W_fin)
     double proj_dist = 0;     // |Pi_{S_fin} W - W_fin|
     double top_scc_mass = 0;  // mean over samples of the attention on tokens of the label's SCC
+    // The paper's definitions.
+    double proj_dist_tau = 0;  // |Pi_{S_fin} W(tau) - W_fin(tau)|, W_fin(tau) trained in parallel on the reduced set
+    double proj_corr = 0;      // corr(W_svm, W - Pi_{S_fin} W): the part outside S_fin lines up with W_svm
+    double max_scc_mass = 0;   // mean over samples of the largest attention mass on one SCC ("softmax probability")
 };
 
+// `w_fin_tau` (may be null) is W_fin(tau) for proj_dist_tau.
 TpgMetrics tpg_metrics(const TpgModel& model, const TpgDataset& data, const std::vector<QueryGraph>& graphs, const SvmResult& svm,
-                       const FinResult& fin);
+                       const FinResult& fin, const Eigen::MatrixXd* w_fin_tau = nullptr);
+
+// The loss of W on the reduced set (each reduced sample: its keys in its label's SCC, attended from its original
+// query), summed over the reduced samples and divided by `n` (the official code divides by the full set's size); adds
+// the gradient to *grad when given.
+double reduced_loss(const Eigen::MatrixXd& E, const Eigen::MatrixXd& W, const std::vector<ReducedSample>& reduced, std::size_t n,
+                    Eigen::MatrixXd* grad);
 
 // Cosine similarity of two matrices (0 if either is zero).
 double matrix_corr(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b);

@@ -30,6 +30,7 @@ public:
     const TpgDataset& data() const { return data_; }
     const std::vector<QueryGraph>& graphs() const { return graphs_; }
     const SvmResult& svm() const { return svm_; }
+    const Eigen::MatrixXd& w_fin_tau() const { return wfin_tau_; }
     const FinResult& fin() const { return fin_; }
     const TpgModel& model() const { return model_; }
     bool orthonormal() const { return orthonormal_; }
@@ -56,6 +57,8 @@ private:
     SvmResult svm_;
     FinResult fin_;
     Eigen::MatrixXd grad_, buf_;
+    // W_fin(tau): trained in parallel from 0 on the reduced set with the same optimiser (the paper's comparison).
+    Eigen::MatrixXd wfin_tau_, wfin_grad_, wfin_buf_;
     double lr_ = 0.01;
     std::int64_t step_ = 0;
     std::string divergence_;
