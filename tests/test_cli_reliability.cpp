@@ -161,10 +161,14 @@ TEST(Issue9Memory, GraphOfAWideVocabularyStaysSmall) {
 
 TEST(Issue9Memory, HistoryBudgetIsHonouredOrRefusedByName) {
     const fs::path d = test_dir("hist");
-    // The large preset's records are about 1.1 MB each: 1 MB cannot hold four of them.
-    ProcResult r = run("run --preset large --set history.budget_mb=1 --steps 2 -q --out " + (d / "o").string());
+    // A sweep keeps the large preset's attention records (about 1.1 MB each): 1 MB cannot hold four of them.
+    ProcResult r = run("sweep --preset large --set sweep.grid= --grid train.lr_z=1 --seeds 1 --set history.budget_mb=1 --set train.steps=2 -q --out " +
+                       (d / "s").string());
     expect_clear_error(r, "history.budget_mb", "budget");
     EXPECT_NE(r.err.find("raise history.budget_mb"), std::string::npos) << r.err;
+    // A run keeps only its trajectory; a budget too small even for that is refused the same way.
+    r = run("run --preset large --set history.budget_mb=0.001 --steps 2 -q --out " + (d / "o").string());
+    expect_clear_error(r, "history.budget_mb", "budget");
     // 24 MB holds a few records; 60 steps then stay within it.
     r = run("run --preset large --set history.budget_mb=24 --set train.batch=8 --set data.seq_len=16 --steps 60 -q --out " + (d / "o2").string());
     EXPECT_EQ(r.status, 0) << r.err;

@@ -134,12 +134,20 @@ std::int64_t train(Run& run, std::int64_t steps, bool progress, const std::vecto
     return done;
 }
 
+// The runs `run` trains: a Scan-and-Snap run keeps no per-step attention and Z records (it writes none of them), so
+// its whole history budget goes to the trajectory.
+std::unique_ptr<ScanSnapRun> cli_run(const Config& cfg, const ScanSnapRun*) {
+    return std::make_unique<ScanSnapRun>(cfg, RunHistoryPlan{1.0, 0.0, false});
+}
+std::unique_ptr<TpgRun> cli_run(const Config& cfg, const TpgRun*) { return std::make_unique<TpgRun>(cfg); }
+
 // Trains `cfg` for train.steps steps and writes the three run files as a set; `summary` prints the run's result
 // lines. The output folder is checked (created, writable, room for the files) before training starts.
 template <class Run, class Summary>
 int train_and_write(const RunOptions& opt, const Config& cfg, Summary summary, const std::vector<RunEvent>& events = {},
                     std::int64_t steps = -1) {
-    Run run(cfg);
+    const auto owned = cli_run(cfg, static_cast<const Run*>(nullptr));
+    Run& run = *owned;
     make_output_dir(opt.out_dir);
     remove_stale_temporaries(opt.out_dir);
     check_disk_space(opt.out_dir, run_files_bytes(run), "the run's files (config.json, trajectory.csv, final.json)");
@@ -302,7 +310,7 @@ int cmd_bench(const std::vector<std::string>& names, std::int64_t steps) {
                 std::printf("%-12s %6d %8lld %12.3f %12.1f\n", name.c_str(), run.data().K, static_cast<long long>(done), el, done / el);
                 continue;
             }
-            ScanSnapRun run(cfg);
+            ScanSnapRun run(cfg, RunHistoryPlan{1.0, 0.0, false});  // as `run` trains
             std::int64_t n = steps;
             if (n <= 0) {
                 // Calibrate: about 3 seconds of work.

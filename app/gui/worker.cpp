@@ -198,12 +198,8 @@ void Worker::restart(const Config& cfg) {
     info_ = make_info(*run_);
     frames_.clear();
     twin_frames_.clear();
-    run_->record_now();
-    frames_.push(make_frame(*run_));
-    if (twin_run_) {
-        twin_run_->record_now();
-        twin_frames_.push(make_frame(*twin_run_));
-    }
+    frames_seen_ = twin_frames_seen_ = 0;
+    catch_up();
     ratio_ = run_->lr_z() > 0 ? run_->lr_y() / run_->lr_z() : 1.0;
     message_.clear();
     steps_owed_ = 0;
@@ -254,12 +250,8 @@ bool Worker::step_once() {
         dirty_ = true;
         return false;
     }
-    run_->record_now();
-    frames_.push(make_frame(*run_));
-    if (twin_run_ && twin_run_->step()) {
-        twin_run_->record_now();
-        twin_frames_.push(make_frame(*twin_run_));
-    }
+    take_frame(*run_, frames_, frames_seen_);  // the state this step started from
+    if (twin_run_ && twin_run_->step()) take_frame(*twin_run_, twin_frames_, twin_frames_seen_);
     ++rate_steps_;
     dirty_ = true;
     if (stop_at_ > 0 && run_->step_index() == stop_at_ && playing_) {
@@ -466,6 +458,7 @@ common:
                         break;
                     }
                     twin_frames_.clear();
+                    twin_frames_seen_ = 0;
                     std::size_t next = 0;
                     const auto& ev = run_->events();
                     while (true) {
@@ -475,7 +468,7 @@ common:
                             ++next;
                         }
                         twin_run_->record_now();
-                        twin_frames_.push(make_frame(*twin_run_));
+                        take_frame(*twin_run_, twin_frames_, twin_frames_seen_);
                         if (twin_run_->step_index() >= run_->step_index() || !twin_run_->step()) break;
                     }
                 } else {
@@ -488,7 +481,26 @@ common:
     dirty_ = true;
 }
 
+void Worker::take_frame(const ScanSnapRun& run, ThinningHistory<FramePtr>& frames, std::uint64_t& seen) {
+    if (run.record_count() == seen || run.scalars().empty()) return;
+    seen = run.record_count();
+    frames.push(make_frame(run));  // a record of a step already shown (a rate changed) replaces its frame
+}
+
+void Worker::catch_up() {
+    // The newest state, recorded now that it is shown (the loss of the batch its next step will use).
+    if (run_) {
+        run_->record_now();
+        take_frame(*run_, frames_, frames_seen_);
+    }
+    if (twin_run_) {
+        twin_run_->record_now();
+        take_frame(*twin_run_, twin_frames_, twin_frames_seen_);
+    }
+}
+
 void Worker::publish() {
+    catch_up();
     auto s = std::make_shared<Snapshot>();
     s->serial = ++serial_;
     s->commands_applied = applied_.load();

@@ -48,6 +48,11 @@ private:
     bool step_once();
     void publish();
     static FramePtr make_frame(const ScanSnapRun& run);
+    // Frames follow the run's records: each step records the state it starts from, so stepping needs no extra pass;
+    // only the newest state, when it is about to be shown, is recorded on purpose (catch_up).
+    void take_frame(const ScanSnapRun& run, ThinningHistory<FramePtr>& frames, std::uint64_t& seen);
+    void catch_up();
+    std::uint64_t frames_seen_ = 0, twin_frames_seen_ = 0;
 
     // Shared with the UI thread.
     mutable std::mutex queue_mu_;

@@ -84,6 +84,21 @@ void DataSource::finish_token_table() {
     }
 }
 
+namespace {
+void at_counts(const AliasTable& at, Rng& rng, int draws, std::uint32_t* counts) { at.sample_counts(rng, draws, counts); }
+}  // namespace
+
+bool SyntheticData::uses_tables(const DataConfig& d, double* bytes) {
+    // The class's support: common, per-query common and its distinct tokens (zero weights drop out, which only makes
+    // the real tables smaller than this bound).
+    const int k = d.num_common + d.num_common_per_last + d.num_unique_per_next;
+    const double per_class = MultinomialTable::bytes_needed(std::vector<double>(static_cast<std::size_t>(std::max(k, 1)), 1.0), d.seq_len - 1);
+    const double classes = static_cast<double>(d.num_last) * d.num_next_per_last;
+    const bool use = per_class <= 4.0 * 1048576 && per_class * classes <= 32.0 * 1048576;
+    if (bytes) *bytes = use ? per_class * classes : 0.0;
+    return use;
+}
+
 std::int64_t synthetic_vocab_size(const DataConfig& d) {
     const std::int64_t nl = d.num_last, nn = static_cast<std::int64_t>(d.num_last) * d.num_next_per_last;
     return static_cast<std::int64_t>(d.num_common) + static_cast<std::int64_t>(d.num_common_per_last) * nl +
@@ -147,10 +162,11 @@ SyntheticData::SyntheticData(const DataConfig& d) : seq_len_(d.seq_len) {
         ci.distinct.clear();
         for (int t : ci.tokens) (tokens_[t].kind == TokenKind::Distinct ? ci.distinct : ci.common).push_back(t);
     }
-    samplers_.reserve(classes_.size());
     std::size_t widest = 0;
+    const bool tables = uses_tables(d);
     for (const auto& ci : classes_) {
-        samplers_.emplace_back(ci.probs);
+        if (tables) tables_.emplace_back(ci.probs, seq_len_ - 1);
+        else samplers_.emplace_back(ci.probs);
         widest = std::max(widest, ci.tokens.size());
     }
     scratch_.assign(widest, 0);
@@ -163,9 +179,9 @@ void SyntheticData::next_batch(int batch, Rng& rng, SparseBatch& out) {
     for (int b = 0; b < batch; ++b) {
         const int c = static_cast<int>(rng.below(K));  // class uniform, like random.choice(facts)
         const ClassInfo& ci = classes_[c];
-        const AliasTable& at = samplers_[c];
-        // L-1 i.i.d. draws from P(.|n), O(1) each; only the counts matter to the model.
-        at.sample_counts(rng, ctx, scratch_.data());
+        // L-1 i.i.d. draws from P(.|n); only the counts matter to the model.
+        if (tables_.empty()) at_counts(samplers_[c], rng, ctx, scratch_.data());
+        else tables_[c].sample_counts(rng, scratch_.data());
         SparseSample s;
         s.query = ci.query;
         s.label = ci.label;

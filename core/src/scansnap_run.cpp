@@ -65,7 +65,9 @@ std::unique_ptr<DataSource> checked_data(const Config& cfg, RunHistoryPlan plan,
         shape.classes = static_cast<std::int64_t>(d.num_last) * d.num_next_per_last;
         shape.queries = d.num_last;
         shape.widest = static_cast<std::int64_t>(d.num_common) + d.num_common_per_last + d.num_unique_per_next;
-        shape.data_bytes = static_cast<double>(shape.classes) * (static_cast<double>(shape.widest) * 40 + 256);
+        double table_bytes = 0;
+        SyntheticData::uses_tables(d, &table_bytes);
+        shape.data_bytes = static_cast<double>(shape.classes) * (static_cast<double>(shape.widest) * 40 + 256) + table_bytes;
         if (d.vocab_size != 0 && d.vocab_size < Mgen)
             throw ConfigError("data.vocab_size", "config: key 'data.vocab_size': " + std::to_string(d.vocab_size) +
                                                      " is smaller than the generator's vocabulary (" + std::to_string(Mgen) + ")");
@@ -132,6 +134,7 @@ ScanSnapRun::ScanSnapRun(const Config& cfg, RunHistoryPlan plan)
     opt_z_.set_param_bound(max_abs(model_.Z.data(), n));
     opt_y_.set_param_bound(max_abs(model_.Y.data(), n));
     // The matrix history: its share of history.budget_mb (or the newest 4 records).
+    record_matrices_ = plan.matrices;
     matrices_.set_capacity(plan.matrix_share > 0 ? history_records(cfg, plan.matrix_share, scansnap_matrix_record_bytes(shape_),
                                                                    "the attention and Z records")
                                                  : 4);
@@ -179,13 +182,46 @@ ClassMetrics ScanSnapRun::class_metrics() const {
     return cm;
 }
 
+void ScanSnapRun::class_scalars(std::vector<double>& common_mass, std::vector<double>& distinct_entropy) const {
+    // Per class, over the class's own tokens only: cost sum of the classes' supports, no M-sized work.
+    const auto& classes = data_->classes();
+    common_mass.assign(classes.size(), 0.0);
+    distinct_entropy.assign(classes.size(), 0.0);
+    const auto& info = data_->tokens();
+    for (std::size_t c = 0; c < classes.size(); ++c) {
+        const ClassInfo& ci = classes[c];
+        model_.attention(ci.query, ci.tokens, ci.probs, class_att_);
+        double common = 0, total = 0;
+        for (std::size_t i = 0; i < ci.tokens.size(); ++i) {
+            if (std::binary_search(ci.distinct.begin(), ci.distinct.end(), ci.tokens[i])) total += class_att_[i];
+            else common += class_att_[i];
+        }
+        double h = 0;
+        if (total > 0)
+            for (std::size_t i = 0; i < ci.tokens.size(); ++i)
+                if (std::binary_search(ci.distinct.begin(), ci.distinct.end(), ci.tokens[i])) {
+                    const double p = class_att_[i] / total;
+                    if (p > 0) h -= p * std::log(p);
+                }
+        common_mass[c] = common;
+        distinct_entropy[c] = h;
+        (void)info;
+    }
+}
+
 void ScanSnapRun::record(double loss) {
-    ClassMetrics cm = class_metrics();
+    ++record_count_;
     ScalarRecord s;
     s.step = step_;
     s.loss = loss;
     s.lr_z = lr_z_;
     s.lr_y = lr_y_;
+    if (!record_matrices_) {
+        class_scalars(s.common_mass, s.distinct_entropy);
+        scalars_.push(std::move(s));
+        return;
+    }
+    ClassMetrics cm = class_metrics();
     s.common_mass = std::move(cm.common_mass);
     s.distinct_entropy = std::move(cm.distinct_entropy);
     scalars_.push(std::move(s));

@@ -40,13 +40,21 @@ public:
     }
 
     // Adds `draws` samples to counts[0..size()), two draws per 64 random bits (sample32). Four
-    // interleaved partial histograms break the store-to-load chains of repeated increments.
+    // interleaved partial histograms break the store-to-load chains of repeated increments. Where the CPU has
+    // AVX-512 (the build uses -march=native) eight draws are made at once; the counts are the same bit for bit.
     void sample_counts(Rng& rng, int draws, std::uint32_t* counts) const;
+    // The scalar path alone (tests compare the two).
+    void sample_counts_scalar(Rng& rng, int draws, std::uint32_t* counts) const;
 
     // Probability of outcome i implied by the table (for tests).
     double probability(std::size_t i) const;
 
 private:
+    void finish_counts(Rng& rng, int draws, std::uint32_t* counts) const;
+#if defined(__AVX512F__) && defined(__AVX512VL__) && defined(__AVX512DQ__)
+    void sample_counts_avx512(Rng& rng, int draws, std::uint32_t* counts) const;
+#endif
+    bool simd_ = false;
     struct Cell {
         double prob;
         std::uint32_t alias;

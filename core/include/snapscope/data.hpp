@@ -16,6 +16,7 @@
 #include "snapscope/alias.hpp"
 #include "snapscope/config.hpp"
 #include "snapscope/input.hpp"
+#include "snapscope/multinomial.hpp"
 #include "snapscope/rng.hpp"
 
 namespace snapscope {
@@ -106,8 +107,15 @@ public:
 
 private:
     int seq_len_;
-    std::vector<AliasTable> samplers_;  // per class, over ClassInfo::tokens
+    // Per class, over ClassInfo::tokens: conditional-binomial tables where they are small (a window then costs one
+    // uniform per token of the class), else alias tables (one draw per position).
+    std::vector<AliasTable> samplers_;
+    std::vector<MultinomialTable> tables_;
     std::vector<std::uint32_t> scratch_;
+
+public:
+    // Whether the generator uses conditional-binomial tables for these settings, and the bytes they take.
+    static bool uses_tables(const DataConfig& cfg, double* bytes = nullptr);
 };
 
 // One line of a JSON Lines dataset: {"tokens": [...], "label": n}.

@@ -54,6 +54,7 @@ struct ClassMetrics {
 struct RunHistoryPlan {
     double scalar_share = 0.25;
     double matrix_share = 0.75;
+    bool matrices = true;  // false: no matrix records at all (snapscope-cli run writes none of them)
 };
 
 // The sizes that decide a Scan-and-Snap run's memory.
@@ -108,17 +109,24 @@ public:
     void clear_divergence() { divergence_.clear(); }
 
     ClassMetrics class_metrics() const;
+    // common_mass and distinct_entropy only (no dense classes x M attention).
+    void class_scalars(std::vector<double>& common_mass, std::vector<double>& distinct_entropy) const;
 
     const ThinningHistory<ScalarRecord>& scalars() const { return scalars_; }
     const ThinningHistory<MatrixRecord>& matrices() const { return matrices_; }
     const std::vector<RunEvent>& events() const { return events_; }
     const ScanSnapShape& shape() const { return shape_; }
+    // How many records have been made (each step makes one, of the state it starts from; record_now() may add one).
+    std::uint64_t record_count() const { return record_count_; }
 
 private:
     void prepare_batch();
     void record(double loss);
     Config cfg_;
     ScanSnapShape shape_;
+    bool record_matrices_ = true;
+    std::uint64_t record_count_ = 0;
+    mutable std::vector<double> class_att_, token_w_;  // work buffers of class_scalars
     std::unique_ptr<DataSource> data_;
     ScanSnapModel model_;
     ScanSnapGrads grads_;

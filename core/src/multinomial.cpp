@@ -1,0 +1,94 @@
+#include "snapscope/multinomial.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace snapscope {
+
+namespace {
+
+// The conditional probabilities q_i = p_i / (p_i + ... + p_k), the sums taken from the end (exact for the last).
+std::vector<double> conditional(const std::vector<double>& p) {
+    std::vector<double> q(p.size());
+    double tail = 0;
+    for (std::size_t i = p.size(); i-- > 0;) {
+        tail += p[i];
+        q[i] = tail > 0 ? std::min(1.0, p[i] / tail) : 0.0;
+    }
+    return q;
+}
+
+// CDF of Bin(R, q) up to where it reaches 1 (in double), appended to `out`.
+void append_cdf(int R, double q, std::vector<double>& out) {
+    if (q <= 0 || R == 0) {
+        out.push_back(1.0);
+        return;
+    }
+    if (q >= 1) {
+        for (int x = 0; x < R; ++x) out.push_back(0.0);
+        out.push_back(1.0);
+        return;
+    }
+    // pmf by logs (no overflow at any R), summed in order.
+    const double lq = std::log(q), l1q = std::log1p(-q);
+    const double lgR = std::lgamma(R + 1.0);
+    double c = 0;
+    for (int x = 0; x <= R; ++x) {
+        const double lp = lgR - std::lgamma(x + 1.0) - std::lgamma(R - x + 1.0) + x * lq + (R - x) * l1q;
+        c += std::exp(lp);
+        if (c >= 1.0 || x == R) {
+            out.push_back(1.0);  // the rest of the tail (below double precision) goes to this last value
+            return;
+        }
+        out.push_back(c);
+    }
+}
+
+}  // namespace
+
+double MultinomialTable::bytes_needed(const std::vector<double>& probs, int draws) {
+    // At most (R + 1) entries per (outcome, R): a bound of k (N + 1)(N + 2) / 2 doubles, plus the offsets.
+    const double k = static_cast<double>(probs.size()), n = draws;
+    return 8.0 * std::max(0.0, k - 1) * (n + 1) * (n + 2) / 2 + 4.0 * k * (n + 1);
+}
+
+MultinomialTable::MultinomialTable(const std::vector<double>& probs, int draws) : k_(probs.size()), draws_(draws) {
+    if (probs.empty() || draws < 0) throw std::invalid_argument("multinomial table: no outcomes or negative draws");
+    double total = 0;
+    for (double v : probs) {
+        if (!(v >= 0) || !std::isfinite(v)) throw std::invalid_argument("multinomial table: probabilities must be finite and >= 0");
+        total += v;
+    }
+    if (!(total > 0)) throw std::invalid_argument("multinomial table: all probabilities are zero");
+    std::vector<double> p(probs);
+    for (double& v : p) v /= total;
+    const std::vector<double> q = conditional(p);
+    const std::size_t N1 = static_cast<std::size_t>(draws) + 1;
+    offset_.assign((k_ > 0 ? k_ - 1 : 0) * N1, 0);
+    for (std::size_t i = 0; i + 1 < k_; ++i)
+        for (int R = 0; R <= draws; ++R) {
+            offset_[i * N1 + static_cast<std::size_t>(R)] = static_cast<std::uint32_t>(cdf_.size());
+            append_cdf(R, q[i], cdf_);
+        }
+}
+
+void MultinomialTable::sample_counts(Rng& rng, std::uint32_t* counts) const {
+    const std::size_t N1 = static_cast<std::size_t>(draws_) + 1;
+    std::uint32_t R = static_cast<std::uint32_t>(draws_);
+    for (std::size_t i = 0; i + 1 < k_; ++i) {
+        if (R == 0) {
+            counts[i] = 0;
+            continue;
+        }
+        const double* c = cdf_.data() + offset_[i * N1 + R];
+        const double u = rng.uniform();
+        std::uint32_t x = 0;
+        while (u >= c[x]) ++x;  // ends: the table's last entry is 1 > u
+        counts[i] = x;
+        R -= x;
+    }
+    counts[k_ - 1] = R;
+}
+
+}  // namespace snapscope
