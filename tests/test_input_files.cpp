@@ -155,11 +155,46 @@ TEST(Files, StaleTemporariesOfDeadProcessesAreRemoved) {
 TEST(Files, FolderLockIsExclusiveAndReleased) {
     const fs::path d = test::test_dir("lock");
     {
-        DirLock a(d.string(), "a sweep");
-        const std::string msg = error_of([&] { DirLock b(d.string(), "a sweep"); });
-        EXPECT_NE(msg.find("pid " + std::to_string(::getpid())), std::string::npos) << msg;
+        // Another process holds it: the message names that process and what it writes.
+        int ready[2], release[2];
+        ASSERT_EQ(::pipe(ready), 0);
+        ASSERT_EQ(::pipe(release), 0);
+        const pid_t child = ::fork();
+        ASSERT_GE(child, 0);
+        if (child == 0) {
+            DirLock held(d.string(), "a sweep");
+            char c = 1;
+            if (::write(ready[1], &c, 1) != 1) ::_exit(2);
+            if (::read(release[0], &c, 1) < 0) ::_exit(3);
+            ::_exit(0);
+        }
+        char c = 0;
+        ASSERT_EQ(::read(ready[0], &c, 1), 1);
+        const std::string msg = error_of([&] { DirLock b(d.string(), "a run's files"); });
+        EXPECT_NE(msg.find("pid " + std::to_string(child)), std::string::npos) << msg;
+        EXPECT_NE(msg.find("writing a sweep"), std::string::npos) << msg;
+        EXPECT_NE(msg.find("for a run's files"), std::string::npos) << msg;
+        ASSERT_EQ(::write(release[1], &c, 1), 1);
+        int status = 0;
+        ::waitpid(child, &status, 0);
+        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        for (int fd : {ready[0], ready[1], release[0], release[1]}) ::close(fd);
+    }
+    {
+        // This process may lock a folder it holds already (a command and the run writer it calls).
+        DirLock a(d.string(), "a run's files");
+        EXPECT_NO_THROW(DirLock b(d.string(), "a run's files"));
     }
     EXPECT_NO_THROW(DirLock c(d.string(), "a sweep"));
+    // A run's folder and a sweep's are kept apart.
+    std::ofstream(d / "sweep.json") << "{}";
+    EXPECT_NE(error_of([&] { check_folder_use(d.string(), FolderUse::Run); }).find("sweep.json"), std::string::npos);
+    EXPECT_NO_THROW(check_folder_use(d.string(), FolderUse::Sweep));
+    fs::remove(d / "sweep.json");
+    std::ofstream(d / "final.json") << "{}";
+    EXPECT_NE(error_of([&] { check_folder_use(d.string(), FolderUse::Sweep); }).find("final.json"), std::string::npos);
+    EXPECT_NO_THROW(check_folder_use(d.string(), FolderUse::Run));
+    fs::remove(d / "final.json");
     EXPECT_THROW(check_disk_space(d.string(), 1e18, "a huge file"), IoError);
     EXPECT_NO_THROW(check_disk_space(d.string(), 1000, "a small file"));
     std::ofstream(d / "file") << "x";

@@ -149,6 +149,8 @@ int train_and_write(const RunOptions& opt, const Config& cfg, Summary summary, c
     const auto owned = cli_run(cfg, static_cast<const Run*>(nullptr));
     Run& run = *owned;
     make_output_dir(opt.out_dir);
+    const DirLock lock(opt.out_dir, "a run's files");  // held while training, so no sweep starts writing here meanwhile
+    check_folder_use(opt.out_dir, FolderUse::Run);
     remove_stale_temporaries(opt.out_dir);
     check_disk_space(opt.out_dir, run_files_bytes(run), "the run's files (config.json, trajectory.csv, final.json)");
     const bool progress = !opt.quiet && ::isatty(STDERR_FILENO);
@@ -197,6 +199,7 @@ int run_tpg(const RunOptions& opt, const Config& cfg, std::int64_t steps = -1) {
                     m.corr_svm, m.corr_fit, m.fit_R, m.proj_dist, m.top_scc_mass);
         std::printf("paper's metrics: |Pi W - W_fin(tau)| %.4g; projected corr %.4f; softmax probability (max over SCCs) %.4f\n",
                     m.proj_dist_tau, m.proj_corr, m.max_scc_mass);
+        if (!run.fin().note.empty()) std::printf("note: %s\n", run.fin().note.c_str());
         if (!run.svm().skipped.empty()) std::printf("note: %s\n", run.svm().skipped.c_str());
         else if (!run.svm().converged) std::printf("warning: the graph-SVM QP did not converge (infeasible constraints?)\n");
     }, {}, steps);
@@ -208,8 +211,9 @@ int guarded(F body) {
     try {
         return body();
     } catch (const std::bad_alloc&) {
-        return error("out of memory: this machine had less free memory than the run's estimate allowed for; lower limits.memory_mb "
-                     "(or the sizes it names), or close other programs");
+        return error("out of memory: an allocation failed although the run's size estimate fitted limits.memory_mb; either other "
+                     "programs hold that memory (close them, or lower limits.memory_mb so runs this size are refused up front) or the "
+                     "estimate missed a part (please report it with the command); make the run smaller to continue");
     } catch (const std::exception& e) {
         return error(e.what());
     }
@@ -261,6 +265,10 @@ int cmd_graph(const std::string& path, int vocab_size) {
         w.key("graphs");
         write_tpg_graphs(w, graphs);
         w.key("svm_converged").value(svm.converged);
+        if (!svm.skipped.empty()) {
+            w.key("svm_note").value(svm.skipped);
+            std::fprintf(stderr, "snapscope-cli: warning: %s\n", svm.skipped.c_str());
+        }
         w.end_object();
         w.finish();
         out.finish();

@@ -80,6 +80,7 @@ int cmd_sweep(const SweepOptions& opt) {
         make_output_dir(opt.out_dir);
         const fs::path out(opt.out_dir);
         DirLock lock(opt.out_dir, "a sweep");
+        check_folder_use(opt.out_dir, FolderUse::Sweep);
         remove_stale_temporaries(opt.out_dir);
         check_disk_space(opt.out_dir, static_cast<double>(mine) * row_bytes(def), "the sweep's results.csv");
 
@@ -136,7 +137,7 @@ int cmd_sweep(const SweepOptions& opt) {
                 if (std::binary_search(have.begin(), have.end(), index)) continue;
                 const SweepPoint p = def.point(index);
                 try {
-                    SweepResult r = run_sweep_point(def, p, [] { return g_stop_signal != 0; });
+                    SweepResult r = run_sweep_point(def, p, [] { return g_stop_signal != 0; }, jobs, base.limits.memory_mb);
                     if (r.cancelled || g_stop_signal) return;  // a run cut short by a stop is not a result
                     std::lock_guard<std::mutex> lk(mu);
                     done.push_back(std::move(r));
@@ -204,6 +205,9 @@ int cmd_merge(const std::vector<std::string>& dirs, const std::string& out_dir, 
         for (std::size_t i = 0; i < dirs.size(); ++i) {
             const fs::path d(dirs[i]);
             const fs::path mp = d / "sweep.json", rp = d / "results.csv";
+            std::error_code ec;
+            if (!fs::exists(d, ec)) return error(dirs[i] + ": no such folder");
+            if (!fs::is_directory(d, ec)) return error(dirs[i] + ": not a folder (merge takes the --out folders of sweep shards)");
             if (!fs::exists(mp))
                 return error(dirs[i] + ": no sweep.json (not the output folder of snapscope-cli sweep, or written by an older version)");
             SweepManifest m = read_sweep_manifest(mp.string());
@@ -257,15 +261,35 @@ int cmd_merge(const std::vector<std::string>& dirs, const std::string& out_dir, 
         }
         make_output_dir(out_dir);
         DirLock lock(out_dir, "a merge");
+        check_folder_use(out_dir, FolderUse::Sweep);
+        {
+            // Into a new folder, or over an earlier merge of this same sweep; never over a shard or another sweep.
+            std::error_code ec;
+            for (const std::string& d : dirs)
+                if (fs::equivalent(d, out_dir, ec))
+                    return error(out_dir + " is one of the folders being merged; merge into a new folder");
+            const fs::path mp = fs::path(out_dir) / "sweep.json";
+            if (fs::exists(mp, ec)) {
+                const SweepManifest there = read_sweep_manifest(mp.string());
+                const std::string diff = def.difference(there.def);
+                if (!diff.empty()) return error(out_dir + " holds the results of another sweep (" + diff + "); merge into a new folder");
+                if (there.shard_count > 1)
+                    return error(out_dir + " holds shard " + std::to_string(there.shard_index) + "/" + std::to_string(there.shard_count) +
+                                 " of this sweep; merge into a new folder");
+            } else if (fs::exists(fs::path(out_dir) / "results.csv", ec)) {
+                return error(out_dir + " holds a results.csv without sweep.json (not a merge of this sweep); merge into a new folder");
+            }
+        }
         remove_stale_temporaries(out_dir);
         SweepManifest merged;
         merged.def = def;
         FileSet set(out_dir);
+        set.open("config.json").write(dump_json(config_to_json(resolve_config(def.base, "the sweep's base config"))));
         set.open("sweep.json").write(sweep_manifest_text(merged));
         set.open("summary.csv").write(sweep_summary_csv(def.axes, rows));
         set.open("results.csv").write(sweep_results_csv(def.axes, rows));
         set.commit();
-        std::printf("merged %zu of %lld runs from %zu folders into %s/{results.csv, summary.csv, sweep.json}\n", rows.size(),
+        std::printf("merged %zu of %lld runs from %zu folders into %s/{results.csv, summary.csv, sweep.json, config.json}\n", rows.size(),
                     static_cast<long long>(total), dirs.size(), out_dir.c_str());
         StreamSink so(stdout, "standard output");
         so.finish();

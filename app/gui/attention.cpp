@@ -12,6 +12,7 @@ namespace snapscope::gui {
 namespace {
 
 struct HeatmapView {
+    HeatmapView(const char* k, const char* t) : key(k), title(t) {}
     const char* key;
     const char* title;
     int rows = 0, cols = 0;

@@ -101,7 +101,8 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
                 if (ps.y_knob >= 0) grids.push_back(std::string(kKnobs[ps.y_knob]) + "=" + ps.y_values);
                 SweepDefinition def = make_sweep_definition(base, grids, ps.seeds, kSnapTolerance, kSnapWindow);
                 ps.error.clear();
-                ps.job = std::make_shared<SweepJob>(std::move(def), static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+                ps.job = std::make_shared<SweepJob>(std::move(def), static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
+                                                    snap.info->config.limits.memory_mb);
             } catch (const std::exception& e) {
                 ps.error = e.what();
             }

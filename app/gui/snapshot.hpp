@@ -49,6 +49,7 @@ struct TpgInfo {
     std::vector<QueryGraph> graphs;
     Eigen::MatrixXd E, W_svm, W_fin;
     SvmResult svm;
+    std::string fin_note;  // why W_fin is approximate, if it is
     bool orthonormal = false;
     int d = 0;
 };

@@ -4,17 +4,18 @@
 
 namespace snapscope::gui {
 
-SweepJob::SweepJob(SweepDefinition def, int jobs) : def_(std::move(def)), total_(def_.size()) {
+SweepJob::SweepJob(SweepDefinition def, int jobs, double memory_mb) : def_(std::move(def)), total_(def_.size()) {
+    jobs = std::max(1, jobs);
     if (total_ > kMaxRuns)
         throw ConfigError("sweep.grid", "the phase diagram would run " + std::to_string(total_) + " runs; at most " + std::to_string(kMaxRuns) +
                                             " fit in the window (use snapscope-cli sweep for larger grids)");
-    for (int j = 0; j < std::max(1, jobs); ++j)
-        threads_.emplace_back([this] {
+    for (int j = 0; j < jobs; ++j)
+        threads_.emplace_back([this, jobs, memory_mb] {
             while (!cancel_) {
                 const std::int64_t i = next_++;
                 if (i >= total_) break;
                 try {
-                    SweepResult r = run_sweep_point(def_, def_.point(i), [this] { return cancel_.load(); });
+                    SweepResult r = run_sweep_point(def_, def_.point(i), [this] { return cancel_.load(); }, jobs, memory_mb);
                     if (r.cancelled) break;
                     std::lock_guard<std::mutex> lk(mu_);
                     results_.push_back(std::move(r));

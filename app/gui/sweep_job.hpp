@@ -17,7 +17,8 @@ public:
     // The phase diagram keeps every result in memory: at most this many runs.
     static constexpr std::int64_t kMaxRuns = 1000000;
     // Throws ConfigError when the sweep has more than kMaxRuns runs.
-    SweepJob(SweepDefinition def, int jobs);
+    // `memory_mb`: the limit the runs share (limits.memory_mb of the window's config; 0 = three quarters of RAM).
+    SweepJob(SweepDefinition def, int jobs, double memory_mb = 0);
     ~SweepJob();  // cancels and joins
     void cancel() { cancel_ = true; }
     bool finished() const { return finished_threads_.load() == static_cast<int>(threads_.size()); }

@@ -442,6 +442,7 @@ void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& 
         if (info.data.samples.size() > kTpgShownSamples)
             ImGui::TextDisabled("the first %zu of %zu samples", kTpgShownSamples, info.data.samples.size());
         if (!info.svm.skipped.empty()) ImGui::TextColored(ImVec4(1.f, 0.7f, 0.3f, 1), "%s", info.svm.skipped.c_str());
+        if (!info.fin_note.empty()) ImGui::TextColored(ImVec4(1.f, 0.7f, 0.3f, 1), "%s", info.fin_note.c_str());
         for (std::size_t i = 0; i < std::min(info.data.samples.size(), kTpgShownSamples); ++i) {
             const TpgSample& s = info.data.samples[i];
             ImGui::PushID(static_cast<int>(i));

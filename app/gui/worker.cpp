@@ -101,6 +101,7 @@ void Worker::restart_tpg(const Config& cfg, const TpgDataset* data) {
     ti->W_svm = tpg_->svm().W;
     ti->W_fin = tpg_->fin().W_fin;
     ti->svm = tpg_->svm();
+    ti->fin_note = tpg_->fin().note;
     ti->orthonormal = tpg_->orthonormal();
     ti->d = tpg_->model().d();
     tpg_info_ = ti;

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
+#include <mutex>
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -308,6 +310,18 @@ void make_output_dir(const std::string& dir) {
     fs::create_directories(dir, ec);
     if (ec) throw IoError(dir + ": cannot create the output folder: " + ec.message());
     if (::access(dir.c_str(), W_OK | X_OK) != 0) throw IoError(dir + ": cannot write into the output folder: " + std::strerror(errno));
+    // access() trusts the mode bits; a pseudo file system (/sys, /proc) or a read-only mount says no only when a
+    // file is created and written, so try one before any work is done.
+    const std::string probe = (fs::path(dir) / (".snapscope-probe.tmp." + temp_tag())).string();
+    const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) throw IoError(dir + ": cannot create files in the output folder: " + std::strerror(errno));
+    const bool wrote = ::write(fd, "x", 1) == 1;
+    const int werr = errno;
+    const bool closed = ::close(fd) == 0;
+    const int cerr = errno;
+    ::unlink(probe.c_str());
+    if (!wrote || !closed)
+        throw IoError(dir + ": cannot write files in the output folder: " + std::strerror(!wrote ? werr : cerr));
 }
 
 namespace {
@@ -366,7 +380,31 @@ void check_disk_space(const std::string& dir, double bytes, const std::string& w
 
 // ---- DirLock -----------------------------------------------------------------------------------------------------
 
-DirLock::DirLock(const std::string& dir, const std::string& what) {
+namespace {
+
+// Folders this process holds a lock on (canonical path -> nesting depth): a run's writer may lock the folder its
+// command already locked.
+std::mutex g_locks_mu;
+std::map<std::string, int>& held_locks() {
+    static std::map<std::string, int> m;
+    return m;
+}
+
+std::string lock_key(const std::string& dir) {
+    std::error_code ec;
+    const fs::path c = fs::weakly_canonical(fs::absolute(dir, ec), ec);
+    return ec ? dir : c.string();
+}
+
+}  // namespace
+
+DirLock::DirLock(const std::string& dir, const std::string& what) : key_(lock_key(dir)) {
+    std::lock_guard<std::mutex> lk(g_locks_mu);
+    auto it = held_locks().find(key_);
+    if (it != held_locks().end()) {
+        ++it->second;  // this process holds it already
+        return;
+    }
     const std::string path = (fs::path(dir) / ".snapscope.lock").string();
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0) throw IoError(path + ": cannot create the lock file: " + std::strerror(errno));
@@ -376,25 +414,50 @@ DirLock::DirLock(const std::string& dir, const std::string& what) {
         const ssize_t n = ::pread(fd_, buf, sizeof buf - 1, 0);
         ::close(fd_);
         fd_ = -1;
-        std::string who = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string("another process");
-        while (!who.empty() && (who.back() == '\n' || who.back() == ' ')) who.pop_back();
+        std::string who;
+        for (ssize_t i = 0; i < n; ++i)
+            if (buf[i] >= 32 && buf[i] < 127) who += buf[i];
+        if (who.empty()) who = "another process";
         if (err == EWOULDBLOCK)
-            throw IoError(dir + ": " + who + " is writing " + what + " in this folder; wait for it to finish or use another folder");
+            throw IoError(dir + ": another snapscope (" + who + ") is using this folder; wait for it to finish, or use another folder for " +
+                          what);
         throw IoError(path + ": cannot lock the folder: " + std::strerror(err));
     }
-    const std::string me = "pid " + std::to_string(::getpid()) + " on " + host_name() + "\n";
+    const std::string me = "pid " + std::to_string(::getpid()) + " on " + host_name() + ", writing " + what + "\n";
     if (::ftruncate(fd_, 0) == 0) {
         const ssize_t w = ::pwrite(fd_, me.data(), me.size(), 0);
         (void)w;
     }
+    held_locks()[key_] = 1;
 }
 
 DirLock::~DirLock() {
-    if (fd_ >= 0) {
-        if (::ftruncate(fd_, 0) != 0) {
-        }
-        ::close(fd_);  // releases the lock
+    std::lock_guard<std::mutex> lk(g_locks_mu);
+    auto it = held_locks().find(key_);
+    if (fd_ < 0) {
+        if (it != held_locks().end() && --it->second == 0) held_locks().erase(it);  // (never: the owner outlives nested locks)
+        return;
     }
+    if (it != held_locks().end()) held_locks().erase(it);
+    if (::ftruncate(fd_, 0) != 0) {
+    }
+    ::close(fd_);  // releases the lock
+}
+
+// ---- What a folder holds -------------------------------------------------------------------------------------------
+
+void check_folder_use(const std::string& dir, FolderUse use) {
+    std::error_code ec;
+    auto has = [&](const char* name) { return fs::exists(fs::path(dir) / name, ec); };
+    if (use == FolderUse::Run) {
+        for (const char* f : {"sweep.json", "results.csv", "summary.csv"})
+            if (has(f))
+                throw IoError(dir + " holds a sweep's results (" + f + "); a run's files would be mixed with them: use another folder");
+        return;
+    }
+    for (const char* f : {"final.json", "trajectory.csv"})
+        if (has(f))
+            throw IoError(dir + " holds a run's files (" + f + "); a sweep's results would be mixed with them: use another folder");
 }
 
 // ---- FileSet -----------------------------------------------------------------------------------------------------

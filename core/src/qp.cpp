@@ -43,10 +43,11 @@ QpResult solve_qp(const std::vector<double>& d, const std::vector<QpConstraint>&
     for (const auto& row : rows) nnz += static_cast<double>(row.a.size());
     const double sweep_work = std::max(1.0, 2 * nnz);
     for (int sweep = 0; sweep < max_sweeps; ++sweep) {
-        if ((sweep + 1) * sweep_work > max_work || (cancelled && cancelled())) {
+        if (r.work + sweep_work > max_work || (cancelled && cancelled())) {
             r.stopped = true;
             break;
         }
+        r.work += sweep_work;
         double change = 0;
         for (std::size_t k = 0; k < rows.size(); ++k) {
             if (g[k] == 0) continue;

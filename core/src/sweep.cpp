@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <memory>
 #include <sstream>
 
 #include "snapscope/data.hpp"
@@ -262,7 +264,28 @@ std::int64_t snap_step(const std::vector<const MatrixRecord*>& records, std::siz
     return snap_step(steps, att, num_classes, tol, window);
 }
 
-SweepResult run_sweep_point(const SweepDefinition& def, const SweepPoint& p, const std::function<bool()>& cancelled) {
+namespace {
+
+std::unique_ptr<ScanSnapRun> make_point_run(Config cfg, int parallel, double memory_mb) {
+    cfg.limits.memory_mb = memory_mb;
+    if (parallel <= 1) return std::make_unique<ScanSnapRun>(cfg, RunHistoryPlan{0.05, 0.95});
+    const double total_mb = static_cast<double>(memory_limit_bytes(cfg)) / 1048576.0;
+    cfg.limits.memory_mb = total_mb / parallel;
+    try {
+        return std::make_unique<ScanSnapRun>(cfg, RunHistoryPlan{0.05, 0.95});
+    } catch (const ConfigError& e) {
+        if (std::string(e.what()).find("limits.memory_mb") == std::string::npos) throw;
+        char buf[200];
+        std::snprintf(buf, sizeof buf, " [%d runs in parallel share limits.memory_mb = %.0f MB: %.0f MB each; use fewer jobs]", parallel,
+                      total_mb, total_mb / parallel);
+        throw ConfigError(e.key(), e.what() + std::string(buf));
+    }
+}
+
+}  // namespace
+
+SweepResult run_sweep_point(const SweepDefinition& def, const SweepPoint& p, const std::function<bool()>& cancelled, int parallel,
+                            double memory_mb) {
     FlatConfig flat = def.base;
     for (std::size_t a = 0; a < def.axes.size(); ++a) flat[def.axes[a].key] = p.values[a];
     flat["train.seed"] = p.seed;
@@ -271,7 +294,8 @@ SweepResult run_sweep_point(const SweepDefinition& def, const SweepPoint& p, con
     // Keep every step's attention for the snap detection when the history budget allows it; beyond that the
     // records are thinned evenly and the snap step is found among the recorded steps.
     cfg.history.capacity = static_cast<int>(std::min<std::int64_t>(100000000, std::max<std::int64_t>(cfg.history.capacity, cfg.train.steps + 2)));
-    ScanSnapRun run(cfg, RunHistoryPlan{0.05, 0.95});
+    const std::unique_ptr<ScanSnapRun> owned = make_point_run(cfg, parallel, memory_mb);
+    ScanSnapRun& run = *owned;
     SweepResult r;
     r.point = p;
     for (std::int64_t done = 0; done < cfg.train.steps;) {

@@ -31,12 +31,16 @@ double matrix_corr(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) {
 }
 
 SvmResult graph_svm(const TpgDataset& data, const std::vector<QueryGraph>& graphs, const Eigen::MatrixXd& E, bool orthonormal,
-                    std::uint64_t max_bytes, const std::function<bool()>& cancelled) {
+                    std::uint64_t max_bytes, const std::function<bool()>& cancelled, double max_work) {
     const int d = static_cast<int>(E.cols());
     SvmResult out;
     out.W = Eigen::MatrixXd::Zero(d, d);
     if (orthonormal) {
-        for (const QueryGraph& g : graphs) {
+        // One work budget for all the per-query QPs: each takes an equal share of what is left.
+        double left = max_work;
+        std::size_t stopped = 0;
+        for (std::size_t gi = 0; gi < graphs.size(); ++gi) {
+            const QueryGraph& g = graphs[gi];
             const int nc = static_cast<int>(g.scc.members.size());
             std::vector<int> var(nc, -1), count(nc, 0);
             for (std::size_t v = 0; v < g.tokens.size(); ++v) ++count[g.scc.comp[v]];
@@ -51,13 +55,19 @@ SvmResult graph_svm(const TpgDataset& data, const std::vector<QueryGraph>& graph
                 for (int v : g.scc.dag[u])
                     if (var[u] >= 0 && var[v] >= 0) rows.push_back({{{var[u], 1.0}, {var[v], -1.0}}, 1.0, false});
             if (diag.empty()) continue;
-            const QpResult q = solve_qp(diag, rows, 1e-11, 200000, 2e10, cancelled);
+            const QpResult q = solve_qp(diag, rows, 1e-11, 200000, left / static_cast<double>(graphs.size() - gi), cancelled);
+            left = std::max(0.0, left - q.work);
+            out.work += q.work;
+            if (q.stopped) ++stopped;
             worst(out, q);
             SvmColumn col;
             col.query = g.query;
             for (std::size_t v = 0; v < g.tokens.size(); ++v) col.values.emplace_back(g.tokens[v], q.x[var[g.scc.comp[v]]]);
             out.columns.push_back(std::move(col));
         }
+        if (stopped > 0)
+            out.skipped = "W_svm not converged: " + std::to_string(stopped) + " of the " + std::to_string(graphs.size()) +
+                          " per-query QPs stopped on the analysis' work budget (or were cancelled); W_svm is approximate";
         // W = E^T H E with H sparse: W += (E^T h_k) e_k^T per query column.
         if (E.size() > 0)
             for (const SvmColumn& col : out.columns) {
@@ -104,7 +114,8 @@ SvmResult graph_svm(const TpgDataset& data, const std::vector<QueryGraph>& graph
         c.b = c.equality ? 0.0 : 1.0;
         rows.push_back(std::move(c));
     }
-    const QpResult q = solve_qp(std::vector<double>(static_cast<std::size_t>(d) * d, 1.0), rows, 1e-11, 200000, 2e10, cancelled);
+    const QpResult q = solve_qp(std::vector<double>(static_cast<std::size_t>(d) * d, 1.0), rows, 1e-11, 200000, max_work, cancelled);
+    out.work = q.work;
     worst(out, q);
     if (q.stopped)
         out.skipped = "W_svm not converged: the QP over d x d = " + std::to_string(d * d) + " variables and " + std::to_string(rows.size()) +
@@ -117,46 +128,72 @@ SvmResult graph_svm(const TpgDataset& data, const std::vector<QueryGraph>& graph
 FinResult soft_composition(const TpgDataset& data, const std::vector<QueryGraph>& graphs, const Eigen::MatrixXd& E,
                            std::uint64_t max_bytes, const std::function<bool()>& cancelled) {
     const int d = static_cast<int>(E.cols());
+    const std::string dkey = static_cast<int>(E.rows()) == d ? "data.vocab_size" : "model.dim";
     FinResult f;
-    // Reduced samples and the (query, SCC) pairs they touch.
+    // Reduced samples: the sample's tokens in its label's SCC, once each with their counts (the softmax over positions
+    // equals the softmax over tokens with log-count offsets), and the (query, SCC) pairs they touch.
     std::map<std::pair<int, int>, std::vector<int>> groups;  // (query, comp) -> members
+    double reduced_entries = 0;
     for (const QueryGraph& g : graphs)
         for (int i : g.samples) {
             const TpgSample& s = data.samples[i];
             const int cy = g.comp_of(s.label);
-            bool other = false;
             ReducedSample r;
             r.query = g.query;
             r.label = s.label;
+            std::vector<int> in;
             for (int t : s.tokens)
-                if (g.comp_of(t) == cy) {
-                    r.keys.push_back(t);
-                    other = other || t != s.label;
-                }
-            if (!other) continue;
+                if (g.comp_of(t) == cy) in.push_back(t);
+            std::sort(in.begin(), in.end());
+            for (std::size_t a = 0; a < in.size();) {
+                std::size_t b = a;
+                while (b < in.size() && in[b] == in[a]) ++b;
+                r.keys.push_back(in[a]);
+                r.counts.push_back(static_cast<double>(b - a));
+                a = b;
+            }
+            if (r.keys.size() < 2) continue;  // no other token of the label's SCC: nothing to mix
+            reduced_entries += static_cast<double>(r.keys.size());
             f.reduced.push_back(std::move(r));
             groups[{g.query, cy}] = g.scc.members[cy];
         }
-    // Basis of S_fin: d*d x nb, its orthonormal factor (the same size) and the Newton system (nb x nb).
-    std::size_t nb_count = 0;
-    for (const auto& [key, members] : groups) nb_count += members.size();
+    // Basis of S_fin: vec((e_j - mean of the SCC) e_k^T) for every (query k, SCC) touched and member j.
+    std::size_t nb_count = 0, widest_group = 0;
+    for (const auto& [key, members] : groups) {
+        nb_count += members.size();
+        widest_group = std::max(widest_group, members.size());
+    }
     const double dd = static_cast<double>(d) * d, nbd = static_cast<double>(nb_count);
-    const double need = 8.0 * (3 * dd * nbd + 3 * nbd * nbd);
+    // The basis and its orthonormal factor (d*d x nb each), the design rows of every reduced sample (its tokens x the
+    // basis elements of its query's SCC) and the Newton system (nb x nb).
+    const double need = 8.0 * (2 * dd * nbd + 3 * nbd * nbd + reduced_entries * static_cast<double>(widest_group) + 4 * nbd * d);
     if (need > static_cast<double>(max_bytes))
-        throw ConfigError("model.dim", "config: key 'model.dim': the soft-composition analysis (W_fin) needs about " + format_bytes(need) +
-                                           " for " + std::to_string(nb_count) + " basis matrices of size d x d = " + std::to_string(d) + " x " +
-                                           std::to_string(d) + ", more than the memory limit of " +
-                                           format_bytes(static_cast<double>(max_bytes)) + " (limits.memory_mb); lower model.dim or use fewer samples");
-    std::vector<Eigen::MatrixXd> B;
+        throw ConfigError(dkey, "config: key '" + dkey + "': the soft-composition analysis (W_fin) needs about " + format_bytes(need) +
+                                    " (" + std::to_string(nb_count) + " basis matrices of " + std::to_string(d) + " x " + std::to_string(d) +
+                                    ", " + std::to_string(f.reduced.size()) + " reduced samples), more than the memory limit of " +
+                                    format_bytes(static_cast<double>(max_bytes)) + " (limits.memory_mb); lower " + dkey +
+                                    " or use fewer samples");
+    // Each basis element b: its query k_b, the vector v_b = e_j - mean (so B_b = v_b e_k^T), its (query, SCC) group.
+    std::vector<int> bq;
+    std::vector<Eigen::VectorXd> bv;
+    std::map<std::pair<int, int>, std::pair<int, int>> group_cols;  // (query, comp) -> [first, last) basis columns
     for (const auto& [key, members] : groups) {
         Eigen::RowVectorXd mean = Eigen::RowVectorXd::Zero(d);
         for (int j : members) mean += E.row(j);
         mean /= static_cast<double>(members.size());
-        for (int j : members) B.push_back((E.row(j) - mean).transpose() * E.row(key.first));
+        const int first = static_cast<int>(bq.size());
+        for (int j : members) {
+            bq.push_back(key.first);
+            bv.push_back((E.row(j) - mean).transpose());
+        }
+        group_cols[key] = {first, static_cast<int>(bq.size())};
     }
-    const int nb = static_cast<int>(B.size());
+    const int nb = static_cast<int>(bq.size());
     f.basis.resize(static_cast<Eigen::Index>(d) * d, nb);
-    for (int b = 0; b < nb; ++b) f.basis.col(b) = Eigen::Map<const Eigen::VectorXd>(B[b].data(), static_cast<Eigen::Index>(d) * d);
+    for (int b = 0; b < nb; ++b) {
+        Eigen::MatrixXd Bb = bv[b] * E.row(bq[b]);
+        f.basis.col(b) = Eigen::Map<const Eigen::VectorXd>(Bb.data(), static_cast<Eigen::Index>(d) * d);
+    }
     f.W_fin = Eigen::MatrixXd::Zero(d, d);
     if (nb > 0) {
         // An orthonormal basis of span(basis) by a thin column-pivoted QR: projecting onto S_fin is Q Q^T w, at
@@ -167,48 +204,77 @@ FinResult soft_composition(const TpgDataset& data, const std::vector<QueryGraph>
     }
     if (f.reduced.empty() || nb == 0) return f;
 
-    // z_t = e_{key_t}^T W e_k with W = sum_b alpha_b B_b: the design rows G(t, b) = e_{key_t}^T B_b e_k.
-    std::vector<Eigen::MatrixXd> G;
-    for (const ReducedSample& r : f.reduced) {
-        Eigen::MatrixXd g(r.keys.size(), nb);
+    // z_t = e_{key_t}^T W e_q with W = sum_b alpha_b v_b e_{k_b}^T: G(t, b) = (e_{key_t} . v_b)(e_{k_b} . e_q). Only the
+    // basis elements whose query embedding meets e_q take part (with orthonormal embeddings: the sample's own query).
+    struct Rows {
+        std::vector<int> cols;  // basis columns
+        Eigen::MatrixXd G;      // keys x cols
+        Eigen::VectorXd log_count;
+        int label_row = -1;
+    };
+    std::vector<Rows> rows(f.reduced.size());
+    double work_per_eval = 0;
+    for (std::size_t i = 0; i < f.reduced.size(); ++i) {
+        const ReducedSample& r = f.reduced[i];
+        Rows& w = rows[i];
+        for (int b = 0; b < nb; ++b)
+            if (E.row(bq[b]).dot(E.row(r.query)) != 0) w.cols.push_back(b);
+        w.G.resize(static_cast<Eigen::Index>(r.keys.size()), static_cast<Eigen::Index>(w.cols.size()));
         for (std::size_t t = 0; t < r.keys.size(); ++t)
-            for (int b = 0; b < nb; ++b) g(t, b) = E.row(r.keys[t]) * B[b] * E.row(r.query).transpose();
-        G.push_back(std::move(g));
+            for (std::size_t c = 0; c < w.cols.size(); ++c) {
+                const int b = w.cols[c];
+                w.G(static_cast<Eigen::Index>(t), static_cast<Eigen::Index>(c)) = E.row(r.keys[t]).dot(bv[b]) * E.row(bq[b]).dot(E.row(r.query));
+            }
+        w.log_count.resize(static_cast<Eigen::Index>(r.keys.size()));
+        for (std::size_t t = 0; t < r.keys.size(); ++t) {
+            w.log_count[static_cast<Eigen::Index>(t)] = std::log(r.counts[t]);
+            if (r.keys[t] == r.label) w.label_row = static_cast<int>(t);
+        }
+        work_per_eval += static_cast<double>(r.keys.size()) * static_cast<double>(w.cols.size()) * static_cast<double>(w.cols.size() + 2);
     }
-    const double w = 1.0 / static_cast<double>(f.reduced.size());
+    const double weight = 1.0 / static_cast<double>(f.reduced.size());
     auto evaluate = [&](const Eigen::VectorXd& a, Eigen::VectorXd* grad, Eigen::MatrixXd* hess) {
         double L = 0;
         if (grad) grad->setZero(nb);
         if (hess) hess->setZero(nb, nb);
+        Eigen::VectorXd ac, z, s;
         for (std::size_t i = 0; i < f.reduced.size(); ++i) {
-            const ReducedSample& r = f.reduced[i];
-            Eigen::VectorXd z = G[i] * a;
+            const Rows& w = rows[i];
+            const Eigen::Index m = static_cast<Eigen::Index>(w.cols.size());
+            ac.resize(m);
+            for (Eigen::Index c = 0; c < m; ++c) ac[c] = a[w.cols[static_cast<std::size_t>(c)]];
+            z = w.G * ac + w.log_count;
             const double zmax = z.maxCoeff();
-            Eigen::VectorXd s = (z.array() - zmax).exp();
+            s = (z.array() - zmax).exp();
             s /= s.sum();
-            Eigen::VectorXd q = Eigen::VectorXd::Zero(s.size());
-            double p = 0;
-            for (std::size_t t = 0; t < r.keys.size(); ++t)
-                if (r.keys[t] == r.label) p += s[t];
-            for (std::size_t t = 0; t < r.keys.size(); ++t)
-                if (r.keys[t] == r.label) q[t] = s[t] / p;
-            L -= w * std::log(p);
-            if (grad) *grad += w * G[i].transpose() * (s - q);
+            const double p = s[w.label_row];  // the label's share (q = e_label: one token once aggregated)
+            L -= weight * std::log(p);
+            if (!grad && !hess) continue;
+            // Gradient in z of LSE(z) - z_label: s - e_label. Hessian: diag s - s s^T (no dense keys x keys matrix).
+            const Eigen::VectorXd gs = w.G.transpose() * s;
+            if (grad) {
+                Eigen::VectorXd gz = gs - w.G.row(w.label_row).transpose();
+                for (Eigen::Index c = 0; c < m; ++c) (*grad)[w.cols[static_cast<std::size_t>(c)]] += weight * gz[c];
+            }
             if (hess) {
-                // Hessian in z of LSE(z) - LSE_label(z): (diag s - s s^T) - (diag q - q q^T).
-                Eigen::MatrixXd hz = Eigen::MatrixXd(s.asDiagonal()) - s * s.transpose() - Eigen::MatrixXd(q.asDiagonal()) + q * q.transpose();
-                *hess += w * G[i].transpose() * hz * G[i];
+                const Eigen::MatrixXd h = w.G.transpose() * s.asDiagonal() * w.G - gs * gs.transpose();
+                for (Eigen::Index c = 0; c < m; ++c)
+                    for (Eigen::Index e = 0; e < m; ++e) (*hess)(w.cols[static_cast<std::size_t>(c)], w.cols[static_cast<std::size_t>(e)]) += weight * h(c, e);
             }
         }
         return L;
     };
     // Damped Newton with backtracking; the redundant direction per SCC (sum of its coefficients) has zero
-    // curvature and zero gradient, so a small ridge is harmless.
+    // curvature and zero gradient, so a small ridge is harmless. Its work is bounded (about 2e10 multiply-adds):
+    // a very large set stops early, and says so.
+    const double per_iteration = 4 * work_per_eval + nbd * nbd * nbd / 3;
+    const int max_iterations = static_cast<int>(std::clamp(2e10 / std::max(per_iteration, 1.0), 1.0, 500.0));
     Eigen::VectorXd a = Eigen::VectorXd::Zero(nb), g;
     Eigen::MatrixXd H;
     double L = evaluate(a, &g, &H);
     f.converged = false;
-    for (int it = 0; it < 500; ++it) {
+    int it = 0;
+    for (; it < max_iterations; ++it) {
         if (cancelled && cancelled()) break;
         if (g.norm() < 1e-12) {
             f.converged = true;
@@ -227,9 +293,11 @@ FinResult soft_composition(const TpgDataset& data, const std::vector<QueryGraph>
         L = evaluate(a, &g, &H);
     }
     if (g.norm() < 1e-9) f.converged = true;
+    if (!f.converged && it == max_iterations && max_iterations < 500)
+        f.note = "W_fin stopped after " + std::to_string(it) + " Newton iterations (its work budget); it is approximate";
     f.reduced_loss = L;
     f.gradient_norm = g.norm();
-    for (int b = 0; b < nb; ++b) f.W_fin += a[b] * B[b];
+    for (int b = 0; b < nb; ++b) f.W_fin += a[b] * (bv[b] * E.row(bq[b]));
     return f;
 }
 
@@ -263,18 +331,20 @@ double reduced_loss(const Eigen::MatrixXd& E, const Eigen::MatrixXd& W, const st
     double total = 0;
     const double w = 1.0 / static_cast<double>(std::max<std::size_t>(n, 1));
     Eigen::VectorXd acc(E.cols());
+    std::vector<double> s;
     for (const ReducedSample& r : reduced) {
+        // The positions of a token share its logit: weights = counts.
         const Eigen::VectorXd v = W * E.row(r.query).transpose();
-        std::vector<double> s(r.keys.size());
+        s.resize(r.keys.size());
         double zmax = -INFINITY;
         for (std::size_t t = 0; t < r.keys.size(); ++t) {
             s[t] = E.row(r.keys[t]).dot(v);
             zmax = std::max(zmax, s[t]);
         }
         double z = 0;
-        for (double& x : s) {
-            x = std::exp(x - zmax);
-            z += x;
+        for (std::size_t t = 0; t < s.size(); ++t) {
+            s[t] = r.counts[t] * std::exp(s[t] - zmax);
+            z += s[t];
         }
         double p = 0;
         for (std::size_t t = 0; t < s.size(); ++t) {

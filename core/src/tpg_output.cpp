@@ -106,6 +106,8 @@ template <class Run, class Csv, class Final>
 void write_files(const std::string& dir, Run& run, const RunTiming& t, Csv csv, Final fin) {
     run.record_now();  // the current state (a rate changed since the last step) in the trajectory too, not only final.json
     make_output_dir(dir);
+    const DirLock lock(dir, "a run's files");
+    check_folder_use(dir, FolderUse::Run);
     remove_stale_temporaries(dir);
     check_disk_space(dir, run_files_bytes(run), "the run's files (config.json, trajectory.csv, final.json)");
     FileSet set(dir);

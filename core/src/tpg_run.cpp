@@ -22,6 +22,9 @@ MemoryEstimate tpg_memory(const Config& cfg, std::int64_t K, std::int64_t sample
     e.add("the d x d matrices (W, gradient, optimiser, W_svm, W_fin; d = " + std::to_string(static_cast<std::int64_t>(d)) + ")", dkey,
           8 * 10 * d * d);
     e.add("the token-priority graphs", nkey, 40 * tokens);
+    // soft_composition's reduced samples (each token at most once, with its count) and their design rows' headers;
+    // its basis and Newton system are checked against the limit where their sizes are known.
+    e.add("the reduced samples of the W_fin analysis", nkey, 12 * tokens + 160.0 * static_cast<double>(samples));
     e.add("the recorded history (at most history.budget_mb)", "history.budget_mb",
           std::min(static_cast<double>(history_budget_bytes(cfg)), static_cast<double>(cfg.history.capacity) * tpg_record_bytes(samples)));
     e.add("one record's attention", nkey, 16 * tokens);

@@ -120,7 +120,9 @@ void check_disk_space(const std::string& dir, double bytes, const std::string& w
 
 // An exclusive lock on a folder (flock on DIR/.snapscope.lock), held while the object lives, so two processes do
 // not write the same output folder at once. Released by the kernel if the process dies. Throws IoError naming the
-// holder (pid and host, as it wrote them) when another process holds it.
+// holder (pid, host and what it writes, as it wrote them) when another process holds it. `what` says what this one
+// writes ("a sweep", "a run's files"). Within one process a folder already locked is locked again at no cost (the
+// run writer inside a command that holds the lock); the outer lock must outlive the inner ones.
 class DirLock {
 public:
     DirLock(const std::string& dir, const std::string& what);
@@ -129,8 +131,15 @@ public:
     DirLock& operator=(const DirLock&) = delete;
 
 private:
+    std::string key_;
     int fd_ = -1;
 };
+
+// What an output folder is for. A run's folder (config.json, trajectory.csv, final.json) and a sweep's or merge's
+// (sweep.json, results.csv, summary.csv, config.json) must not share a folder: both write config.json, and a reader
+// could not tell the files apart. Throws IoError naming the file that shows the other use.
+enum class FolderUse { Run, Sweep };
+void check_folder_use(const std::string& dir, FolderUse use);
 
 // Several files written together. Each is written with open(name) into DIR/.snapscope-staging.PID/; commit()
 // removes the files of the same names from DIR (in reverse order), then moves the new ones in (in order), so at no

@@ -19,6 +19,7 @@ struct QpResult {
     std::vector<double> x;
     std::vector<double> lambda;  // one per constraint (>= 0 for inequalities)
     int iterations = 0;
+    double work = 0;       // multiply-adds spent (2 per nonzero per sweep)
     bool converged = false;
     bool stopped = false;  // the work budget ran out or it was cancelled
     // KKT residuals: max constraint violation, max |lambda_r * slack_r| over inequalities,

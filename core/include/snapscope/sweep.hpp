@@ -77,8 +77,11 @@ SweepAxis parse_grid_axis(const std::string& text);
 std::vector<SweepAxis> parse_grid(const std::string& text);
 
 // Runs one point. Throws like ScanSnapRun. `cancelled`, when given, is asked every few steps; when it says yes the
-// run stops and the result is marked `cancelled` (not a result of the sweep).
-SweepResult run_sweep_point(const SweepDefinition& def, const SweepPoint& p, const std::function<bool()>& cancelled = nullptr);
+// run stops and the result is marked `cancelled` (not a result of the sweep). The sweep's memory limit `memory_mb`
+// (its limits.memory_mb, which is not part of the definition; 0 = three quarters of RAM) is shared by the `parallel`
+// runs: each is checked against memory_mb / parallel, and a refusal says so.
+SweepResult run_sweep_point(const SweepDefinition& def, const SweepPoint& p, const std::function<bool()>& cancelled = nullptr,
+                            int parallel = 1, double memory_mb = 0);
 
 // The snap step: when the attention has frozen, measured against how far it has already moved, so the same tolerance
 // means the same thing for 20 tokens or 2000. For each class n and recorded step s:

@@ -22,7 +22,8 @@ struct SvmColumn {
 struct SvmResult {
     Eigen::MatrixXd W;     // d x d
     bool converged = true;
-    std::string skipped;   // why W_svm was not computed (problem too large), empty if it was
+    std::string skipped;   // why W_svm was not computed (problem too large) or is approximate, empty if neither
+    double work = 0;       // multiply-adds the QPs spent
     std::vector<SvmColumn> columns;  // orthonormal case: the per-query solution in token coordinates
     // Worst KKT residuals over the QPs solved (see QpResult).
     double primal_violation = 0, complementarity = 0, stationarity = 0, min_multiplier = 0;
@@ -39,12 +40,17 @@ constexpr int kMaxSvmConstraints = 20000;
 constexpr int kMaxSvmVariables = 4096;
 // The general problem's rows (up to d*d coefficients each) are also checked against `max_bytes` (skipped if over).
 // `cancelled`, when given, is asked between QP sweeps (a background analysis stops early; the result then says so).
+// All the QPs together spend at most about `max_work` multiply-adds (a few seconds at kSvmWorkBudget); past it W_svm
+// is approximate and `skipped` says so.
+constexpr double kSvmWorkBudget = 2e9;
 SvmResult graph_svm(const TpgDataset& data, const std::vector<QueryGraph>& graphs, const Eigen::MatrixXd& E, bool orthonormal,
-                    std::uint64_t max_bytes = 1ULL << 30, const std::function<bool()>& cancelled = nullptr);
+                    std::uint64_t max_bytes = 1ULL << 30, const std::function<bool()>& cancelled = nullptr,
+                    double max_work = kSvmWorkBudget);
 
 struct ReducedSample {
     int query = 0, label = 0;
-    std::vector<int> keys;  // the sample's tokens that lie in its label's SCC
+    std::vector<int> keys;       // the sample's tokens that lie in its label's SCC, each once, ascending
+    std::vector<double> counts;  // how often each occurs in the sample
 };
 
 struct FinResult {
@@ -55,6 +61,7 @@ struct FinResult {
     double reduced_loss = 0;
     double gradient_norm = 0;            // at W_fin (should be ~0)
     bool converged = true;
+    std::string note;                    // why W_fin is approximate, if it is
 };
 
 // Throws ConfigError (model.dim) when its d*d x nb matrices would need more than `max_bytes`.
