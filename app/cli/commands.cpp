@@ -54,7 +54,7 @@ void install_stop_handlers() {
 int stopped_status() { return 128 + static_cast<int>(g_stop_signal); }
 
 int error(const std::string& msg) {
-    std::fprintf(stderr, "snapscope-cli: error: %s\n", msg.c_str());
+    std::fprintf(stderr, "snapscope-cli: error: %s\n", message_text(msg).c_str());
     return 1;
 }
 
@@ -86,7 +86,7 @@ Config build_config(const RunOptions& opt) {
         for (const char* key : {"data.vocab_size", "model.dim"})
             if (!set_keys.count(key)) flat.erase(key);
     if (opt.steps) flat["train.steps"] = *opt.steps;
-    if (!opt.seed.empty()) flat["train.seed"] = parse_seed(opt.seed, "--seed");
+    if (opt.seed_given) flat["train.seed"] = parse_seed(opt.seed, "--seed");
     const std::string source = opt.config_file.empty() ? "preset " + (opt.preset.empty() ? std::string(kDefaultPreset) : opt.preset)
                                                        : opt.config_file;
     return resolve_config(flat, source);
@@ -165,7 +165,7 @@ int train_and_write(const RunOptions& opt, const Config& cfg, Summary summary, c
     write_run_files(opt.out_dir, run, t);
     if (t.interrupted) {
         std::fprintf(stderr, "snapscope-cli: stopped by %s at step %lld; wrote what was trained to %s/{config.json, trajectory.csv, final.json}\n",
-                     signal_name(g_stop_signal), static_cast<long long>(run.step_index()), opt.out_dir.c_str());
+                     signal_name(g_stop_signal), static_cast<long long>(run.step_index()), message_text(opt.out_dir).c_str());
         return stopped_status();
     }
     if (run.diverged()) return error(run.divergence_message() + "; wrote the history up to there to " + opt.out_dir);
@@ -236,10 +236,22 @@ int cmd_run(const RunOptions& opt) {
     });
 }
 
+// The dataset reader's messages name config keys; the graph command's user gave options.
+std::string graph_options_text(std::string msg) {
+    for (const auto& [key, option] : {std::pair<std::string, std::string>{"data.vocab_size", "--vocab-size"}, {"data.path", "--data"}})
+        for (std::size_t at = msg.find(key); at != std::string::npos; at = msg.find(key, at + option.size())) msg.replace(at, key.size(), option);
+    return msg;
+}
+
 int cmd_graph(const std::string& path, int vocab_size) {
     return guarded([&] {
         const Config defaults;
-        const TpgDataset data = load_tpg_file(path, vocab_size, memory_limit_bytes(defaults));
+        TpgDataset data;
+        try {
+            data = load_tpg_file(path, vocab_size, memory_limit_bytes(defaults));
+        } catch (const InputError& e) {
+            throw std::runtime_error(graph_options_text(e.what()));
+        }
         const auto graphs = token_priority_graphs(data);
         const SvmResult svm = graph_svm(data, graphs, Eigen::MatrixXd(), true);  // token coordinates = onehot
         StreamSink out(stdout, "standard output");
@@ -267,7 +279,7 @@ int cmd_graph(const std::string& path, int vocab_size) {
         w.key("svm_converged").value(svm.converged);
         if (!svm.skipped.empty()) {
             w.key("svm_note").value(svm.skipped);
-            std::fprintf(stderr, "snapscope-cli: warning: %s\n", svm.skipped.c_str());
+            std::fprintf(stderr, "snapscope-cli: warning: %s\n", message_text(svm.skipped).c_str());
         }
         w.end_object();
         w.finish();

@@ -15,6 +15,7 @@ struct RunOptions {
     std::vector<std::string> sets;
     std::optional<std::int64_t> steps;
     std::string seed;  // checked as an unsigned 64-bit integer
+    bool seed_given = false;  // --seed was on the command line (an empty value is an error, not "no seed")
     std::string out_dir;
     bool quiet = false;
 };

@@ -1,31 +1,79 @@
 // snapscope-cli: run snapscope's models without a display.
 #include <charconv>
+#include <csignal>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 #include <new>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
+#include "snapscope/input.hpp"
 
 namespace {
 int run_cli(int argc, char** argv);
 }
 
 int main(int argc, char** argv) {
+    // A closed pipe (snapscope-cli presets | head -1) is a write error the command reports, not a silent death by
+    // SIGPIPE (status 141) halfway through writing.
+    std::signal(SIGPIPE, SIG_IGN);
     try {
         return run_cli(argc, argv);
     } catch (const std::bad_alloc&) {
         std::fprintf(stderr, "snapscope-cli: error: out of memory\n");
         return 1;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "snapscope-cli: error: %s\n", e.what());
+        std::fprintf(stderr, "snapscope-cli: error: %s\n", snapscope::message_text(e.what()).c_str());
         return 1;
     }
 }
 
 namespace {
+
+std::string cut(const std::string& t) { return t.size() > 40 ? t.substr(0, 40) + "..." : t; }
+
+// An integer from lo to hi, written as digits (CLI11's Range printed DBL_MAX and called 'abc' out of range).
+CLI::Validator integer_in(long long lo, long long hi) {
+    return CLI::Validator(
+        [lo, hi](std::string& t) -> std::string {
+            long long v = 0;
+            const auto r = std::from_chars(t.data(), t.data() + t.size(), v);
+            const std::string range = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
+            if (t.empty() || r.ec != std::errc() || r.ptr != t.data() + t.size()) return "expected " + range + ", got '" + cut(t) + "'";
+            if (v < lo || v > hi) return "expected " + range + ", got " + t;
+            return std::string();
+        },
+        "INT in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+}
+
+// A finite number above `lo` (strictly) and at most `hi`.
+CLI::Validator number_in(double lo, double hi, const std::string& example) {
+    return CLI::Validator(
+        [lo, hi, example](std::string& t) -> std::string {
+            char* end = nullptr;
+            const double v = t.empty() ? NAN : std::strtod(t.c_str(), &end);
+            char range[96];
+            std::snprintf(range, sizeof range, "a number above %g and at most %g", lo, hi);
+            if (t.empty() || end != t.c_str() + t.size() || !std::isfinite(v)) return "expected " + std::string(range) + " (e.g. " + example + "), got '" + cut(t) + "'";
+            if (!(v > lo) || v > hi) return "expected " + std::string(range) + " (e.g. " + example + "), got " + t;
+            return std::string();
+        },
+        "NUMBER");
+}
+
+// The help went to standard output: if it could not be written (a full disk, a closed pipe), say so and fail.
+int help_written(int status) {
+    std::cout.flush();
+    if (!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout)) {
+        std::fprintf(stderr, "snapscope-cli: error: cannot write the help to standard output\n");
+        return 1;
+    }
+    return status;
+}
 
 int run_cli(int argc, char** argv) {
     using namespace snapscope::cli;
@@ -42,8 +90,8 @@ int run_cli(int argc, char** argv) {
         ->excludes(src)
         ->excludes(cfg_opt)
         ->excludes(set_opt);
-    r->add_option("--steps", run.steps, "Number of steps (overrides train.steps)")->check(CLI::Range(0LL, 1000000000000000LL));
-    r->add_option("--seed", run.seed, "Random seed, 0 to 18446744073709551615 (overrides train.seed)")->excludes("--session");
+    r->add_option("--steps", run.steps, "Number of steps (overrides train.steps)")->check(integer_in(0, 1000000000000000LL));
+    auto* seed_opt = r->add_option("--seed", run.seed, "Random seed, 0 to 18446744073709551615 (overrides train.seed)")->excludes("--session");
     r->add_option("--out", run.out_dir, "Output folder (created if missing)")->required();
     r->add_flag("-q,--quiet", run.quiet, "No progress line and no summary");
 
@@ -53,7 +101,7 @@ int run_cli(int argc, char** argv) {
     int graph_vocab = 0;
     auto* g = app.add_subcommand("graph", "Print the token-priority graphs, their SCCs and W_svm (onehot) of a JSON Lines dataset");
     g->add_option("--data", graph_data, "JSON Lines file: {\"tokens\": [...], \"label\": n} per line")->required();
-    g->add_option("--vocab-size", graph_vocab, "K (default: largest id + 1)")->check(CLI::NonNegativeNumber);
+    g->add_option("--vocab-size", graph_vocab, "K (default: largest id + 1)")->check(integer_in(0, 100000000));
 
     SweepOptions sw;
     std::string shard = "1/1";
@@ -62,12 +110,12 @@ int run_cli(int argc, char** argv) {
     sp->add_option("--config", sw.config_file, "Base config file")->excludes(sp_src);
     sp->add_option("--set", sw.sets, "Override a key of the base: --set train.steps=200");
     sp->add_option("--grid", sw.grids, "An axis: --grid train.lr_z=0.5,1,2 (repeatable; replaces the base's axis of that key)");
-    sp->add_option("--seeds", sw.seeds, "Seeds 1..N per grid point (default: sweep.seeds)")->check(CLI::Range(1, 100000));
-    sp->add_option("--jobs", sw.jobs, "Runs in parallel")->check(CLI::Range(1, 256));
+    sp->add_option("--seeds", sw.seeds, "Seeds 1..N per grid point (default: sweep.seeds)")->check(integer_in(1, 100000));
+    sp->add_option("--jobs", sw.jobs, "Runs in parallel")->check(integer_in(1, 256));
     sp->add_option("--shard", shard, "I/N: run only the I-th of N disjoint parts (Slurm arrays, GNU parallel)");
-    sp->add_option("--snap-tol", sw.snap_tol, "Snap detection: later attention movement allowed, relative to the distance moved so far (default 0.05)")->check(CLI::PositiveNumber);
+    sp->add_option("--snap-tol", sw.snap_tol, "Snap detection: later attention movement allowed, relative to the distance moved so far (default 0.05)")->check(number_in(0, 1, "0.05"));
     sp->add_option("--snap-window", sw.snap_window, "Snap detection: steps the attention must stay within the tolerance (default 10)")
-        ->check(CLI::Range(1, 1000000));
+        ->check(integer_in(1, 1000000));
     sp->add_option("--out", sw.out_dir, "Output folder: results.csv, summary.csv, config.json")->required();
     sp->add_flag("-q,--quiet", sw.quiet, "No progress bar and no summary");
     std::vector<std::string> merge_dirs;
@@ -82,25 +130,44 @@ int run_cli(int argc, char** argv) {
     std::int64_t bench_steps = 0;
     auto* b = app.add_subcommand("bench", "Measure training steps per second on presets");
     b->add_option("--preset", bench_presets, "Presets to measure (default: fig4 large)");
-    b->add_option("--steps", bench_steps, "Steps per preset (default: about 3 seconds of work each)");
+    b->add_option("--steps", bench_steps, "Steps per preset (default or 0: about 3 seconds of work each)")->check(integer_in(0, 1000000000000LL));
 
+    if (argc > 1 && argv[1][0] != '-') {
+        const std::string first = argv[1];
+        bool known = false;
+        for (const auto* sub : app.get_subcommands({})) known = known || sub->get_name() == first;
+        if (!known) {
+            std::fprintf(stderr, "snapscope-cli: error: unknown command '%s'; the commands are run, sweep, merge, graph, bench, presets "
+                                 "and keys (usage: snapscope-cli --help)\n", snapscope::message_text(cut(first)).c_str());
+            return 2;
+        }
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
+        return help_written(app.exit(e));
     } catch (const CLI::CallForAllHelp& e) {
-        return app.exit(e);
+        return help_written(app.exit(e));
     } catch (const CLI::ParseError& e) {
-        std::fprintf(stderr, "snapscope-cli: error: %s\n", e.what());
-        std::fprintf(stderr, "Run 'snapscope-cli --help' (or 'snapscope-cli run --help') for usage.\n");
+        // One line: CLI11's message, with its own line breaks folded, and where to read the usage.
+        std::string msg = e.what();
+        for (char& c : msg)
+            if (c == '\n' || c == '\r') c = ' ';
+        while (!msg.empty() && msg.back() == ' ') msg.pop_back();
+        std::string where = "snapscope-cli --help";
+        for (const auto* sub : app.get_subcommands())
+            if (sub->parsed()) where = "snapscope-cli " + sub->get_name() + " --help";
+        if (msg.size() > 600) msg = msg.substr(0, 600) + "...";
+        std::fprintf(stderr, "snapscope-cli: error: %s (usage: %s)\n", snapscope::message_text(msg, 700).c_str(), where.c_str());
         return 2;
     }
     if (app.got_subcommand("run")) {
-        if (!run.seed.empty()) {
+        run.seed_given = seed_opt->count() > 0;
+        if (run.seed_given) {
             try {
                 parse_seed(run.seed, "--seed");
             } catch (const std::exception& e) {
-                std::fprintf(stderr, "snapscope-cli: error: %s\n", e.what());
+                std::fprintf(stderr, "snapscope-cli: error: %s\n", snapscope::message_text(e.what()).c_str());
                 return 2;
             }
         }
@@ -117,7 +184,7 @@ int run_cli(int argc, char** argv) {
         };
         if (slash == std::string::npos || !whole(shard.substr(0, slash), sw.shard_index) || !whole(shard.substr(slash + 1), sw.shard_count) ||
             sw.shard_count < 1 || sw.shard_count > 1000000 || sw.shard_index < 1 || sw.shard_index > sw.shard_count) {
-            std::fprintf(stderr, "snapscope-cli: error: --shard '%s': expected I/N with 1 <= I <= N <= 1000000, e.g. 1/4\n", shard.c_str());
+            std::fprintf(stderr, "snapscope-cli: error: --shard '%s': expected I/N with 1 <= I <= N <= 1000000, e.g. 1/4\n", snapscope::message_text(cut(shard)).c_str());
             return 2;
         }
         if (!std::isfinite(sw.snap_tol) || !(sw.snap_tol > 0)) {

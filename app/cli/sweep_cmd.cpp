@@ -175,7 +175,7 @@ int cmd_sweep(const SweepOptions& opt) {
         write_outputs(out, def.axes, done);
         if (g_stop_signal) {
             std::fprintf(stderr, "snapscope-cli: sweep stopped by a signal after %lld new runs; results so far are in %s (rerun the same command to resume)\n",
-                         static_cast<long long>(finished), opt.out_dir.c_str());
+                         static_cast<long long>(finished), message_text(opt.out_dir).c_str());
             return stopped_status();
         }
         if (!first_error.empty()) return error(first_error + " (results so far saved; rerun to resume)");
@@ -252,7 +252,7 @@ int cmd_merge(const std::vector<std::string>& dirs, const std::string& out_dir, 
                 const std::int64_t want = shard_size(total, parts[i].shard_index, parts[i].shard_count);
                 if (found_per_part[i] < want)
                     std::fprintf(stderr, "  complete it with the sweep command of shard %d/%d and --out %s\n", parts[i].shard_index,
-                                 parts[i].shard_count, dirs[i].c_str());
+                                 parts[i].shard_count, message_text(dirs[i]).c_str());
             }
             if (!allow_partial) {
                 std::fprintf(stderr, "snapscope-cli: nothing written; merge again when the runs are there, or pass --allow-partial\n");

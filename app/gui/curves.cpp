@@ -62,12 +62,28 @@ void draw_plot(const char* id, const char* title, const std::vector<PlotSeries>&
     opt.figure = view.figure;
     opt.cursor_x = view.live && view.preview_step < 0 ? NAN : static_cast<double>(frame_at(snap, view).step);
     if (view.snap >= 0) opt.snap_x = static_cast<double>(view.snap);
-    for (const RunEvent& e : snap.events) {
-        opt.markers.push_back(static_cast<double>(e.step));
-        char buf[48];
-        std::snprintf(buf, sizeof buf, "%s %.3g", e.name == "lr_z" ? "eta_Z" : "eta_Y", e.new_value);
-        opt.marker_labels.push_back(buf);
+    // The markers of an event list are built once and shared by every plot and frame that shows the same list.
+    struct MarkerCache {
+        EventList list;  // kept alive, so its address cannot be reused by another list
+        std::shared_ptr<const std::vector<double>> x;
+        std::shared_ptr<const std::vector<std::string>> labels;
+    };
+    static MarkerCache cache;  // UI thread only
+    if (cache.list.identity() != snap.events.identity() || !cache.x) {
+        auto x = std::make_shared<std::vector<double>>();
+        auto labels = std::make_shared<std::vector<std::string>>();
+        x->reserve(snap.events.size());
+        labels->reserve(snap.events.size());
+        for (const RunEvent& e : snap.events) {
+            x->push_back(static_cast<double>(e.step));
+            char buf[48];
+            std::snprintf(buf, sizeof buf, "%s %.3g", e.name == "lr_z" ? "eta_Z" : "eta_Y", e.new_value);
+            labels->push_back(buf);
+        }
+        cache = {snap.events, std::move(x), std::move(labels)};
     }
+    opt.markers = cache.x;
+    opt.marker_labels = cache.labels;
     apply_plot_cursor(plot_lines(id, series, state, opt), snap, view);
     ImGui::EndGroup();
 }

@@ -1,6 +1,8 @@
 #include "host.hpp"
 
+#include <algorithm>
 #include <cfloat>
+#include <cstdio>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -12,6 +14,8 @@
 #include <imgui.h>
 
 #include "keys.hpp"
+#include "snapscope/config.hpp"
+#include "snapscope/limits.hpp"
 
 namespace snapscope::gui {
 
@@ -159,8 +163,35 @@ double Host::frame(const Snapshot& snap, ViewState& view, const CommandSink& sen
 
 namespace {
 
+// Refuses a picture this OpenGL driver cannot render, or whose pixels would not fit in memory (the texture, which a
+// software renderer keeps in RAM, the image read back, and the PNG encoder's copy), before anything is drawn.
+void check_picture(double width, double height) {
+    GLint max_tex = 0, vp[2] = {0, 0};
+    glGetIntegerv(GL_MAX_TEXTURE_SIZE, &max_tex);
+    glGetIntegerv(GL_MAX_VIEWPORT_DIMS, vp);
+    const double most = std::min({static_cast<double>(max_tex), static_cast<double>(vp[0]), static_cast<double>(vp[1])});
+    char buf[400];
+    if (most > 0 && (width > most || height > most)) {
+        std::snprintf(buf, sizeof buf,
+                      "the picture would be %.0f x %.0f pixels; this OpenGL driver renders at most %.0f x %.0f: lower the scale (--scale, "
+                      "or the export scale) or the window size (--width/--height)",
+                      width, height, most, most);
+        throw HostError(buf);
+    }
+    const double need = width * height * 4 * 3;
+    const double limit = static_cast<double>(memory_limit_bytes(Config{}));
+    if (need > limit) {
+        std::snprintf(buf, sizeof buf,
+                      "the picture would be %.0f x %.0f pixels and need about %s, more than the memory limit of %s: lower the scale "
+                      "(--scale, or the export scale) or the window size (--width/--height)",
+                      width, height, format_bytes(need).c_str(), format_bytes(limit).c_str());
+        throw HostError(buf);
+    }
+}
+
 // Renders draw data into a new RGBA image of its display size times `scale`.
 Image rasterise(ImDrawData* dd, int scale) {
+    check_picture(static_cast<double>(dd->DisplaySize.x) * scale, static_cast<double>(dd->DisplaySize.y) * scale);
     Image img;
     const ImVec2 keep = dd->FramebufferScale;
     dd->FramebufferScale = ImVec2(static_cast<float>(scale), static_cast<float>(scale));
@@ -178,13 +209,13 @@ Image rasterise(ImDrawData* dd, int scale) {
         glClearColor(0.06f, 0.07f, 0.08f, 1.0f);
         glClear(GL_COLOR_BUFFER_BIT);
         ImGui_ImplOpenGL3_RenderDrawData(dd);
-        std::vector<unsigned char> px(static_cast<std::size_t>(img.width) * img.height * 4);
+        img.rgba.resize(static_cast<std::size_t>(img.width) * img.height * 4);
         glPixelStorei(GL_PACK_ALIGNMENT, 1);
-        glReadPixels(0, 0, img.width, img.height, GL_RGBA, GL_UNSIGNED_BYTE, px.data());
-        img.rgba.resize(px.size());
+        glReadPixels(0, 0, img.width, img.height, GL_RGBA, GL_UNSIGNED_BYTE, img.rgba.data());
         const std::size_t row = static_cast<std::size_t>(img.width) * 4;
-        for (int r = 0; r < img.height; ++r)  // GL rows are bottom-up
-            std::copy_n(px.begin() + (img.height - 1 - r) * row, row, img.rgba.begin() + r * row);
+        for (int r = 0; r < img.height / 2; ++r)  // GL rows are bottom-up: flip in place
+            std::swap_ranges(img.rgba.begin() + static_cast<std::ptrdiff_t>(r * row), img.rgba.begin() + static_cast<std::ptrdiff_t>((r + 1) * row),
+                             img.rgba.begin() + static_cast<std::ptrdiff_t>((img.height - 1 - r) * row));
         for (std::size_t i = 3; i < img.rgba.size(); i += 4) img.rgba[i] = 255;
     } else {
         img = Image{};
@@ -202,6 +233,7 @@ Image Host::render_scaled(int scale, const Snapshot& snap, const ViewState& view
     const int k = scale >= 4 ? 2 : scale >= 2 ? 1 : 0;
     scale = 1 << k;
     ImGuiIO& io = ImGui::GetIO();
+    check_picture(static_cast<double>(io.DisplaySize.x) * scale, static_cast<double>(io.DisplaySize.y) * scale);
     const ImVec2 keep_size = io.DisplaySize, keep_mouse = io.MousePos;
     const ImGuiStyle keep_style = ImGui::GetStyle();
     ImGui::GetStyle().ScaleAllSizes(static_cast<float>(scale));
@@ -216,7 +248,15 @@ Image Host::render_scaled(int scale, const Snapshot& snap, const ViewState& view
     draw_app(snap, view, [](Command) {}, textures_.get(), ignored);
     ImGui::PopFont();
     ImGui::Render();
-    Image img = rasterise(ImGui::GetDrawData(), 1);
+    Image img;
+    try {
+        img = rasterise(ImGui::GetDrawData(), 1);
+    } catch (...) {
+        ImGui::GetStyle() = keep_style;
+        io.DisplaySize = keep_size;
+        io.MousePos = keep_mouse;
+        throw;
+    }
     for (int p = 0; p < 3; ++p)
         panels[p] = figure ? view.panel_content[p] : ImVec4(view.panel_pos[p].x, view.panel_pos[p].y, view.panel_size[p].x, view.panel_size[p].y);
     ImGui::GetStyle() = keep_style;

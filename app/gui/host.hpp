@@ -36,7 +36,8 @@ public:
     bool should_close() const;
     // One frame: events, UI from `snap`, draw to the window. Returns seconds spent building and drawing.
     double frame(const Snapshot& snap, ViewState& view, const CommandSink& send, HostRequests& host);
-    // The last frame drawn again into an offscreen buffer `scale` times larger (bitmap-scaled text).
+    // The last frame drawn again into an offscreen buffer `scale` times larger (bitmap-scaled text). This and
+    // render_scaled throw HostError, before drawing, for a picture larger than the driver renders or than memory holds.
     Image render_offscreen(int scale);
     // A fresh frame laid out and rasterised at `scale` times the window's size, with fonts and sizes scaled, so
     // text and lines stay sharp (for 2x and 4x exports). `view` is copied; panel rectangles of that frame are

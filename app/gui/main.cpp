@@ -74,15 +74,23 @@ void serve(HostRequests& req, Host& host, Worker& worker, const Snapshot& snap, 
     if (req.screenshot) {
         // A fresh frame laid out at the export scale: sharp text and lines at 2x and 4x.
         ImVec4 panels[3];
-        save_png(host.render_scaled(view.export_scale, snap, view, panels), stem + ".png", view);
+        try {
+            save_png(host.render_scaled(view.export_scale, snap, view, panels), stem + ".png", view);
+        } catch (const HostError& e) {
+            view.say(std::string("Export failed: ") + e.what(), true);
+        }
     }
     if (req.panel_export >= 0 && req.panel_export < static_cast<int>(Panel::Count)) {
         // A panel as a figure: its content only (no title bar, scrollbar or widgets).
         ImVec4 panels[3];
-        const Image all = host.render_scaled(view.export_scale, snap, view, panels, true);
-        const ImVec4 r = panels[req.panel_export];
-        save_png(all.crop(static_cast<int>(r.x), static_cast<int>(r.y), static_cast<int>(r.z), static_cast<int>(r.w)),
-                 stem + "-" + panel_name(static_cast<Panel>(req.panel_export)) + ".png", view);
+        try {
+            const Image all = host.render_scaled(view.export_scale, snap, view, panels, true);
+            const ImVec4 r = panels[req.panel_export];
+            save_png(all.crop(static_cast<int>(r.x), static_cast<int>(r.y), static_cast<int>(r.z), static_cast<int>(r.w)),
+                     stem + "-" + panel_name(static_cast<Panel>(req.panel_export)) + ".png", view);
+        } catch (const HostError& e) {
+            view.say(std::string("Export failed: ") + e.what(), true);
+        }
     }
     if (req.export_csv) worker.post(Command::export_to(stem));
     if (req.save_session) {
@@ -152,7 +160,7 @@ int main(int argc, char** argv) {
                 double v = 0;
                 const auto r = std::from_chars(t.data(), t.data() + t.size(), v);
                 if (t.empty() || r.ec != std::errc() || r.ptr != t.data() + t.size() || !std::isfinite(v) || v < 0)
-                    return std::string("expected a number of seconds, 0 or more, got '" + t + "'");
+                    return std::string("expected a number of seconds, 0 or more, got '" + (t.size() > 40 ? t.substr(0, 40) + "..." : t) + "'");
                 return std::string();
             },
             "SECONDS"));
@@ -164,7 +172,11 @@ int main(int argc, char** argv) {
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        std::fprintf(stderr, "snapscope: error: %s\nRun 'snapscope --help' for usage.\n", e.what());
+        std::string msg = e.what();
+        for (char& c : msg)
+            if (c == '\n' || c == '\r') c = ' ';
+        if (msg.size() > 600) msg = msg.substr(0, 600) + "...";
+        std::fprintf(stderr, "snapscope: error: %s (usage: snapscope --help)\n", msg.c_str());
         return 2;
     }
 
@@ -243,8 +255,13 @@ int main(int argc, char** argv) {
         }
         ImVec4 panels[3];
         const SnapshotPtr last = worker->snapshot();
-        const Image img = scale == 1 ? host->render_offscreen(1) : host->render_scaled(scale, *last, view, panels);
-        if (img.width == 0) return fail("offscreen rendering failed");
+        Image img;
+        try {
+            img = scale == 1 ? host->render_offscreen(1) : host->render_scaled(scale, *last, view, panels);
+        } catch (const HostError& e) {
+            return fail(std::string("--screenshot: ") + e.what());
+        }
+        if (img.width == 0) return fail("--screenshot: the offscreen framebuffer could not be created (the OpenGL driver refused it)");
         try {
             const auto parent = std::filesystem::path(screenshot).parent_path();
             if (!parent.empty()) std::filesystem::create_directories(parent);

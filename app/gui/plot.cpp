@@ -336,14 +336,28 @@ PlotResult plot_lines(const char* id, const std::vector<PlotSeries>& series, Plo
     {
         std::vector<float> xs, ws;
         std::vector<std::size_t> which;
-        for (std::size_t k = 0; k < opt.markers.size(); ++k) {
-            const double m = opt.markers[k];
+        static const std::vector<double> no_markers;
+        static const std::vector<std::string> no_labels;
+        const std::vector<double>& markers = opt.markers ? *opt.markers : no_markers;
+        const std::vector<std::string>& labels = opt.marker_labels ? *opt.marker_labels : no_labels;
+        // One marker per bucket of a few pixels (the last one given there): 10^5 events draw as many lines as the
+        // plot has room for, not 10^5 dotted lines.
+        const float bucket_px = 3 * px;
+        const int buckets = std::clamp(static_cast<int>(W / bucket_px) + 1, 1, 16384);
+        std::vector<std::size_t> last(static_cast<std::size_t>(buckets), SIZE_MAX);
+        for (std::size_t k = 0; k < markers.size(); ++k) {
+            const double m = markers[k];
             if (!(m >= xmin && m <= xmax)) continue;
-            const float x = sx(m);
+            const int bkt = std::clamp(static_cast<int>((sx(m) - a.x) / bucket_px), 0, buckets - 1);
+            last[static_cast<std::size_t>(bkt)] = k;
+        }
+        for (std::size_t k : last) {
+            if (k == SIZE_MAX) continue;
+            const float x = sx(markers[k]);
             dotted_vline(dl, x, a.y, b.y, IM_COL32(255, 200, 60, 200), px);
-            if (k < opt.marker_labels.size()) {
+            if (k < labels.size()) {
                 xs.push_back(x);
-                ws.push_back(ImGui::CalcTextSize(opt.marker_labels[k].c_str()).x);
+                ws.push_back(ImGui::CalcTextSize(labels[k].c_str()).x);
                 which.push_back(k);
             }
         }
@@ -373,7 +387,7 @@ PlotResult plot_lines(const char* id, const std::vector<PlotSeries>& series, Plo
             const std::size_t i = order[n - 1];
             const bool snap = which[i] == SIZE_MAX;
             dl->AddText(ImVec2(sxs[n] - ws[i] / 2, p0.y), snap ? IM_COL32(80, 220, 255, 230) : IM_COL32(255, 200, 60, 230),
-                        snap ? "snap" : opt.marker_labels[which[i]].c_str());
+                        snap ? "snap" : labels[which[i]].c_str());
         }
     }
 
@@ -437,9 +451,15 @@ PlotResult plot_lines(const char* id, const std::vector<PlotSeries>& series, Plo
         }
         // Events near the mouse (their labels may not have fitted above the plot).
         const double near = (xmax - xmin) / W * font;
-        for (std::size_t k = 0; k < opt.markers.size() && k < opt.marker_labels.size(); ++k)
-            if (std::abs(opt.markers[k] - res.hover_x) <= near)
-                ImGui::TextColored(ImVec4(1.f, 0.8f, 0.25f, 1), "step %s: %s", format_tick(opt.markers[k]).c_str(), opt.marker_labels[k].c_str());
+        if (opt.markers && opt.marker_labels) {
+            const std::vector<double>& mk = *opt.markers;
+            const std::vector<std::string>& lb = *opt.marker_labels;
+            std::size_t near_count = 0;
+            for (std::size_t k = 0; k < mk.size() && k < lb.size(); ++k)
+                if (std::abs(mk[k] - res.hover_x) <= near && ++near_count <= 8)
+                    ImGui::TextColored(ImVec4(1.f, 0.8f, 0.25f, 1), "step %s: %s", format_tick(mk[k]).c_str(), lb[k].c_str());
+            if (near_count > 8) ImGui::TextDisabled("... and %zu more changes here", near_count - 8);
+        }
         ImGui::EndTooltip();
     }
     dl->PopClipRect();

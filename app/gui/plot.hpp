@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,8 +35,10 @@ struct PlotOptions {
     const char* x_label = "step";
     const char* y_label = "";         // the unit, drawn above the y axis
     double cursor_x = NAN;            // draws a vertical line (the step cursor)
-    std::vector<double> markers;      // vertical dotted lines (e.g. learning-rate changes)
-    std::vector<std::string> marker_labels;
+    // Vertical dotted lines (e.g. learning-rate changes) with their labels, shared (a session may have 10^5; the
+    // plot draws at most one per few pixels, the last of each).
+    std::shared_ptr<const std::vector<double>> markers;
+    std::shared_ptr<const std::vector<std::string>> marker_labels;
     double snap_x = NAN;              // the snap step, drawn as a cyan line
     bool fixed_y = false;
     double y_min = 0, y_max = 1;

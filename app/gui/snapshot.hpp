@@ -54,6 +54,28 @@ struct TpgInfo {
     int d = 0;
 };
 
+// The run's learning-rate changes, shared by the snapshots that see the same list (a session may hold 10^5 of them:
+// copied once when one is added, not at every publication).
+class EventList {
+public:
+    EventList() = default;
+    explicit EventList(std::shared_ptr<const std::vector<RunEvent>> p) : p_(std::move(p)) {}
+    std::size_t size() const { return p_ ? p_->size() : 0; }
+    bool empty() const { return size() == 0; }
+    const RunEvent& operator[](std::size_t i) const { return (*p_)[i]; }
+    std::vector<RunEvent>::const_iterator begin() const { return list().begin(); }
+    std::vector<RunEvent>::const_iterator end() const { return list().end(); }
+    const std::vector<RunEvent>& list() const {
+        static const std::vector<RunEvent> none;
+        return p_ ? *p_ : none;
+    }
+    operator const std::vector<RunEvent>&() const { return list(); }
+    const void* identity() const { return p_.get(); }  // the same list <=> the same pointer (for caches)
+
+private:
+    std::shared_ptr<const std::vector<RunEvent>> p_;
+};
+
 struct Snapshot {
     std::uint64_t serial = 0;       // increases with every publication
     std::uint64_t commands_applied = 0;  // commands applied before this publication
@@ -75,7 +97,7 @@ struct Snapshot {
     std::uint64_t seed = 0;
     std::vector<FramePtr> frames;        // the bounded history, oldest first; back() is the live state
     std::vector<FramePtr> mean_field;    // the mean-field twin's history (empty when off)
-    std::vector<RunEvent> events;
+    EventList events;
     // A session being replayed to its step (in slices, so the window stays live and Cancel works).
     bool loading = false;
     std::int64_t load_target = 0;  // the step the replay goes to

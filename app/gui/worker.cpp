@@ -532,7 +532,15 @@ void Worker::publish() {
         const double el = std::chrono::duration<double>(Clock::now() - replay_->t0).count();
         s->load_rate = el > 0 ? static_cast<double>(step_index() - replay_->start_step) / el : 0.0;
     }
-    if (run_) s->events = run_->events();
+    if (run_) {
+        const std::vector<RunEvent>& ev = run_->events();
+        const auto same = [](const RunEvent& a, const RunEvent& b) {
+            return a.step == b.step && a.name == b.name && a.old_value == b.old_value && a.new_value == b.new_value;
+        };
+        if (!events_shared_ || events_shared_->size() != ev.size() || (!ev.empty() && !same(events_shared_->back(), ev.back())))
+            events_shared_ = std::make_shared<const std::vector<RunEvent>>(ev);
+        s->events = EventList(events_shared_);
+    }
     {
         std::lock_guard<std::mutex> lk(snap_mu_);
         snap_ = std::move(s);

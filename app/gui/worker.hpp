@@ -72,6 +72,7 @@ private:
     std::unique_ptr<ScanSnapRun> run_, twin_run_;
     std::unique_ptr<TpgRun> tpg_;  // the token-priority-graph lab (then run_ is null)
     std::shared_ptr<const TpgInfo> tpg_info_;
+    std::shared_ptr<const std::vector<RunEvent>> events_shared_;  // the last published event list (see EventList)
     static FramePtr make_tpg_frame(const TpgRun& run);
     void restart_tpg(const Config& cfg, const TpgDataset* data);
     const Config& config() const { return tpg_ ? tpg_->config() : run_->config(); }

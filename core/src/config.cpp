@@ -1,6 +1,8 @@
 #include "snapscope/config.hpp"
 
 #include <cctype>
+#include <charconv>
+#include <cstdio>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -140,6 +142,14 @@ std::string fmt(double x) {
     return os.str();
 }
 
+// An integer bound as digits (the largest seed is 2^64 - 1, which a double rounds up to 2^64).
+std::string fmt_int(double x) {
+    if (x >= 18446744073709551615.0) return "18446744073709551615";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.0f", x);
+    return buf;
+}
+
 [[noreturn]] void fail(const std::string& source, const std::string& key, const std::string& what) {
     const std::string k = brief_text(key, 80);
     throw ConfigError(k, source + ": key '" + k + "': " + what);
@@ -210,6 +220,57 @@ FlatConfig load_config_file(const std::string& path) {
     return parse_config_text(text, path);
 }
 
+json parse_command_line_value(const std::string& text, const std::string& key, const std::string& source) {
+    if (json::accept(text)) {
+        try {
+            return parse_json_text(text, source + " " + brief_text(key, 80));
+        } catch (const InputError& e) {
+            throw ConfigError(key, e.what());
+        }
+    }
+    // A bare number: [+-] (digits [. digits] | . digits) [e [+-] digits].
+    std::size_t i = 0;
+    const std::size_t n = text.size();
+    if (i < n && (text[i] == '+' || text[i] == '-')) ++i;
+    const std::size_t int_start = i;
+    while (i < n && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+    std::size_t digits = i - int_start;
+    bool integral = true;
+    if (i < n && text[i] == '.') {
+        integral = false;
+        ++i;
+        const std::size_t f = i;
+        while (i < n && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+        digits += i - f;
+    }
+    if (digits > 0 && i < n && (text[i] == 'e' || text[i] == 'E')) {
+        std::size_t j = i + 1;
+        if (j < n && (text[j] == '+' || text[j] == '-')) ++j;
+        const std::size_t e = j;
+        while (j < n && std::isdigit(static_cast<unsigned char>(text[j]))) ++j;
+        if (j > e) {
+            integral = false;
+            i = j;
+        }
+    }
+    if (digits > 0 && i == n) {
+        const char* b = text.c_str() + (text[0] == '+' ? 1 : 0);
+        const char* e = text.c_str() + n;
+        if (integral) {
+            std::int64_t v = 0;
+            if (const auto r = std::from_chars(b, e, v); r.ec == std::errc() && r.ptr == e) return v;
+            std::uint64_t u = 0;
+            if (const auto r = std::from_chars(b, e, u); r.ec == std::errc() && r.ptr == e) return u;
+            fail(source, key, "'" + brief_text(text) + "' is an integer beyond 64 bits");
+        }
+        const double d = std::strtod(text.c_str(), nullptr);
+        if (!std::isfinite(d)) fail(source, key, "'" + brief_text(text) + "' is beyond the range of a double (about 1.8e308)");
+        return d;
+    }
+    if (!text.empty() && (text[0] == '[' || text[0] == '{' || text[0] == '"')) fail(source, key, "'" + brief_text(text) + "' is not valid JSON");
+    return text;  // a bare word: a string
+}
+
 void apply_assignment(FlatConfig& flat, const std::string& assignment, const std::string& source) {
     const auto eq = assignment.find('=');
     if (eq == std::string::npos || eq == 0)
@@ -217,24 +278,7 @@ void apply_assignment(FlatConfig& flat, const std::string& assignment, const std
     const std::string key = assignment.substr(0, eq);
     const std::string text = assignment.substr(eq + 1);
     if (!find_key(key) && !deprecated_key_target(key)) fail(source, key, "unknown key (snapscope-cli keys lists them)");
-    json value;
-    if (json::accept(text)) {
-        try {
-            value = parse_json_text(text, source + " " + brief_text(key, 80));
-        } catch (const InputError& e) {
-            throw ConfigError(key, e.what());
-        }
-    } else {
-        // Not JSON: a bare word is a string; what looks like a number but is not usable (1e999) is an error.
-        const bool numeric = !text.empty() && (std::isdigit(static_cast<unsigned char>(text[0])) ||
-                                               ((text[0] == '-' || text[0] == '+' || text[0] == '.') && text.size() > 1 &&
-                                                std::isdigit(static_cast<unsigned char>(text[1]))));
-        const bool structured = !text.empty() && (text[0] == '[' || text[0] == '{' || text[0] == '"');
-        if (numeric && text.find_first_not_of("0123456789+-.eE") == std::string::npos)
-            fail(source, key, "'" + brief_text(text) + "' is not a usable number (too large for a double?)");
-        if (structured) fail(source, key, "'" + brief_text(text) + "' is not valid JSON");
-        value = text;
-    }
+    const json value = parse_command_line_value(text, key, source);
     flat[key] = value;
 }
 
@@ -272,11 +316,18 @@ json checked_value(const FlatConfig& flat, const KeySpec& spec, const std::strin
                 const double d = v.get<double>();
                 if (!std::isfinite(d) || std::floor(d) != d)
                     fail(source, spec.key, "expected " + type_name(spec.type) + ", got " + fmt(d));
+                // A number written with a fraction or an exponent is a double: exact only up to 2^53, so a larger
+                // one may not be the integer that was written (18446744073709551616 would become 2^64 - 1).
+                if (d >= spec.max && spec.max >= 9007199254740992.0)
+                    fail(source, spec.key, "value " + fmt(d) + " is too large (at most " + fmt_int(spec.max) + ")");
+                if (std::abs(d) >= 9007199254740992.0)
+                    fail(source, spec.key, "expected an integer written as digits: " + fmt(d) +
+                                               " has a fraction or an exponent, and beyond 2^53 such a number may not be the integer written");
             }
             const double d = v.get<double>();
             if (d < spec.min || d > spec.max)
-                fail(source, spec.key, "value " + (v.is_number_float() ? fmt(d) : v.dump()) + " is out of range [" + fmt(spec.min) + ", " +
-                                           fmt(spec.max) + "]");
+                fail(source, spec.key, "value " + (v.is_number_float() ? fmt(d) : v.dump()) + " is out of range [" + fmt_int(spec.min) + ", " +
+                                           fmt_int(spec.max) + "]");
             return v;
         }
         case ValueType::Number: {
@@ -376,6 +427,13 @@ Config resolve_config(const FlatConfig& flat_in, const std::string& source) {
         if (!(mass > 0))
             fail(source, "data.num_unique_per_next",
                  "every class needs at least one contextual token with positive weight (all counts or weights are 0)");
+        // The weights are relative; their sum over a class must be a finite number (1e308 each overflows).
+        const double common_mass = (c.data.num_common + c.data.num_common_per_last) * c.data.common_weight;
+        const double unique_mass = c.data.num_unique_per_next * c.data.unique_max;
+        if (!std::isfinite(common_mass + unique_mass))
+            fail(source, std::isfinite(unique_mass) ? "data.common_weight" : "data.unique_max",
+                 "a class's token weights add up to more than a double holds (" + fmt(common_mass) + " + " + fmt(unique_mass) +
+                     "); the weights are relative, so use ordinary sizes (e.g. 0.1 to 10)");
         const double classes = static_cast<double>(c.data.num_last) * c.data.num_next_per_last;
         if (classes > 1e6) fail(source, "data.num_next_per_last", "too many classes (" + fmt(classes) + " > 1e6)");
     }

@@ -22,8 +22,11 @@ constexpr std::uint64_t kMaxTokenId = 99999999;
 std::int64_t as_token(const json& v, const std::string& source, std::size_t line, const std::string& where) {
     if (v.is_number_float()) {
         const double d = v.get<double>();
-        if (std::floor(d) == d && d >= 0)
+        if (std::floor(d) == d && d > static_cast<double>(kMaxTokenId))
             bad_line(source, line, where + " is " + brief(v) + ", beyond the largest supported token id (" + std::to_string(kMaxTokenId) + ")");
+        if (std::floor(d) == d && d >= 0)
+            bad_line(source, line, where + " is " + brief(v) + ": token ids are written as integers, without a fraction or an exponent (" +
+                                       std::to_string(static_cast<std::int64_t>(d)) + ")");
         bad_line(source, line, where + " must be a non-negative integer token id, got " + brief(v));
     }
     if (!v.is_number_integer() && !v.is_number_unsigned())

@@ -1,6 +1,8 @@
 #include "snapscope/input.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <set>
 #include <vector>
@@ -245,6 +247,69 @@ std::string brief_text(const std::string& s, std::size_t max_chars) {
     std::size_t cut = max_chars;
     while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
     return s.substr(0, cut) + "… (" + std::to_string(s.size()) + " characters)";
+}
+
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i] (0 if it is not one).
+std::size_t utf8_length(const std::string& s, std::size_t i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
+    if (n == 0 || i + n > s.size()) return 0;
+    for (std::size_t k = 1; k < n; ++k)
+        if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
+    return n;
+}
+
+}  // namespace
+
+std::string message_text(const std::string& s, std::size_t max_bytes) {
+    // Escape first, then cut long words (at character boundaries), then the whole.
+    std::string safe;
+    safe.reserve(std::min<std::size_t>(s.size(), 4 * max_bytes));
+    for (std::size_t i = 0; i < s.size() && safe.size() < 8 * max_bytes;) {
+        const unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c < 0x7F) {
+            safe += static_cast<char>(c);
+            ++i;
+        } else if (c >= 0x80 && utf8_length(s, i) > 0) {
+            const std::size_t n = utf8_length(s, i);
+            safe.append(s, i, n);
+            i += n;
+        } else if (c == '\n' || c == '\t') {
+            safe += ' ';
+            ++i;
+        } else {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02X", c);
+            safe += buf;
+            ++i;
+        }
+    }
+    std::string out;
+    for (std::size_t i = 0; i < safe.size();) {
+        std::size_t j = safe.find(' ', i);
+        if (j == std::string::npos) j = safe.size();
+        const std::size_t len = j - i;
+        if (len > 120) {
+            std::size_t head = i + 60, tail = j - 40;
+            while (head > i && (static_cast<unsigned char>(safe[head]) & 0xC0) == 0x80) --head;
+            while (tail < j && (static_cast<unsigned char>(safe[tail]) & 0xC0) == 0x80) ++tail;
+            out.append(safe, i, head - i);
+            out += "…";
+            out.append(safe, tail, j - tail);
+        } else {
+            out.append(safe, i, len);
+        }
+        if (j < safe.size()) out += ' ';
+        i = j + 1;
+    }
+    if (out.size() > max_bytes) {
+        std::size_t cut = max_bytes;
+        while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
+        out = out.substr(0, cut) + "…";
+    }
+    return out;
 }
 
 namespace {

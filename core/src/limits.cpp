@@ -48,7 +48,8 @@ void MemoryEstimate::check(std::uint64_t limit, const std::string& source) const
     throw ConfigError(big->key, source + ": key '" + big->key + "': this run would need about " + format_bytes(t) +
                                     ", more than the memory limit of " + format_bytes(static_cast<double>(limit)) +
                                     " (limits.memory_mb); the largest part is " + big->what + " (" + format_bytes(big->bytes) +
-                                    "): lower " + big->key + ", or raise limits.memory_mb if this machine has the memory");
+                                    "): " + (big->key == "data.path" ? std::string("use a smaller dataset file (data.path)") : "lower " + big->key) +
+                                    ", or raise limits.memory_mb if this machine has the memory");
 }
 
 std::size_t history_records(const Config& cfg, double share, double record_bytes, const std::string& what) {

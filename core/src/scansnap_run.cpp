@@ -40,12 +40,24 @@ namespace {
 
 // The key that contributes most to the synthetic generator's vocabulary.
 std::string synthetic_vocab_key(const DataConfig& d) {
+    // M's largest term, and of its factors the largest (the one most likely set too high): num_next_per_last = 10^5
+    // is named, not num_unique_per_next = 10 that multiplies it.
     const double nl = d.num_last, nn = static_cast<double>(d.num_last) * d.num_next_per_last;
-    const std::pair<double, const char*> parts[] = {{static_cast<double>(d.num_common), "data.num_common"},
-                                                    {d.num_common_per_last * nl, "data.num_common_per_last"},
-                                                    {d.num_unique_per_next * nn, "data.num_unique_per_next"},
-                                                    {nl, "data.num_last"},
-                                                    {nn, "data.num_next_per_last"}};
+    auto largest = [](std::initializer_list<std::pair<double, const char*>> factors) {
+        const std::pair<double, const char*>* best = factors.begin();
+        for (const auto& f : factors)
+            if (f.first > best->first) best = &f;
+        return best->second;
+    };
+    const std::pair<double, const char*> parts[] = {
+        {static_cast<double>(d.num_common), "data.num_common"},
+        {d.num_common_per_last * nl, largest({{static_cast<double>(d.num_common_per_last), "data.num_common_per_last"}, {nl, "data.num_last"}})},
+        {d.num_unique_per_next * nn,
+         largest({{static_cast<double>(d.num_unique_per_next), "data.num_unique_per_next"},
+                  {static_cast<double>(d.num_next_per_last), "data.num_next_per_last"},
+                  {nl, "data.num_last"}})},
+        {nl, "data.num_last"},
+        {nn, largest({{static_cast<double>(d.num_next_per_last), "data.num_next_per_last"}, {nl, "data.num_last"}})}};
     const auto* best = &parts[0];
     for (const auto& p : parts)
         if (p.first > best->first) best = &p;

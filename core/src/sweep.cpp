@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include "snapscope/data.hpp"
@@ -18,16 +19,6 @@ using nlohmann::json;
 namespace {
 
 std::string value_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
-
-json parse_value(const std::string& t) {
-    if (json::accept(t)) {
-        try {
-            return parse_json_text(t, "--grid");
-        } catch (const InputError&) {
-        }
-    }
-    return t;  // a bare word (or an unusable number, which the config check then names)
-}
 
 // Splits on `sep` outside "double-quoted strings" (JSON escapes honoured).
 std::vector<std::string> split_outside_quotes(const std::string& s, char sep) {
@@ -83,7 +74,7 @@ SweepAxis parse_grid_axis(const std::string& text) {
     for (const std::string& v : split_outside_quotes(text.substr(eq + 1), ',')) {
         const std::string t = trim(v);
         if (t.empty()) throw ConfigError(a.key, "--grid: key '" + a.key + "': empty value in '" + brief_text(text) + "'");
-        a.values.push_back(parse_value(t));
+        a.values.push_back(parse_command_line_value(t, a.key, "--grid"));
     }
     return a;
 }
@@ -211,6 +202,23 @@ SweepDefinition make_sweep_definition(const FlatConfig& flat, const std::vector<
         for (const SweepAxis& a : d.axes) axis = axis || a.key == it.key();
         if (!axis) d.base[it.key()] = *it;
     }
+    // Only the Scan-and-Snap lab is swept (its results are what results.csv holds).
+    if (base.model.kind != "scan_snap")
+        throw ConfigError("model.kind", "sweep base: key 'model.kind': sweeps run the Scan-and-Snap lab (scan_snap), not '" +
+                                            brief_text(base.model.kind) + "'");
+    for (const SweepAxis& a : d.axes) {
+        if (a.key == "model.kind")
+            for (const auto& v : a.values)
+                if (v != "scan_snap")
+                    throw ConfigError("model.kind", "--grid model.kind: sweeps run the Scan-and-Snap lab (scan_snap), not " + brief(v));
+        // The same value twice would run the same runs twice and count them twice in the summary.
+        std::set<std::string> seen;
+        for (const auto& v : a.values) {
+            const std::string k = v.is_number() ? format_double(v.get<double>()) : v.dump();
+            if (!seen.insert(k).second)
+                throw ConfigError(a.key, "--grid " + a.key + ": the value " + brief(v) + " is given twice; list each value once");
+        }
+    }
     // Every axis value against the schema, before anything runs.
     for (const SweepAxis& a : d.axes)
         for (const auto& v : a.values) {
@@ -320,7 +328,12 @@ SweepResult run_sweep_point(const SweepDefinition& def, const SweepPoint& p, con
     std::vector<const MatrixRecord*> recs;
     for (const MatrixRecord& mr : run.matrices()) recs.push_back(&mr);
     r.snap_step = snap_step(recs, run.data().classes().size(), def.snap_tol, def.snap_window);
-    if (run.diverged()) r.loss = NAN;
+    if (run.diverged()) {
+        // A diverged run has no final attention: its metrics are not numbers, and it did not snap (the records
+        // before the divergence could look frozen).
+        r.loss = r.distinct_entropy = r.common_mass = NAN;
+        r.snap_step = -1;
+    }
     return r;
 }
 
@@ -482,6 +495,7 @@ std::string sweep_summary_csv(const std::vector<SweepAxis>& axes, const std::vec
         std::int64_t first_index = 0;
         std::vector<json> values;
         std::vector<double> loss, ent, mass, snap;
+        std::int64_t runs = 0, diverged = 0;
     };
     std::map<std::string, Acc> groups;
     for (const SweepResult& r : rows) {
@@ -491,9 +505,15 @@ std::string sweep_summary_csv(const std::vector<SweepAxis>& axes, const std::vec
         Acc& a = it->second;
         if (added || r.point.index < a.first_index) a.first_index = r.point.index;
         a.values = r.point.values;
+        ++a.runs;
+        // A diverged run (loss not finite) counts in `runs` and `diverged`, not in the means.
+        if (!std::isfinite(r.loss)) {
+            ++a.diverged;
+            continue;
+        }
         a.loss.push_back(r.loss);
-        a.ent.push_back(r.distinct_entropy);
-        a.mass.push_back(r.common_mass);
+        if (std::isfinite(r.distinct_entropy)) a.ent.push_back(r.distinct_entropy);
+        if (std::isfinite(r.common_mass)) a.mass.push_back(r.common_mass);
         if (r.snap_step >= 0) a.snap.push_back(static_cast<double>(r.snap_step));
     }
     std::vector<const Acc*> order;
@@ -511,11 +531,12 @@ std::string sweep_summary_csv(const std::vector<SweepAxis>& axes, const std::vec
     };
     std::string out;
     for (std::size_t i = 0; i < axes.size(); ++i) out += axes[i].key + ",";
-    out += "runs,loss_mean,loss_sd,distinct_entropy_mean,distinct_entropy_sd,common_mass_mean,common_mass_sd,snap_step_mean,snap_step_sd,snapped\n";
+    out += "runs,loss_mean,loss_sd,distinct_entropy_mean,distinct_entropy_sd,common_mass_mean,common_mass_sd,snap_step_mean,snap_step_sd,snapped,"
+           "diverged\n";
     for (const Acc* a : order) {
         for (const json& v : a->values) out += csv_field(value_text(v)) + ",";
-        out += std::to_string(a->ent.size()) + "," + mean_sd(a->loss) + "," + mean_sd(a->ent) + "," + mean_sd(a->mass) + "," +
-               mean_sd(a->snap) + "," + std::to_string(a->snap.size()) + "\n";
+        out += std::to_string(a->runs) + "," + mean_sd(a->loss) + "," + mean_sd(a->ent) + "," + mean_sd(a->mass) + "," + mean_sd(a->snap) + "," +
+               std::to_string(a->snap.size()) + "," + std::to_string(a->diverged) + "\n";
     }
     return out;
 }

@@ -176,14 +176,15 @@ Eigen::MatrixXd make_embeddings(const std::string& kind, int K, int d, double rh
     throw ConfigError("model.embedding", "config: key 'model.embedding': unknown embedding '" + kind + "'");
 }
 
-TpgModel::TpgModel(Eigen::MatrixXd embeddings) : W(Eigen::MatrixXd::Zero(embeddings.cols(), embeddings.cols())), E_(std::move(embeddings)) {}
+TpgModel::TpgModel(Eigen::MatrixXd embeddings)
+    : W(Eigen::MatrixXd::Zero(embeddings.cols(), embeddings.cols())), E_(std::move(embeddings)), Et_(E_.transpose()) {}
 
 std::vector<double> TpgModel::attention(const std::vector<int>& tokens) const {
-    const Eigen::VectorXd v = W * E_.row(tokens.back()).transpose();  // W e_k
+    const Eigen::VectorXd v = W * Et_.col(tokens.back());  // W e_k
     std::vector<double> s(tokens.size());
     double zmax = -INFINITY;
     for (std::size_t t = 0; t < tokens.size(); ++t) {
-        s[t] = E_.row(tokens[t]).dot(v);
+        s[t] = Et_.col(tokens[t]).dot(v);
         zmax = std::max(zmax, s[t]);
     }
     double total = 0;
@@ -210,9 +211,9 @@ double TpgModel::loss(const std::vector<TpgSample>& samples, Eigen::MatrixXd* gr
         acc.setZero();
         for (std::size_t t = 0; t < s.size(); ++t) {
             const double g = s[t] - (smp.tokens[t] == smp.label ? s[t] / p : 0.0);
-            acc += g * E_.row(smp.tokens[t]).transpose();
+            acc += g * Et_.col(smp.tokens[t]);
         }
-        grad->noalias() += (w * acc) * E_.row(smp.query());
+        grad->noalias() += (w * acc) * Et_.col(smp.query()).transpose();
     }
     return total;
 }

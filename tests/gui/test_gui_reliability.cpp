@@ -128,3 +128,32 @@ TEST(GuiIssue10, CommandLineFlagsWinOverTheSessionsView) {
     const json a = json::parse(slurp_file(d / "auto.json"));
     EXPECT_EQ(a["view"]["large_font"], true);
 }
+
+// Review of issue 9: a session with 10^5 learning-rate changes. Every frame copied the list into the snapshot and
+// drew every change as a dotted line on every plot: 2 s a frame and 4 GB of vertices. The list is now shared and
+// the plots draw one marker per few pixels.
+TEST(GuiIssue9Review, ASessionWithManyRateChangesStaysLight) {
+    const fs::path d = test_dir("events");
+    Session s;
+    s.config = resolve_config(preset_config("fig4"), "fig4");
+    for (int i = 0; i < 100000; ++i) s.events.push_back({i / 5, i % 2 ? "lr_z" : "lr_y", 1.0, 1.0 + (i % 7) * 0.01});
+    s.step = 20000;
+    write(d / "s.json", session_to_json(s).dump());
+    const ProcResult r = run_process(gui() + " --session " + (d / "s.json").string() + " --frames 20 --screenshot " + (d / "x.png").string(), 240);
+    EXPECT_FALSE(r.timed_out);
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_LT(r.peak_kb, 1024 * 1024) << "peak RSS " << r.peak_kb << " kB";
+    EXPECT_TRUE(fs::exists(d / "x.png"));
+}
+
+// Review of issue 9: a screenshot larger than the driver renders was "offscreen rendering failed", after drawing a
+// 32000-pixel frame. It is refused before drawing, naming the flags that set its size.
+TEST(GuiIssue9Review, AnOversizedScreenshotIsAClearError) {
+    const fs::path d = test_dir("big");
+    const ProcResult r = run_process(gui() + " --preset fig4 --steps 2 --width 8000 --height 8000 --scale 4 --screenshot " + (d / "x.png").string(), 120);
+    EXPECT_EQ(r.signal, 0) << r.err;
+    EXPECT_EQ(r.status, 1) << r.err;
+    EXPECT_NE(r.err.find("32000 x 32000"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("--scale"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(d / "x.png"));
+}

@@ -107,7 +107,9 @@ TEST(PlotGeometry, LabelsNeverOverlapInARow) {
         const auto rows = place_labels(xs, ws, 4, 2);
         for (std::size_t i = 0; i < xs.size(); ++i)
             for (std::size_t j = i + 1; j < xs.size(); ++j)
-                if (rows[i] >= 0 && rows[i] == rows[j]) ASSERT_GE(xs[j] - ws[j] / 2, xs[i] + ws[i] / 2 + 4 - 1e-3f);
+                if (rows[i] >= 0 && rows[i] == rows[j]) {
+                    ASSERT_GE(xs[j] - ws[j] / 2, xs[i] + ws[i] / 2 + 4 - 1e-3f);
+                }
     }
 }
 
@@ -143,10 +145,14 @@ TEST(PlotWidget, DrawsAnyDataAtAnyScaleInBoundedTime) {
         opt.size = ImVec2(300 + 100 * (trial % 10), 150 + 50 * (trial % 7));
         opt.y_label = "nats";
         opt.snap_x = 40;
+        auto mx = std::make_shared<std::vector<double>>();
+        auto ml = std::make_shared<std::vector<std::string>>();
         for (int k = 0; k < 200; ++k) {
-            opt.markers.push_back(k * 3.0);
-            opt.marker_labels.push_back("eta_Z 0.5");
+            mx->push_back(k * 3.0);
+            ml->push_back("eta_Z 0.5");
         }
+        opt.markers = mx;
+        opt.marker_labels = ml;
         plot_lines("p", series, state, opt);
         ImGui::End();
         ImGui::Render();

@@ -123,6 +123,11 @@ FlatConfig load_config_file(const std::string& path);
 // Applies "key=value" (value parsed as JSON, else taken as a string).
 void apply_assignment(FlatConfig& flat, const std::string& assignment, const std::string& source = "--set");
 
+// A value written on the command line (--set, --grid): JSON, or a bare number as people write them (+1, .5, 00012,
+// 1E3: a number), or a bare word (a string). Throws ConfigError naming `key` (and `source`) for a number a double
+// cannot hold, an integer beyond 64 bits, or broken JSON ([, {, ").
+nlohmann::json parse_command_line_value(const std::string& text, const std::string& key, const std::string& source);
+
 // Validates every key (unknown key, wrong type, out of range, cross-key rules)
 // and fills defaults. Throws ConfigError naming the key.
 Config resolve_config(const FlatConfig& flat, const std::string& source = "config");

@@ -96,6 +96,11 @@ std::string brief(const nlohmann::json& v, std::size_t max_chars = 60);
 // A piece of text cut to at most about `max_chars` characters, with "…" and its full length when cut.
 std::string brief_text(const std::string& s, std::size_t max_chars = 60);
 
+// A message made safe to print on a terminal or in the window: control characters and bytes that are not UTF-8
+// as \xNN escapes (a file name cannot clear the screen), words longer than 120 bytes (paths, values) cut in the
+// middle, and the whole at most `max_bytes`.
+std::string message_text(const std::string& s, std::size_t max_bytes = 1000);
+
 // Byte offset of the first NUL in `text`, or npos.
 std::size_t find_nul(const std::string& text);
 

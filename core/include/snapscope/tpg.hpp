@@ -83,6 +83,7 @@ public:
 
 private:
     Eigen::MatrixXd E_;
+    Eigen::MatrixXd Et_;  // E^T (d x K): a token's embedding is a contiguous column (E's rows are strided)
 };
 
 }  // namespace snapscope
