@@ -13,15 +13,16 @@ namespace {
 
 constexpr int M = 10;
 
-// Samples with queries 8 and 9, labels 6 and 7, contexts drawn from tokens 0..5 (plus, when
-// `query_in_context`, the query itself once), with uneven weights.
-SparseBatch make_batch(Rng& rng, bool query_in_context) {
+// `samples` samples with queries 8 and 9, labels 6 and 7, contexts drawn from tokens 0..5 (plus, when
+// `query_in_context`, the query itself once), with uneven weights. With 7 samples each query's group has at most
+// kColumnPathMaxSamples samples (the column path); with 40, more (the gathered-GEMM path).
+SparseBatch make_batch(Rng& rng, bool query_in_context, int samples = 7) {
     SparseBatch b;
-    for (int s = 0; s < 7; ++s) {
+    for (int s = 0; s < samples; ++s) {
         SparseSample x;
         x.query = 8 + s % 2;
         x.label = 6 + (s / 2) % 2;
-        x.weight = 0.05 + 0.1 * s;
+        x.weight = 0.05 + 0.1 * (s % 9);
         x.begin = static_cast<std::uint32_t>(b.tok.size());
         for (int t = 0; t < 6; ++t) {
             if (rng.uniform() < 0.3) continue;
@@ -44,12 +45,12 @@ void randomise(ScanSnapModel& m, Rng& rng) {
         }
 }
 
-void check_gradients(ModelOptions opt, bool grouped, bool query_in_context) {
+void check_gradients(ModelOptions opt, bool grouped, bool query_in_context, int samples = 7) {
     Rng rng(1234);
     ScanSnapModel model(M, opt);
     model.set_grouped_path(grouped);
     randomise(model, rng);
-    const SparseBatch batch = make_batch(rng, query_in_context);
+    const SparseBatch batch = make_batch(rng, query_in_context, samples);
     ScanSnapGrads g;
     g.resize(M);
     const double loss = model.forward_backward(batch, &g);
@@ -88,7 +89,11 @@ class GradientCheck : public ::testing::TestWithParam<std::tuple<bool, bool, boo
 
 TEST_P(GradientCheck, MatchesCentralFiniteDifferences) {
     const auto [normalize, residual, attend_query, grouped] = GetParam();
-    check_gradients(ModelOptions{normalize, residual, attend_query}, grouped, false);
+    static_assert(7 / 2 + 1 <= kColumnPathMaxSamples && 40 / 2 > kColumnPathMaxSamples);
+    for (int samples : {7, 40}) {
+        SCOPED_TRACE(samples);
+        check_gradients(ModelOptions{normalize, residual, attend_query}, grouped, false, samples);
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllOptions, GradientCheck,
@@ -100,19 +105,23 @@ TEST(Gradients, QueryTokenInsideTheContext) {
 }
 
 TEST(Gradients, GroupedAndPerSamplePathsAgree) {
-    Rng rng(99);
-    ScanSnapModel a(M, ModelOptions{}), b(M, ModelOptions{});
-    randomise(a, rng);
-    b.Z = a.Z;
-    b.Y = a.Y;
-    b.set_grouped_path(false);
-    const SparseBatch batch = make_batch(rng, false);
-    ScanSnapGrads ga, gb;
-    ga.resize(M);
-    gb.resize(M);
-    EXPECT_NEAR(a.forward_backward(batch, &ga), b.forward_backward(batch, &gb), 1e-13);
-    EXPECT_LT((ga.dZ - gb.dZ).cwiseAbs().maxCoeff(), 1e-14);
-    EXPECT_LT((ga.dY - gb.dY).cwiseAbs().maxCoeff(), 1e-14);
+    for (int samples : {7, 40}) {  // the grouped path's column and GEMM forms
+        SCOPED_TRACE(samples);
+        Rng rng(99);
+        ScanSnapModel a(M, ModelOptions{}), b(M, ModelOptions{});
+        randomise(a, rng);
+        b.Z = a.Z;
+        b.Y = a.Y;
+        b.set_grouped_path(false);
+        const SparseBatch batch = make_batch(rng, false, samples);
+        ScanSnapGrads ga, gb;
+        ga.resize(M);
+        gb.resize(M);
+        const double la = a.forward_backward(batch, &ga);
+        EXPECT_NEAR(la, b.forward_backward(batch, &gb), 1e-13 * std::abs(la));
+        EXPECT_LT((ga.dZ - gb.dZ).cwiseAbs().maxCoeff(), 1e-13);
+        EXPECT_LT((ga.dY - gb.dY).cwiseAbs().maxCoeff(), 1e-13);
+    }
 }
 
 TEST(Gradients, ZeroInitLossIsLnMAndZGetsNoGradient) {

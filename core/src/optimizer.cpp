@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 
 #include <Eigen/Core>
 
@@ -44,7 +46,7 @@ bool SliceMomentum::update_surely_finite(double lr, double mu, double max_grad) 
     return bound < 1e300;  // false for inf and NaN too
 }
 
-void SliceMomentum::step(double* W, const double* G, const std::vector<int>& touched, double lr, double mu) {
+void SliceMomentum::step(double* W, double* G, const std::vector<int>& touched, double lr, double mu) {
     if (mu == 0.0) {
         // Plain SGD: the buffer is the gradient, so only this step's slices move.
         for (int s : active_list_) {
@@ -57,19 +59,36 @@ void SliceMomentum::step(double* W, const double* G, const std::vector<int>& tou
     for (int s : touched)
         if (!active_[s]) { active_[s] = 1; active_list_.push_back(s); }
     const std::size_t n = static_cast<std::size_t>(slice_len_);
-    double mw = 0, mb = 0;
+    // One pass over each active slice: the momentum update, the parameter update, the gradient zeroed for the next
+    // step (no separate clearing pass) and the largest |w| and |b| (for update_surely_finite), as bit patterns.
+    std::uint64_t mw_bits = 0, mb_bits = 0;
     for (int s : active_list_) {
         const std::size_t off = static_cast<std::size_t>(s) * n;
         double* __restrict b = buf_.data() + off;
         double* __restrict w = W + off;
-        const double* __restrict g = G + off;
+        double* __restrict g = G + off;
         for (std::size_t i = 0; i < n; ++i) {
-            b[i] = mu * b[i] + g[i];
-            w[i] -= lr * b[i];
+            const double bi = mu * b[i] + g[i];
+            const double wi = w[i] - lr * bi;
+            b[i] = bi;
+            w[i] = wi;
+            g[i] = 0.0;
+            std::uint64_t ub, uw;
+            std::memcpy(&ub, &bi, sizeof ub);
+            std::memcpy(&uw, &wi, sizeof uw);
+            ub &= 0x7FFFFFFFFFFFFFFFULL;
+            uw &= 0x7FFFFFFFFFFFFFFFULL;
+            mb_bits = ub > mb_bits ? ub : mb_bits;
+            mw_bits = uw > mw_bits ? uw : mw_bits;
         }
-        mw = std::max(mw, max_abs(w, n));
-        mb = std::max(mb, max_abs(b, n));
     }
+    auto as_double = [](std::uint64_t bits) {
+        if (bits >= 0x7FF0000000000000ULL) return static_cast<double>(__builtin_inf());
+        double d;
+        std::memcpy(&d, &bits, sizeof d);
+        return d;
+    };
+    const double mw = as_double(mw_bits), mb = as_double(mb_bits);
     // Parameters of slices that drop out of the active list (plain SGD) keep their values, so the parameter
     // bound never shrinks; buffers of inactive slices are zero.
     max_w_ = std::max(max_w_, mw);

@@ -15,8 +15,14 @@ void ScanSnapGrads::resize(int M) {
 }
 
 void ScanSnapGrads::clear() {
-    for (int m : z_rows) { dZ.row(m).setZero(); z_row_flag[m] = 0; }
-    for (int l : y_cols) { dY.col(l).setZero(); y_col_flag[l] = 0; }
+    for (int m : z_rows) dZ.row(m).setZero();
+    for (int l : y_cols) dY.col(l).setZero();
+    forget_touched();
+}
+
+void ScanSnapGrads::forget_touched() {
+    for (int m : z_rows) z_row_flag[m] = 0;
+    for (int l : y_cols) y_col_flag[l] = 0;
     z_rows.clear();
     y_cols.clear();
 }
@@ -107,9 +113,22 @@ double ScanSnapModel::group_forward_backward(const SparseBatch& batch, const Gro
         norms_ = A_.colwise().norm().transpose();
         for (Eigen::Index c = 0; c < n; ++c) U_.col(c) /= norms_[c];
     }
-    Ys_.resize(M_, k);
-    for (Eigen::Index i = 0; i < k; ++i) Ys_.col(i) = Y.col(g.tokens[i]);
-    O_.noalias() = Ys_ * U_;
+    // O = Y[:, support] U. With a few samples in the group (the large preset: 2-3), as k column updates straight
+    // from Y: a gathered copy of Y's columns and a packed GEMM cost more than the products. With many (Fig 4: 64),
+    // one GEMM on the gathered columns.
+    const bool by_columns = n <= kColumnPathMaxSamples;
+    if (by_columns) {
+        O_.setZero(M_, n);
+        for (Eigen::Index i = 0; i < k; ++i) {
+            const auto y = Y.col(g.tokens[i]);
+            for (Eigen::Index c = 0; c < n; ++c)
+                if (const double u = U_(i, c); u != 0.0) O_.col(c).noalias() += u * y;
+        }
+    } else {
+        Ys_.resize(M_, k);
+        for (Eigen::Index i = 0; i < k; ++i) Ys_.col(i) = Y.col(g.tokens[i]);
+        O_.noalias() = Ys_ * U_;
+    }
     double loss = 0;
     for (Eigen::Index c = 0; c < n; ++c) {
         auto col = O_.col(c);
@@ -122,13 +141,29 @@ double ScanSnapModel::group_forward_backward(const SparseBatch& batch, const Gro
         col[g.label] -= 1.0;  // O_ now holds D = softmax - e_label
     }
     if (!grads) return loss;
-    WU_ = U_ * wts_.asDiagonal();
-    dYs_.noalias() = O_ * WU_.transpose();
-    for (Eigen::Index i = 0; i < k; ++i) {
-        grads->touch_y_col(g.tokens[i]);
-        grads->dY.col(g.tokens[i]) += dYs_.col(i);
+    // dY[:, support] += D (w U)^T and DU = Y[:, support]^T D.
+    if (by_columns) {
+        // One support token at a time (its columns stay in cache).
+        DU_.resize(k, n);
+        for (Eigen::Index i = 0; i < k; ++i) {
+            const int t = g.tokens[i];
+            grads->touch_y_col(t);
+            auto dy = grads->dY.col(t);
+            const auto y = Y.col(t);
+            for (Eigen::Index c = 0; c < n; ++c) {
+                if (const double wu = U_(i, c) * wts_[c]; wu != 0.0) dy.noalias() += wu * O_.col(c);
+                DU_(i, c) = y.dot(O_.col(c));
+            }
+        }
+    } else {
+        WU_ = U_ * wts_.asDiagonal();
+        dYs_.noalias() = O_ * WU_.transpose();
+        for (Eigen::Index i = 0; i < k; ++i) {
+            grads->touch_y_col(g.tokens[i]);
+            grads->dY.col(g.tokens[i]) += dYs_.col(i);
+        }
+        DU_.noalias() = Ys_.transpose() * O_;
     }
-    DU_.noalias() = Ys_.transpose() * O_;
     // d_g = (d_u - u (u . d_u)) / |g|, then dZ(m, l) = sum_c w_c a_lc (dg_lc - a_c . dg_c).
     if (opt_.normalize) {
         for (Eigen::Index c = 0; c < n; ++c) {

@@ -284,9 +284,9 @@ bool ScanSnapRun::step() {
     const bool recorded = !scalars_.empty() && scalars_.back().step == step_ && scalars_.back().lr_z == lr_z_ &&
                           scalars_.back().lr_y == lr_y_;
     if (!recorded) record(loss);
-    opt_z_.step(model_.Z.data(), grads_.dZ.data(), grads_.z_rows, lr_z_, momentum_);
+    opt_z_.step(model_.Z.data(), grads_.dZ.data(), grads_.z_rows, lr_z_, momentum_);  // (zeroes the gradient)
     opt_y_.step(model_.Y.data(), grads_.dY.data(), grads_.y_cols, lr_y_, momentum_);
-    grads_.clear();
+    grads_.forget_touched();
     ++step_;
     return true;
 }

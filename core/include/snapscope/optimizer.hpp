@@ -34,8 +34,9 @@ class SliceMomentum {
 public:
     void resize(int num_slices, int slice_len);
     void reset();
-    // touched: slices whose gradient may be non-zero in this step.
-    void step(double* W, const double* G, const std::vector<int>& touched, double lr, double mu);
+    // touched: slices whose gradient may be non-zero in this step. Zeroes G's active slices (the gradient is used
+    // once), so the caller need not clear it.
+    void step(double* W, double* G, const std::vector<int>& touched, double lr, double mu);
     // True if step(W, G, touched, lr, mu) would leave every parameter finite (checked without writing).
     bool step_stays_finite(const double* W, const double* G, const std::vector<int>& touched, double lr, double mu) const;
     // Cheap sufficient condition for the same: a bound on the updated values from the largest parameter and

@@ -43,9 +43,14 @@ struct ScanSnapGrads {
     std::vector<char> z_row_flag, y_col_flag;
     void resize(int M);
     void clear();  // zeroes the touched parts only
+    void forget_touched();  // the touched lists only (after an optimiser step that zeroed the gradient itself)
     void touch_z_row(int m) { if (!z_row_flag[m]) { z_row_flag[m] = 1; z_rows.push_back(m); } }
     void touch_y_col(int l) { if (!y_col_flag[l]) { y_col_flag[l] = 1; y_cols.push_back(l); } }
 };
+
+// Groups of at most this many samples multiply by Y's columns in place rather than by a gathered GEMM (faster for
+// a few samples, slower for many).
+constexpr long kColumnPathMaxSamples = 8;
 
 class ScanSnapModel {
 public:
