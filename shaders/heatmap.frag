@@ -7,6 +7,7 @@ uniform sampler2D u_data;   // R32F, width = columns, height = rows (row 0 at th
 uniform int u_map;
 uniform float u_min;
 uniform float u_max;
+uniform vec2 u_step;        // data cells per output texel (1, 1 unless the image is larger than its on-screen box)
 in vec2 v_uv;
 out vec4 frag;
 
@@ -32,7 +33,8 @@ vec3 ramp5(float t) {
 
 void main() {
     ivec2 size = textureSize(u_data, 0);
-    ivec2 cell = ivec2(min(int(gl_FragCoord.x), size.x - 1), min(int(gl_FragCoord.y), size.y - 1));
+    // The cell under this texel's centre (gl_FragCoord is the centre: i + 0.5).
+    ivec2 cell = ivec2(min(int(floor(gl_FragCoord.x * u_step.x)), size.x - 1), min(int(floor(gl_FragCoord.y * u_step.y)), size.y - 1));
     float v = texelFetch(u_data, cell, 0).r;
     if (isnan(v)) { frag = vec4(0.3, 0.3, 0.3, 1.0); return; }
     float t;

@@ -128,7 +128,7 @@ void draw_status_bar(const Snapshot& snap, ViewState& view, ImVec2 pos, ImVec2 s
             // One line: cut to the width; the whole text on hover.
             std::string line = text.substr(0, text.find('\n'));
             while (!line.empty() && ImGui::CalcTextSize(line.c_str()).x > avail) line.resize(line.size() * 9 / 10);
-            if (line.size() < text.size()) line += "…";
+            if (line.size() < text.size()) line += "...";  // (the font has no U+2026)
             ImGui::PushStyleColor(ImGuiCol_Text, error ? IM_COL32(255, 110, 90, 255) : IM_COL32(150, 210, 255, 255));
             ImGui::TextUnformatted(line.c_str());
             ImGui::PopStyleColor();
@@ -265,7 +265,7 @@ void draw_help(ViewState& view) {
                                  {"L", "back to live"},               {"Click a curve", "show that step everywhere"},
                                  {"F12", "screenshot of the window"}, {"Ctrl+S / Ctrl+O", "save / load session"},
                                  {"F11", "large font (projectors)"},  {"P", "phase diagram (sweeps)"},
-                                 {"F1", "this help"}};
+                                 {"F1", "this help"},                 {"Esc", "stop loading a session"}};
         for (auto& r : rows) {
             ImGui::TextUnformatted(r[0]);
             ImGui::SameLine(ImGui::GetFontSize() * 9);

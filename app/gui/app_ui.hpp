@@ -119,9 +119,14 @@ struct ViewState {
     SliderEdit edit_lr_z, edit_lr_y, edit_ratio, edit_speed;
     bool show_phase = false;
     PhaseState phase;
-    // Snap step of the shown run (cached per snapshot).
+    // Snap step of the shown run (cached per snapshot). While training runs flat out on a large run (frames x classes
+    // x tokens beyond kSnapInlineWork) it is computed by a background task at most every kSnapTaskInterval seconds,
+    // so the frame never waits for it; otherwise at once.
     std::uint64_t snap_serial = 0;
     std::int64_t snap = -1;
+    std::shared_ptr<Task<std::int64_t>> snap_task;
+    std::uint64_t snap_task_serial = 0;
+    double snap_task_started = -1e9;
     // Token-priority-graph lab.
     int tpg_query_index = 0;       // which query's graph is shown
     std::uint64_t tpg_run_id = 0;
@@ -148,6 +153,11 @@ struct ViewState {
 
 // Draws every panel for this frame. `textures` may be null (windowless tests).
 void draw_app(const Snapshot& snap, ViewState& view, const CommandSink& send, HeatmapTextures* textures, HostRequests& host);
+
+// Brings view.snap up to date with the snapshot (see ViewState::snap_task). `now` in seconds.
+constexpr double kSnapInlineWork = 2e6;
+constexpr double kSnapTaskInterval = 0.5;
+void update_snap_step(const Snapshot& snap, ViewState& view, double now);
 
 // Panels (one file each).
 void draw_controls(const Snapshot& snap, ViewState& view, const CommandSink& send, HostRequests& host);

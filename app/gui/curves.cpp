@@ -90,10 +90,20 @@ void draw_plot(const char* id, const char* title, const std::vector<PlotSeries>&
 
 }  // namespace
 
-void draw_curves(const Snapshot& snap, ViewState& view) {
-    const RunInfo& info = *snap.info;
-    if (view.snap_serial != snap.serial) {
-        // The snap step, as snapscope-cli sweep defines it (see snap_step in sweep.hpp).
+void update_snap_step(const Snapshot& snap, ViewState& view, double now) {
+    // The snap step, as snapscope-cli sweep defines it (see snap_step in sweep.hpp).
+    if (view.snap_task && view.snap_task->ready()) {
+        if (auto r = view.snap_task->take()) {
+            view.snap = *r;
+            view.snap_serial = view.snap_task_serial;
+        }
+        view.snap_task.reset();
+    }
+    if (view.snap_serial == snap.serial) return;
+    const std::size_t classes = snap.info->classes.size();
+    const double work = static_cast<double>(snap.frames.size()) * static_cast<double>(classes) * snap.info->M;
+    if (!snap.playing || work <= kSnapInlineWork) {
+        view.snap_task.reset();  // (a running one finishes on its own; its result is not needed)
         view.snap_serial = snap.serial;
         std::vector<std::int64_t> steps;
         std::vector<const std::vector<double>*> att;
@@ -101,8 +111,27 @@ void draw_curves(const Snapshot& snap, ViewState& view) {
             steps.push_back(f->step);
             att.push_back(&f->attention);
         }
-        view.snap = snap_step(steps, att, info.classes.size());
+        view.snap = snap_step(steps, att, classes);
+        return;
     }
+    if (view.snap_task || now - view.snap_task_started < kSnapTaskInterval) return;
+    view.snap_task_started = now;
+    view.snap_task_serial = snap.serial;
+    // The task owns the frames it reads (immutable, shared).
+    view.snap_task = std::make_shared<Task<std::int64_t>>([frames = snap.frames, classes](TaskContext&) {
+        std::vector<std::int64_t> steps;
+        std::vector<const std::vector<double>*> att;
+        for (const FramePtr& f : frames) {
+            steps.push_back(f->step);
+            att.push_back(&f->attention);
+        }
+        return snap_step(steps, att, classes);
+    });
+}
+
+void draw_curves(const Snapshot& snap, ViewState& view) {
+    const RunInfo& info = *snap.info;
+    update_snap_step(snap, view, ImGui::GetTime());
     const int K = static_cast<int>(info.classes.size()), M = info.M;
     const float font = ImGui::GetFontSize();
     const ImVec2 avail = ImGui::GetContentRegionAvail();

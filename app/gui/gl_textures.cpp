@@ -1,5 +1,6 @@
 #include "gl_textures.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <glad/gl.h>
@@ -43,6 +44,7 @@ GlTextures::GlTextures() {
     u_min_ = glGetUniformLocation(program_, "u_min");
     u_max_ = glGetUniformLocation(program_, "u_max");
     u_data_ = glGetUniformLocation(program_, "u_data");
+    u_step_ = glGetUniformLocation(program_, "u_step");
     glGenVertexArrays(1, &vao_);
 }
 
@@ -56,8 +58,11 @@ GlTextures::~GlTextures() {
     if (program_) glDeleteProgram(program_);
 }
 
-ImTextureID GlTextures::heatmap(const std::string& key, int rows, int cols, const float* data, Colormap map, float vmin, float vmax) {
+ImTextureID GlTextures::heatmap(const std::string& key, int rows, int cols, const float* data, Colormap map, float vmin, float vmax,
+                                int max_rows, int max_cols) {
     if (rows <= 0 || cols <= 0) return nullptr;
+    const int out_rows = max_rows > 0 ? std::min(rows, max_rows) : rows;
+    const int out_cols = max_cols > 0 ? std::min(cols, max_cols) : cols;
     GLint max_size = 0;
     glGetIntegerv(GL_MAX_TEXTURE_SIZE, &max_size);
     if (rows > max_size || cols > max_size) return nullptr;
@@ -70,7 +75,7 @@ ImTextureID GlTextures::heatmap(const std::string& key, int rows, int cols, cons
     glGetIntegerv(GL_UNPACK_ALIGNMENT, &prev_unpack);
 
     Slot& s = slots_[key];
-    if (s.rows != rows || s.cols != cols) {
+    if (s.rows != rows || s.cols != cols || s.out_rows != out_rows || s.out_cols != out_cols) {
         if (!s.data_tex) {
             glGenTextures(1, &s.data_tex);
             glGenTextures(1, &s.color_tex);
@@ -81,7 +86,7 @@ ImTextureID GlTextures::heatmap(const std::string& key, int rows, int cols, cons
         glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
         glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
         glBindTexture(GL_TEXTURE_2D, s.color_tex);
-        glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, cols, rows, 0, GL_RGBA, GL_UNSIGNED_BYTE, nullptr);
+        glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, out_cols, out_rows, 0, GL_RGBA, GL_UNSIGNED_BYTE, nullptr);
         glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
         glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
         glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
@@ -90,13 +95,15 @@ ImTextureID GlTextures::heatmap(const std::string& key, int rows, int cols, cons
         glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, s.color_tex, 0);
         s.rows = rows;
         s.cols = cols;
+        s.out_rows = out_rows;
+        s.out_cols = out_cols;
     }
     glActiveTexture(GL_TEXTURE0);
     glBindTexture(GL_TEXTURE_2D, s.data_tex);
     glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
     glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, cols, rows, GL_RED, GL_FLOAT, data);
     glBindFramebuffer(GL_FRAMEBUFFER, s.fbo);
-    glViewport(0, 0, cols, rows);
+    glViewport(0, 0, out_cols, out_rows);
     glDisable(GL_BLEND);
     glDisable(GL_SCISSOR_TEST);
     glUseProgram(program_);
@@ -104,6 +111,7 @@ ImTextureID GlTextures::heatmap(const std::string& key, int rows, int cols, cons
     glUniform1i(u_map_, static_cast<int>(map));
     glUniform1f(u_min_, vmin);
     glUniform1f(u_max_, vmax);
+    glUniform2f(u_step_, static_cast<float>(static_cast<double>(cols) / out_cols), static_cast<float>(static_cast<double>(rows) / out_rows));
     glBindVertexArray(vao_);
     glDrawArrays(GL_TRIANGLES, 0, 3);
 
@@ -119,8 +127,8 @@ ImTextureID GlTextures::heatmap(const std::string& key, int rows, int cols, cons
 std::vector<unsigned char> GlTextures::read_back(const std::string& key, int& rows, int& cols) const {
     auto it = slots_.find(key);
     if (it == slots_.end()) { rows = cols = 0; return {}; }
-    rows = it->second.rows;
-    cols = it->second.cols;
+    rows = it->second.out_rows;
+    cols = it->second.out_cols;
     std::vector<unsigned char> px(static_cast<std::size_t>(rows) * cols * 4);
     GLint prev_fbo = 0;
     glGetIntegerv(GL_FRAMEBUFFER_BINDING, &prev_fbo);

@@ -84,6 +84,60 @@ std::string format_tick(double v) {
     return buf;
 }
 
+std::vector<ImVec2> simplify_polyline(const std::vector<ImVec2>& pts, float tol) {
+    if (pts.size() <= 2 || !(tol > 0)) return pts;
+    std::vector<ImVec2> out;
+    out.reserve(pts.size() / 4 + 2);
+    auto finite = [](ImVec2 p) { return std::isfinite(p.x) && std::isfinite(p.y); };
+    std::size_t i = 0;
+    while (i < pts.size()) {
+        // A run of finite points starting at i.
+        if (!finite(pts[i])) {
+            out.push_back(pts[i++]);
+            continue;
+        }
+        std::size_t end = i;
+        while (end < pts.size() && finite(pts[end])) ++end;
+        // Sleeve fit over [i, end): from the anchor A, the directions that pass within tol of every point since A form
+        // an angular window; a point whose direction leaves the window ends the segment at the previous point.
+        std::size_t anchor = i;
+        out.push_back(pts[anchor]);
+        while (anchor + 1 < end) {
+            const double ax = pts[anchor].x, ay = pts[anchor].y;
+            double lo = -1e300, hi = 1e300, ref = 0;  // window of angles relative to `ref`
+            double reach = 0;                         // the farthest point from A so far: the segment must reach it
+            bool have_ref = false;
+            std::size_t last_ok = anchor + 1, k = anchor + 1;
+            for (; k < end; ++k) {
+                const double dx = pts[k].x - ax, dy = pts[k].y - ay, d = std::hypot(dx, dy);
+                if (!std::isfinite(d)) break;
+                if (d + tol < reach) break;  // the segment A -> k would stop short of an earlier point
+                reach = std::max(reach, d);
+                if (d <= tol) {  // within tol of the anchor: any direction will do
+                    last_ok = k;
+                    continue;
+                }
+                double th = std::atan2(dy, dx);
+                if (!have_ref) {
+                    ref = th;
+                    have_ref = true;
+                }
+                th = std::remainder(th - ref, 6.283185307179586);  // relative to the first direction, in (-pi, pi]
+                if (th < lo || th > hi) break;            // the segment A -> k would pass a point by more than tol
+                const double half = std::asin(std::min(1.0, tol / d));
+                lo = std::max(lo, th - half);
+                hi = std::min(hi, th + half);
+                last_ok = k;
+            }
+            if (k == end) last_ok = end - 1;
+            out.push_back(pts[last_ok]);
+            anchor = last_ok;
+        }
+        i = end;
+    }
+    return out;
+}
+
 std::vector<ImVec2> decimate(const std::vector<double>& x, const std::vector<double>& yin, double x0, double x1, int columns,
                              bool log_y) {
     std::vector<ImVec2> out;
@@ -398,6 +452,7 @@ PlotResult plot_lines(const char* id, const std::vector<PlotSeries>& series, Plo
     auto draw_series = [&](const PlotSeries& s, bool faded, bool bold) {
         std::vector<ImVec2> pts = decimate(s.x, s.y, xmin, xmax, columns, opt.log_y);
         for (auto& p : pts) p = ImVec2(sx(p.x), sy(p.y));
+        pts = simplify_polyline(pts, 0.25f * px);
         const ImU32 col = faded ? (s.color & 0x00FFFFFF) | (static_cast<ImU32>(((s.color >> 24) & 0xFF) * 0.25f) << 24) : s.color;
         const float th = s.thickness * px * (bold ? 1.8f : 1.0f);
         if (pts.size() == 1) {

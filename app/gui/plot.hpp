@@ -74,6 +74,11 @@ std::string format_tick(double v);
 std::vector<ImVec2> decimate(const std::vector<double>& x, const std::vector<double>& y, double x0, double x1, int columns,
                              bool log_y);
 
+// A polyline (screen coordinates) with the points dropped that lie within `tol` pixels of the line drawn without
+// them: every input point is within `tol` of the output polyline (a sleeve fit, one pass). The first and last points
+// and non-finite points (which break the line) are kept. Fewer triangles for the rasteriser, the same picture.
+std::vector<ImVec2> simplify_polyline(const std::vector<ImVec2>& pts, float tol);
+
 // The dashes of a polyline (screen coordinates), `on` pixels drawn and `off` pixels skipped, continuing across
 // vertices; only what lies inside `clip` (x0, y0, x1, y1) is produced, non-finite points break the line, and at most
 // `max_segments` dashes are returned.

@@ -50,6 +50,32 @@ TEST(GlRender, HeatmapCellsHaveTheColourMapsColours) {
     }
 }
 
+// An image larger than its on-screen box is coloured at the box's size (issue 10: colouring a 3000 x 1130 Fig 4
+// image every frame was most of the software rasteriser's work): each texel has the colour of the cell at its centre.
+TEST(GlRender, AHeatmapLargerThanItsBoxIsColouredAtTheBoxSize) {
+    const int rows = 3001, cols = 1130, out_rows = 417, out_cols = 600;
+    std::vector<float> data(static_cast<std::size_t>(rows) * cols);
+    for (int r = 0; r < rows; ++r)
+        for (int c = 0; c < cols; ++c) data[static_cast<std::size_t>(r) * cols + c] = std::sin(0.013f * r + 0.007f * c * (1 + r % 3));
+    host().textures().heatmap("big", rows, cols, data.data(), Colormap::Viridis, -1.f, 1.f, out_rows, out_cols);
+    int rr = 0, cc = 0;
+    const auto px = host().textures().read_back("big", rr, cc);
+    ASSERT_EQ(rr, out_rows);
+    ASSERT_EQ(cc, out_cols);
+    for (int r = 0; r < out_rows; r += 13)
+        for (int c = 0; c < out_cols; c += 17) {
+            const int dr = static_cast<int>((r + 0.5) * rows / out_rows), dc = static_cast<int>((c + 0.5) * cols / out_cols);
+            expect_colour(&px[(static_cast<std::size_t>(r) * out_cols + c) * 4],
+                          colormap_rgb(Colormap::Viridis, data[static_cast<std::size_t>(dr) * cols + dc], -1.f, 1.f),
+                          "texel " + std::to_string(r) + "," + std::to_string(c));
+        }
+    // A limit above the image's size changes nothing: one texel per cell.
+    host().textures().heatmap("big", 40, 30, data.data(), Colormap::Viridis, -1.f, 1.f, out_rows, out_cols);
+    host().textures().read_back("big", rr, cc);
+    EXPECT_EQ(rr, 40);
+    EXPECT_EQ(cc, 30);
+}
+
 TEST(GlRender, AppFrameDrawsTheFig4ImageFromTheHistory) {
     Worker worker(resolve_config(preset_config("fig4"), "fig4"));
     worker.post(Command::step(100));

@@ -161,3 +161,65 @@ TEST(PlotWidget, DrawsAnyDataAtAnyScaleInBoundedTime) {
     EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 120.0);
     ImGui::DestroyContext(ctx);
 }
+
+namespace {
+
+// Distance from p to the segment a-b.
+double segment_distance(ImVec2 p, ImVec2 a, ImVec2 b) {
+    const double vx = b.x - a.x, vy = b.y - a.y, wx = p.x - a.x, wy = p.y - a.y;
+    const double len2 = vx * vx + vy * vy;
+    const double t = len2 > 0 ? std::clamp((wx * vx + wy * vy) / len2, 0.0, 1.0) : 0.0;
+    return std::hypot(wx - t * vx, wy - t * vy);
+}
+
+}  // namespace
+
+// The curves' polylines are thinned in screen space before they are drawn (each segment is several triangles for a
+// software rasteriser): every input point stays within the tolerance of the drawn line, spikes included.
+TEST(PlotGeometry, SimplifiedPolylinesStayWithinTheTolerance) {
+    std::mt19937_64 rng(11);
+    std::uniform_real_distribution<float> u(0.f, 1.f);
+    std::size_t in_total = 0, out_total = 0;
+    for (int trial = 0; trial < 400; ++trial) {
+        // Smooth curves, noisy ones, spikes (a column's min and max, as decimate gives them) and breaks (NaN).
+        std::vector<ImVec2> pts;
+        const int n = 2 + static_cast<int>(rng() % 3000);
+        const int kind = trial % 4;
+        for (int i = 0; i < n; ++i) {
+            const float x = 0.25f * i;
+            float y = 300.f * std::exp(-x / 200.f) + 40.f * std::sin(x / 30.f);
+            if (kind == 1) y += 3.f * (u(rng) - 0.5f);
+            if (kind == 2 && rng() % 50 == 0) y += 200.f * (u(rng) - 0.5f);
+            if (kind == 3 && rng() % 200 == 0) y = std::numeric_limits<float>::quiet_NaN();
+            pts.emplace_back(x, y);
+        }
+        const float tol = 0.25f;
+        const auto out = simplify_polyline(pts, tol);
+        in_total += pts.size();
+        out_total += out.size();
+        ASSERT_FALSE(out.empty());
+        EXPECT_EQ(out.front().x, pts.front().x);
+        EXPECT_EQ(out.back().x, pts.back().x);
+        // Walk the input against the output's segments (both are in x order; NaN breaks the line in both).
+        std::size_t seg = 0;
+        for (const ImVec2& p : pts) {
+            if (std::isnan(p.y)) continue;
+            while (seg + 1 < out.size() && out[seg + 1].x <= p.x) ++seg;  // the last drawn point at or left of p
+            double best = 1e30;  // to the nearest drawn segment, or drawn point (a point alone between two breaks)
+            for (std::size_t s = seg == 0 ? 0 : seg - 1; s < out.size() && s <= seg + 2; ++s) {
+                if (std::isnan(out[s].y)) continue;
+                best = std::min(best, static_cast<double>(std::hypot(p.x - out[s].x, p.y - out[s].y)));
+                if (s + 1 < out.size() && !std::isnan(out[s + 1].y)) best = std::min(best, segment_distance(p, out[s], out[s + 1]));
+            }
+            ASSERT_LE(best, tol + 1e-3) << "trial " << trial << " point (" << p.x << ", " << p.y << ")";
+        }
+    }
+    // And it does thin them: smooth curves at 4 points per pixel keep a small fraction of their points.
+    EXPECT_LT(out_total, in_total / 3);
+    // A vertical spike inside one pixel column (min then max) is kept.
+    const std::vector<ImVec2> spike{{0, 0}, {0.1f, 100}, {0.15f, 50}, {10, 50}};
+    const auto s = simplify_polyline(spike, 0.25f);
+    float top = 0;
+    for (const auto& p : s) top = std::max(top, p.y);
+    EXPECT_EQ(top, 100.f);
+}

@@ -560,3 +560,34 @@ TEST(UiLogic, EditingATrainingSetNeverWaitsForTheQp) {
     ASSERT_TRUE(e.analysed);
     EXPECT_EQ(e.graphs.size(), token_priority_graphs(e.data).size());
 }
+
+TEST(UiLogic, TheSnapStepOfALargeRunIsComputedOffTheFrame) {
+    // Issue 10 (GUI speed): the snap step was recomputed over the whole history on the UI thread at every frame
+    // (frames x classes x tokens: tens of ms a frame on the large preset). While training runs, a large history is
+    // handed to a background task and the frame goes on; paused, or small, it is computed at once. Same result.
+    Worker worker(resolve_config(preset_config("large"), "large"));
+    worker.post(Command::step(30));
+    worker.sync();
+    const SnapshotPtr done = worker.snapshot();
+    ASSERT_GT(static_cast<double>(done->frames.size()) * done->info->classes.size() * done->info->M, kSnapInlineWork);
+    ViewState paused;
+    update_snap_step(*done, paused, 0.0);
+    EXPECT_EQ(paused.snap_serial, done->serial);  // at once
+    EXPECT_FALSE(paused.snap_task);
+
+    Snapshot playing = *done;
+    playing.playing = true;
+    ViewState view;
+    update_snap_step(playing, view, 0.0);
+    ASSERT_TRUE(view.snap_task) << "a large history while playing goes to a background task";
+    EXPECT_NE(view.snap_serial, playing.serial);
+    // A newer snapshot within the interval starts no second task.
+    auto task = view.snap_task;
+    playing.serial += 1;
+    update_snap_step(playing, view, kSnapTaskInterval / 2);
+    EXPECT_EQ(view.snap_task, task);
+    for (int i = 0; i < 120000 && !task->ready(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    update_snap_step(playing, view, kSnapTaskInterval / 2);
+    EXPECT_EQ(view.snap, paused.snap);
+    EXPECT_EQ(view.snap_serial, playing.serial - 1);  // the result is for the snapshot the task read
+}
