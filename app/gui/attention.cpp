@@ -72,10 +72,23 @@ std::pair<int, int> heatmap(const HeatmapView& h, const RunInfo& info, HeatmapTe
     if (tex) dl->AddImage(tex, a, b);
     else dl->AddRectFilled(a, b, IM_COL32(40, 40, 48, 255));
     const float cw = (b.x - a.x) / h.cols, rh = (b.y - a.y) / h.rows;
-    // Group separators: where the token kind or group changes.
-    for (int t = 1; t < h.cols; ++t) {
-        const TokenInfo &x = info.tokens[t - 1], &y = info.tokens[t];
-        if (x.kind != y.kind || x.group != y.group) dl->AddLine(ImVec2(a.x + cw * t, a.y), ImVec2(a.x + cw * t, b.y), IM_COL32(255, 255, 255, 140), std::max(1.0f, font / 15.0f));
+    // Separators where the token kind changes, and between groups of one kind (a class's distinct tokens, one query)
+    // when every group is at least 4 px wide: on the large preset 120 one-token groups drew a white wash.
+    {
+        int narrowest = h.cols, last = 0;
+        for (int t = 1; t < h.cols; ++t) {
+            const TokenInfo &x = info.tokens[t - 1], &y = info.tokens[t];
+            if (x.kind != y.kind || x.group != y.group) {
+                narrowest = std::min(narrowest, t - last);
+                last = t;
+            }
+        }
+        const bool groups = cw * narrowest >= 4.f;
+        for (int t = 1; t < h.cols; ++t) {
+            const TokenInfo &x = info.tokens[t - 1], &y = info.tokens[t];
+            if (x.kind != y.kind || (groups && x.group != y.group))
+                dl->AddLine(ImVec2(a.x + cw * t, a.y), ImVec2(a.x + cw * t, b.y), IM_COL32(255, 255, 255, 140), std::max(1.0f, font / 15.0f));
+        }
     }
     // Token-type strip and token id ticks under the image.
     for (int t = 0; t < h.cols; ++t)

@@ -279,6 +279,35 @@ void dotted_vline(ImDrawList* dl, float x, float y0, float y1, ImU32 col, float 
 
 }  // namespace
 
+std::vector<LegendEntry> legend_layout(const std::vector<PlotSeries>& series, float width, bool figure, const PlotState* state) {
+    std::vector<LegendEntry> out;
+    const ImGuiStyle& st = ImGui::GetStyle();
+    float x = 0;  // where the row's next entry would start
+    for (const auto& s : series) {
+        if (!s.in_legend) continue;
+        const std::string& key = s.group.empty() ? s.label : s.group;
+        bool dup = false;
+        for (const auto& e : out) dup = dup || e.key == key;
+        if (dup) continue;
+        if (figure && state) {
+            const auto it = state->hidden.find(key);
+            if (it != state->hidden.end() && it->second) continue;
+        }
+        const float w = ImGui::CalcTextSize(key.c_str()).x + (figure ? 0.f : 2 * st.FramePadding.x);
+        const bool new_row = out.empty() || x + w > width;
+        if (new_row) x = 0;
+        x += w + st.ItemSpacing.x;
+        out.push_back({&s, key, new_row});
+    }
+    return out;
+}
+
+int legend_rows(const std::vector<PlotSeries>& series, float width, bool figure) {
+    int rows = 0;
+    for (const auto& e : legend_layout(series, width, figure, nullptr)) rows += e.new_row;
+    return rows;
+}
+
 PlotResult plot_lines(const char* id, const std::vector<PlotSeries>& series, PlotState& state, const PlotOptions& opt) {
     PlotResult res;
     ImGui::PushID(id);
@@ -522,18 +551,12 @@ PlotResult plot_lines(const char* id, const std::vector<PlotSeries>& series, Plo
     // Legend: click an entry to show or hide it; hover it to bring its series to the front.
     std::string highlight;
     if (opt.legend) {
-        std::vector<std::string> seen;
-        bool first = true;
-        for (const auto& s : series) {
-            if (!s.in_legend) continue;
-            const std::string& key = key_of(s);
-            if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
-            seen.push_back(key);
-            if (!first) ImGui::SameLine();
-            first = false;
+        for (const LegendEntry& e : legend_layout(series, size.x, opt.figure, &state)) {
+            const PlotSeries& s = *e.series;
+            const std::string& key = e.key;
             const bool hid = is_hidden(s);
+            if (!e.new_row) ImGui::SameLine();
             if (opt.figure) {
-                if (hid) continue;
                 ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(s.color), "%s", key.c_str());
                 continue;
             }

@@ -79,6 +79,16 @@ std::vector<ImVec2> decimate(const std::vector<double>& x, const std::vector<dou
 // and non-finite points (which break the line) are kept. Fewer triangles for the rasteriser, the same picture.
 std::vector<ImVec2> simplify_polyline(const std::vector<ImVec2>& pts, float tol);
 
+// The legend of plot_lines: one entry per key (a series' group, else its label), in order, wrapping at `width`
+// (`new_row`: the entry starts a row). In a figure, hidden entries (per `state`, may be null) are left out.
+struct LegendEntry {
+    const PlotSeries* series;
+    std::string key;
+    bool new_row;
+};
+std::vector<LegendEntry> legend_layout(const std::vector<PlotSeries>& series, float width, bool figure, const PlotState* state);
+int legend_rows(const std::vector<PlotSeries>& series, float width, bool figure);
+
 // The dashes of a polyline (screen coordinates), `on` pixels drawn and `off` pixels skipped, continuing across
 // vertices; only what lies inside `clip` (x0, y0, x1, y1) is produced, non-finite points break the line, and at most
 // `max_segments` dashes are returned.

@@ -425,9 +425,12 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
         char note[160];
         std::snprintf(note, sizeof note, "nodes are empty: sample #%d uses query %d; select a sample of query %d to fill them with its attention",
                       si + 1, info.data.samples[si].query(), g.query);
-        dl->AddText(ImVec2(p0.x + 6, p0.y + 4), IM_COL32(150, 155, 170, 255), note);
+        dl->AddText(ImGui::GetFont(), font, ImVec2(p0.x + 6, p0.y + 4), IM_COL32(150, 155, 170, 255), note, nullptr, size.x - 12);
     }
-    if (!view.figure) dl->AddText(ImVec2(p0.x + 6, p0.y + size.y - font - 4), IM_COL32(110, 115, 130, 255), help);
+    if (!view.figure) {  // wrapped at the canvas's width, its last line on the bottom edge
+        const float help_h = ImGui::CalcTextSize(help, nullptr, false, size.x - 12).y;
+        dl->AddText(ImGui::GetFont(), font, ImVec2(p0.x + 6, p0.y + size.y - help_h - 4), IM_COL32(110, 115, 130, 255), help, nullptr, size.x - 12);
+    }
 }
 
 void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& send) {
@@ -438,11 +441,14 @@ void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& 
     for (const QueryGraph& g : info.graphs) by_query[g.query] = &g;
     const float bar_h = font * 2.2f;
     if (ImGui::CollapsingHeader("Attention of each sample", ImGuiTreeNodeFlags_DefaultOpen)) {
+        // Wrapped at the panel's edge (these lines are longer than the panel is wide at 1920 px).
+        ImGui::PushTextWrapPos(0.f);
         ImGui::TextDisabled("bar = attention on a position; colour = the token; #k = its SCC's rank in the priority order; white frame = the label");
         if (info.data.samples.size() > kTpgShownSamples)
             ImGui::TextDisabled("the first %zu of %zu samples", kTpgShownSamples, info.data.samples.size());
         if (!info.svm.skipped.empty()) ImGui::TextColored(ImVec4(1.f, 0.7f, 0.3f, 1), "%s", info.svm.skipped.c_str());
         if (!info.fin_note.empty()) ImGui::TextColored(ImVec4(1.f, 0.7f, 0.3f, 1), "%s", info.fin_note.c_str());
+        ImGui::PopTextWrapPos();
         for (std::size_t i = 0; i < std::min(info.data.samples.size(), kTpgShownSamples); ++i) {
             const TpgSample& s = info.data.samples[i];
             ImGui::PushID(static_cast<int>(i));
@@ -586,10 +592,8 @@ void draw_tpg_curves(const Snapshot& snap, ViewState& view) {
     const ImGuiStyle& st = ImGui::GetStyle();
     const int per_row = std::clamp(static_cast<int>(avail.x / (font * 14)), 1, 4);
     const float w = (avail.x - (per_row - 1) * st.ItemSpacing.x) / per_row;
-    const float overhead = 2 * font + 2 * st.FramePadding.y + 3 * st.ItemSpacing.y;
     const int rows = (4 + per_row - 1) / per_row;
-    const float h = (avail.y - (rows - 1) * st.ItemSpacing.y) / rows - overhead;
-    const ImVec2 size(w, std::max(font * 6, h));
+    ImVec2 size(w, font * 6);  // the height once the legends are known (below)
     auto series = [&](const std::vector<FramePtr>& fr, const char* label, ImU32 col, double (*get)(const Frame&)) {
         PlotSeries s;
         s.label = label;
@@ -629,6 +633,11 @@ void draw_tpg_curves(const Snapshot& snap, ViewState& view) {
     add(proj, "|Pi W - W_fin(tau)| (paper)", IM_COL32(255, 150, 170, 255), [](const Frame& f) { return f.tpg.proj_dist_tau; });
     add(mass, "label's SCC", IM_COL32(250, 210, 60, 255), [](const Frame& f) { return f.tpg.top_scc_mass; });
     add(mass, "max over SCCs (paper)", IM_COL32(90, 220, 200, 255), [](const Frame& f) { return f.tpg.max_scc_mass; });
+    // Title, x-axis labels and the legend rows (entries wrap at the plot's width: more rows with the large font).
+    int legend = 1;
+    for (const auto* v : {&loss, &corr, &proj, &mass}) legend = std::max(legend, legend_rows(*v, w, view.figure));
+    const float overhead = 2 * font + 2 * st.ItemSpacing.y + legend * (font + 2 * st.FramePadding.y + st.ItemSpacing.y);
+    size.y = std::max(font * 6, (avail.y - (rows - 1) * st.ItemSpacing.y) / rows - overhead);
     PlotOptions lo;
     lo.log_y = view.log_loss;
     lo.y_label = "nats";

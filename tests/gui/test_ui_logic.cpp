@@ -351,8 +351,11 @@ TEST(UiLogic, TrainingSetEditorRecomputesTheGraphAndRestartsOnRequest) {
     bad.data.samples.push_back({{3, 4}, 5});
     tpg_edit_refresh(bad, *worker.snapshot()->tpg);
     EXPECT_NE(bad.error.find("label"), std::string::npos);
-    // Collapse the sample list and the probe so the editor is on screen, open it, press "Restart training on this set".
+    // A window tall enough that the editor is on screen below the samples and the probe; open it, press "Restart
+    // training on this set". Two frames: the first after the resize still has the old scrollbar (and wraps text
+    // at its narrower width).
     ImGui::GetIO().DisplaySize = ImVec2(1280, 2400);
+    frame();
     frame();
     click(ui, centre(view, "tpg_editor"), frame);
     ASSERT_TRUE(view.widget_rects.count("tpg_restart"));
