@@ -93,13 +93,11 @@ void AliasTable::sample_counts_avx512(Rng& rng, int draws, std::uint32_t* counts
         ++h[2 * n + idx[6]];
         ++h[3 * n + idx[7]];
     }
-    finish_counts(rng, draws - t, counts);
+    sample_counts_scalar(rng, draws - t, counts);  // the rest, and the counts out of the partial histograms
 }
 #endif
 
-void AliasTable::sample_counts_scalar(Rng& rng, int draws, std::uint32_t* counts) const { finish_counts(rng, draws, counts); }
-
-void AliasTable::finish_counts(Rng& rng, int draws, std::uint32_t* counts) const {
+void AliasTable::sample_counts_scalar(Rng& rng, int draws, std::uint32_t* counts) const {
     const std::size_t n = cells_.size();
     std::uint32_t* h = partial_.data();
     int t = 0;

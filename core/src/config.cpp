@@ -210,15 +210,15 @@ FlatConfig parse_config_text(const std::string& text, const std::string& source)
     return flatten_config(doc, source);
 }
 
-FlatConfig load_config_file(const std::string& path) {
-    std::string text;
+json read_json_file(const std::string& path, const std::string& what) {
     try {
-        text = read_input_file(path, "config file", kMaxConfigFileBytes);
+        return parse_json_text(read_input_file(path, what, kMaxConfigFileBytes), path);
     } catch (const InputError& e) {
-        throw ConfigError("", e.what());
+        throw ConfigError(e.key(), e.what());
     }
-    return parse_config_text(text, path);
 }
+
+FlatConfig load_config_file(const std::string& path) { return flatten_config(read_json_file(path, "config file"), path); }
 
 json parse_command_line_value(const std::string& text, const std::string& key, const std::string& source) {
     if (json::accept(text)) {

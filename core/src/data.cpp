@@ -84,10 +84,6 @@ void DataSource::finish_token_table() {
     }
 }
 
-namespace {
-void at_counts(const AliasTable& at, Rng& rng, int draws, std::uint32_t* counts) { at.sample_counts(rng, draws, counts); }
-}  // namespace
-
 bool SyntheticData::uses_tables(const DataConfig& d, double* bytes) {
     // The class's support: common, per-query common and its distinct tokens (zero weights drop out, which only makes
     // the real tables smaller than this bound).
@@ -180,7 +176,7 @@ void SyntheticData::next_batch(int batch, Rng& rng, SparseBatch& out) {
         const int c = static_cast<int>(rng.below(K));  // class uniform, like random.choice(facts)
         const ClassInfo& ci = classes_[c];
         // L-1 i.i.d. draws from P(.|n); only the counts matter to the model.
-        if (tables_.empty()) at_counts(samplers_[c], rng, ctx, scratch_.data());
+        if (tables_.empty()) samplers_[c].sample_counts(rng, ctx, scratch_.data());
         else tables_[c].sample_counts(rng, scratch_.data());
         SparseSample s;
         s.query = ci.query;
@@ -198,16 +194,6 @@ void SyntheticData::next_batch(int batch, Rng& rng, SparseBatch& out) {
         s.end = static_cast<std::uint32_t>(out.tok.size());
         out.samples.push_back(s);
     }
-}
-
-std::unique_ptr<DataSource> make_data_source(const Config& cfg) {
-    if (cfg.data.kind == "file") return std::make_unique<FileData>(read_jsonl_file(cfg.data.path, cfg.data.vocab_size, memory_limit_bytes(cfg)));
-    const std::int64_t M = synthetic_vocab_size(cfg.data);
-    if (cfg.data.vocab_size != 0 && cfg.data.vocab_size < M)
-        throw ConfigError("data.vocab_size", "config: key 'data.vocab_size': " + std::to_string(cfg.data.vocab_size) +
-                                                 " is smaller than the generator's vocabulary (" + std::to_string(M) + ")");
-    if (M > 100000000) throw ConfigError("data.num_unique_per_next", "config: the generator's vocabulary is too large (" + std::to_string(M) + ")");
-    return std::make_unique<SyntheticData>(cfg.data);
 }
 
 }  // namespace snapscope

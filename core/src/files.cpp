@@ -153,29 +153,16 @@ void JsonWriter::before_value() {
     }
 }
 
-JsonWriter& JsonWriter::begin_object() {
+JsonWriter& JsonWriter::open(char bracket) {
     before_value();
-    out_.write("{", 1);
+    out_.write(&bracket, 1);
     first_.push_back(true);
     return *this;
 }
 
-JsonWriter& JsonWriter::end_object() {
+JsonWriter& JsonWriter::close(char bracket) {
     first_.pop_back();
-    out_.write("}", 1);
-    return *this;
-}
-
-JsonWriter& JsonWriter::begin_array() {
-    before_value();
-    out_.write("[", 1);
-    first_.push_back(true);
-    return *this;
-}
-
-JsonWriter& JsonWriter::end_array() {
-    first_.pop_back();
-    out_.write("]", 1);
+    out_.write(&bracket, 1);
     return *this;
 }
 
@@ -216,7 +203,8 @@ JsonWriter& JsonWriter::value(double v) {
     return *this;
 }
 
-JsonWriter& JsonWriter::value(std::int64_t v) {
+template <class Int>
+JsonWriter& JsonWriter::integer(Int v) {
     before_value();
     char buf[32];
     auto r = std::to_chars(buf, buf + sizeof buf, v);
@@ -224,13 +212,8 @@ JsonWriter& JsonWriter::value(std::int64_t v) {
     return *this;
 }
 
-JsonWriter& JsonWriter::value(std::uint64_t v) {
-    before_value();
-    char buf[32];
-    auto r = std::to_chars(buf, buf + sizeof buf, v);
-    out_.write(buf, static_cast<std::size_t>(r.ptr - buf));
-    return *this;
-}
+JsonWriter& JsonWriter::value(std::int64_t v) { return integer(v); }
+JsonWriter& JsonWriter::value(std::uint64_t v) { return integer(v); }
 
 JsonWriter& JsonWriter::value(bool v) {
     before_value();
@@ -495,7 +478,6 @@ void FileSet::commit() {
         if (std::rename(from.c_str(), to.c_str()) != 0) throw IoError(to + ": cannot move the finished file into place: " + std::strerror(errno));
     }
     fsync_dir(dir_);
-    committed_ = true;
 }
 
 }  // namespace snapscope

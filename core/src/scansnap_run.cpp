@@ -165,6 +165,28 @@ double ScanSnapRun::current_loss() {
     return model_.forward_backward(batch_, nullptr);
 }
 
+namespace {
+
+// A class's common-token mass and the entropy of its attention on its distinct tokens (renormalised), from the
+// attention on its support (a[i] on ci.tokens[i]; every support token is common or distinct).
+void mass_and_entropy(const ClassInfo& ci, const std::vector<double>& a, double& common, double& entropy) {
+    common = 0;
+    double total = 0;
+    for (std::size_t i = 0; i < ci.tokens.size(); ++i) {
+        if (std::binary_search(ci.distinct.begin(), ci.distinct.end(), ci.tokens[i])) total += a[i];
+        else common += a[i];
+    }
+    entropy = 0;
+    if (total > 0)
+        for (std::size_t i = 0; i < ci.tokens.size(); ++i)
+            if (std::binary_search(ci.distinct.begin(), ci.distinct.end(), ci.tokens[i])) {
+                const double p = a[i] / total;
+                if (p > 0) entropy -= p * std::log(p);
+            }
+}
+
+}  // namespace
+
 ClassMetrics ScanSnapRun::class_metrics() const {
     const auto& classes = data_->classes();
     const int M = model_.vocab_size();
@@ -178,18 +200,7 @@ ClassMetrics ScanSnapRun::class_metrics() const {
         model_.attention(ci.query, ci.tokens, ci.probs, a);
         double* row = cm.attention.data() + c * M;
         for (std::size_t i = 0; i < ci.tokens.size(); ++i) row[ci.tokens[i]] = a[i];
-        double common = 0;
-        for (int t : ci.common) common += row[t];
-        double total = 0;
-        for (int t : ci.distinct) total += row[t];
-        double h = 0;
-        if (total > 0)
-            for (int t : ci.distinct) {
-                const double p = row[t] / total;
-                if (p > 0) h -= p * std::log(p);
-            }
-        cm.common_mass[c] = common;
-        cm.distinct_entropy[c] = h;
+        mass_and_entropy(ci, a, cm.common_mass[c], cm.distinct_entropy[c]);
     }
     return cm;
 }
@@ -199,25 +210,10 @@ void ScanSnapRun::class_scalars(std::vector<double>& common_mass, std::vector<do
     const auto& classes = data_->classes();
     common_mass.assign(classes.size(), 0.0);
     distinct_entropy.assign(classes.size(), 0.0);
-    const auto& info = data_->tokens();
     for (std::size_t c = 0; c < classes.size(); ++c) {
         const ClassInfo& ci = classes[c];
         model_.attention(ci.query, ci.tokens, ci.probs, class_att_);
-        double common = 0, total = 0;
-        for (std::size_t i = 0; i < ci.tokens.size(); ++i) {
-            if (std::binary_search(ci.distinct.begin(), ci.distinct.end(), ci.tokens[i])) total += class_att_[i];
-            else common += class_att_[i];
-        }
-        double h = 0;
-        if (total > 0)
-            for (std::size_t i = 0; i < ci.tokens.size(); ++i)
-                if (std::binary_search(ci.distinct.begin(), ci.distinct.end(), ci.tokens[i])) {
-                    const double p = class_att_[i] / total;
-                    if (p > 0) h -= p * std::log(p);
-                }
-        common_mass[c] = common;
-        distinct_entropy[c] = h;
-        (void)info;
+        mass_and_entropy(ci, class_att_, common_mass[c], distinct_entropy[c]);
     }
 }
 

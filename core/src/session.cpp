@@ -79,17 +79,7 @@ Session session_from_json(const json& j, const std::string& source) {
     return s;
 }
 
-Session load_session_file(const std::string& path) {
-    json j;
-    try {
-        j = parse_json_text(read_input_file(path, "session file", kMaxConfigFileBytes), path);
-    } catch (const ConfigError&) {
-        throw;
-    } catch (const InputError& e) {
-        throw ConfigError("", e.what());
-    }
-    return session_from_json(j, path);
-}
+Session load_session_file(const std::string& path) { return session_from_json(read_json_file(path, "session file"), path); }
 
 void save_session_file(const std::string& path, const Session& s) { write_file_atomic(path, dump_json(session_to_json(s))); }
 

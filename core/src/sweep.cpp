@@ -463,14 +463,7 @@ std::string sweep_manifest_text(const SweepManifest& m) {
 }
 
 SweepManifest read_sweep_manifest(const std::string& path) {
-    json j;
-    try {
-        j = parse_json_text(read_input_file(path, "sweep definition (sweep.json)", kMaxConfigFileBytes), path);
-    } catch (const ConfigError&) {
-        throw;
-    } catch (const InputError& e) {
-        throw ConfigError("", e.what());
-    }
+    const json j = read_json_file(path, "sweep definition (sweep.json)");
     if (!j.is_object() || j.value("format", json()) != "snapscope-sweep")
         throw ConfigError("format", path + ": not a snapscope sweep definition (\"format\": \"snapscope-sweep\")");
     if (!j.contains("version") || !j["version"].is_number_integer() || j["version"].get<std::int64_t>() != 1)

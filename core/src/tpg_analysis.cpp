@@ -176,17 +176,14 @@ FinResult soft_composition(const TpgDataset& data, const std::vector<QueryGraph>
     // Each basis element b: its query k_b, the vector v_b = e_j - mean (so B_b = v_b e_k^T), its (query, SCC) group.
     std::vector<int> bq;
     std::vector<Eigen::VectorXd> bv;
-    std::map<std::pair<int, int>, std::pair<int, int>> group_cols;  // (query, comp) -> [first, last) basis columns
     for (const auto& [key, members] : groups) {
         Eigen::RowVectorXd mean = Eigen::RowVectorXd::Zero(d);
         for (int j : members) mean += E.row(j);
         mean /= static_cast<double>(members.size());
-        const int first = static_cast<int>(bq.size());
         for (int j : members) {
             bq.push_back(key.first);
             bv.push_back((E.row(j) - mean).transpose());
         }
-        group_cols[key] = {first, static_cast<int>(bq.size())};
     }
     const int nb = static_cast<int>(bq.size());
     f.basis.resize(static_cast<Eigen::Index>(d) * d, nb);

@@ -5,10 +5,7 @@
 
 namespace snapscope {
 
-double tpg_record_bytes(std::int64_t samples) {
-    (void)samples;
-    return sizeof(TpgRecord) + 32;
-}
+double tpg_record_bytes() { return sizeof(TpgRecord) + 32; }
 
 MemoryEstimate tpg_memory(const Config& cfg, std::int64_t K, std::int64_t samples, double tokens) {
     const double d = cfg.model.dim > 0 ? cfg.model.dim : static_cast<double>(K);
@@ -26,7 +23,7 @@ MemoryEstimate tpg_memory(const Config& cfg, std::int64_t K, std::int64_t sample
     // its basis and Newton system are checked against the limit where their sizes are known.
     e.add("the reduced samples of the W_fin analysis", nkey, 12 * tokens + 160.0 * static_cast<double>(samples));
     e.add("the recorded history (at most history.budget_mb)", "history.budget_mb",
-          std::min(static_cast<double>(history_budget_bytes(cfg)), static_cast<double>(cfg.history.capacity) * tpg_record_bytes(samples)));
+          std::min(static_cast<double>(history_budget_bytes(cfg)), static_cast<double>(cfg.history.capacity) * tpg_record_bytes()));
     e.add("one record's attention", nkey, 16 * tokens);
     return e;
 }
@@ -72,7 +69,7 @@ void TpgRun::init(const Config& cfg) {
     for (const TpgSample& s : data_.samples) tokens += static_cast<double>(s.tokens.size());
     const std::uint64_t limit = memory_limit_bytes(cfg);
     tpg_memory(cfg, K, static_cast<std::int64_t>(data_.samples.size()), tokens).check(limit, "config");
-    history_.set_capacity(history_records(cfg, 1.0, tpg_record_bytes(static_cast<std::int64_t>(data_.samples.size())), "the trajectory's records"));
+    history_.set_capacity(history_records(cfg, 1.0, tpg_record_bytes(), "the trajectory's records"));
     Rng root(cfg.train.seed);
     Rng init_rng = root.fork(1);
     Rng emb_rng = root.fork(3);

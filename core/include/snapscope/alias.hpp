@@ -50,7 +50,6 @@ public:
     double probability(std::size_t i) const;
 
 private:
-    void finish_counts(Rng& rng, int draws, std::uint32_t* counts) const;
 #if defined(__AVX512F__) && defined(__AVX512VL__) && defined(__AVX512DQ__)
     void sample_counts_avx512(Rng& rng, int draws, std::uint32_t* counts) const;
 #endif

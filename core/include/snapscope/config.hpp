@@ -119,6 +119,9 @@ FlatConfig parse_config_text(const std::string& text, const std::string& source)
 
 // Reads and parses a config file. Throws ConfigError (also when unreadable).
 FlatConfig load_config_file(const std::string& path);
+// A JSON file of at most kMaxConfigFileBytes (a config, session or sweep definition; `what` names it in messages):
+// read, parsed (nesting limited), any problem a ConfigError naming the file.
+nlohmann::json read_json_file(const std::string& path, const std::string& what);
 
 // Applies "key=value" (value parsed as JSON, else taken as a string).
 void apply_assignment(FlatConfig& flat, const std::string& assignment, const std::string& source = "--set");

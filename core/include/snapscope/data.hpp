@@ -153,7 +153,6 @@ public:
     void next_batch(int batch, Rng& rng, SparseBatch& out) override;
     std::size_t num_samples() const { return store_.samples.size(); }
     std::size_t cursor() const { return cursor_; }
-    std::size_t stored_entries() const { return store_.tok.size(); }
 
 private:
     SparseBatch store_;  // every sample of the file, in order
@@ -162,7 +161,6 @@ private:
 
 // Builds the data source a config asks for (no memory check: ScanSnapRun checks first). Throws ConfigError or
 // DataError.
-std::unique_ptr<DataSource> make_data_source(const Config& cfg);
 
 // Vocabulary size the synthetic generator produces for these settings.
 std::int64_t synthetic_vocab_size(const DataConfig& cfg);

@@ -78,10 +78,10 @@ std::string format_double(double x);
 class JsonWriter {
 public:
     explicit JsonWriter(ByteSink& out) : out_(out) {}
-    JsonWriter& begin_object();
-    JsonWriter& end_object();
-    JsonWriter& begin_array();
-    JsonWriter& end_array();
+    JsonWriter& begin_object() { return open('{'); }
+    JsonWriter& end_object() { return close('}'); }
+    JsonWriter& begin_array() { return open('['); }
+    JsonWriter& end_array() { return close(']'); }
     JsonWriter& key(const std::string& k);
     JsonWriter& value(double v);
     JsonWriter& value(std::int64_t v);
@@ -100,6 +100,10 @@ public:
 
 private:
     void before_value();
+    JsonWriter& open(char bracket);
+    JsonWriter& close(char bracket);
+    template <class Int>
+    JsonWriter& integer(Int v);
     ByteSink& out_;
     std::vector<bool> first_;  // per open container: no element written yet
     bool after_key_ = false;
@@ -158,7 +162,6 @@ private:
     std::string dir_, staging_;
     std::vector<std::string> names_;
     std::vector<std::unique_ptr<AtomicFile>> files_;
-    bool committed_ = false;
 };
 
 }  // namespace snapscope

@@ -41,7 +41,4 @@ struct MemoryEstimate {
 // naming history.budget_mb when fewer than 4 fit.
 std::size_t history_records(const Config& cfg, double share, double record_bytes, const std::string& what);
 
-// Saturating products and sums in double (exact enough to compare with a limit; never overflow).
-inline double bytes_of(double count, double size) { return count * size; }
-
 }  // namespace snapscope

@@ -126,7 +126,7 @@ private:
     ScanSnapShape shape_;
     bool record_matrices_ = true;
     std::uint64_t record_count_ = 0;
-    mutable std::vector<double> class_att_, token_w_;  // work buffers of class_scalars
+    mutable std::vector<double> class_att_;  // work buffers of class_scalars
     std::unique_ptr<DataSource> data_;
     ScanSnapModel model_;
     ScanSnapGrads grads_;

@@ -72,6 +72,6 @@ TpgDataset tpg_dataset_from_config(const Config& cfg);
 // the analysis (W_svm, W_fin) and the history (its share of history.budget_mb). `tokens` is the total number of
 // token ids in the samples (n T for the generator).
 MemoryEstimate tpg_memory(const Config& cfg, std::int64_t K, std::int64_t samples, double tokens);
-double tpg_record_bytes(std::int64_t samples);
+double tpg_record_bytes();  // one recorded step (its metrics; no per-sample data)
 
 }  // namespace snapscope
