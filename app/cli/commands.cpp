@@ -86,7 +86,7 @@ Config build_config(const RunOptions& opt) {
         for (const char* key : {"data.vocab_size", "model.dim"})
             if (!set_keys.count(key)) flat.erase(key);
     if (opt.steps) flat["train.steps"] = *opt.steps;
-    if (opt.seed_given) flat["train.seed"] = parse_seed(opt.seed, "--seed");
+    if (opt.seed) flat["train.seed"] = *opt.seed;
     const std::string source = opt.config_file.empty() ? "preset " + (opt.preset.empty() ? std::string(kDefaultPreset) : opt.preset)
                                                        : opt.config_file;
     return resolve_config(flat, source);
@@ -98,9 +98,7 @@ double last_loss(const TpgRun& r) { return r.history().empty() ? NAN : r.history
 // Runs up to `steps` steps, one at a time so a stop signal is seen at the next step; draws a progress line on a
 // terminal at most 5 times a second. Stops early on divergence. The events (a session's learning-rate changes) are
 // applied before the step they were made at.
-void apply_due(ScanSnapRun& run, const std::vector<RunEvent>& events, std::size_t& next) {
-    while (next < events.size() && events[next].step <= run.step_index()) apply_event(run, events[next++]);
-}
+void apply_due(ScanSnapRun& run, const std::vector<RunEvent>& events, std::size_t& next) { apply_due_events(run, events, next); }
 void apply_due(TpgRun&, const std::vector<RunEvent>&, std::size_t&) {}
 
 template <class Run>

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "snapscope/sweep.hpp"
+
 namespace snapscope::cli {
 
 struct RunOptions {
@@ -14,8 +16,7 @@ struct RunOptions {
     std::string session_file;  // replay a GUI session (its config, seed and learning-rate changes) to its step
     std::vector<std::string> sets;
     std::optional<std::int64_t> steps;
-    std::string seed;  // checked as an unsigned 64-bit integer
-    bool seed_given = false;  // --seed was on the command line (an empty value is an error, not "no seed")
+    std::optional<std::uint64_t> seed;  // --seed, when given
     std::string out_dir;
     bool quiet = false;
 };
@@ -23,8 +24,8 @@ struct RunOptions {
 struct SweepOptions {
     std::string preset, config_file, out_dir;
     std::vector<std::string> sets, grids;
-    int seeds = 0, jobs = 1, shard_index = 1, shard_count = 1, snap_window = 10;  // kSnapWindow
-    double snap_tol = 0.05;                                                      // kSnapTolerance
+    int seeds = 0, jobs = 1, shard_index = 1, shard_count = 1, snap_window = kSnapWindow;
+    double snap_tol = kSnapTolerance;
     bool quiet = false;
 };
 

@@ -91,7 +91,8 @@ int run_cli(int argc, char** argv) {
         ->excludes(cfg_opt)
         ->excludes(set_opt);
     r->add_option("--steps", run.steps, "Number of steps (overrides train.steps)")->check(integer_in(0, 1000000000000000LL));
-    auto* seed_opt = r->add_option("--seed", run.seed, "Random seed, 0 to 18446744073709551615 (overrides train.seed)")->excludes("--session");
+    std::string seed_text;
+    auto* seed_opt = r->add_option("--seed", seed_text, "Random seed, 0 to 18446744073709551615 (overrides train.seed)")->excludes("--session");
     r->add_option("--out", run.out_dir, "Output folder (created if missing)")->required();
     r->add_flag("-q,--quiet", run.quiet, "No progress line and no summary");
 
@@ -162,10 +163,9 @@ int run_cli(int argc, char** argv) {
         return 2;
     }
     if (app.got_subcommand("run")) {
-        run.seed_given = seed_opt->count() > 0;
-        if (run.seed_given) {
+        if (seed_opt->count() > 0) {  // (an empty value is an error, not "no seed")
             try {
-                parse_seed(run.seed, "--seed");
+                run.seed = parse_seed(seed_text, "--seed");
             } catch (const std::exception& e) {
                 std::fprintf(stderr, "snapscope-cli: error: %s\n", snapscope::message_text(e.what()).c_str());
                 return 2;

@@ -239,11 +239,8 @@ int cmd_merge(const std::vector<std::string>& dirs, const std::string& out_dir, 
         }
         std::vector<std::int64_t> missing;
         std::int64_t missing_count = total - static_cast<std::int64_t>(rows.size());
-        for (std::int64_t k = 0, seen = 0; k < total && static_cast<std::int64_t>(missing.size()) < 1000 && seen < missing_count; ++k)
-            if (!owner.count(k)) {
-                missing.push_back(k);
-                ++seen;
-            }
+        for (std::int64_t k = 0; k < total && static_cast<std::int64_t>(missing.size()) < std::min<std::int64_t>(1000, missing_count); ++k)
+            if (!owner.count(k)) missing.push_back(k);
         if (missing_count > 0) {
             std::fprintf(stderr, "snapscope-cli: %s %lld of the sweep's %lld runs are missing: %s\n", allow_partial ? "note:" : "error:",
                          static_cast<long long>(missing_count), static_cast<long long>(total), index_list(missing).c_str());

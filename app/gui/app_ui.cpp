@@ -109,9 +109,7 @@ void draw_status_bar(const Snapshot& snap, ViewState& view, ImVec2 pos, ImVec2 s
     };
     consider(snap.message, snap.message_is_error, view.seen_message_time);
     if (view.status_time < 0 && !view.status.empty()) view.status_time = now;
-    consider(view.status, view.status_error || view.status.rfind("Export failed", 0) == 0 || view.status.rfind("Save failed", 0) == 0 ||
-                              view.status.rfind("Load failed", 0) == 0,
-             view.status_time);
+    consider(view.status, view.status_error, view.status_time);
     ImGui::SetNextWindowPos(pos, ImGuiCond_Always);
     ImGui::SetNextWindowSize(size, ImGuiCond_Always);
     ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(ImGui::GetStyle().WindowPadding.x, 1));

@@ -90,6 +90,20 @@ void draw_plot(const char* id, const char* title, const std::vector<PlotSeries>&
 
 }  // namespace
 
+namespace {
+
+std::int64_t snap_step_of(const std::vector<FramePtr>& frames, std::size_t classes) {
+    std::vector<std::int64_t> steps;
+    std::vector<const std::vector<double>*> att;
+    for (const FramePtr& f : frames) {
+        steps.push_back(f->step);
+        att.push_back(&f->attention);
+    }
+    return snap_step(steps, att, classes);
+}
+
+}  // namespace
+
 void update_snap_step(const Snapshot& snap, ViewState& view, double now) {
     // The snap step, as snapscope-cli sweep defines it (see snap_step in sweep.hpp).
     if (view.snap_task && view.snap_task->ready()) {
@@ -105,28 +119,15 @@ void update_snap_step(const Snapshot& snap, ViewState& view, double now) {
     if (!snap.playing || work <= kSnapInlineWork) {
         view.snap_task.reset();  // (a running one finishes on its own; its result is not needed)
         view.snap_serial = snap.serial;
-        std::vector<std::int64_t> steps;
-        std::vector<const std::vector<double>*> att;
-        for (const FramePtr& f : snap.frames) {
-            steps.push_back(f->step);
-            att.push_back(&f->attention);
-        }
-        view.snap = snap_step(steps, att, classes);
+        view.snap = snap_step_of(snap.frames, classes);
         return;
     }
     if (view.snap_task || now - view.snap_task_started < kSnapTaskInterval) return;
     view.snap_task_started = now;
     view.snap_task_serial = snap.serial;
     // The task owns the frames it reads (immutable, shared).
-    view.snap_task = std::make_shared<Task<std::int64_t>>([frames = snap.frames, classes](TaskContext&) {
-        std::vector<std::int64_t> steps;
-        std::vector<const std::vector<double>*> att;
-        for (const FramePtr& f : frames) {
-            steps.push_back(f->step);
-            att.push_back(&f->attention);
-        }
-        return snap_step(steps, att, classes);
-    });
+    view.snap_task = std::make_shared<Task<std::int64_t>>(
+        [frames = snap.frames, classes](TaskContext&) { return snap_step_of(frames, classes); });
 }
 
 void draw_curves(const Snapshot& snap, ViewState& view) {

@@ -27,8 +27,6 @@ void key_queue_enable(bool on) {
     queue().frame.clear();
 }
 
-bool key_queue_enabled() { return queue().enabled; }
-
 void key_queue_push(int key, bool repeat) {
     KeyQueue& q = queue();
     if (!q.enabled) return;

@@ -28,7 +28,6 @@ enum Key : int {
 
 // Turns the queue on (the window does, when it installs its key callback) or off.
 void key_queue_enable(bool on);
-bool key_queue_enabled();
 // A press (repeat = false) or an auto-repeat (repeat = true) from the key callback.
 void key_queue_push(int key, bool repeat);
 // At the start of a frame: takes this frame's presses from the queue (dropped while a text field has focus).

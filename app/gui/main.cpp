@@ -68,6 +68,17 @@ std::string join_warnings(const std::vector<std::string>& w) {
 // half-replayed run, so quitting during a long load loses nothing.
 std::optional<Session> g_loading;
 
+// The session to save or autosave: the one still loading, if any (not its half-replayed run), else the live run.
+Session current_session(const Snapshot& snap, const ViewState& view) {
+    if (snap.loading && g_loading) return *g_loading;
+    Session s;
+    s.config = snap.info->config;
+    s.events = snap.events;
+    s.step = snap.step;
+    s.view = view.to_json();
+    return s;
+}
+
 // Carries out what the UI asked for this frame.
 void serve(HostRequests& req, Host& host, Worker& worker, const Snapshot& snap, ViewState& view) {
     const std::string stem = view.export_dir + "/snapscope-step" + std::to_string(snap.step) + "-" + timestamp();
@@ -94,12 +105,7 @@ void serve(HostRequests& req, Host& host, Worker& worker, const Snapshot& snap, 
     }
     if (req.export_csv) worker.post(Command::export_to(stem));
     if (req.save_session) {
-        Session s;
-        s.config = snap.info->config;
-        s.events = snap.events;
-        s.step = snap.step;
-        s.view = view.to_json();
-        if (snap.loading && g_loading) s = *g_loading;  // not the half-replayed run
+        const Session s = current_session(snap, view);
         try {
             const auto parent = std::filesystem::path(view.session_path).parent_path();
             if (!parent.empty()) std::filesystem::create_directories(parent);
@@ -232,11 +238,9 @@ int main(int argc, char** argv) {
     ViewState view;
     view.large_font = large_font;
     if (session) {
-        for (const std::string& w : view.from_json(session->view, session_path)) {
-            std::fprintf(stderr, "snapscope: warning: %s\n", w.c_str());
-            view.status = view.status.empty() ? w : view.status + "\n" + w;
-            view.status_error = true;
-        }
+        const std::vector<std::string> warnings = view.from_json(session->view, session_path);
+        for (const std::string& w : warnings) std::fprintf(stderr, "snapscope: warning: %s\n", w.c_str());
+        if (!warnings.empty()) view.say(join_warnings(warnings), true);
         g_loading = *session;
         worker->post(Command::load_session(*session));
     }
@@ -287,16 +291,7 @@ int main(int argc, char** argv) {
     auto autosave = [&] {
         if (autosave_path.empty()) return;
         try {
-            const SnapshotPtr s = worker->snapshot();
-            Session a;
-            if (s->loading && g_loading) {
-                a = *g_loading;  // still replaying: the session as it was loaded, not step 0 of its replay
-            } else {
-                a.config = s->info->config;
-                a.events = s->events;
-                a.step = s->step;
-                a.view = view.to_json();
-            }
+            const Session a = current_session(*worker->snapshot(), view);
             const auto parent = std::filesystem::path(autosave_path).parent_path();
             if (!parent.empty()) std::filesystem::create_directories(parent);
             save_session_file(autosave_path, a);

@@ -213,11 +213,10 @@ bool Worker::replay_slice(std::chrono::steady_clock::duration budget) {
     const auto t0 = Clock::now();
     while (true) {
         if (run_) {
-            while (r.next < r.events.size() && r.events[r.next].step <= run_->step_index()) {
-                apply_event(*run_, r.events[r.next]);
-                if (twin_run_) apply_event(*twin_run_, r.events[r.next]);
-                ++r.next;
-            }
+            const std::size_t from = r.next;
+            apply_due_events(*run_, r.events, r.next);
+            if (twin_run_)
+                for (std::size_t i = from; i < r.next; ++i) apply_event(*twin_run_, r.events[i]);
         }
         if (step_index() >= r.target) return true;
         if (!step_once()) return true;  // diverged: step_once said so
@@ -463,11 +462,7 @@ common:
                     std::size_t next = 0;
                     const auto& ev = run_->events();
                     while (true) {
-                        while (next < ev.size() && ev[next].step <= twin_run_->step_index()) {
-                            if (ev[next].name == "lr_z") twin_run_->set_lr_z(ev[next].new_value);
-                            else twin_run_->set_lr_y(ev[next].new_value);
-                            ++next;
-                        }
+                        apply_due_events(*twin_run_, ev, next);
                         twin_run_->record_now();
                         take_frame(*twin_run_, twin_frames_, twin_frames_seen_);
                         if (twin_run_->step_index() >= run_->step_index() || !twin_run_->step()) break;
@@ -600,11 +595,9 @@ void Worker::loop_once() {
         using K = Command::Kind;
         for (const Command& c : backlog_) {
             if (c.kind == K::Pause || c.kind == K::Reset || c.kind == K::LoadConfig || c.kind == K::LoadSession) steps_owed_ = 0;
-            // These end a session load; everything else waits until the load is done.
-            if (replay_ && (c.kind == K::CancelLoad || c.kind == K::Reset || c.kind == K::LoadConfig || c.kind == K::LoadSession ||
-                            c.kind == K::SetTpgData)) {
-                if (c.kind != K::CancelLoad) replay_.reset();
-            }
+            // These end a session load (Cancel too: applied below); everything else waits until the load is done.
+            if (replay_ && (c.kind == K::Reset || c.kind == K::LoadConfig || c.kind == K::LoadSession || c.kind == K::SetTpgData))
+                replay_.reset();
         }
         if (replay_) {
             // Apply the Cancel (if any) at once; keep the rest for after the load.
@@ -684,7 +677,7 @@ void Worker::loop_once() {
         }
 
         // 4. Publish at most ~60 times a second while stepping; at once when idle.
-        const bool busy = (playing_ && speed_ != SpeedMode::StepsPerFrame) || steps_owed_ > 0 || !backlog_.empty() || replay_ != nullptr;
+        const bool busy = (playing_ && speed_ != SpeedMode::StepsPerFrame) || steps_owed_ > 0 || !backlog_.empty();  // (a replay returned above)
         if (dirty_ && (!busy || now - last_publish_ > std::chrono::milliseconds(16))) publish();
 
         // 5. Idle: sleep until a command arrives (or the rate limiter allows a step).

@@ -96,7 +96,6 @@ private:
     std::unique_ptr<Replay> replay_;
     // Advances the replay for about `budget`; true when it is finished (or cannot go on).
     bool replay_slice(std::chrono::steady_clock::duration budget);
-    void size_frames();
     double ratio_ = 1;
     std::uint64_t serial_ = 0, run_id_ = 0;
     std::string message_;

@@ -89,12 +89,16 @@ void apply_event(ScanSnapRun& run, const RunEvent& e) {
     else throw ConfigError("events", "unknown event '" + e.name + "'");
 }
 
+void apply_due_events(ScanSnapRun& run, const std::vector<RunEvent>& events, std::size_t& next) {
+    while (next < events.size() && events[next].step <= run.step_index()) apply_event(run, events[next++]);
+}
+
 std::unique_ptr<ScanSnapRun> replay_session(const Session& s, std::int64_t until_step) {
     auto run = std::make_unique<ScanSnapRun>(s.config);
     const std::int64_t target = until_step < 0 ? s.step : until_step;
     std::size_t next = 0;
     while (true) {
-        while (next < s.events.size() && s.events[next].step <= run->step_index()) apply_event(*run, s.events[next++]);
+        apply_due_events(*run, s.events, next);
         if (run->step_index() >= target || !run->step()) break;
     }
     return run;

@@ -37,5 +37,7 @@ std::unique_ptr<ScanSnapRun> replay_session(const Session& s, std::int64_t until
 
 // Applies one logged event to a run (lr_z, lr_y). Unknown names throw ConfigError.
 void apply_event(ScanSnapRun& run, const RunEvent& e);
+// Applies events[next..] made at or before the run's current step (events in step order), advancing `next`.
+void apply_due_events(ScanSnapRun& run, const std::vector<RunEvent>& events, std::size_t& next);
 
 }  // namespace snapscope
