@@ -125,6 +125,27 @@ inline std::string program(const char* env, const char* built) {
     return e && *e ? e : built;
 }
 
+// Writes `text` to `p` as it is (binary).
+inline void write_file(const std::filesystem::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
+
+#ifdef SNAPSCOPE_CLI
+// snapscope-cli under test (SNAPSCOPE_CLI_UNDER_TEST=/path/to/another/build swaps it), and a run of it.
+inline std::string cli() { return program("SNAPSCOPE_CLI_UNDER_TEST", SNAPSCOPE_CLI); }
+inline ProcResult run_cli(const std::string& args, double timeout = 120, long as_mb = 0) {
+    return run_process(cli() + " " + args, timeout, as_mb);
+}
+
+// One error line, short enough to read, naming what it must name.
+inline void expect_clear_error(const ProcResult& r, const std::string& needle, const std::string& what) {
+    EXPECT_FALSE(r.timed_out) << what << ": hung";
+    EXPECT_EQ(r.signal, 0) << what << ": killed by signal " << r.signal << "\n" << r.err.substr(0, 2000);
+    EXPECT_TRUE(r.status == 1 || r.status == 2) << what << ": status " << r.status << "\n" << r.err.substr(0, 2000);
+    EXPECT_NE(r.err.find("error"), std::string::npos) << what << "\n" << r.err.substr(0, 2000);
+    EXPECT_NE(r.err.find(needle), std::string::npos) << what << ": no '" << needle << "' in\n" << r.err.substr(0, 2000);
+    EXPECT_LT(r.err.size(), 1200u) << what << ": a message of " << r.err.size() << " bytes";
+}
+#endif
+
 // A sanitizer build reserves terabytes of address space and inflates memory: limits and RSS bounds are skipped.
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr bool kSanitized = true;

@@ -20,22 +20,6 @@ using namespace snapscope::test;
 
 namespace {
 
-std::string cli() { return program("SNAPSCOPE_CLI_UNDER_TEST", SNAPSCOPE_CLI); }
-
-ProcResult run(const std::string& args, double timeout = 120, long as_mb = 0) { return run_process(cli() + " " + args, timeout, as_mb); }
-
-// One error line, short enough to read, naming what it must name.
-void expect_clear_error(const ProcResult& r, const std::string& needle, const std::string& what) {
-    EXPECT_FALSE(r.timed_out) << what << ": hung";
-    EXPECT_EQ(r.signal, 0) << what << ": killed by signal " << r.signal << "\n" << r.err.substr(0, 2000);
-    EXPECT_TRUE(r.status == 1 || r.status == 2) << what << ": status " << r.status << "\n" << r.err.substr(0, 2000);
-    EXPECT_NE(r.err.find("error"), std::string::npos) << what << "\n" << r.err.substr(0, 2000);
-    EXPECT_NE(r.err.find(needle), std::string::npos) << what << ": no '" << needle << "' in\n" << r.err.substr(0, 2000);
-    EXPECT_LT(r.err.size(), 1200u) << what << ": a message of " << r.err.size() << " bytes";
-}
-
-void write(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
-
 std::string nested(int depth, const std::string& open, const std::string& close, const std::string& inner = "1") {
     std::string s;
     s.reserve(depth * (open.size() + close.size()) + inner.size());
@@ -51,32 +35,32 @@ std::string nested(int depth, const std::string& open, const std::string& close,
 
 TEST(Issue9Nesting, DeepConfigsAndDatasetsAreRefusedWithAShortMessage) {
     const fs::path d = test_dir("nest");
-    write(d / "arrays.json", "{\"description\": " + nested(100000, "[", "]") + "}");
-    write(d / "objects.json", nested(100000, "{\"a\": ", "}"));
-    write(d / "keys.json", nested(30000, "{\"" + std::string(40, 'k') + "\": ", "}"));
-    write(d / "tokens.jsonl", "{\"tokens\": [0, " + nested(100000, "[", "]") + "], \"label\": 0}\n");
-    write(d / "label.jsonl", "{\"tokens\": [0, 1], \"label\": " + nested(100000, "[", "]") + "}\n");
+    write_file(d / "arrays.json", "{\"description\": " + nested(100000, "[", "]") + "}");
+    write_file(d / "objects.json", nested(100000, "{\"a\": ", "}"));
+    write_file(d / "keys.json", nested(30000, "{\"" + std::string(40, 'k') + "\": ", "}"));
+    write_file(d / "tokens.jsonl", "{\"tokens\": [0, " + nested(100000, "[", "]") + "], \"label\": 0}\n");
+    write_file(d / "label.jsonl", "{\"tokens\": [0, 1], \"label\": " + nested(100000, "[", "]") + "}\n");
     for (const char* f : {"arrays.json", "objects.json", "keys.json"})
-        expect_clear_error(run("run --config " + (d / f).string() + " -q --out " + (d / "o").string()), f, f);
-    expect_clear_error(run("run --preset fig4 --set data.kind=file --set data.path=" + (d / "tokens.jsonl").string() + " -q --out " +
+        expect_clear_error(run_cli("run --config " + (d / f).string() + " -q --out " + (d / "o").string()), f, f);
+    expect_clear_error(run_cli("run --preset fig4 --set data.kind=file --set data.path=" + (d / "tokens.jsonl").string() + " -q --out " +
                            (d / "o").string()),
                        "tokens.jsonl:1", "tokens");
-    expect_clear_error(run("run --preset tpg-cyclic --set data.kind=file --set data.path=" + (d / "label.jsonl").string() + " -q --out " +
+    expect_clear_error(run_cli("run --preset tpg-cyclic --set data.kind=file --set data.path=" + (d / "label.jsonl").string() + " -q --out " +
                            (d / "o").string()),
                        "label.jsonl:1", "label");
     // A --set value too.
-    expect_clear_error(run("run --preset fig4 --set 'description=" + nested(20000, "[", "]") + "' -q --out " + (d / "o").string()),
+    expect_clear_error(run_cli("run --preset fig4 --set 'description=" + nested(20000, "[", "]") + "' -q --out " + (d / "o").string()),
                        "description", "--set");
 }
 
 TEST(Issue9Nesting, LongValuesAreCutInMessages) {
     const fs::path d = test_dir("long");
-    write(d / "kind.json", "{\"data\": {\"kind\": \"" + std::string(60000, 'x') + "\"}}");
-    write(d / "key.json", "{\"" + std::string(60000, 'k') + "\": 1}");
-    write(d / "tok.jsonl", "{\"tokens\": [0, \"" + std::string(60000, 'y') + "\"], \"label\": 0}\n");
-    expect_clear_error(run("run --config " + (d / "kind.json").string() + " -q --out " + (d / "o").string()), "data.kind", "kind");
-    expect_clear_error(run("run --config " + (d / "key.json").string() + " -q --out " + (d / "o").string()), "unknown key", "key");
-    expect_clear_error(run("run --preset fig4 --set data.kind=file --set data.path=" + (d / "tok.jsonl").string() + " -q --out " +
+    write_file(d / "kind.json", "{\"data\": {\"kind\": \"" + std::string(60000, 'x') + "\"}}");
+    write_file(d / "key.json", "{\"" + std::string(60000, 'k') + "\": 1}");
+    write_file(d / "tok.jsonl", "{\"tokens\": [0, \"" + std::string(60000, 'y') + "\"], \"label\": 0}\n");
+    expect_clear_error(run_cli("run --config " + (d / "kind.json").string() + " -q --out " + (d / "o").string()), "data.kind", "kind");
+    expect_clear_error(run_cli("run --config " + (d / "key.json").string() + " -q --out " + (d / "o").string()), "unknown key", "key");
+    expect_clear_error(run_cli("run --preset fig4 --set data.kind=file --set data.path=" + (d / "tok.jsonl").string() + " -q --out " +
                            (d / "o").string()),
                        "tok.jsonl:1", "token");
 }
@@ -86,16 +70,16 @@ TEST(Issue9Nesting, LongValuesAreCutInMessages) {
 TEST(Issue9Memory, RunningOutOfMemoryIsAClearErrorWithStatus1) {
     if (kSanitized) GTEST_SKIP() << "an address-space limit cannot be used with a sanitizer";
     const fs::path d = test_dir("oom");
-    write(d / "tiny.jsonl", "{\"tokens\": [0, 1, 2], \"label\": 1}\n");
+    write_file(d / "tiny.jsonl", "{\"tokens\": [0, 1, 2], \"label\": 1}\n");
     // 10^7 tokens with 8-dimensional embeddings: more than a 400 MB address space holds, less than the (default)
     // memory limit estimates for this machine, so the allocation itself fails.
-    const ProcResult r = run("run --preset tpg-cyclic --set data.kind=file --set data.path=" + (d / "tiny.jsonl").string() +
+    const ProcResult r = run_cli("run --preset tpg-cyclic --set data.kind=file --set data.path=" + (d / "tiny.jsonl").string() +
                                  " --set data.vocab_size=10000000 --set model.embedding=random --set model.dim=8 --steps 2 -q --out " +
                                  (d / "o").string(),
                              120, 400);
     expect_clear_error(r, "memory", "bad_alloc");
     // With a memory limit the same run is refused before anything is allocated, naming the key.
-    const ProcResult limited = run("run --preset tpg-cyclic --set data.kind=file --set data.path=" + (d / "tiny.jsonl").string() +
+    const ProcResult limited = run_cli("run --preset tpg-cyclic --set data.kind=file --set data.path=" + (d / "tiny.jsonl").string() +
                                    " --set data.vocab_size=10000000 --set model.embedding=random --set model.dim=8 --set limits.memory_mb=256 "
                                    "--steps 2 -q --out " + (d / "o2").string());
     expect_clear_error(limited, "limits.memory_mb", "limit");
@@ -107,14 +91,14 @@ TEST(Issue9Memory, RunningOutOfMemoryIsAClearErrorWithStatus1) {
 
 TEST(Issue9Memory, TpgAnalysisWithALargeDimensionStaysSmall) {
     const fs::path d = test_dir("dim");
-    ProcResult r = run("run --preset tpg-cyclic --set model.dim=120 --steps 3 -q --out " + (d / "o").string());
+    ProcResult r = run_cli("run --preset tpg-cyclic --set model.dim=120 --steps 3 -q --out " + (d / "o").string());
     EXPECT_EQ(r.status, 0) << r.err;
     if (!kSanitized) {
         EXPECT_LT(r.peak_kb, 300 * 1024) << "peak RSS " << r.peak_kb << " kB";
     }
     // A 3-line file with K = 150 (onehot: d = 150).
-    write(d / "k150.jsonl", "{\"tokens\": [0, 5, 149], \"label\": 0}\n{\"tokens\": [5, 0, 149], \"label\": 5}\n{\"tokens\": [7, 3, 149], \"label\": 3}\n");
-    r = run("run --preset tpg-cyclic --set data.kind=file --set data.path=" + (d / "k150.jsonl").string() +
+    write_file(d / "k150.jsonl", "{\"tokens\": [0, 5, 149], \"label\": 0}\n{\"tokens\": [5, 0, 149], \"label\": 5}\n{\"tokens\": [7, 3, 149], \"label\": 3}\n");
+    r = run_cli("run --preset tpg-cyclic --set data.kind=file --set data.path=" + (d / "k150.jsonl").string() +
             " --set data.vocab_size=0 --set model.embedding=onehot --set model.dim=0 --steps 3 -q --out " + (d / "o2").string());
     EXPECT_EQ(r.status, 0) << r.err;
     if (!kSanitized) {
@@ -138,8 +122,8 @@ TEST(Issue9Memory, GraphOfAWideVocabularyStaysSmall) {
             f << "{\"tokens\": [" << a << ", " << b << ", " << q << "], \"label\": " << a << "}\n";
         }
     }
-    write(d / "huge_id.jsonl", "{\"tokens\": [3, 99999999], \"label\": 3}\n");
-    ProcResult r = run("graph --data " + (d / "wide.jsonl").string());
+    write_file(d / "huge_id.jsonl", "{\"tokens\": [3, 99999999], \"label\": 3}\n");
+    ProcResult r = run_cli("graph --data " + (d / "wide.jsonl").string());
     EXPECT_EQ(r.status, 0) << r.err;
     if (!kSanitized) {
         EXPECT_LT(r.peak_kb, 300 * 1024) << "peak RSS " << r.peak_kb << " kB";
@@ -147,7 +131,7 @@ TEST(Issue9Memory, GraphOfAWideVocabularyStaysSmall) {
     const json j = json::parse(r.out);
     EXPECT_TRUE(j.contains("W_svm_columns"));
     EXPECT_GE(j["graphs"].size(), 900u);
-    r = run("graph --data " + (d / "huge_id.jsonl").string());
+    r = run_cli("graph --data " + (d / "huge_id.jsonl").string());
     EXPECT_EQ(r.status, 0) << r.err;
     if (!kSanitized) {
         EXPECT_LT(r.peak_kb, 300 * 1024) << "peak RSS " << r.peak_kb << " kB";
@@ -162,15 +146,15 @@ TEST(Issue9Memory, GraphOfAWideVocabularyStaysSmall) {
 TEST(Issue9Memory, HistoryBudgetIsHonouredOrRefusedByName) {
     const fs::path d = test_dir("hist");
     // A sweep keeps the large preset's attention records (about 1.1 MB each): 1 MB cannot hold four of them.
-    ProcResult r = run("sweep --preset large --set sweep.grid= --grid train.lr_z=1 --seeds 1 --set history.budget_mb=1 --set train.steps=2 -q --out " +
+    ProcResult r = run_cli("sweep --preset large --set sweep.grid= --grid train.lr_z=1 --seeds 1 --set history.budget_mb=1 --set train.steps=2 -q --out " +
                        (d / "s").string());
     expect_clear_error(r, "history.budget_mb", "budget");
     EXPECT_NE(r.err.find("raise history.budget_mb"), std::string::npos) << r.err;
     // A run keeps only its trajectory; a budget too small even for that is refused the same way.
-    r = run("run --preset large --set history.budget_mb=0.001 --steps 2 -q --out " + (d / "o").string());
+    r = run_cli("run --preset large --set history.budget_mb=0.001 --steps 2 -q --out " + (d / "o").string());
     expect_clear_error(r, "history.budget_mb", "budget");
     // 24 MB holds a few records; 60 steps then stay within it.
-    r = run("run --preset large --set history.budget_mb=24 --set train.batch=8 --set data.seq_len=16 --steps 60 -q --out " + (d / "o2").string());
+    r = run_cli("run --preset large --set history.budget_mb=24 --set train.batch=8 --set data.seq_len=16 --steps 60 -q --out " + (d / "o2").string());
     EXPECT_EQ(r.status, 0) << r.err;
     if (!kSanitized) {
         EXPECT_LT(r.peak_kb, 190 * 1024) << "peak RSS " << r.peak_kb << " kB";
@@ -183,7 +167,7 @@ TEST(Issue9Memory, FinalJsonIsStreamedNotBuiltInMemory) {
     const fs::path d = test_dir("stream");
     // M = 2000: the model's six M x M matrices take 192 MB; final.json (Z and Y as text) about 150 MB more. Built as
     // one JSON document it took several times that.
-    const ProcResult r = run("run --preset fig4 --set data.num_unique_per_next=993 --set train.batch=4 --set data.seq_len=8 --steps 1 -q --out " +
+    const ProcResult r = run_cli("run --preset fig4 --set data.num_unique_per_next=993 --set train.batch=4 --set data.seq_len=8 --steps 1 -q --out " +
                              (d / "o").string());
     ASSERT_EQ(r.status, 0) << r.err;
     if (!kSanitized) {
@@ -194,7 +178,7 @@ TEST(Issue9Memory, FinalJsonIsStreamedNotBuiltInMemory) {
     EXPECT_EQ(fin["Z"].size(), 2000u);
     EXPECT_EQ(fin["Y"][1999].size(), 2000u);
     // M = 13377 is refused under an 8 GiB limit, naming the key that sets M.
-    const ProcResult big = run("run --preset fig4 --set data.num_unique_per_next=6681 --set limits.memory_mb=4096 -q --out " + (d / "o2").string());
+    const ProcResult big = run_cli("run --preset fig4 --set data.num_unique_per_next=6681 --set limits.memory_mb=4096 -q --out " + (d / "o2").string());
     expect_clear_error(big, "data.num_unique_per_next", "M=13377");
     EXPECT_NE(big.err.find("limits.memory_mb"), std::string::npos) << big.err;
 }
@@ -203,15 +187,15 @@ TEST(Issue9Memory, FinalJsonIsStreamedNotBuiltInMemory) {
 
 TEST(Issue9Memory, GeneratorsEndQuicklyWithAClearMessage) {
     const fs::path d = test_dir("gen");
-    ProcResult r = run("run --preset tpg-cyclic --set data.vocab_size=1000000 --set model.embedding=random --set model.dim=8 -q --out " +
+    ProcResult r = run_cli("run --preset tpg-cyclic --set data.vocab_size=1000000 --set model.embedding=random --set model.dim=8 -q --out " +
                            (d / "o").string(),
                        60);
     expect_clear_error(r, "data.", "K=10^6 cyclic");
     EXPECT_LT(r.seconds, 30);
-    r = run("run --preset tpg-cyclic --set data.vocab_size=100000000 --set model.embedding=onehot --set model.dim=0 -q --out " + (d / "o").string(), 60);
+    r = run_cli("run --preset tpg-cyclic --set data.vocab_size=100000000 --set model.embedding=onehot --set model.dim=0 -q --out " + (d / "o").string(), 60);
     expect_clear_error(r, "data.vocab_size", "K=10^8");
     EXPECT_LT(r.seconds, 5);
-    r = run("run --preset tpg-cyclic --set data.num_samples=1 -q --out " + (d / "o").string(), 60);
+    r = run_cli("run --preset tpg-cyclic --set data.num_samples=1 -q --out " + (d / "o").string(), 60);
     expect_clear_error(r, "data.num_samples", "cyclic n=1");
 }
 
@@ -220,16 +204,16 @@ TEST(Issue9Memory, GeneratorsEndQuicklyWithAClearMessage) {
 TEST(Issue9Files, DevicesFifosAndFoldersAreRefused) {
     const fs::path d = test_dir("nonreg");
     ASSERT_EQ(::mkfifo((d / "fifo").c_str(), 0644), 0);
-    expect_clear_error(run("run --config /dev/zero -q --out " + (d / "o").string(), 20), "character device", "/dev/zero config");
-    expect_clear_error(run("run --preset fig4 --set data.kind=file --set data.path=/dev/zero -q --out " + (d / "o").string(), 20),
+    expect_clear_error(run_cli("run --config /dev/zero -q --out " + (d / "o").string(), 20), "character device", "/dev/zero config");
+    expect_clear_error(run_cli("run --preset fig4 --set data.kind=file --set data.path=/dev/zero -q --out " + (d / "o").string(), 20),
                        "character device", "/dev/zero data");
-    expect_clear_error(run("run --config " + (d / "fifo").string() + " -q --out " + (d / "o").string(), 20), "FIFO", "fifo config");
-    expect_clear_error(run("run --preset fig4 --set data.kind=file --set data.path=" + (d / "fifo").string() + " -q --out " + (d / "o").string(), 20),
+    expect_clear_error(run_cli("run --config " + (d / "fifo").string() + " -q --out " + (d / "o").string(), 20), "FIFO", "fifo config");
+    expect_clear_error(run_cli("run --preset fig4 --set data.kind=file --set data.path=" + (d / "fifo").string() + " -q --out " + (d / "o").string(), 20),
                        "FIFO", "fifo data");
-    expect_clear_error(run("graph --data " + (d / "fifo").string(), 20), "FIFO", "fifo graph");
+    expect_clear_error(run_cli("graph --data " + (d / "fifo").string(), 20), "FIFO", "fifo graph");
     // Point 18: a folder is named as a folder (not "no samples", not "invalid JSON at 1:1").
-    expect_clear_error(run("run --config " + d.string() + " -q --out " + (d / "o").string(), 20), "a folder", "folder config");
-    expect_clear_error(run("run --preset fig4 --set data.kind=file --set data.path=" + d.string() + " -q --out " + (d / "o").string(), 20),
+    expect_clear_error(run_cli("run --config " + d.string() + " -q --out " + (d / "o").string(), 20), "a folder", "folder config");
+    expect_clear_error(run_cli("run --preset fig4 --set data.kind=file --set data.path=" + d.string() + " -q --out " + (d / "o").string(), 20),
                        "a folder", "folder data");
 }
 
@@ -239,25 +223,25 @@ TEST(Issue9Sweeps, ResumeRefusesAnotherSweepsFolder) {
     const fs::path d = test_dir("resume");
     const std::string out = " -q --out " + (d / "s").string();
     const std::string grid = " --preset fig6-sweep --grid data.num_last=1 --grid train.lr_z=1,2 --grid train.lr_y_over_z=1 --seeds 2";
-    ASSERT_EQ(run("sweep" + grid + " --set train.steps=5" + out).status, 0);
+    ASSERT_EQ(run_cli("sweep" + grid + " --set train.steps=5" + out).status, 0);
     const std::string rows = slurp_file(d / "s" / "results.csv");
     // Another number of steps, another grid, other seeds, another snap tolerance: each is another sweep.
-    expect_clear_error(run("sweep" + grid + " --set train.steps=100" + out), "train.steps", "steps changed");
-    expect_clear_error(run("sweep --preset fig6-sweep --grid data.num_last=1 --grid train.lr_z=1,3 --grid train.lr_y_over_z=1 --seeds 2 "
+    expect_clear_error(run_cli("sweep" + grid + " --set train.steps=100" + out), "train.steps", "steps changed");
+    expect_clear_error(run_cli("sweep --preset fig6-sweep --grid data.num_last=1 --grid train.lr_z=1,3 --grid train.lr_y_over_z=1 --seeds 2 "
                            "--set train.steps=5" + out),
                        "train.lr_z", "grid changed");
-    expect_clear_error(run("sweep" + grid + " --seeds 3 --set train.steps=5" + out), "seeds", "seeds changed");
-    expect_clear_error(run("sweep" + grid + " --snap-tol 0.2 --set train.steps=5" + out), "snap", "tolerance changed");
+    expect_clear_error(run_cli("sweep" + grid + " --seeds 3 --set train.steps=5" + out), "seeds", "seeds changed");
+    expect_clear_error(run_cli("sweep" + grid + " --snap-tol 0.2 --set train.steps=5" + out), "snap", "tolerance changed");
     EXPECT_EQ(slurp_file(d / "s" / "results.csv"), rows);  // untouched
     // The same sweep resumes (nothing to do).
-    const ProcResult again = run("sweep" + grid + " --set train.steps=5 --out " + (d / "s").string());
+    const ProcResult again = run_cli("sweep" + grid + " --set train.steps=5 --out " + (d / "s").string());
     EXPECT_EQ(again.status, 0) << again.err;
     EXPECT_NE(again.out.find("0 runs (4 were already done)"), std::string::npos) << again.out;
     // A results.csv edited to hold another run's values is refused, not mixed in.
     std::string edited = rows;
     edited.replace(edited.find("\n1,1,1,1,2,") + 1, 9, "1,1,9,1,2");
-    write(d / "s" / "results.csv", edited);
-    expect_clear_error(run("sweep" + grid + " --set train.steps=5" + out), "results.csv:3", "edited row");
+    write_file(d / "s" / "results.csv", edited);
+    expect_clear_error(run_cli("sweep" + grid + " --set train.steps=5" + out), "results.csv:3", "edited row");
 }
 
 TEST(Issue9Sweeps, TwoSweepsCannotWriteOneFolder) {
@@ -265,11 +249,17 @@ TEST(Issue9Sweeps, TwoSweepsCannotWriteOneFolder) {
     const std::string args = " --preset fig6-sweep --grid data.num_last=1 --grid train.lr_z=1 --grid train.lr_y_over_z=1 --seeds 20 "
                              "--set train.steps=2000 --jobs 1 -q --out " + (d / "s").string();
     ProcResult second;
+    bool held = false;
     const ProcResult first = run_process(cli() + " sweep" + args, 300, 0, "", [&](pid_t) {
-        // Wait until the first sweep holds the folder, then start the second.
-        for (int i = 0; i < 3000 && !fs::exists(d / "s" / "sweep.json"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        second = run("sweep" + args, 60);
+        // Wait until the first sweep holds the folder (its lock file says what it writes), then start the second.
+        const fs::path lock = d / "s" / ".snapscope.lock";
+        for (int i = 0; i < 3000 && !held; ++i) {
+            held = slurp_file(lock).find("writing") != std::string::npos;
+            if (!held) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        second = run_cli("sweep" + args, 60);
     });
+    ASSERT_TRUE(held) << "the first sweep never took the folder's lock";
     EXPECT_EQ(first.status, 0) << first.err;
     expect_clear_error(second, "writing", "second sweep");
     EXPECT_NE(second.err.find("pid"), std::string::npos) << second.err;
@@ -282,35 +272,35 @@ TEST(Issue9Sweeps, MergeChecksDefinitionsDuplicatesAndGaps) {
     const fs::path d = test_dir("merge");
     const std::string grid = " --preset fig6-sweep --grid data.num_last=1 --grid train.lr_z=1,2 --grid train.lr_y_over_z=1 --seeds 3 --set train.steps=5 -q";
     for (int i = 1; i <= 3; ++i)
-        ASSERT_EQ(run("sweep" + grid + " --shard " + std::to_string(i) + "/3 --out " + (d / ("p" + std::to_string(i))).string()).status, 0);
-    ASSERT_EQ(run("sweep" + grid + " --out " + (d / "all").string()).status, 0);
+        ASSERT_EQ(run_cli("sweep" + grid + " --shard " + std::to_string(i) + "/3 --out " + (d / ("p" + std::to_string(i))).string()).status, 0);
+    ASSERT_EQ(run_cli("sweep" + grid + " --out " + (d / "all").string()).status, 0);
     // All three: the same rows as one sweep.
-    ProcResult m = run("merge " + (d / "p1").string() + " " + (d / "p2").string() + " " + (d / "p3").string() + " --out " + (d / "m").string());
+    ProcResult m = run_cli("merge " + (d / "p1").string() + " " + (d / "p2").string() + " " + (d / "p3").string() + " --out " + (d / "m").string());
     ASSERT_EQ(m.status, 0) << m.err;
     EXPECT_EQ(slurp_file(d / "m" / "results.csv"), slurp_file(d / "all" / "results.csv"));
     EXPECT_NE(m.out.find("(shard 2/3): 2 of 2 runs"), std::string::npos) << m.out;
     // A missing shard: the missing runs are named and nothing is written.
-    m = run("merge " + (d / "p1").string() + " " + (d / "p3").string() + " --out " + (d / "m2").string());
+    m = run_cli("merge " + (d / "p1").string() + " " + (d / "p3").string() + " --out " + (d / "m2").string());
     EXPECT_EQ(m.status, 1);
     EXPECT_NE(m.err.find("2 of the sweep's 6 runs are missing: 1, 4"), std::string::npos) << m.err;
     EXPECT_FALSE(fs::exists(d / "m2" / "results.csv"));
-    m = run("merge " + (d / "p1").string() + " " + (d / "p3").string() + " --allow-partial --out " + (d / "m3").string());
+    m = run_cli("merge " + (d / "p1").string() + " " + (d / "p3").string() + " --allow-partial --out " + (d / "m3").string());
     EXPECT_EQ(m.status, 0) << m.err;
     // The same shard twice: duplicate runs.
-    m = run("merge " + (d / "p1").string() + " " + (d / "p1").string() + " --out " + (d / "m4").string());
+    m = run_cli("merge " + (d / "p1").string() + " " + (d / "p1").string() + " --out " + (d / "m4").string());
     expect_clear_error(m, "in both", "duplicate");
     // A shard of another sweep.
-    ASSERT_EQ(run("sweep" + grid + " --set train.steps=7 --shard 2/3 --out " + (d / "other").string()).status, 0);
-    m = run("merge " + (d / "p1").string() + " " + (d / "other").string() + " " + (d / "p3").string() + " --out " + (d / "m5").string());
+    ASSERT_EQ(run_cli("sweep" + grid + " --set train.steps=7 --shard 2/3 --out " + (d / "other").string()).status, 0);
+    m = run_cli("merge " + (d / "p1").string() + " " + (d / "other").string() + " " + (d / "p3").string() + " --out " + (d / "m5").string());
     expect_clear_error(m, "another sweep", "other sweep");
     // A header-only results.csv is a shard with no runs (reported), not a relabelled column.
     const std::string rows = slurp_file(d / "p2" / "results.csv");
-    write(d / "p2" / "results.csv", rows.substr(0, rows.find('\n') + 1));
-    m = run("merge " + (d / "p1").string() + " " + (d / "p2").string() + " " + (d / "p3").string() + " --out " + (d / "m6").string());
+    write_file(d / "p2" / "results.csv", rows.substr(0, rows.find('\n') + 1));
+    m = run_cli("merge " + (d / "p1").string() + " " + (d / "p2").string() + " " + (d / "p3").string() + " --out " + (d / "m6").string());
     EXPECT_EQ(m.status, 1);
     EXPECT_NE(m.out.find("(shard 2/3): 0 of 2 runs"), std::string::npos) << m.out;
     // A folder that is not a sweep's.
-    expect_clear_error(run("merge " + d.string() + " --out " + (d / "m7").string()), "sweep.json", "not a sweep");
+    expect_clear_error(run_cli("merge " + d.string() + " --out " + (d / "m7").string()), "sweep.json", "not a sweep");
 }
 
 TEST(Issue9Sweeps, GridValuesWithCommasAndLineBreaksSurviveResumeAndMerge) {
@@ -318,16 +308,16 @@ TEST(Issue9Sweeps, GridValuesWithCommasAndLineBreaksSurviveResumeAndMerge) {
     // description is a string key that changes nothing: a harmless axis whose values hold a comma and a line break.
     const std::string grid = " --preset fig6-sweep --grid data.num_last=1 --grid train.lr_z=1 --grid train.lr_y_over_z=1 "
                              "--grid 'description=\"a,b\",\"line\\nbreak\",plain' --seeds 1 --set train.steps=5 -q";
-    ASSERT_EQ(run("sweep" + grid + " --out " + (d / "s").string()).status, 0);
+    ASSERT_EQ(run_cli("sweep" + grid + " --out " + (d / "s").string()).status, 0);
     const std::string rows = slurp_file(d / "s" / "results.csv");
     EXPECT_NE(rows.find("\"a,b\""), std::string::npos) << rows;
     EXPECT_NE(rows.find("\"line\nbreak\""), std::string::npos) << rows;
     // Resume (drop a row first) and merge read it back.
-    write(d / "s" / "results.csv", rows.substr(0, rows.rfind("\n", rows.size() - 2) + 1));
-    const ProcResult again = run("sweep" + grid + " --out " + (d / "s").string());
+    write_file(d / "s" / "results.csv", rows.substr(0, rows.rfind("\n", rows.size() - 2) + 1));
+    const ProcResult again = run_cli("sweep" + grid + " --out " + (d / "s").string());
     ASSERT_EQ(again.status, 0) << again.err;
     EXPECT_EQ(slurp_file(d / "s" / "results.csv"), rows);
-    const ProcResult m = run("merge " + (d / "s").string() + " --out " + (d / "m").string());
+    const ProcResult m = run_cli("merge " + (d / "s").string() + " --out " + (d / "m").string());
     ASSERT_EQ(m.status, 0) << m.err;
     EXPECT_EQ(slurp_file(d / "m" / "results.csv"), rows);
 }
@@ -337,7 +327,7 @@ TEST(Issue9Sweeps, GridValuesWithCommasAndLineBreaksSurviveResumeAndMerge) {
 TEST(Issue9Files, InterruptedRunWritesWhatItTrainedAsOneSet) {
     const fs::path d = test_dir("set");
     const std::string out = (d / "o").string();
-    ASSERT_EQ(run("run --preset fig4 --steps 20 -q --out " + out).status, 0);
+    ASSERT_EQ(run_cli("run --preset fig4 --steps 20 -q --out " + out).status, 0);
     // A temporary file left by a killed writer (a process that no longer exists) is cleaned up.
     const pid_t dead = ::fork();
     if (dead == 0) ::_exit(0);
@@ -345,7 +335,7 @@ TEST(Issue9Files, InterruptedRunWritesWhatItTrainedAsOneSet) {
     char host[256] = {0};
     ::gethostname(host, sizeof host - 1);
     const fs::path stale = d / "o" / ("final.json.tmp." + std::string(host) + "." + std::to_string(dead) + ".0");
-    write(stale, "half a file");
+    write_file(stale, "half a file");
     // A long run interrupted as soon as it listens for the signal.
     const ProcResult r = run_process(cli() + " run --preset fig4 --steps 100000000 -q --out " + out, 120, 0, "", [](pid_t pid) {
         ASSERT_TRUE(wait_for_handler(pid, SIGINT));
@@ -369,7 +359,7 @@ TEST(Issue9Files, InterruptedRunWritesWhatItTrainedAsOneSet) {
 
 TEST(Issue9Files, WriteErrorsOnStandardOutputAreReported) {
     const fs::path d = test_dir("full");
-    write(d / "chain.jsonl", "{\"tokens\": [0, 1, 3], \"label\": 0}\n{\"tokens\": [1, 2, 3], \"label\": 1}\n");
+    write_file(d / "chain.jsonl", "{\"tokens\": [0, 1, 3], \"label\": 0}\n{\"tokens\": [1, 2, 3], \"label\": 1}\n");
     for (const std::string& args : {std::string("presets"), std::string("keys"), "graph --data " + (d / "chain.jsonl").string(),
                                     "run --preset fig4 --steps 3 --out " + (d / "o").string()}) {
         const ProcResult r = run_process(cli() + " " + args, 60, 0, "/dev/full");
@@ -396,9 +386,9 @@ TEST(Issue9Sizes, HugeStepsAndGridsAreHandled) {
     for (int i = 1; i <= 100; ++i) values += (i > 1 ? "," : "") + std::to_string(0.01 * i);
     std::string lens;
     for (int i = 2; i <= 101; ++i) lens += (i > 2 ? "," : "") + std::to_string(i);
-    write(d / "big.json", "{\"sweep\": {\"grid\": \"train.lr_z=" + values + ";train.lr_y_over_z=" + values + ";train.momentum=" +
+    write_file(d / "big.json", "{\"sweep\": {\"grid\": \"train.lr_z=" + values + ";train.lr_y_over_z=" + values + ";train.momentum=" +
                               values.substr(0, values.rfind(',')) + ",0.995;data.seq_len=" + lens + "\", \"seeds\": 40}}");
-    const ProcResult big = run("sweep --config " + (d / "big.json").string() + " -q --out " + (d / "b").string(), 60);
+    const ProcResult big = run_cli("sweep --config " + (d / "big.json").string() + " -q --out " + (d / "b").string(), 60);
     expect_clear_error(big, "4000000000 runs", "4e9 grid");
     EXPECT_NE(big.err.find("--shard"), std::string::npos) << big.err;
 }
@@ -407,22 +397,22 @@ TEST(Issue9Sizes, HugeStepsAndGridsAreHandled) {
 
 TEST(Issue9Messages, DataProblemsAreNamedAsSuch) {
     const fs::path d = test_dir("msg");
-    write(d / "nolabel.jsonl", "{\"tokens\": [0, 1, 2], \"label\": 1}\n{\"tokens\": [0, 1, 2], \"label\": 3}\n");
-    ProcResult r = run("run --preset tpg-cyclic --set data.kind=file --set data.path=" + (d / "nolabel.jsonl").string() + " -q --out " + (d / "o").string());
+    write_file(d / "nolabel.jsonl", "{\"tokens\": [0, 1, 2], \"label\": 1}\n{\"tokens\": [0, 1, 2], \"label\": 3}\n");
+    ProcResult r = run_cli("run --preset tpg-cyclic --set data.kind=file --set data.path=" + (d / "nolabel.jsonl").string() + " -q --out " + (d / "o").string());
     expect_clear_error(r, "nolabel.jsonl:2", "label absent");
     EXPECT_NE(r.err.find("does not occur in the sequence"), std::string::npos) << r.err;
     EXPECT_EQ(r.err.find("lower train.lr"), std::string::npos) << r.err;
-    write(d / "oneclass.jsonl", "{\"tokens\": [0, 99999999], \"label\": 1}\n");
-    r = run("run --preset fig4 --set data.kind=file --set data.path=" + (d / "oneclass.jsonl").string() + " -q --out " + (d / "o").string());
+    write_file(d / "oneclass.jsonl", "{\"tokens\": [0, 99999999], \"label\": 1}\n");
+    r = run_cli("run --preset fig4 --set data.kind=file --set data.path=" + (d / "oneclass.jsonl").string() + " -q --out " + (d / "o").string());
     expect_clear_error(r, "data.vocab_size", "huge id");
     EXPECT_NE(r.err.find("largest token id"), std::string::npos) << r.err;
     EXPECT_EQ(r.err.find("too many classes"), std::string::npos) << r.err;
-    write(d / "big.jsonl", "{\"tokens\": [0, 9223372036854775808], \"label\": 0}\n");
-    r = run("run --preset fig4 --set data.kind=file --set data.path=" + (d / "big.jsonl").string() + " -q --out " + (d / "o").string());
+    write_file(d / "big.jsonl", "{\"tokens\": [0, 9223372036854775808], \"label\": 0}\n");
+    r = run_cli("run --preset fig4 --set data.kind=file --set data.path=" + (d / "big.jsonl").string() + " -q --out " + (d / "o").string());
     expect_clear_error(r, "beyond the largest supported token id", "2^63");
     // A dangling symbolic link as the output folder.
     fs::create_symlink(d / "nowhere", d / "link");
-    r = run("run --preset fig4 --steps 2 -q --out " + (d / "link").string());
+    r = run_cli("run --preset fig4 --steps 2 -q --out " + (d / "link").string());
     expect_clear_error(r, "symbolic link", "dangling");
 }
 
@@ -431,17 +421,17 @@ TEST(Issue9Messages, DataProblemsAreNamedAsSuch) {
 TEST(Issue9Input, BadValuesAreRejected) {
     const fs::path d = test_dir("accept");
     const std::string out = " -q --out " + (d / "o").string();
-    expect_clear_error(run("sweep --preset fig6-sweep --grid data.num_last=1 --grid train.lr_z=1 --grid train.lr_y_over_z=1 --seeds 1 --snap-tol nan" + out),
+    expect_clear_error(run_cli("sweep --preset fig6-sweep --grid data.num_last=1 --grid train.lr_z=1 --grid train.lr_y_over_z=1 --seeds 1 --snap-tol nan" + out),
                        "snap-tol", "nan");
-    expect_clear_error(run("run --preset fig4 --steps 2 --seed -1" + out), "--seed", "seed -1");
-    expect_clear_error(run("run --preset fig4 --steps 2 --seed 18446744073709551616" + out), "--seed", "seed 2^64");
-    const ProcResult top = run("run --preset fig4 --steps 2 --seed 18446744073709551615" + out);
+    expect_clear_error(run_cli("run --preset fig4 --steps 2 --seed -1" + out), "--seed", "seed -1");
+    expect_clear_error(run_cli("run --preset fig4 --steps 2 --seed 18446744073709551616" + out), "--seed", "seed 2^64");
+    const ProcResult top = run_cli("run --preset fig4 --steps 2 --seed 18446744073709551615" + out);
     EXPECT_EQ(top.status, 0) << top.err;
     EXPECT_EQ(json::parse(slurp_file(d / "o" / "config.json"))["train.seed"].get<std::uint64_t>(), 18446744073709551615ULL);
-    write(d / "dup.json", "{\"train\": {\"lr_z\": 1, \"lr_z\": 2}}");
-    expect_clear_error(run("run --config " + (d / "dup.json").string() + out), "lr_z' is given twice", "duplicate key");
-    write(d / "nul.json", std::string("{\"train\": {\"lr_z\": 1}}\0{\"x\": 1}", 31));
-    expect_clear_error(run("run --config " + (d / "nul.json").string() + out), "NUL", "NUL in config");
-    write(d / "nul.jsonl", std::string("{\"tokens\": [0, 1], \"label\": 0}\0garbage\n", 40));
-    expect_clear_error(run("run --preset fig4 --set data.kind=file --set data.path=" + (d / "nul.jsonl").string() + out), "nul.jsonl:1", "NUL in data");
+    write_file(d / "dup.json", "{\"train\": {\"lr_z\": 1, \"lr_z\": 2}}");
+    expect_clear_error(run_cli("run --config " + (d / "dup.json").string() + out), "lr_z' is given twice", "duplicate key");
+    write_file(d / "nul.json", std::string("{\"train\": {\"lr_z\": 1}}\0{\"x\": 1}", 31));
+    expect_clear_error(run_cli("run --config " + (d / "nul.json").string() + out), "NUL", "NUL in config");
+    write_file(d / "nul.jsonl", std::string("{\"tokens\": [0, 1], \"label\": 0}\0garbage\n", 40));
+    expect_clear_error(run_cli("run --preset fig4 --set data.kind=file --set data.path=" + (d / "nul.jsonl").string() + out), "nul.jsonl:1", "NUL in data");
 }

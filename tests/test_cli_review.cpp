@@ -19,25 +19,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace snapscope::test;
 
-namespace {
-
-std::string cli() { return program("SNAPSCOPE_CLI_UNDER_TEST", SNAPSCOPE_CLI); }
-
-ProcResult run(const std::string& args, double timeout = 120, long as_mb = 0) { return run_process(cli() + " " + args, timeout, as_mb); }
-
-void expect_clear_error(const ProcResult& r, const std::string& needle, const std::string& what) {
-    EXPECT_FALSE(r.timed_out) << what << ": hung";
-    EXPECT_EQ(r.signal, 0) << what << ": killed by signal " << r.signal << "\n" << r.err.substr(0, 2000);
-    EXPECT_TRUE(r.status == 1 || r.status == 2) << what << ": status " << r.status << "\n" << r.err.substr(0, 2000);
-    EXPECT_NE(r.err.find("error"), std::string::npos) << what << "\n" << r.err.substr(0, 2000);
-    EXPECT_NE(r.err.find(needle), std::string::npos) << what << ": no '" << needle << "' in\n" << r.err.substr(0, 2000);
-    EXPECT_LT(r.err.size(), 1200u) << what << ": a message of " << r.err.size() << " bytes";
-}
-
-void write(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
-
-}  // namespace
-
 // ---- The tpg analyses are bounded in memory and in time -----------------------------------------------------------
 
 TEST(Issue9Review, TpgAnalysisOfLongSequencesStaysSmall) {
@@ -45,7 +26,7 @@ TEST(Issue9Review, TpgAnalysisOfLongSequencesStaysSmall) {
     // sample (3.2 GB each; 1.4 GB peak here, and a sequence of 10^5 tokens could not run). It now keeps each token
     // once with its count.
     const fs::path d = test_dir("long");
-    const ProcResult r = run("run --preset tpg-cyclic --set data.seq_len=20000 --steps 3 -q --out " + (d / "o").string());
+    const ProcResult r = run_cli("run --preset tpg-cyclic --set data.seq_len=20000 --steps 3 -q --out " + (d / "o").string());
     ASSERT_EQ(r.status, 0) << r.err;
     if (!kSanitized) {
         EXPECT_LT(r.peak_kb, 100 * 1024) << "peak RSS " << r.peak_kb << " kB";
@@ -63,7 +44,7 @@ TEST(Issue9Review, GraphSvmEndsOnItsWorkBudgetAndSaysSo) {
         const int n = 30000;
         for (int i = 0; i + 1 < n; ++i) f << "{\"tokens\": [" << i << ", " << i + 1 << ", " << n << "], \"label\": " << i << "}\n";
     }
-    const ProcResult r = run("graph --data " + (d / "chain.jsonl").string(), 60);
+    const ProcResult r = run_cli("graph --data " + (d / "chain.jsonl").string(), 60);
     ASSERT_FALSE(r.timed_out) << "graph ran for more than a minute";
     ASSERT_EQ(r.status, 0) << r.err;
     const json g = json::parse(r.out);
@@ -80,13 +61,13 @@ TEST(Issue9Review, SweepJobsShareTheMemoryLimit) {
     const fs::path d = test_dir("jobs");
     const std::string base = "sweep --preset fig4 --set data.num_unique_per_next=993 --set train.batch=4 --set data.seq_len=8 --set train.steps=2 "
                              "--set sweep.grid= --grid train.lr_z=1 --seeds 2 --set limits.memory_mb=450 -q ";
-    ProcResult r = run(base + "--jobs 2 --out " + (d / "two").string());
+    ProcResult r = run_cli(base + "--jobs 2 --out " + (d / "two").string());
     expect_clear_error(r, "jobs", "two jobs");
     EXPECT_NE(r.err.find("225 MB each"), std::string::npos) << r.err;
-    r = run(base + "--jobs 1 --out " + (d / "one").string());
+    r = run_cli(base + "--jobs 1 --out " + (d / "one").string());
     EXPECT_EQ(r.status, 0) << r.err;
     // The limit itself is honoured by a sweep's runs (it is not part of the sweep's definition, but it applies).
-    r = run(base + "--jobs 1 --set limits.memory_mb=100 --out " + (d / "small").string());
+    r = run_cli(base + "--jobs 1 --set limits.memory_mb=100 --out " + (d / "small").string());
     expect_clear_error(r, "limits.memory_mb", "limit");
 }
 
@@ -95,35 +76,35 @@ TEST(Issue9Review, SweepJobsShareTheMemoryLimit) {
 TEST(Issue9Review, RunSweepAndMergeFoldersAreNotMixed) {
     const fs::path d = test_dir("mix");
     const std::string sweep = "sweep --preset fig4 --set sweep.grid= --grid train.lr_z=1 --seeds 2 --set train.steps=5 -q ";
-    ASSERT_EQ(run(sweep + "--out " + (d / "s").string()).status, 0);
+    ASSERT_EQ(run_cli(sweep + "--out " + (d / "s").string()).status, 0);
     const std::string results = slurp_file(d / "s" / "results.csv");
     // A run into the sweep's folder: refused, the sweep's files untouched.
-    ProcResult r = run("run --preset fig4 --steps 3 -q --out " + (d / "s").string());
+    ProcResult r = run_cli("run --preset fig4 --steps 3 -q --out " + (d / "s").string());
     expect_clear_error(r, "sweep", "run into a sweep folder");
     EXPECT_FALSE(fs::exists(d / "s" / "final.json"));
     EXPECT_EQ(slurp_file(d / "s" / "results.csv"), results);
     // A sweep into a run's folder: refused, the run's files untouched.
-    ASSERT_EQ(run("run --preset fig4 --steps 3 -q --out " + (d / "r").string()).status, 0);
+    ASSERT_EQ(run_cli("run --preset fig4 --steps 3 -q --out " + (d / "r").string()).status, 0);
     const std::string config = slurp_file(d / "r" / "config.json");
-    r = run(sweep + "--out " + (d / "r").string());
+    r = run_cli(sweep + "--out " + (d / "r").string());
     expect_clear_error(r, "run's files", "sweep into a run folder");
     EXPECT_FALSE(fs::exists(d / "r" / "sweep.json"));
     EXPECT_EQ(slurp_file(d / "r" / "config.json"), config);
     // Merge: into a run's folder, into a shard, into another sweep, from a folder that does not exist: refused.
-    ASSERT_EQ(run(sweep + "--shard 1/2 --out " + (d / "a").string()).status, 0);
-    ASSERT_EQ(run(sweep + "--shard 2/2 --out " + (d / "b").string()).status, 0);
+    ASSERT_EQ(run_cli(sweep + "--shard 1/2 --out " + (d / "a").string()).status, 0);
+    ASSERT_EQ(run_cli(sweep + "--shard 2/2 --out " + (d / "b").string()).status, 0);
     const std::string ab = (d / "a").string() + " " + (d / "b").string();
-    expect_clear_error(run("merge " + ab + " --out " + (d / "r").string()), "run's files", "merge into a run folder");
-    expect_clear_error(run("merge " + ab + " --out " + (d / "a").string()), "merged", "merge into a shard");
-    ASSERT_EQ(run("sweep --preset fig4 --set sweep.grid= --grid train.lr_z=2 --seeds 1 --set train.steps=5 -q --out " + (d / "other").string()).status, 0);
-    expect_clear_error(run("merge " + ab + " --out " + (d / "other").string()), "another sweep", "merge into another sweep");
-    expect_clear_error(run("merge " + ab + " " + (d / "nothing").string() + " --out " + (d / "m").string()), "no such folder", "missing");
+    expect_clear_error(run_cli("merge " + ab + " --out " + (d / "r").string()), "run's files", "merge into a run folder");
+    expect_clear_error(run_cli("merge " + ab + " --out " + (d / "a").string()), "merged", "merge into a shard");
+    ASSERT_EQ(run_cli("sweep --preset fig4 --set sweep.grid= --grid train.lr_z=2 --seeds 1 --set train.steps=5 -q --out " + (d / "other").string()).status, 0);
+    expect_clear_error(run_cli("merge " + ab + " --out " + (d / "other").string()), "another sweep", "merge into another sweep");
+    expect_clear_error(run_cli("merge " + ab + " " + (d / "nothing").string() + " --out " + (d / "m").string()), "no such folder", "missing");
     // A good merge writes the base config beside the results, and may be repeated over itself.
-    r = run("merge " + ab + " --out " + (d / "m").string());
+    r = run_cli("merge " + ab + " --out " + (d / "m").string());
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_TRUE(fs::exists(d / "m" / "config.json"));
     EXPECT_EQ(json::parse(slurp_file(d / "m" / "config.json"))["train.steps"], 5);
-    EXPECT_EQ(run("merge " + ab + " --out " + (d / "m").string()).status, 0);
+    EXPECT_EQ(run_cli("merge " + ab + " --out " + (d / "m").string()).status, 0);
 }
 
 TEST(Issue9Review, AFolderLockNamesWhatTheOtherProcessWrites) {
@@ -137,7 +118,7 @@ TEST(Issue9Review, AFolderLockNamesWhatTheOtherProcessWrites) {
             // Wait until the sweep holds the lock (its lock file names it), then try to write there.
             const fs::path lock = d / "s" / ".snapscope.lock";
             for (int i = 0; i < 600 && slurp_file(lock).find("writing") == std::string::npos; ++i) ::usleep(50000);
-            second = run("run --preset fig4 --steps 3 -q --out " + out);
+            second = run_cli("run --preset fig4 --steps 3 -q --out " + out);
             ::kill(pid, SIGINT);
         });
     EXPECT_FALSE(first.timed_out);
@@ -150,7 +131,7 @@ TEST(Issue9Review, AFolderLockNamesWhatTheOtherProcessWrites) {
 TEST(Issue9Review, IntegerKeysAreExactOrRefused) {
     const fs::path d = test_dir("ints");
     auto seed_of = [&](const std::string& v) {
-        const ProcResult r = run("run --preset fig4 --steps 1 -q --set train.seed=" + v + " --out " + (d / "o").string());
+        const ProcResult r = run_cli("run --preset fig4 --steps 1 -q --set train.seed=" + v + " --out " + (d / "o").string());
         if (r.status != 0) return "error: " + r.err;
         return json::parse(slurp_file(d / "o" / "config.json"))["train.seed"].dump();
     };
@@ -162,12 +143,12 @@ TEST(Issue9Review, IntegerKeysAreExactOrRefused) {
     // Numbers as people write them are numbers (they were "not a usable number (too large for a double?)").
     EXPECT_EQ(seed_of("+7"), "7");
     EXPECT_EQ(seed_of("00012"), "12");
-    const ProcResult r = run("run --preset fig4 --steps 1 -q --set train.lr_z=.5 --out " + (d / "o").string());
+    const ProcResult r = run_cli("run --preset fig4 --steps 1 -q --set train.lr_z=.5 --out " + (d / "o").string());
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(json::parse(slurp_file(d / "o" / "config.json"))["train.lr_z"], 0.5);
-    expect_clear_error(run("run --preset fig4 --steps 1 -q --set train.lr_z=1e999 --out " + (d / "o").string()), "range of a double", "1e999");
+    expect_clear_error(run_cli("run --preset fig4 --steps 1 -q --set train.lr_z=1e999 --out " + (d / "o").string()), "range of a double", "1e999");
     // A sweep axis reads values the same way.
-    ASSERT_EQ(run("sweep --preset fig4 --set sweep.grid= --grid train.lr_z=.5,+1 --seeds 1 --set train.steps=3 -q --out " + (d / "s").string()).status, 0);
+    ASSERT_EQ(run_cli("sweep --preset fig4 --set sweep.grid= --grid train.lr_z=.5,+1 --seeds 1 --set train.steps=3 -q --out " + (d / "s").string()).status, 0);
 }
 
 TEST(Issue9Review, AClosedPipeOrAFullDiskIsAnErrorNotASignal) {
@@ -195,37 +176,37 @@ TEST(Issue9Review, MessagesAreOneShortPrintableLineNamingTheRightThing) {
         EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << what << ": a raw escape byte reached the terminal";
         EXPECT_LT(r.err.size(), 1200u) << what;
     };
-    ProcResult r = run("run --preset " + std::string(5000, 'x') + " --out " + (d / "o").string());
+    ProcResult r = run_cli("run --preset " + std::string(5000, 'x') + " --out " + (d / "o").string());
     expect_clear_error(r, "unknown preset", "long preset");
     one_line(r, "long preset");
     r = run_process("bash -c \"" + cli() + " run --preset $'a\\x1b[2Jb' --out " + (d / "o").string() + "\"", 60);
     expect_clear_error(r, "\\x1B[2J", "escape in a preset name");
     one_line(r, "escape");
     // CLI11's ranges printed DBL_MAX in full and added a second line.
-    r = run("sweep --preset fig4 --snap-tol -1 --out " + (d / "s").string());
+    r = run_cli("sweep --preset fig4 --snap-tol -1 --out " + (d / "s").string());
     expect_clear_error(r, "--snap-tol", "snap-tol");
     EXPECT_EQ(r.err.find("17976931348623157"), std::string::npos) << r.err;
     one_line(r, "snap-tol");
-    r = run("graph --data x.jsonl --vocab-size -1");
+    r = run_cli("graph --data x.jsonl --vocab-size -1");
     expect_clear_error(r, "--vocab-size", "vocab-size");
     one_line(r, "vocab-size");
-    r = run("frobnicate");
+    r = run_cli("frobnicate");
     expect_clear_error(r, "unknown command 'frobnicate'", "unknown command");
     // The graph command names its own options, not config keys.
-    write(d / "t.jsonl", "{\"tokens\": [1, 30, 3], \"label\": 1}\n");
-    expect_clear_error(run("graph --data " + (d / "t.jsonl").string() + " --vocab-size 5"), "--vocab-size = 5", "graph vocab");
+    write_file(d / "t.jsonl", "{\"tokens\": [1, 30, 3], \"label\": 1}\n");
+    expect_clear_error(run_cli("graph --data " + (d / "t.jsonl").string() + " --vocab-size 5"), "--vocab-size = 5", "graph vocab");
     // A token written as 2e0 is not "beyond the largest supported token id".
-    write(d / "f.jsonl", "{\"tokens\": [1, 2e0, 3], \"label\": 1}\n");
-    expect_clear_error(run("graph --data " + (d / "f.jsonl").string()), "written as integers", "2e0");
+    write_file(d / "f.jsonl", "{\"tokens\": [1, 2e0, 3], \"label\": 1}\n");
+    expect_clear_error(run_cli("graph --data " + (d / "f.jsonl").string()), "written as integers", "2e0");
     // Weights that overflow a class's total were "multinomial table: all probabilities are zero".
-    expect_clear_error(run("run --preset fig4 --set data.unique_min=1e308 --set data.unique_max=1e308 --steps 2 -q --out " + (d / "o").string()),
+    expect_clear_error(run_cli("run --preset fig4 --set data.unique_min=1e308 --set data.unique_max=1e308 --steps 2 -q --out " + (d / "o").string()),
                        "data.unique_max", "weights");
     // A vocabulary made huge by num_next_per_last names that key, not num_unique_per_next.
-    r = run("run --preset fig4 --set data.num_next_per_last=100000 --steps 2 -q --out " + (d / "o").string());
+    r = run_cli("run --preset fig4 --set data.num_next_per_last=100000 --steps 2 -q --out " + (d / "o").string());
     expect_clear_error(r, "lower data.num_next_per_last", "classes");
     // A folder the mode bits call writable but no file can be created in.
     if (fs::exists("/sys/kernel") && ::geteuid() == 0) {
-        expect_clear_error(run("run --preset fig4 --steps 2 -q --out /sys/kernel"), "/sys/kernel: cannot create files", "/sys");
+        expect_clear_error(run_cli("run --preset fig4 --steps 2 -q --out /sys/kernel"), "/sys/kernel: cannot create files", "/sys");
     }
 }
 
@@ -233,7 +214,7 @@ TEST(Issue9Review, MessagesAreOneShortPrintableLineNamingTheRightThing) {
 
 TEST(Issue9Review, DivergedRunsAreNotCountedAsSnapped) {
     const fs::path d = test_dir("div");
-    const ProcResult r = run("sweep --preset fig4 --set sweep.grid= --grid train.lr_z=1,1e200 --seeds 2 --set train.steps=50 -q --out " + (d / "s").string());
+    const ProcResult r = run_cli("sweep --preset fig4 --set sweep.grid= --grid train.lr_z=1,1e200 --seeds 2 --set train.steps=50 -q --out " + (d / "s").string());
     ASSERT_EQ(r.status, 0) << r.err;
     const std::string summary = slurp_file(d / "s" / "summary.csv");
     EXPECT_NE(summary.find(",snapped,diverged\n"), std::string::npos) << summary;
@@ -247,11 +228,11 @@ TEST(Issue9Review, DivergedRunsAreNotCountedAsSnapped) {
 TEST(Issue9Review, SweepsAndOptionsRefuseWhatTheyCannotDo) {
     const fs::path d = test_dir("refuse");
     // A tpg sweep ran and failed at its first run (or wrote scan_snap columns); now refused before anything runs.
-    expect_clear_error(run("sweep --preset tpg-cyclic --grid train.lr=0.1,0.2 -q --out " + (d / "a").string()), "model.kind", "tpg sweep");
+    expect_clear_error(run_cli("sweep --preset tpg-cyclic --grid train.lr=0.1,0.2 -q --out " + (d / "a").string()), "model.kind", "tpg sweep");
     EXPECT_FALSE(fs::exists(d / "a" / "sweep.json"));
-    expect_clear_error(run("sweep --preset fig4 --grid train.lr_z=1,1.0,2 -q --out " + (d / "b").string()), "given twice", "duplicate");
+    expect_clear_error(run_cli("sweep --preset fig4 --grid train.lr_z=1,1.0,2 -q --out " + (d / "b").string()), "given twice", "duplicate");
     // An empty --seed was taken as no seed; a negative bench --steps as the default.
-    expect_clear_error(run("run --preset fig4 --seed '' --steps 2 -q --out " + (d / "c").string()), "--seed", "empty seed");
+    expect_clear_error(run_cli("run --preset fig4 --seed '' --steps 2 -q --out " + (d / "c").string()), "--seed", "empty seed");
     EXPECT_FALSE(fs::exists(d / "c" / "final.json"));
-    expect_clear_error(run("bench --steps -1"), "--steps", "bench steps");
+    expect_clear_error(run_cli("bench --steps -1"), "--steps", "bench steps");
 }

@@ -29,8 +29,6 @@ json fig6_session(std::int64_t step) {
     return session_to_json(s);
 }
 
-void write(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
-
 }  // namespace
 
 // Point 1: a view setting of the wrong type is ignored with a warning, through --session and --restore.
@@ -38,7 +36,7 @@ TEST(GuiIssue9, WronglyTypedViewSettingsAreIgnoredWithAWarning) {
     const fs::path d = test_dir("view");
     json j = fig6_session(12);
     j["view"] = {{"live", "yes"}, {"selected_class", "a"}, {"export_dir", 5}, {"export_scale", 3}, {"z_range", nullptr}, {"cursor_step", -4}};
-    write(d / "s.json", j.dump());
+    write_file(d / "s.json", j.dump());
     ProcResult r = run_process(gui() + " --session " + (d / "s.json").string() + " --screenshot " + (d / "a.png").string(), 120);
     EXPECT_EQ(r.signal, 0) << r.err;
     EXPECT_EQ(r.status, 0) << r.err;
@@ -56,16 +54,16 @@ TEST(GuiIssue9, MalformedSessionsAreClearErrors) {
     const fs::path d = test_dir("bad");
     json old_string = fig6_session(5);
     old_string["events"][0]["old"] = "fast";
-    write(d / "old.json", old_string.dump());
+    write_file(d / "old.json", old_string.dump());
     json version = fig6_session(5);
     version["version"] = 4294967297LL;  // 2^32 + 1
-    write(d / "version.json", version.dump());
+    write_file(d / "version.json", version.dump());
     json deep = fig6_session(5);
     std::string nest;
     for (int i = 0; i < 100000; ++i) nest += "[";
     for (int i = 0; i < 100000; ++i) nest += "]";
     const std::string text = deep.dump();
-    write(d / "deep.json", text.substr(0, text.size() - 1) + ",\"deep\":" + nest + "}");
+    write_file(d / "deep.json", text.substr(0, text.size() - 1) + ",\"deep\":" + nest + "}");
     const std::pair<const char*, const char*> cases[] = {{"old.json", "events[0].old"}, {"version.json", "newer"}, {"deep.json", "nesting"}};
     for (const auto& [file, needle] : cases) {
         const ProcResult r = run_process(gui() + " --session " + (d / file).string() + " --screenshot " + (d / "x.png").string(), 60);
@@ -80,7 +78,7 @@ TEST(GuiIssue9, MalformedSessionsAreClearErrors) {
 // session (not step 0 of its replay).
 TEST(GuiIssue9, HugeSessionLoadsInTheBackgroundAndQuittingKeepsIt) {
     const fs::path d = test_dir("huge");
-    write(d / "s.json", fig6_session(1000000000).dump());
+    write_file(d / "s.json", fig6_session(1000000000).dump());
     const ProcResult r = run_process(gui() + " --session " + (d / "s.json").string() + " --seconds 2 --autosave " + (d / "auto.json").string(), 60);
     EXPECT_FALSE(r.timed_out) << "did not quit";
     EXPECT_EQ(r.status, 0) << r.err;
@@ -120,7 +118,7 @@ TEST(GuiIssue10, CommandLineFlagsWinOverTheSessionsView) {
     const fs::path d = test_dir("flags");
     json j = fig6_session(4);
     j["view"] = {{"large_font", false}};
-    write(d / "s.json", j.dump());
+    write_file(d / "s.json", j.dump());
     const ProcResult r = run_process(gui() + " --session " + (d / "s.json").string() + " --large-font --seconds 1 --autosave " +
                                          (d / "auto.json").string(),
                                      60);
@@ -138,7 +136,7 @@ TEST(GuiIssue9Review, ASessionWithManyRateChangesStaysLight) {
     s.config = resolve_config(preset_config("fig4"), "fig4");
     for (int i = 0; i < 100000; ++i) s.events.push_back({i / 5, i % 2 ? "lr_z" : "lr_y", 1.0, 1.0 + (i % 7) * 0.01});
     s.step = 20000;
-    write(d / "s.json", session_to_json(s).dump());
+    write_file(d / "s.json", session_to_json(s).dump());
     const ProcResult r = run_process(gui() + " --session " + (d / "s.json").string() + " --frames 20 --screenshot " + (d / "x.png").string(), 240);
     EXPECT_FALSE(r.timed_out);
     EXPECT_EQ(r.status, 0) << r.err;

@@ -105,6 +105,10 @@ TEST(PlotGeometry, LabelsNeverOverlapInARow) {
         std::sort(xs.begin(), xs.end());
         for (auto& x : ws) x = w(rng);
         const auto rows = place_labels(xs, ws, 4, 2);
+        ASSERT_EQ(rows.size(), xs.size());
+        if (!xs.empty()) {
+            EXPECT_EQ(rows[0], 0) << "the first label always fits";
+        }
         for (std::size_t i = 0; i < xs.size(); ++i)
             for (std::size_t j = i + 1; j < xs.size(); ++j)
                 if (rows[i] >= 0 && rows[i] == rows[j]) {

@@ -11,38 +11,18 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-CONFIGS = {  # num_last, num_next_per_last, L, B, zero_init
-    "fig4": (2, 1, 128, 128, True),
-    "large": (20, 5, 512, 256, False),
-}
-NUM_COMMON, NUM_UNIQUE = 10, 10
+# The shapes and the data generator are official_torch.py's (one table for every reference).
+from official_torch import CONFIGS, NUM_COMMON, NUM_UNIQUE, Data as _Data  # noqa: E402,F401
 
 
-class Data:
-    """Classes = (last, next) pairs; tokens [common | distinct per class | query | next]."""
-    def __init__(self, num_last, num_next_per_last):
-        self.C = num_last * num_next_per_last
-        q0 = NUM_COMMON + self.C * NUM_UNIQUE
-        n0 = q0 + num_last
-        self.M = n0 + self.C
-        probs = torch.zeros(self.C, self.M)
-        uniq = torch.linspace(0.1, 1.0, NUM_UNIQUE)
-        for c in range(self.C):
-            probs[c, :NUM_COMMON] = 1.0
-            s = NUM_COMMON + c * NUM_UNIQUE
-            probs[c, s:s + NUM_UNIQUE] = uniq
-        self.probs = probs / probs.sum(dim=1, keepdim=True)
-        cls = torch.arange(self.C)
-        self.query = q0 + cls // num_next_per_last
-        self.next = n0 + cls
+class Data(_Data):
+    """official_torch's generator, with the official code's per-row sampling as an option."""
 
     def batch(self, B, L, per_row=False):
-        cls = torch.randint(self.C, (B,))
-        if per_row:  # one multinomial call per sample, like the official code
-            seq = torch.stack([torch.multinomial(self.probs[c], L - 1, replacement=True)
-                               for c in cls.tolist()])
-        else:        # single batched multinomial call
-            seq = torch.multinomial(self.probs[cls], L - 1, replacement=True)
+        if not per_row:  # single batched multinomial call
+            return super().batch(B, L)
+        cls = torch.randint(self.C, (B,))  # one multinomial call per sample, like the official code
+        seq = torch.stack([torch.multinomial(self.probs[c], L - 1, replacement=True) for c in cls.tolist()])
         x = torch.cat([seq, self.query[cls].unsqueeze(1)], dim=1)
         return x, self.next[cls]
 
