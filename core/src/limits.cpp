@@ -45,7 +45,7 @@ void MemoryEstimate::check(std::uint64_t limit, const std::string& source) const
     const Part* big = &parts.front();
     for (const Part& p : parts)
         if (p.bytes > big->bytes) big = &p;
-    throw ConfigError(big->key, source + ": key '" + big->key + "': this run would need about " + format_bytes(t) +
+    throw MemoryLimitError(big->key, source + ": key '" + big->key + "': this run would need about " + format_bytes(t) +
                                     ", more than the memory limit of " + format_bytes(static_cast<double>(limit)) +
                                     " (limits.memory_mb); the largest part is " + big->what + " (" + format_bytes(big->bytes) +
                                     "): " + (big->key == "data.path" ? std::string("use a smaller dataset file (data.path)") : "lower " + big->key) +

@@ -281,12 +281,11 @@ std::unique_ptr<ScanSnapRun> make_point_run(Config cfg, int parallel, double mem
     cfg.limits.memory_mb = total_mb / parallel;
     try {
         return std::make_unique<ScanSnapRun>(cfg, RunHistoryPlan{0.05, 0.95});
-    } catch (const ConfigError& e) {
-        if (std::string(e.what()).find("limits.memory_mb") == std::string::npos) throw;
+    } catch (const MemoryLimitError& e) {
         char buf[200];
         std::snprintf(buf, sizeof buf, " [%d runs in parallel share limits.memory_mb = %.0f MB: %.0f MB each; use fewer jobs]", parallel,
                       total_mb, total_mb / parallel);
-        throw ConfigError(e.key(), e.what() + std::string(buf));
+        throw MemoryLimitError(e.key(), e.what() + std::string(buf));
     }
 }
 

@@ -374,19 +374,19 @@ TpgMetrics tpg_metrics(const TpgModel& model, const TpgDataset& data, const std:
     if (w_fin_tau) m.proj_dist_tau = (proj_w - *w_fin_tau).norm();
     m.proj_corr = matrix_corr(svm.W, W - proj_w);
     double mass = 0, best_mass = 0;
-    std::map<int, double> per_scc;
+    std::vector<double> per_scc;  // (run every recorded step: a vector per SCC, not a map per sample)
     for (const TpgSample& s : data.samples) {
         const QueryGraph& g = *find_graph(graphs, s.query());
         const std::vector<double> att = model.attention(s.tokens);
         const int cy = g.comp_of(s.label);
-        per_scc.clear();
+        per_scc.assign(g.scc.members.size() + 1, 0.0);  // the last slot: a token outside the graph (none in practice)
         for (std::size_t t = 0; t < att.size(); ++t) {
             const int c = g.comp_of(s.tokens[t]);
             if (c == cy) mass += att[t];
-            per_scc[c] += att[t];
+            per_scc[c >= 0 ? static_cast<std::size_t>(c) : per_scc.size() - 1] += att[t];
         }
         double best = 0;
-        for (const auto& [c, v] : per_scc) best = std::max(best, v);
+        for (double v : per_scc) best = std::max(best, v);
         best_mass += best;
     }
     const double n = static_cast<double>(std::max<std::size_t>(data.samples.size(), 1));

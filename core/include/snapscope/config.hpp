@@ -25,6 +25,12 @@ public:
     ConfigError(std::string key, const std::string& message) : InputError(message, std::move(key)) {}
 };
 
+// A run that would not fit in limits.memory_mb (MemoryEstimate::check); key() names the key that sizes its largest part.
+class MemoryLimitError : public ConfigError {
+public:
+    using ConfigError::ConfigError;
+};
+
 enum class ValueType { Bool, Int, Number, String };
 
 struct KeySpec {
