@@ -146,11 +146,7 @@ int train_and_write(const RunOptions& opt, const Config& cfg, Summary summary, c
                     std::int64_t steps = -1) {
     const auto owned = cli_run(cfg, static_cast<const Run*>(nullptr));
     Run& run = *owned;
-    make_output_dir(opt.out_dir);
-    const DirLock lock(opt.out_dir, "a run's files");  // held while training, so no sweep starts writing here meanwhile
-    check_folder_use(opt.out_dir, FolderUse::Run);
-    remove_stale_temporaries(opt.out_dir);
-    check_disk_space(opt.out_dir, run_files_bytes(run), "the run's files (config.json, trajectory.csv, final.json)");
+    const OutputFolder folder = run_folder(opt.out_dir, run);  // locked while training, so no sweep starts writing here meanwhile
     const bool progress = !opt.quiet && ::isatty(STDERR_FILENO);
     const auto t0 = Clock::now();
     const std::int64_t done = train(run, steps >= 0 ? steps : cfg.train.steps, progress, events);
@@ -159,8 +155,7 @@ int train_and_write(const RunOptions& opt, const Config& cfg, Summary summary, c
     t.elapsed_seconds = elapsed;
     t.steps_per_second = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
     t.interrupted = g_stop_signal != 0;
-    run.record_now();
-    write_run_files(opt.out_dir, run, t);
+    write_run_files(folder, run, t);
     if (t.interrupted) {
         std::fprintf(stderr, "snapscope-cli: stopped by %s at step %lld; wrote what was trained to %s/{config.json, trajectory.csv, final.json}\n",
                      signal_name(g_stop_signal), static_cast<long long>(run.step_index()), message_text(opt.out_dir).c_str());

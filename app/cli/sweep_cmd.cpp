@@ -77,12 +77,8 @@ int cmd_sweep(const SweepOptions& opt) {
                          format_bytes(static_cast<double>(memory_limit_bytes(base))) +
                          " (limits.memory_mb); use fewer axis values or seeds, or more shards (--shard I/N)");
 
-        make_output_dir(opt.out_dir);
+        const OutputFolder folder(opt.out_dir, FolderUse::Sweep, "a sweep", static_cast<double>(mine) * row_bytes(def), "the sweep's results.csv");
         const fs::path out(opt.out_dir);
-        DirLock lock(opt.out_dir, "a sweep");
-        check_folder_use(opt.out_dir, FolderUse::Sweep);
-        remove_stale_temporaries(opt.out_dir);
-        check_disk_space(opt.out_dir, static_cast<double>(mine) * row_bytes(def), "the sweep's results.csv");
 
         // The folder's sweep: a resume continues it only if it is this very sweep (and shard).
         std::vector<SweepResult> done;
@@ -256,9 +252,7 @@ int cmd_merge(const std::vector<std::string>& dirs, const std::string& out_dir, 
                 return 1;
             }
         }
-        make_output_dir(out_dir);
-        DirLock lock(out_dir, "a merge");
-        check_folder_use(out_dir, FolderUse::Sweep);
+        const OutputFolder folder(out_dir, FolderUse::Sweep, "a merge");
         {
             // Into a new folder, or over an earlier merge of this same sweep; never over a shard or another sweep.
             std::error_code ec;
@@ -277,7 +271,6 @@ int cmd_merge(const std::vector<std::string>& dirs, const std::string& out_dir, 
                 return error(out_dir + " holds a results.csv without sweep.json (not a merge of this sweep); merge into a new folder");
             }
         }
-        remove_stale_temporaries(out_dir);
         SweepManifest merged;
         merged.def = def;
         FileSet set(out_dir);

@@ -443,6 +443,20 @@ void check_folder_use(const std::string& dir, FolderUse use) {
             throw IoError(dir + " holds a run's files (" + f + "); a sweep's results would be mixed with them: use another folder");
 }
 
+namespace {
+const std::string& made(const std::string& dir) {
+    make_output_dir(dir);
+    return dir;
+}
+}  // namespace
+
+OutputFolder::OutputFolder(const std::string& dir, FolderUse use, const std::string& what, double bytes, const std::string& bytes_what)
+    : dir_(made(dir)), lock_(dir, what) {
+    check_folder_use(dir_, use);
+    remove_stale_temporaries(dir_);
+    if (bytes > 0) check_disk_space(dir_, bytes, bytes_what);
+}
+
 // ---- FileSet -----------------------------------------------------------------------------------------------------
 
 FileSet::FileSet(std::string dir) : dir_(std::move(dir)) {

@@ -102,15 +102,15 @@ double run_files_bytes(const TpgRun& run) {
 
 namespace {
 
+template <class Run>
+OutputFolder make_run_folder(const std::string& dir, const Run& run) {
+    return OutputFolder(dir, FolderUse::Run, "a run's files", run_files_bytes(run), "the run's files (config.json, trajectory.csv, final.json)");
+}
+
 template <class Run, class Csv, class Final>
-void write_files(const std::string& dir, Run& run, const RunTiming& t, Csv csv, Final fin) {
+void write_files(const OutputFolder& folder, Run& run, const RunTiming& t, Csv csv, Final fin) {
     run.record_now();  // the current state (a rate changed since the last step) in the trajectory too, not only final.json
-    make_output_dir(dir);
-    const DirLock lock(dir, "a run's files");
-    check_folder_use(dir, FolderUse::Run);
-    remove_stale_temporaries(dir);
-    check_disk_space(dir, run_files_bytes(run), "the run's files (config.json, trajectory.csv, final.json)");
-    FileSet set(dir);
+    FileSet set(folder.dir());
     set.open("config.json").write(dump_json(config_to_json(run.config())));
     csv(set.open("trajectory.csv"), run);
     fin(set.open("final.json"), run, t);
@@ -119,14 +119,20 @@ void write_files(const std::string& dir, Run& run, const RunTiming& t, Csv csv, 
 
 }  // namespace
 
-void write_run_files(const std::string& dir, ScanSnapRun& run, const RunTiming& t) {
-    write_files(dir, run, t, [](ByteSink& o, ScanSnapRun& r) { write_trajectory_csv(o, r); },
+OutputFolder run_folder(const std::string& dir, const ScanSnapRun& run) { return make_run_folder(dir, run); }
+OutputFolder run_folder(const std::string& dir, const TpgRun& run) { return make_run_folder(dir, run); }
+
+void write_run_files(const OutputFolder& folder, ScanSnapRun& run, const RunTiming& t) {
+    write_files(folder, run, t, [](ByteSink& o, ScanSnapRun& r) { write_trajectory_csv(o, r); },
                 [](ByteSink& o, ScanSnapRun& r, const RunTiming& tt) { write_final_json(o, r, tt); });
 }
 
-void write_run_files(const std::string& dir, TpgRun& run, const RunTiming& t) {
-    write_files(dir, run, t, [](ByteSink& o, TpgRun& r) { write_tpg_trajectory_csv(o, r); },
+void write_run_files(const OutputFolder& folder, TpgRun& run, const RunTiming& t) {
+    write_files(folder, run, t, [](ByteSink& o, TpgRun& r) { write_tpg_trajectory_csv(o, r); },
                 [](ByteSink& o, TpgRun& r, const RunTiming& tt) { write_tpg_final_json(o, r, tt); });
 }
+
+void write_run_files(const std::string& dir, ScanSnapRun& run, const RunTiming& t) { write_run_files(run_folder(dir, run), run, t); }
+void write_run_files(const std::string& dir, TpgRun& run, const RunTiming& t) { write_run_files(run_folder(dir, run), run, t); }
 
 }  // namespace snapscope

@@ -145,6 +145,18 @@ private:
 enum class FolderUse { Run, Sweep };
 void check_folder_use(const std::string& dir, FolderUse use);
 
+// An output folder made ready to write, held while the object lives: created, locked (DirLock, for `what`), checked
+// for its use, its stale temporaries removed and, when `bytes` > 0, checked for room for them (`bytes_what`).
+class OutputFolder {
+public:
+    OutputFolder(const std::string& dir, FolderUse use, const std::string& what, double bytes = 0, const std::string& bytes_what = "");
+    const std::string& dir() const { return dir_; }
+
+private:
+    std::string dir_;
+    DirLock lock_;
+};
+
 // Several files written together. Each is written with open(name) into DIR/.snapscope-staging.PID/; commit()
 // removes the files of the same names from DIR (in reverse order), then moves the new ones in (in order), so at no
 // moment does DIR hold files of two sets, and the last file (e.g. final.json) appears only when the set is

@@ -41,6 +41,12 @@ struct QueryGraph;
 // is checked first; stale temporary files of dead processes are removed). Throws IoError.
 void write_run_files(const std::string& dir, ScanSnapRun& run, const RunTiming& t);
 void write_run_files(const std::string& dir, TpgRun& run, const RunTiming& t);
+// The same into a folder already made ready (see run_folder).
+void write_run_files(const OutputFolder& folder, ScanSnapRun& run, const RunTiming& t);
+void write_run_files(const OutputFolder& folder, TpgRun& run, const RunTiming& t);
+// A run's output folder, ready for the three files of `run` (their size checked against the disk).
+OutputFolder run_folder(const std::string& dir, const ScanSnapRun& run);
+OutputFolder run_folder(const std::string& dir, const TpgRun& run);
 
 // step, loss, lr, corr_svm, corr_fit, fit_R, proj_dist, top_scc_mass, proj_dist_tau, proj_corr, max_scc_mass.
 void write_tpg_trajectory_csv(ByteSink& out, const TpgRun& run);
