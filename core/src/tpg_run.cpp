@@ -103,20 +103,27 @@ void TpgRun::record_now() {
     record(model_.loss(data_.samples, nullptr));
 }
 
+namespace {
+
+// The step direction of train.optimizer for gradient `grad`: grad / |grad|_F, momentum * buf + grad (PyTorch's
+// semantics: buf = grad at the first step; the caller stores the result as the new buf), or grad.
+Eigen::MatrixXd update_direction(const std::string& opt, double momentum, const Eigen::MatrixXd& grad, const Eigen::MatrixXd& buf) {
+    if (opt == "normalized_gd") {
+        const double n = grad.norm();
+        return n > 0 ? Eigen::MatrixXd(grad / n) : Eigen::MatrixXd::Zero(grad.rows(), grad.cols());
+    }
+    if (opt == "momentum") return momentum * buf + grad;
+    return grad;
+}
+
+}  // namespace
+
 bool TpgRun::step() {
     if (diverged()) return false;
     grad_.setZero();
     const double loss = model_.loss(data_.samples, &grad_);
     const std::string& opt = cfg_.train.optimizer;
-    Eigen::MatrixXd update;
-    if (opt == "normalized_gd") {
-        const double n = grad_.norm();
-        update = n > 0 ? Eigen::MatrixXd(grad_ / n) : Eigen::MatrixXd::Zero(grad_.rows(), grad_.cols());
-    } else if (opt == "momentum") {
-        update = cfg_.train.momentum * buf_ + grad_;  // PyTorch semantics: buf = grad at the first step
-    } else {
-        update = grad_;
-    }
+    const Eigen::MatrixXd update = update_direction(opt, cfg_.train.momentum, grad_, buf_);
     const Eigen::MatrixXd next = model_.W - lr_ * update;
     if (!std::isfinite(loss) || !next.allFinite()) {
         std::ostringstream os;
@@ -131,16 +138,8 @@ bool TpgRun::step() {
     if (!fin_.reduced.empty()) {
         wfin_grad_.setZero();
         reduced_loss(model_.E(), wfin_tau_, fin_.reduced, data_.samples.size(), &wfin_grad_);
-        Eigen::MatrixXd u;
-        if (opt == "normalized_gd") {
-            const double gn = wfin_grad_.norm();
-            u = gn > 0 ? Eigen::MatrixXd(wfin_grad_ / gn) : Eigen::MatrixXd::Zero(wfin_grad_.rows(), wfin_grad_.cols());
-        } else if (opt == "momentum") {
-            u = cfg_.train.momentum * wfin_buf_ + wfin_grad_;
-            wfin_buf_ = u;
-        } else {
-            u = wfin_grad_;
-        }
+        const Eigen::MatrixXd u = update_direction(opt, cfg_.train.momentum, wfin_grad_, wfin_buf_);
+        if (opt == "momentum") wfin_buf_ = u;
         const Eigen::MatrixXd nf = wfin_tau_ - lr_ * u;
         if (nf.allFinite()) wfin_tau_ = nf;
     }
