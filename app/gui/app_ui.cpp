@@ -22,14 +22,16 @@ const char* panel_name(Panel p) {
     }
 }
 
-const Frame& frame_at(const Snapshot& snap, const ViewState& view) {
+std::size_t frame_index_at(const Snapshot& snap, const ViewState& view) {
     const auto& f = snap.frames;
     const bool preview = view.preview_step >= 0;
-    if ((view.live && !preview) || f.size() == 1) return *f.back();
+    if ((view.live && !preview) || f.size() == 1) return f.size() - 1;
     const std::int64_t want = preview ? view.preview_step : view.cursor_step;
     auto it = std::upper_bound(f.begin(), f.end(), want, [](std::int64_t s, const FramePtr& p) { return s < p->step; });
-    return it == f.begin() ? *f.front() : **(it - 1);
+    return it == f.begin() ? 0 : static_cast<std::size_t>(it - f.begin()) - 1;
 }
+
+const Frame& frame_at(const Snapshot& snap, const ViewState& view) { return *snap.frames[frame_index_at(snap, view)]; }
 
 void apply_plot_cursor(const PlotResult& r, const Snapshot& snap, ViewState& view) {
     const auto& f = snap.frames;

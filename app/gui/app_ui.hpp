@@ -183,6 +183,7 @@ float status_bar_height();
 
 // Shared helpers.
 const Frame& frame_at(const Snapshot& snap, const ViewState& view);  // the frame the cursor selects
+std::size_t frame_index_at(const Snapshot& snap, const ViewState& view);  // and its index in snap.frames
 // A plot's hover previews the nearest recorded step; its click locks the step cursor there.
 void apply_plot_cursor(const PlotResult& r, const Snapshot& snap, ViewState& view);
 ImU32 token_color(const RunInfo& info, int token, float alpha = 1.0f);

@@ -238,8 +238,7 @@ void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* text
         }
     }
     if (!view.live || view.preview_step >= 0) {
-        const auto it = std::upper_bound(snap.frames.begin(), snap.frames.end(), f.step, [](std::int64_t s2, const FramePtr& p) { return s2 < p->step; });
-        img.cursor_row = static_cast<int>(it - snap.frames.begin()) - 1;
+        img.cursor_row = static_cast<int>(frame_index_at(snap, view));
     }
     // One colour range for the c_n map and the Fig 4 image beside it (they show the same quantity).
     img.vmin = 0;

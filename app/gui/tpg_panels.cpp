@@ -48,7 +48,6 @@ const std::vector<QueryGraph>& shown_graphs(const Snapshot& snap, const ViewStat
     return showing_edit(view) ? view.tpg_edit->graphs : snap.tpg->graphs;
 }
 
-const Frame& tpg_frame(const Snapshot& snap, const ViewState& view) { return frame_at(snap, view); }
 
 std::string join(const std::vector<int>& v) {
     std::string s;
@@ -350,7 +349,7 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
         }
     }
     // Node fill: the attention the selected sample gives the token (when it uses this query).
-    const Frame& f = tpg_frame(snap, view);
+    const Frame& f = frame_at(snap, view);
     std::vector<double> mass(g.tokens.size(), -1.0);  // per node
     const int si = std::clamp(view.tpg_sample, 0, static_cast<int>(info.data.samples.size()) - 1);
     const bool sample_here = !info.data.samples.empty() && info.data.samples[si].query() == g.query && si < static_cast<int>(f.sample_attention.size()) &&
@@ -436,9 +435,7 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
 void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& send) {
     const TpgInfo& info = *snap.tpg;
     const float font = ImGui::GetFontSize();
-    const Frame& f = tpg_frame(snap, view);
-    std::map<int, const QueryGraph*> by_query;
-    for (const QueryGraph& g : info.graphs) by_query[g.query] = &g;
+    const Frame& f = frame_at(snap, view);
     const float bar_h = font * 2.2f;
     if (ImGui::CollapsingHeader("Attention of each sample", ImGuiTreeNodeFlags_DefaultOpen)) {
         // Wrapped at the panel's edge (these lines are longer than the panel is wide at 1920 px).
@@ -461,7 +458,7 @@ void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& 
                     if (info.graphs[q].query == s.query()) view.tpg_query_index = q;
             }
             if (ImGui::IsItemHovered()) ImGui::SetTooltip("Select: show this sample's attention on the graph's nodes");
-            const QueryGraph* g = by_query.count(s.query()) ? by_query[s.query()] : nullptr;
+            const QueryGraph* g = find_graph(info.graphs, s.query());
             double top = 0;
             if (g && i < f.sample_attention.size())
                 for (std::size_t t = 0; t < s.tokens.size(); ++t)
