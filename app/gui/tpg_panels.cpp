@@ -48,7 +48,6 @@ const std::vector<QueryGraph>& shown_graphs(const Snapshot& snap, const ViewStat
     return showing_edit(view) ? view.tpg_edit->graphs : snap.tpg->graphs;
 }
 
-
 std::string join(const std::vector<int>& v) {
     std::string s;
     for (int x : v) s += (s.empty() ? "" : " ") + std::to_string(x);
