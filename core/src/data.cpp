@@ -88,7 +88,7 @@ bool SyntheticData::uses_tables(const DataConfig& d, double* bytes) {
     // The class's support: common, per-query common and its distinct tokens (zero weights drop out, which only makes
     // the real tables smaller than this bound).
     const int k = d.num_common + d.num_common_per_last + d.num_unique_per_next;
-    const double per_class = MultinomialTable::bytes_needed(std::vector<double>(static_cast<std::size_t>(std::max(k, 1)), 1.0), d.seq_len - 1);
+    const double per_class = MultinomialTable::bytes_needed(static_cast<std::size_t>(std::max(k, 1)), d.seq_len - 1);
     const double classes = static_cast<double>(d.num_last) * d.num_next_per_last;
     const bool use = per_class <= 4.0 * 1048576 && per_class * classes <= 32.0 * 1048576;
     if (bytes) *bytes = use ? per_class * classes : 0.0;

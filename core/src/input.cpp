@@ -37,6 +37,20 @@ const char* kind_of(mode_t m) {
 
 std::size_t find_nul(const std::string& text) { return text.find('\0'); }
 
+namespace {
+
+// The end of reading line `line_no` of `source`: a trailing CR dropped, a NUL byte refused (the message says the
+// file, named `what` when given, is not a text file). Builds no text unless it throws.
+void finish_line(std::string& line, const std::string& source, std::size_t line_no, const std::string* what) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const std::size_t z = find_nul(line);
+    if (z != std::string::npos)
+        throw InputError(source + ":" + std::to_string(line_no) + ": a NUL byte at column " + std::to_string(z + 1) + ": " +
+                         (what ? "the " + *what + " is not a text file" : std::string("not a text file")));
+}
+
+}  // namespace
+
 bool StringLines::next_line(std::string& line, std::size_t max_line) {
     if (pos_ >= text_.size()) return false;
     std::size_t nl = text_.find('\n', pos_);
@@ -45,10 +59,7 @@ bool StringLines::next_line(std::string& line, std::size_t max_line) {
     if (nl - pos_ > max_line) throw InputError(source_ + ":" + std::to_string(line_) + ": a line longer than " + std::to_string(max_line) + " bytes");
     line.assign(text_, pos_, nl - pos_);
     pos_ = nl + 1;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    const std::size_t z = find_nul(line);
-    if (z != std::string::npos)
-        throw InputError(source_ + ":" + std::to_string(line_) + ": a NUL byte at column " + std::to_string(z + 1) + ": not a text file");
+    finish_line(line, source_, line_, nullptr);
     return true;
 }
 
@@ -135,11 +146,7 @@ bool InputFile::next_line(std::string& line, std::size_t max_line) {
         }
     }
     ++line_;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    const std::size_t z = find_nul(line);
-    if (z != std::string::npos)
-        throw InputError(path_ + ":" + std::to_string(line_) + ": a NUL byte at column " + std::to_string(z + 1) + ": the " + what_ +
-                         " is not a text file");
+    finish_line(line, path_, line_, &what_);
     return true;
 }
 

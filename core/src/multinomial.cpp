@@ -47,9 +47,9 @@ void append_cdf(int R, double q, std::vector<double>& out) {
 
 }  // namespace
 
-double MultinomialTable::bytes_needed(const std::vector<double>& probs, int draws) {
+double MultinomialTable::bytes_needed(std::size_t outcomes, int draws) {
     // At most (R + 1) entries per (outcome, R): a bound of k (N + 1)(N + 2) / 2 doubles, plus the offsets.
-    const double k = static_cast<double>(probs.size()), n = draws;
+    const double k = static_cast<double>(outcomes), n = draws;
     return 8.0 * std::max(0.0, k - 1) * (n + 1) * (n + 2) / 2 + 4.0 * k * (n + 1);
 }
 

@@ -15,7 +15,7 @@ namespace snapscope {
 class MultinomialTable {
 public:
     // Bytes the tables for these probabilities and N would take (an upper bound, without building them).
-    static double bytes_needed(const std::vector<double>& probs, int draws);
+    static double bytes_needed(std::size_t outcomes, int draws);
 
     MultinomialTable(const std::vector<double>& probs, int draws);
     int draws() const { return draws_; }
