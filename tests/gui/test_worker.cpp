@@ -5,8 +5,21 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../proc_util.hpp"
 #include "snapscope/presets.hpp"
 #include "worker.hpp"
+
+namespace {
+
+// A run's final.json without its timing keys (which differ between two runs of the same steps).
+nlohmann::json final_without_timing(const std::filesystem::path& p) {
+    nlohmann::json j = nlohmann::json::parse(snapscope::test::slurp_file(p));
+    j.erase("steps_per_second");
+    j.erase("elapsed_seconds");
+    return j;
+}
+
+}  // namespace
 
 using namespace snapscope;
 using namespace snapscope::gui;
@@ -179,12 +192,7 @@ TEST(Worker, ExportWritesTheSameFilesAsTheCli) {
     EXPECT_NE(w.snapshot()->message.find("Wrote"), std::string::npos);
     const std::string cmd = std::string(SNAPSCOPE_CLI) + " run --preset fig4 --steps 12 -q --out " + cli_dir;
     ASSERT_EQ(std::system(cmd.c_str()), 0);
-    auto slurp = [](const std::string& p) {
-        std::ifstream in(p, std::ios::binary);
-        std::stringstream ss;
-        ss << in.rdbuf();
-        return ss.str();
-    };
+    auto slurp = [](const std::string& p) { return snapscope::test::slurp_file(p); };
     const std::string csv = slurp(dir + "/trajectory.csv");
     EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 13);
     EXPECT_EQ(csv, slurp(cli_dir + "/trajectory.csv"));  // byte for byte
@@ -195,13 +203,7 @@ TEST(Worker, ExportWritesTheSameFilesAsTheCli) {
         return j;
     };
     EXPECT_EQ(cfg(dir + "/config.json"), cfg(cli_dir + "/config.json"));
-    auto fin = [&](const std::string& p) {
-        nlohmann::json j = nlohmann::json::parse(slurp(p));
-        j.erase("steps_per_second");
-        j.erase("elapsed_seconds");
-        return j;
-    };
-    EXPECT_EQ(fin(dir + "/final.json"), fin(cli_dir + "/final.json"));
+    EXPECT_EQ(final_without_timing(dir + "/final.json"), final_without_timing(cli_dir + "/final.json"));
 }
 
 TEST(Worker, LoadSessionReplaysToItsStep) {
@@ -368,16 +370,6 @@ TEST(Worker, ANewConfigPausesAtItsOwnTrainSteps) {
     EXPECT_EQ(w.snapshot()->stop_at, 250);
 }
 
-#include <nlohmann/json.hpp>
-
-namespace {
-std::string slurp_text(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-}  // namespace
 
 TEST(Worker, ASessionSavedLiveReplaysHeadlessExactly) {
     // Issue 10, point 11: snapscope-cli run --session FILE reruns a run explored in the window, rate changes included.
@@ -402,14 +394,8 @@ TEST(Worker, ASessionSavedLiveReplaysHeadlessExactly) {
     save_session_file((d / "session.json").string(), sess);
     const std::string cmd = std::string(SNAPSCOPE_CLI) + " run --session " + (d / "session.json").string() + " -q --out " + (d / "cli").string();
     ASSERT_EQ(std::system(cmd.c_str()), 0);
-    EXPECT_EQ(slurp_text(d / "cli" / "trajectory.csv"), slurp_text(d / "live" / "trajectory.csv"));
-    auto without_timing = [](const std::string& text) {
-        nlohmann::json j = nlohmann::json::parse(text);
-        j.erase("steps_per_second");
-        j.erase("elapsed_seconds");
-        return j;
-    };
-    const auto live = without_timing(slurp_text(d / "live" / "final.json")), cli = without_timing(slurp_text(d / "cli" / "final.json"));
+    EXPECT_EQ(snapscope::test::slurp_file(d / "cli" / "trajectory.csv"), snapscope::test::slurp_file(d / "live" / "trajectory.csv"));
+    const auto live = final_without_timing(d / "live" / "final.json"), cli = final_without_timing(d / "cli" / "final.json");
     EXPECT_EQ(cli, live);
     EXPECT_EQ(cli["step"], 30);
     EXPECT_EQ(cli["events"].size(), 3u);
