@@ -39,16 +39,21 @@ double frame_bytes(const TpgRun& run) {
     return sizeof(Frame) + 8.0 * run.model().d() * run.model().d() + att + 256;
 }
 
-// The mean-field twin is a second model of the same size: both must fit in limits.memory_mb together.
-void check_twin_memory(const Config& cfg, const ScanSnapShape& shape) {
+// The mean-field twin of `run` (config `cfg`) and, in `cap`, how many frames it may keep (a quarter of
+// history.budget_mb, at most `capacity`). The twin is a second model of the same size: both must fit in
+// limits.memory_mb together, else a ConfigError says so.
+std::unique_ptr<ScanSnapRun> make_twin(const Config& cfg, const ScanSnapRun& run, std::size_t capacity, std::size_t& cap) {
     Config m = cfg;
     m.train.mode = "mean_field";
-    const double both = scansnap_memory(cfg, shape, RunHistoryPlan{0.2, 0}).total() + scansnap_memory(m, shape, RunHistoryPlan{0.05, 0}).total();
+    const double both =
+        scansnap_memory(cfg, run.shape(), RunHistoryPlan{0.2, 0}).total() + scansnap_memory(m, run.shape(), RunHistoryPlan{0.05, 0}).total();
     const std::uint64_t limit = memory_limit_bytes(cfg);
     if (both > static_cast<double>(limit))
         throw ConfigError("limits.memory_mb", "the run and its mean-field twin would need about " + format_bytes(both) +
                                                   " together, more than limits.memory_mb (" + format_bytes(static_cast<double>(limit)) +
                                                   "); turn the twin off or make the run smaller");
+    cap = std::min(capacity, history_records(m, 0.25, frame_bytes(run), "the mean-field twin's frames"));
+    return std::make_unique<ScanSnapRun>(m, RunHistoryPlan{0.05, 0});
 }
 
 }  // namespace
@@ -182,13 +187,7 @@ void Worker::restart(const Config& cfg) {
     const std::size_t cap = std::min(capacity_, history_records(c, 0.5, frame_bytes(*run), "the window's frames"));
     std::size_t twin_cap = 4;
     std::unique_ptr<ScanSnapRun> twin;
-    if (mean_field_) {
-        check_twin_memory(c, run->shape());
-        twin_cap = std::min(capacity_, history_records(c, 0.25, frame_bytes(*run), "the mean-field twin's frames"));
-        Config m = c;
-        m.train.mode = "mean_field";
-        twin = std::make_unique<ScanSnapRun>(m, RunHistoryPlan{0.05, 0});
-    }
+    if (mean_field_) twin = make_twin(c, *run, capacity_, twin_cap);
     replay_.reset();
     run_ = std::move(run);
     twin_run_ = std::move(twin);
@@ -444,13 +443,9 @@ common:
                 mean_field_ = c.flag;
                 // The twin must have seen the same learning-rate history: replay it from the start.
                 if (mean_field_) {
-                    Config m = run_->config();
-                    m.train.mode = "mean_field";
                     try {
-                        check_twin_memory(run_->config(), run_->shape());
-                        const std::size_t cap =
-                            std::min(capacity_, history_records(m, 0.25, frame_bytes(*run_), "the mean-field twin's frames"));
-                        twin_run_ = std::make_unique<ScanSnapRun>(m, RunHistoryPlan{0.05, 0});
+                        std::size_t cap = 4;
+                        twin_run_ = make_twin(run_->config(), *run_, capacity_, cap);
                         twin_frames_.set_capacity(cap);
                     } catch (const std::exception& e) {
                         say(std::string("Cannot run the mean-field twin: ") + e.what(), true);
