@@ -323,7 +323,8 @@ int cmd_bench(const std::vector<std::string>& names, std::int64_t steps) {
                 std::printf("%-12s %6d %8lld %12.3f %12.1f\n", name.c_str(), run.data().K, static_cast<long long>(done), el, done / el);
                 continue;
             }
-            ScanSnapRun run(cfg, RunHistoryPlan{1.0, 0.0, false});  // as `run` trains
+            const auto owned = cli_run(cfg, static_cast<const ScanSnapRun*>(nullptr));  // as `run` trains
+            ScanSnapRun& run = *owned;
             std::int64_t n = steps;
             if (n <= 0) {
                 // Calibrate: about 3 seconds of work.
