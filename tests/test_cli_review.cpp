@@ -149,6 +149,10 @@ TEST(Issue9Review, IntegerKeysAreExactOrRefused) {
     expect_clear_error(run_cli("run --preset fig4 --steps 1 -q --set train.lr_z=1e999 --out " + (d / "o").string()), "range of a double", "1e999");
     // A sweep axis reads values the same way.
     ASSERT_EQ(run_cli("sweep --preset fig4 --set sweep.grid= --grid train.lr_z=.5,+1 --seeds 1 --set train.steps=3 -q --out " + (d / "s").string()).status, 0);
+    const json axes = json::parse(slurp_file(d / "s" / "sweep.json"))["definition"]["axes"];
+    ASSERT_EQ(axes.size(), 1u);
+    EXPECT_EQ(axes[0]["key"], "train.lr_z");
+    EXPECT_EQ(axes[0]["values"], json::parse("[0.5, 1]"));
 }
 
 TEST(Issue9Review, AClosedPipeOrAFullDiskIsAnErrorNotASignal) {

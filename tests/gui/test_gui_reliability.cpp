@@ -99,7 +99,9 @@ TEST(GuiIssue9, SigtermAutosaves) {
     EXPECT_FALSE(r.timed_out);
     EXPECT_EQ(r.signal, 0) << "killed by the signal without saving";
     ASSERT_TRUE(fs::exists(d / "auto.json")) << r.err;
-    EXPECT_GE(load_session_file((d / "auto.json").string()).step, 0);
+    const Session saved = load_session_file((d / "auto.json").string());
+    EXPECT_GE(saved.step, 0);
+    EXPECT_EQ(config_to_json(saved.config), config_to_json(resolve_config(preset_config("fig6"), "fig6")));  // the running preset's
 }
 
 // Point 19: numbers on the GUI's command line are checked whole.

@@ -261,7 +261,7 @@ TEST(ViewState, WronglyTypedFieldsAreIgnoredWithAWarning) {
     EXPECT_EQ(v.from_json(nlohmann::json::array(), "s.json").size(), 1u);  // not an object: one warning
 }
 
-TEST(UiLogic, LoadingWindowShowsProgressAndCancels) {
+TEST(UiLogic, LoadingWindowOpensWhileLoadingAndEscCancels) {
     Ui ui;
     ViewState view;
     HostRequests host;

@@ -298,6 +298,16 @@ TEST(Worker, HugeSessionReplaysInSlicesWithProgressAndCancel) {
     EXPECT_GT(snap->step, 50);
     EXPECT_DOUBLE_EQ(snap->lr_z, 0.5);  // the event at step 5 was applied on the way
     w.post(Command::lock_ratio(true));  // waits for the load to end
+    // While the replay goes on (a later slice has been published), the lock is still waiting.
+    const std::int64_t at = snap->step;
+    SnapshotPtr later = w.snapshot();
+    for (int i = 0; i < 20000 && later->step <= at + 1; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        later = w.snapshot();
+    }
+    EXPECT_TRUE(later->loading);
+    EXPECT_GT(later->step, at + 1);
+    EXPECT_FALSE(later->ratio_locked);
     w.post(Command::cancel_load());
     w.sync();
     snap = w.snapshot();
