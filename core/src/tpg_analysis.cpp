@@ -210,18 +210,25 @@ FinResult soft_composition(const TpgDataset& data, const std::vector<QueryGraph>
         int label_row = -1;
     };
     std::vector<Rows> rows(f.reduced.size());
+    // Per query: the basis columns it meets and e_{k_b} . e_q for each (computed once per query, not per sample).
+    std::map<int, std::pair<std::vector<int>, std::vector<double>>> meets;
     double work_per_eval = 0;
     for (std::size_t i = 0; i < f.reduced.size(); ++i) {
         const ReducedSample& r = f.reduced[i];
         Rows& w = rows[i];
-        for (int b = 0; b < nb; ++b)
-            if (E.row(bq[b]).dot(E.row(r.query)) != 0) w.cols.push_back(b);
+        auto [it, fresh] = meets.try_emplace(r.query);
+        if (fresh)
+            for (int b = 0; b < nb; ++b)
+                if (const double q = E.row(bq[b]).dot(E.row(r.query)); q != 0) {
+                    it->second.first.push_back(b);
+                    it->second.second.push_back(q);
+                }
+        const std::vector<double>& qdot = it->second.second;
+        w.cols = it->second.first;
         w.G.resize(static_cast<Eigen::Index>(r.keys.size()), static_cast<Eigen::Index>(w.cols.size()));
         for (std::size_t t = 0; t < r.keys.size(); ++t)
-            for (std::size_t c = 0; c < w.cols.size(); ++c) {
-                const int b = w.cols[c];
-                w.G(static_cast<Eigen::Index>(t), static_cast<Eigen::Index>(c)) = E.row(r.keys[t]).dot(bv[b]) * E.row(bq[b]).dot(E.row(r.query));
-            }
+            for (std::size_t c = 0; c < w.cols.size(); ++c)
+                w.G(static_cast<Eigen::Index>(t), static_cast<Eigen::Index>(c)) = E.row(r.keys[t]).dot(bv[w.cols[c]]) * qdot[c];
         w.log_count.resize(static_cast<Eigen::Index>(r.keys.size()));
         for (std::size_t t = 0; t < r.keys.size(); ++t) {
             w.log_count[static_cast<Eigen::Index>(t)] = std::log(r.counts[t]);

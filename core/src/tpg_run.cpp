@@ -14,7 +14,7 @@ MemoryEstimate tpg_memory(const Config& cfg, std::int64_t K, std::int64_t sample
     MemoryEstimate e;
     e.add("the samples", nkey, 4 * tokens + 64.0 * static_cast<double>(samples));
     e.add("the embeddings (K x d = " + std::to_string(K) + " x " + std::to_string(static_cast<std::int64_t>(d)) + ")",
-          cfg.data.kind == "file" ? "data.vocab_size" : "data.vocab_size", 16 * static_cast<double>(K) * d);  // E and E^T
+          "data.vocab_size", 16 * static_cast<double>(K) * d);  // E and E^T
     // W, its gradient, the momentum buffer, the update and the next W; W_svm, W_fin; building orthonormal rows.
     e.add("the d x d matrices (W, gradient, optimiser, W_svm, W_fin; d = " + std::to_string(static_cast<std::int64_t>(d)) + ")", dkey,
           8 * 10 * d * d);
