@@ -91,8 +91,14 @@ std::pair<int, int> heatmap(const HeatmapView& h, const RunInfo& info, HeatmapTe
         }
     }
     // Token-type strip and token id ticks under the image.
-    for (int t = 0; t < h.cols; ++t)
-        dl->AddRectFilled(ImVec2(a.x + cw * t, b.y + 1), ImVec2(a.x + cw * (t + 1), b.y + font * 0.35f), token_color(info, t));
+    // (One rectangle per run of tokens of one colour: on the large preset 1130 sub-pixel rectangles became about 120.)
+    for (int t = 0; t < h.cols;) {
+        const ImU32 col = token_color(info, t);
+        int e = t + 1;
+        while (e < h.cols && token_color(info, e) == col) ++e;
+        dl->AddRectFilled(ImVec2(a.x + cw * t, b.y + 1), ImVec2(a.x + cw * e, b.y + font * 0.35f), col);
+        t = e;
+    }
     {
         char widest[16];
         std::snprintf(widest, sizeof widest, "%d", h.cols - 1);

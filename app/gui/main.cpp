@@ -15,6 +15,7 @@
 #include <new>
 
 #include <CLI/CLI.hpp>
+#include <imgui.h>
 
 #include "host.hpp"
 #include "png.hpp"
@@ -283,7 +284,7 @@ int main(int argc, char** argv) {
         worker->post(Command::stop_at(steps ? *steps : cfg.train.steps));
         worker->post(Command::play());
     }
-    std::vector<double> build_ms, interval_ms;
+    std::vector<double> build_ms, interval_ms, vertices;
     auto last = std::chrono::steady_clock::now();
     const auto start = last;
     auto last_autosave = last;
@@ -306,6 +307,7 @@ int main(int argc, char** argv) {
         const SnapshotPtr s = worker->snapshot();
         if (first_step < 0) first_step = s->step;
         build_ms.push_back(1000 * host->frame(*s, view, send, req));
+        vertices.push_back(ImGui::GetIO().MetricsRenderVertices);
         serve(req, *host, *worker, *s, view);
         const auto now = std::chrono::steady_clock::now();
         interval_ms.push_back(std::chrono::duration<double, std::milli>(now - last).count());
@@ -334,6 +336,8 @@ int main(int argc, char** argv) {
         };
         report("frame build+draw", build_ms);
         if (interval_ms.size() > 1) report("frame interval", std::vector<double>(interval_ms.begin() + 1, interval_ms.end()));
+        std::sort(vertices.begin(), vertices.end());
+        std::printf("vertices drawn per frame: median %.0f, most %.0f\n", vertices[vertices.size() / 2], vertices.back());
         const SnapshotPtr s = worker->snapshot();
         const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         std::printf("training: %lld steps in %.1f s (%.0f steps/s overall; worker's last measured rate %.0f steps/s)\n",

@@ -157,3 +157,23 @@ TEST(GuiIssue9Review, AnOversizedScreenshotIsAClearError) {
     EXPECT_NE(r.err.find("--scale"), std::string::npos) << r.err;
     EXPECT_FALSE(fs::exists(d / "x.png"));
 }
+
+// Issue 10 (speed is measured, not timed in tests): --stats prints the figures the frame-time goal is judged by,
+// with numbers, and the window trains while it draws. No figure is compared with a target here.
+TEST(GuiStats, StatsPrintFrameTimesVerticesAndTheTrainingRate) {
+    const ProcResult r = run_process(gui() + " --preset fig4 --steps 0 --speed unlimited --seconds 3 --stats --autosave ''", 120);
+    EXPECT_FALSE(r.timed_out);
+    ASSERT_EQ(r.status, 0) << r.err;
+    for (const char* line : {"frame build+draw: median ", "frame interval: median ", "vertices drawn per frame: median ", "training: "})
+        EXPECT_NE(r.out.find(line), std::string::npos) << line << " missing in\n" << r.out;
+    long long steps = -1;
+    const auto at = r.out.find("training: ");
+    ASSERT_NE(at, std::string::npos);
+    EXPECT_EQ(std::sscanf(r.out.c_str() + at, "training: %lld steps", &steps), 1) << r.out;
+    EXPECT_GT(steps, 0) << "the worker trained nothing while the window drew";
+    double vertices = 0;
+    const auto v = r.out.find("vertices drawn per frame: median ");
+    ASSERT_NE(v, std::string::npos);
+    EXPECT_EQ(std::sscanf(r.out.c_str() + v, "vertices drawn per frame: median %lf", &vertices), 1);
+    EXPECT_GT(vertices, 100) << "a frame of the whole window draws thousands of vertices";
+}
