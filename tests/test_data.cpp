@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "snapscope/data.hpp"
+#include "snapscope/multinomial.hpp"
 #include "test_util.hpp"
 
 using namespace snapscope;
@@ -165,5 +166,78 @@ TEST(FileData, NumberOverflowIsABadLine) {
         FAIL();
     } catch (const DataError& e) {
         EXPECT_NE(std::string(e.what()).find("d.jsonl:2:"), std::string::npos) << e.what();
+    }
+}
+
+TEST(Multinomial, GuidedDrawsEqualASearchFromZero) {
+    // The guide only says where to start: every u, including those at and next to a bucket's edge, must give the
+    // first x with u < CDF(x), as a search from 0 does.
+    Rng rng(5);
+    for (int N : {1, 2, 5, 40, 127}) {
+        const MultinomialTable t({1.0, 1.0, 0.1, 0.55, 1.0, 1e-9, 0.3}, N);
+        for (std::size_t i = 0; i + 1 < t.size(); ++i)
+            for (std::uint32_t R = 1; R <= static_cast<std::uint32_t>(N); ++R) {
+                std::uint32_t len = 0;
+                const double* c = t.cdf(i, R, &len);
+                ASSERT_GE(len, 1u);
+                ASSERT_EQ(c[len - 1], 1.0);
+                std::vector<double> us;
+                for (std::uint32_t j = 0; j <= len; ++j) {
+                    const double edge = static_cast<double>(j) / len;
+                    us.push_back(edge);
+                    us.push_back(std::nextafter(edge, 0.0));
+                    us.push_back(std::nextafter(edge, 1.0));
+                }
+                for (std::uint32_t x = 0; x < len; ++x) {  // the CDF's own values and their neighbours
+                    us.push_back(c[x]);
+                    us.push_back(std::nextafter(c[x], 0.0));
+                }
+                for (int r = 0; r < 50; ++r) us.push_back(rng.uniform());
+                for (double u : us) {
+                    if (!(u >= 0.0 && u < 1.0)) continue;
+                    std::uint32_t x = 0;
+                    while (u >= c[x]) ++x;
+                    ASSERT_EQ(t.draw(i, R, u), x) << "N " << N << " i " << i << " R " << R << " u " << u;
+                }
+            }
+    }
+}
+
+TEST(Synthetic, WindowsDrawnSideBySideAreTheOneAtATimeWindows) {
+    // The generator draws several windows at once from a copy of the random stream and falls back to one at a time
+    // when a window runs out of draws early (short windows) or below() could reject. Either way the batch and the
+    // generator's state after it must be those of the plain loop: class = below(K), then the window's counts.
+    struct Case { int seq_len, num_last, batch; };
+    for (const Case cs : {Case{2, 1, 13}, Case{3, 2, 7}, Case{5, 3, 128}, Case{128, 1, 128}, Case{128, 3, 9}, Case{17, 2, 1}}) {
+        const Config c = test::preset_with("fig4", {"data.seq_len=" + std::to_string(cs.seq_len),
+                                                    "data.num_last=" + std::to_string(cs.num_last)});
+        ASSERT_TRUE(SyntheticData::uses_tables(c.data));
+        SyntheticData d(c.data);
+        std::vector<MultinomialTable> tables;
+        for (const ClassInfo& ci : d.classes()) tables.emplace_back(ci.probs, cs.seq_len - 1);
+        Rng a(77), b(77);
+        for (int rep = 0; rep < 20; ++rep) {
+            SparseBatch got;
+            d.next_batch(cs.batch, a, got);
+            ASSERT_EQ(got.samples.size(), static_cast<std::size_t>(cs.batch));
+            std::size_t j = 0;
+            for (int s = 0; s < cs.batch; ++s) {
+                const int cls = static_cast<int>(b.below(d.classes().size()));
+                std::vector<std::uint32_t> counts(tables[cls].size());
+                tables[cls].sample_counts(b, counts.data());
+                const SparseSample& g = got.samples[s];
+                ASSERT_EQ(g.cls, cls) << "seq_len " << cs.seq_len << " sample " << s;
+                ASSERT_EQ(g.begin, j);
+                for (std::size_t i = 0; i < counts.size(); ++i) {
+                    if (!counts[i]) continue;
+                    ASSERT_LT(j, got.tok.size());
+                    EXPECT_EQ(got.tok[j], d.classes()[cls].tokens[i]);
+                    EXPECT_EQ(got.cnt[j], counts[i]);
+                    ++j;
+                }
+                ASSERT_EQ(g.end, j) << "seq_len " << cs.seq_len << " sample " << s;
+            }
+            ASSERT_EQ(a.next_u64(), b.next_u64()) << "the generators part after batch " << rep;
+        }
     }
 }

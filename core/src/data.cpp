@@ -168,31 +168,90 @@ SyntheticData::SyntheticData(const DataConfig& d) : seq_len_(d.seq_len) {
     scratch_.assign(widest, 0);
 }
 
+void SyntheticData::add_sample(int c, std::uint32_t* counts, double weight, SparseBatch& out) {
+    const ClassInfo& ci = classes_[c];
+    SparseSample s;
+    s.query = ci.query;
+    s.label = ci.label;
+    s.cls = c;
+    s.weight = weight;
+    s.begin = static_cast<std::uint32_t>(out.tok.size());
+    for (std::size_t i = 0; i < ci.tokens.size(); ++i) {
+        if (counts[i]) {
+            out.tok.push_back(ci.tokens[i]);
+            out.cnt.push_back(counts[i]);
+            counts[i] = 0;
+        }
+    }
+    s.end = static_cast<std::uint32_t>(out.tok.size());
+    out.samples.push_back(s);
+}
+
 void SyntheticData::next_batch(int batch, Rng& rng, SparseBatch& out) {
+    if (!tables_.empty()) return next_batch_tables(batch, rng, out);
     const int ctx = seq_len_ - 1;
     const std::uint64_t K = classes_.size();
     const double w = 1.0 / batch;
     for (int b = 0; b < batch; ++b) {
         const int c = static_cast<int>(rng.below(K));  // class uniform, like random.choice(facts)
-        const ClassInfo& ci = classes_[c];
         // L-1 i.i.d. draws from P(.|n); only the counts matter to the model.
-        if (tables_.empty()) samplers_[c].sample_counts(rng, ctx, scratch_.data());
-        else tables_[c].sample_counts(rng, scratch_.data());
-        SparseSample s;
-        s.query = ci.query;
-        s.label = ci.label;
-        s.cls = c;
-        s.weight = w;
-        s.begin = static_cast<std::uint32_t>(out.tok.size());
-        for (std::size_t i = 0; i < ci.tokens.size(); ++i) {
-            if (scratch_[i]) {
-                out.tok.push_back(ci.tokens[i]);
-                out.cnt.push_back(scratch_[i]);
-                scratch_[i] = 0;
+        samplers_[c].sample_counts(rng, ctx, scratch_.data());
+        add_sample(c, scratch_.data(), w, out);
+    }
+}
+
+void SyntheticData::next_batch_tables(int batch, Rng& rng, SparseBatch& out) {
+    // One window at a time is: c = rng.below(K), then one uniform per conditional draw while draws are left. Here
+    // kLanes windows take their random numbers from a copy of the generator in that order, assuming the usual case
+    // (no rejection in below, no window out of draws before its last outcome); their draws are then made side by
+    // side. If the assumption fails for a lane, the lanes are redone one at a time from the real generator, so the
+    // batch is the same as the one-at-a-time loop's, bit for bit.
+    constexpr int kLanes = 8;
+    const std::uint64_t K = classes_.size();
+    const double w = 1.0 / batch;
+    if (max_support_ == 0)
+        for (const MultinomialTable& t : tables_) max_support_ = std::max(max_support_, t.size());
+    const std::size_t stride = max_support_;
+    lane_u_.resize(kLanes * stride);
+    lane_counts_.resize(kLanes * stride);
+    for (int b = 0; b < batch;) {
+        const int lanes = std::min(kLanes, batch - b);
+        Rng spec = rng;
+        int cls[kLanes];
+        std::uint32_t R[kLanes];
+        std::size_t k[kLanes], kmax = 0;
+        bool usual = true;
+        for (int l = 0; l < lanes && usual; ++l) {
+            const unsigned __int128 m = static_cast<unsigned __int128>(spec.next_u64()) * K;
+            if (static_cast<std::uint64_t>(m) < K) usual = false;  // below() might reject and draw again
+            cls[l] = static_cast<int>(m >> 64);
+            k[l] = tables_[cls[l]].size();
+            kmax = std::max(kmax, k[l]);
+            R[l] = static_cast<std::uint32_t>(tables_[cls[l]].draws());
+            for (std::size_t i = 0; i + 1 < k[l]; ++i) lane_u_[l * stride + i] = spec.uniform();
+        }
+        for (std::size_t i = 0; usual && i + 1 < kmax; ++i)
+            for (int l = 0; l < lanes; ++l) {
+                if (i + 1 >= k[l]) continue;
+                if (R[l] == 0) usual = false;  // one at a time would have drawn no uniform here
+                const std::uint32_t x = R[l] ? tables_[cls[l]].draw(i, R[l], lane_u_[l * stride + i]) : 0;
+                lane_counts_[l * stride + i] = x;
+                R[l] -= x;
+            }
+        if (usual) {
+            rng = spec;
+            for (int l = 0; l < lanes; ++l) {
+                lane_counts_[l * stride + k[l] - 1] = R[l];
+                add_sample(cls[l], lane_counts_.data() + l * stride, w, out);
+            }
+        } else {
+            for (int l = 0; l < lanes; ++l) {
+                const int c = static_cast<int>(rng.below(K));
+                tables_[c].sample_counts(rng, scratch_.data());
+                add_sample(c, scratch_.data(), w, out);
             }
         }
-        s.end = static_cast<std::uint32_t>(out.tok.size());
-        out.samples.push_back(s);
+        b += lanes;
     }
 }
 

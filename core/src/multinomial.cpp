@@ -48,13 +48,15 @@ void append_cdf(int R, double q, std::vector<double>& out) {
 }  // namespace
 
 double MultinomialTable::bytes_needed(std::size_t outcomes, int draws) {
-    // At most (R + 1) entries per (outcome, R): a bound of k (N + 1)(N + 2) / 2 doubles, plus the offsets.
+    // At most (R + 1) entries per (outcome, R): a bound of k (N + 1)(N + 2) / 2 doubles and 16-bit guides, plus the
+    // offsets.
     const double k = static_cast<double>(outcomes), n = draws;
-    return 8.0 * std::max(0.0, k - 1) * (n + 1) * (n + 2) / 2 + 4.0 * k * (n + 1);
+    return 10.0 * std::max(0.0, k - 1) * (n + 1) * (n + 2) / 2 + 4.0 * k * (n + 1);
 }
 
 MultinomialTable::MultinomialTable(const std::vector<double>& probs, int draws) : k_(probs.size()), draws_(draws) {
     if (probs.empty() || draws < 0) throw std::invalid_argument("multinomial table: no outcomes or negative draws");
+    if (draws > 65535) throw std::invalid_argument("multinomial table: more than 65535 draws");
     double total = 0;
     for (double v : probs) {
         if (!(v >= 0) || !std::isfinite(v)) throw std::invalid_argument("multinomial table: probabilities must be finite and >= 0");
@@ -66,25 +68,37 @@ MultinomialTable::MultinomialTable(const std::vector<double>& probs, int draws) 
     const std::vector<double> q = conditional(p);
     const std::size_t N1 = static_cast<std::size_t>(draws) + 1;
     offset_.assign((k_ > 0 ? k_ - 1 : 0) * N1, 0);
+    offset_.reserve(offset_.size() + 1);
     for (std::size_t i = 0; i + 1 < k_; ++i)
         for (int R = 0; R <= draws; ++R) {
             offset_[i * N1 + static_cast<std::size_t>(R)] = static_cast<std::uint32_t>(cdf_.size());
             append_cdf(R, q[i], cdf_);
         }
+    offset_.push_back(static_cast<std::uint32_t>(cdf_.size()));  // the end of the last CDF
+    // Guides. Bucket j holds the u with floor(u len) = j, so u >= j / len up to the product's rounding; the guide is
+    // taken for a threshold a little below j / len, which can only make it start earlier, never past the answer.
+    guide_.resize(cdf_.size());
+    for (std::size_t i = 0; i + 1 < k_; ++i)
+        for (int R = 0; R <= draws; ++R) {
+            const std::size_t row = i * N1 + static_cast<std::size_t>(R);
+            const std::size_t begin = offset_[row], len = offset_[row + 1] - begin;
+            std::size_t x = 0;
+            for (std::size_t j = 0; j < len; ++j) {
+                const double threshold = static_cast<double>(j) / static_cast<double>(len) - 1e-12;
+                while (cdf_[begin + x] <= threshold) ++x;  // ends: the last entry is 1
+                guide_[begin + j] = static_cast<std::uint16_t>(x);
+            }
+        }
 }
 
 void MultinomialTable::sample_counts(Rng& rng, std::uint32_t* counts) const {
-    const std::size_t N1 = static_cast<std::size_t>(draws_) + 1;
     std::uint32_t R = static_cast<std::uint32_t>(draws_);
     for (std::size_t i = 0; i + 1 < k_; ++i) {
         if (R == 0) {
             counts[i] = 0;
             continue;
         }
-        const double* c = cdf_.data() + offset_[i * N1 + R];
-        const double u = rng.uniform();
-        std::uint32_t x = 0;
-        while (u >= c[x]) ++x;  // ends: the table's last entry is 1 > u
+        const std::uint32_t x = draw(i, R, rng.uniform());
         counts[i] = x;
         R -= x;
     }

@@ -112,6 +112,13 @@ private:
     std::vector<AliasTable> samplers_;
     std::vector<MultinomialTable> tables_;
     std::vector<std::uint32_t> scratch_;
+    // The table path draws a few windows at once (their conditional draws interleaved, so their chains of
+    // dependent loads overlap), with the same random numbers in the same order as one window at a time.
+    std::size_t max_support_ = 0;
+    std::vector<double> lane_u_;
+    std::vector<std::uint32_t> lane_counts_;
+    void next_batch_tables(int batch, Rng& rng, SparseBatch& out);
+    void add_sample(int c, std::uint32_t* counts, double weight, SparseBatch& out);
 
 public:
     // Whether the generator uses conditional-binomial tables for these settings, and the bytes they take.

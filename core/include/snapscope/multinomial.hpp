@@ -3,6 +3,9 @@
 // drawn by inverting its CDF, precomputed for every remaining count R = 0..N. A window of N tokens then costs k - 1
 // uniforms instead of N alias draws. The CDFs are exact to double rounding (about 1e-16), finer than the alias
 // table's 32-bit draws. Built only when its tables are small (see bytes_needed); otherwise use AliasTable.
+// Each CDF has a guide table (indexed search): guide[j] is the first x whose CDF value exceeds j / len, so the
+// search for u starts at guide[floor(u len)] and takes one or two comparisons; it returns the same x as a search
+// from 0 (the counts are identical draw for draw), only sooner.
 #pragma once
 
 #include <cstdint>
@@ -20,17 +23,39 @@ public:
     MultinomialTable(const std::vector<double>& probs, int draws);
     int draws() const { return draws_; }
     std::size_t size() const { return k_; }
-    std::size_t bytes() const { return cdf_.size() * sizeof(double) + offset_.size() * sizeof(std::uint32_t); }
+    std::size_t bytes() const {
+        return cdf_.size() * (sizeof(double) + sizeof(std::uint16_t)) + offset_.size() * sizeof(std::uint32_t);
+    }
 
     // Sets counts[0..size()) to one window's counts (they sum to draws()).
     void sample_counts(Rng& rng, std::uint32_t* counts) const;
+
+    // The CDF draw(i, R, .) inverts: its values at x = 0, 1, ..., len - 1 (the last is 1).
+    const double* cdf(std::size_t i, std::uint32_t R, std::uint32_t* len) const {
+        const std::size_t row = i * (static_cast<std::size_t>(draws_) + 1) + R;
+        *len = offset_[row + 1] - offset_[row];
+        return cdf_.data() + offset_[row];
+    }
+
+    // One conditional draw: the count of outcome i < size() - 1 when R > 0 draws are left, for the uniform u in
+    // [0, 1). sample_counts is this for i = 0, 1, ..., one uniform each, while R > 0.
+    std::uint32_t draw(std::size_t i, std::uint32_t R, double u) const {
+        const std::size_t row = i * (static_cast<std::size_t>(draws_) + 1) + R;
+        const std::uint32_t off = offset_[row], len = offset_[row + 1] - off;
+        const double* c = cdf_.data() + off;
+        const std::uint32_t j = static_cast<std::uint32_t>(u * len);
+        std::uint32_t x = guide_[off + (j < len ? j : len - 1)];
+        while (u >= c[x]) ++x;  // ends: the table's last entry is 1 > u
+        return x;
+    }
 
 private:
     std::size_t k_ = 0;
     int draws_ = 0;
     // For outcome i < k-1 and remaining R: the CDF of Bin(R, q_i) at cdf_[offset_[i * (N + 1) + R] + x], x = 0..,
-    // ending at the first entry equal to 1.
+    // ending at the first entry equal to 1 (offset_ ends with cdf_.size()); its guide at the same offsets in guide_ (draws <= 65535).
     std::vector<double> cdf_;
+    std::vector<std::uint16_t> guide_;
     std::vector<std::uint32_t> offset_;
 };
 
