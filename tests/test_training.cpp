@@ -237,7 +237,9 @@ TEST(Session, SavedSessionReplaysTheTrajectoryExactly) {
     const Session back = load_session_file(path);
     EXPECT_EQ(back.view["colormap"], "viridis");
     ASSERT_EQ(back.events.size(), 3u);
-    auto replay = replay_session(back);
+    const auto replayed = replay_session(back);
+    const ScanSnapRun* replay = dynamic_cast<const ScanSnapRun*>(replayed.get());
+    ASSERT_NE(replay, nullptr);
     EXPECT_EQ(replay->step_index(), 42);
     EXPECT_TRUE(replay->model().Z == live.model().Z);
     EXPECT_TRUE(replay->model().Y == live.model().Y);

@@ -92,24 +92,17 @@ Config build_config(const RunOptions& opt) {
     return resolve_config(flat, source);
 }
 
-double last_loss(const ScanSnapRun& r) { return r.scalars().empty() ? NAN : r.scalars().back().loss; }
-double last_loss(const TpgRun& r) { return r.history().empty() ? NAN : r.history().back().loss; }
-
 // Runs up to `steps` steps, one at a time so a stop signal is seen at the next step; draws a progress line on a
 // terminal at most 5 times a second. Stops early on divergence. The events (a session's learning-rate changes) are
 // applied before the step they were made at.
-void apply_due(ScanSnapRun& run, const std::vector<RunEvent>& events, std::size_t& next) { apply_due_events(run, events, next); }
-void apply_due(TpgRun&, const std::vector<RunEvent>&, std::size_t&) {}
-
-template <class Run>
-std::int64_t train(Run& run, std::int64_t steps, bool progress, const std::vector<RunEvent>& events = {}) {
+std::int64_t train(LabRun& run, std::int64_t steps, bool progress, const std::vector<RunEvent>& events = {}) {
     std::size_t next_event = 0;
     const auto t0 = Clock::now();
     auto last_draw = t0;
     std::int64_t done = 0;
     bool drew = false;
     while (done < steps && !g_stop_signal) {
-        apply_due(run, events, next_event);
+        apply_due_events(run, events, next_event);
         if (!run.step()) break;  // diverged
         ++done;
         if (progress && (done & 15) == 0) {
@@ -121,32 +114,25 @@ std::int64_t train(Run& run, std::int64_t steps, bool progress, const std::vecto
                 const double eta = (steps - done) / std::max(rate, 1e-9);
                 std::fprintf(stderr, "\rstep %lld/%lld (%3.0f%%)  loss %-10.4g  %.0f steps/s  ETA %.0fs   ",
                              static_cast<long long>(done), static_cast<long long>(steps), 100.0 * static_cast<double>(done) / static_cast<double>(steps),
-                             last_loss(run), rate, eta);
+                             run.last_loss(), rate, eta);
                 std::fflush(stderr);
                 drew = true;
             }
         }
     }
     if (drew) std::fprintf(stderr, "\r%*s\r", 79, "");
-    apply_due(run, events, next_event);  // a change made at the last step still shows in the files
+    apply_due_events(run, events, next_event);  // a change made at the last step still shows in the files
     return done;
 }
 
-// The runs `run` trains: a Scan-and-Snap run keeps no per-step attention and Z records (it writes none of them), so
-// its whole history budget goes to the trajectory.
-std::unique_ptr<ScanSnapRun> cli_run(const Config& cfg, const ScanSnapRun*) {
-    return std::make_unique<ScanSnapRun>(cfg, RunHistoryPlan{1.0, 0.0, false});
-}
-std::unique_ptr<TpgRun> cli_run(const Config& cfg, const TpgRun*) { return std::make_unique<TpgRun>(cfg); }
-
-// Trains `cfg` for train.steps steps and writes the three run files as a set; `summary` prints the run's result
-// lines. The output folder is checked (created, writable, room for the files) before training starts.
-template <class Run, class Summary>
-int train_and_write(const RunOptions& opt, const Config& cfg, Summary summary, const std::vector<RunEvent>& events = {},
-                    std::int64_t steps = -1) {
-    const auto owned = cli_run(cfg, static_cast<const Run*>(nullptr));
-    Run& run = *owned;
-    const OutputFolder folder = run_folder(opt.out_dir, run);  // locked while training, so no sweep starts writing here meanwhile
+// Trains `cfg` (its lab from model.kind; `data` a session's lab data) for `steps` steps (train.steps when negative)
+// and writes the three run files as a set, then prints the run's result lines. The output folder is checked
+// (created, writable, room for the files) before training starts.
+int train_and_write(const RunOptions& opt, const Config& cfg, const std::vector<RunEvent>& events = {}, std::int64_t steps = -1,
+                    const nlohmann::json& data = nullptr) {
+    const std::unique_ptr<LabRun> owned = make_lab_run(cfg, RunUse::Cli, data);
+    LabRun& run = *owned;
+    const OutputFolder folder = run.prepare_folder(opt.out_dir);  // locked while training, so no sweep starts writing here meanwhile
     const bool progress = !opt.quiet && ::isatty(STDERR_FILENO);
     const auto t0 = Clock::now();
     const std::int64_t done = train(run, steps >= 0 ? steps : cfg.train.steps, progress, events);
@@ -155,7 +141,7 @@ int train_and_write(const RunOptions& opt, const Config& cfg, Summary summary, c
     t.elapsed_seconds = elapsed;
     t.steps_per_second = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
     t.interrupted = g_stop_signal != 0;
-    write_run_files(folder, run, t);
+    run.write_results(folder, t);
     if (t.interrupted) {
         std::fprintf(stderr, "snapscope-cli: stopped by %s at step %lld; wrote what was trained to %s/{config.json, trajectory.csv, final.json}\n",
                      signal_name(g_stop_signal), static_cast<long long>(run.step_index()), message_text(opt.out_dir).c_str());
@@ -164,38 +150,12 @@ int train_and_write(const RunOptions& opt, const Config& cfg, Summary summary, c
     if (run.diverged()) return error(run.divergence_message() + "; wrote the history up to there to " + opt.out_dir);
     if (!opt.quiet) {
         std::printf("%lld steps in %.3f s (%.0f steps/s); ", static_cast<long long>(done), elapsed, t.steps_per_second);
-        summary(run);
+        run.print_summary(stdout);
         std::printf("wrote %s/{config.json, trajectory.csv, final.json}\n", opt.out_dir.c_str());
         StreamSink out(stdout, "standard output");
         out.finish();
     }
     return 0;
-}
-
-int run_scan_snap(const RunOptions& opt, const Config& cfg, const std::vector<RunEvent>& events = {}, std::int64_t steps = -1) {
-    return train_and_write<ScanSnapRun>(opt, cfg, [](const ScanSnapRun& run) {
-        const auto& last = run.scalars().back();
-        std::printf("final loss %.6g; M = %d\n", last.loss, run.vocab_size());
-        for (std::size_t c = 0; c < last.common_mass.size(); ++c)
-            std::printf("class %zu (query %d -> %d): common mass %.4f, distinct entropy %.4f nats\n", c,
-                        run.data().classes()[c].query, run.data().classes()[c].label, last.common_mass[c],
-                        last.distinct_entropy[c]);
-    }, events, steps);
-}
-
-int run_tpg(const RunOptions& opt, const Config& cfg, std::int64_t steps = -1) {
-    return train_and_write<TpgRun>(opt, cfg, [](const TpgRun& run) {
-        const TpgMetrics& m = run.history().back().metrics;
-        std::printf("final loss %.6g; K = %d, d = %d, %zu samples\n", run.history().back().loss, run.data().K, run.model().d(),
-                    run.data().samples.size());
-        std::printf("corr(W, W_svm) %.4f; corr(W, R W_svm + W_fin) %.4f (R %.3g); |Pi W - W_fin| %.4g; top-SCC mass %.4f\n",
-                    m.corr_svm, m.corr_fit, m.fit_R, m.proj_dist, m.top_scc_mass);
-        std::printf("paper's metrics: |Pi W - W_fin(tau)| %.4g; projected corr %.4f; softmax probability (max over SCCs) %.4f\n",
-                    m.proj_dist_tau, m.proj_corr, m.max_scc_mass);
-        if (!run.fin().note.empty()) std::printf("note: %s\n", run.fin().note.c_str());
-        if (!run.svm().skipped.empty()) std::printf("note: %s\n", run.svm().skipped.c_str());
-        else if (!run.svm().converged) std::printf("warning: the graph-SVM QP did not converge (infeasible constraints?)\n");
-    }, {}, steps);
 }
 
 // Runs `body`, turning every failure into one error line and status 1 (out of memory included).
@@ -222,10 +182,9 @@ int cmd_run(const RunOptions& opt) {
             // its step (or to --steps), so a run explored live reruns on a server exactly.
             const Session s = load_session_file(opt.session_file);
             const std::int64_t steps = opt.steps ? *opt.steps : s.step;
-            return s.config.model.kind == "tpg" ? run_tpg(opt, s.config, steps) : run_scan_snap(opt, s.config, s.events, steps);
+            return train_and_write(opt, s.config, s.events, steps, s.data);
         }
-        const Config cfg = build_config(opt);
-        return cfg.model.kind == "tpg" ? run_tpg(opt, cfg) : run_scan_snap(opt, cfg);
+        return train_and_write(opt, build_config(opt));
     });
 }
 
@@ -310,21 +269,12 @@ int cmd_keys() {
 
 int cmd_bench(const std::vector<std::string>& names, std::int64_t steps) {
     return guarded([&] {
-        std::printf("%-12s %6s %8s %12s %12s\n", "preset", "M|K", "steps", "seconds", "steps/s");
+        std::printf("%-12s %14s %8s %12s %12s\n", "preset", "size", "steps", "seconds", "steps/s");
         for (const auto& name : names) {
             FlatConfig flat = preset_config(name);
             const Config cfg = resolve_config(flat, "preset " + name);
-            if (cfg.model.kind == "tpg") {
-                TpgRun run(cfg);
-                const std::int64_t n = steps > 0 ? steps : cfg.train.steps;
-                const auto t0 = Clock::now();
-                const std::int64_t done = run.run(n);
-                const double el = seconds_since(t0);
-                std::printf("%-12s %6d %8lld %12.3f %12.1f\n", name.c_str(), run.data().K, static_cast<long long>(done), el, done / el);
-                continue;
-            }
-            const auto owned = cli_run(cfg, static_cast<const ScanSnapRun*>(nullptr));  // as `run` trains
-            ScanSnapRun& run = *owned;
+            const std::unique_ptr<LabRun> owned = make_lab_run(cfg, RunUse::Cli);  // as `run` trains
+            LabRun& run = *owned;
             std::int64_t n = steps;
             if (n <= 0) {
                 // Calibrate: about 3 seconds of work.
@@ -336,7 +286,7 @@ int cmd_bench(const std::vector<std::string>& names, std::int64_t steps) {
             const auto t0 = Clock::now();
             const std::int64_t done = run.run(n);
             const double el = seconds_since(t0);
-            std::printf("%-12s %6d %8lld %12.3f %12.1f\n", name.c_str(), run.vocab_size(), static_cast<long long>(done), el,
+            std::printf("%-12s %14s %8lld %12.3f %12.1f\n", name.c_str(), run.size_text().c_str(), static_cast<long long>(done), el,
                         done / el);
         }
         StreamSink out(stdout, "standard output");

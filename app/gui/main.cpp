@@ -75,6 +75,7 @@ Session current_session(const Snapshot& snap, const ViewState& view) {
     Session s;
     s.config = snap.info->config;
     s.events = snap.events;
+    if (snap.session_data) s.data = *snap.session_data;
     s.step = snap.step;
     s.view = view.to_json();
     return s;

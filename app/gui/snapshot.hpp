@@ -98,6 +98,7 @@ struct Snapshot {
     std::vector<FramePtr> frames;        // the bounded history, oldest first; back() is the live state
     std::vector<FramePtr> mean_field;    // the mean-field twin's history (empty when off)
     EventList events;
+    std::shared_ptr<const nlohmann::json> session_data;  // what a session of this run holds beyond config and events
     // A session being replayed to its step (in slices, so the window stays live and Cancel works).
     bool loading = false;
     std::int64_t load_target = 0;  // the step the replay goes to

@@ -110,6 +110,8 @@ void Worker::restart_tpg(const Config& cfg, const TpgDataset* data) {
     ti->orthonormal = tpg_->orthonormal();
     ti->d = tpg_->model().d();
     tpg_info_ = ti;
+    const nlohmann::json sd = tpg_->session_data();
+    session_data_ = sd.is_null() ? nullptr : std::make_shared<const nlohmann::json>(sd);
     auto info = std::make_shared<RunInfo>();
     info->config = tpg_->config();
     info->M = tpg_->data().K;
@@ -174,9 +176,14 @@ void Worker::sync() {
     }
 }
 
-void Worker::restart(const Config& cfg) {
+void Worker::restart(const Config& cfg, const nlohmann::json* session_data) {
     if (cfg.model.kind == "tpg") {
-        restart_tpg(cfg, nullptr);
+        if (session_data && !session_data->is_null()) {
+            const TpgDataset data = tpg_dataset_from_json(*session_data, "session");
+            restart_tpg(cfg, &data);
+        } else {
+            restart_tpg(cfg, nullptr);
+        }
         return;
     }
     Config c = cfg;
@@ -195,6 +202,7 @@ void Worker::restart(const Config& cfg) {
     twin_frames_.set_capacity(twin_cap);
     tpg_.reset();
     tpg_info_.reset();
+    session_data_.reset();
     info_ = make_info(*run_);
     frames_.clear();
     twin_frames_.clear();
@@ -211,12 +219,10 @@ bool Worker::replay_slice(std::chrono::steady_clock::duration budget) {
     Replay& r = *replay_;
     const auto t0 = Clock::now();
     while (true) {
-        if (run_) {
-            const std::size_t from = r.next;
-            apply_due_events(*run_, r.events, r.next);
-            if (twin_run_)
-                for (std::size_t i = from; i < r.next; ++i) apply_event(*twin_run_, r.events[i]);
-        }
+        const std::size_t from = r.next;
+        apply_due_events(lab(), r.events, r.next);
+        if (twin_run_)
+            for (std::size_t i = from; i < r.next; ++i) apply_event(*twin_run_, r.events[i]);
         if (step_index() >= r.target) return true;
         if (!step_once()) return true;  // diverged: step_once said so
         if (quit_.load(std::memory_order_relaxed) || pending_.load(std::memory_order_relaxed) || Clock::now() - t0 > budget) return false;
@@ -276,7 +282,7 @@ void Worker::apply(const Command& c) {
         return;
     }
     if (tpg_) {
-        // The token-priority-graph lab: one learning rate, no mean-field twin, no sessions yet.
+        // The token-priority-graph lab: one learning rate, no mean-field twin (sessions: below, for both labs).
         switch (c.kind) {
             case K::Play:
                 tpg_->clear_divergence();
@@ -401,7 +407,7 @@ common:
             break;
         case K::LoadSession:
             try {
-                restart(c.session->config);
+                restart(c.session->config, &c.session->data);
                 stop_at_ = c.session->config.train.steps;
                 // The replay runs in slices from the loop, so the window stays live, Cancel works and quitting is
                 // immediate, whatever the session's step.
@@ -522,8 +528,9 @@ void Worker::publish() {
         const double el = std::chrono::duration<double>(Clock::now() - replay_->t0).count();
         s->load_rate = el > 0 ? static_cast<double>(step_index() - replay_->start_step) / el : 0.0;
     }
-    if (run_) {
-        const std::vector<RunEvent>& ev = run_->events();
+    s->session_data = session_data_;
+    {
+        const std::vector<RunEvent>& ev = lab().events();
         const auto same = [](const RunEvent& a, const RunEvent& b) {
             return a.step == b.step && a.name == b.name && a.old_value == b.old_value && a.new_value == b.new_value;
         };

@@ -44,7 +44,11 @@ private:
     void recover(const std::string& msg);
     std::uint64_t posted_snapshot();
     void apply(const Command& c);
-    void restart(const Config& cfg);
+    // Restarts on `cfg`; `session_data` is a session's lab data (LabRun::session_data), or null.
+    void restart(const Config& cfg, const nlohmann::json* session_data = nullptr);
+    // The run being trained, as a lab (either lab's run).
+    LabRun& lab() { return run_ ? static_cast<LabRun&>(*run_) : static_cast<LabRun&>(*tpg_); }
+    std::shared_ptr<const nlohmann::json> session_data_;  // the lab's session data of this run (null: none)
     bool step_once();
     void publish();
     static FramePtr make_frame(const ScanSnapRun& run);

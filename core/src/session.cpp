@@ -1,5 +1,6 @@
 #include "snapscope/session.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <fstream>
@@ -11,6 +12,14 @@ namespace snapscope {
 
 using nlohmann::json;
 
+namespace {
+std::string join(const std::vector<std::string>& names) {
+    std::string out;
+    for (const std::string& n : names) out += (out.empty() ? "\"" : "|\"") + n + "\"";
+    return out;
+}
+}  // namespace
+
 json session_to_json(const Session& s) {
     json j;
     j["format"] = "snapscope-session";
@@ -20,6 +29,7 @@ json session_to_json(const Session& s) {
     for (const RunEvent& e : s.events) ev.push_back({{"step", e.step}, {"name", e.name}, {"old", e.old_value}, {"new", e.new_value}});
     j["events"] = std::move(ev);
     j["step"] = s.step;
+    if (!s.data.is_null()) j["data"] = s.data;
     j["view"] = s.view;
     return j;
 }
@@ -38,13 +48,16 @@ Session session_from_json(const json& j, const std::string& source) {
     if (!j.contains("config")) throw bad("config", "missing");
     Session s;
     s.config = resolve_config(flatten_config(j["config"], source + " config"), source + " config");
+    const LabSpec& lab = lab_for(s.config);
+    const std::vector<std::string>& names = lab.lr_names;
+    if (j.contains("data")) s.data = j["data"];  // the lab reads it (and names what is wrong) when it builds the run
     if (j.contains("events")) {
         if (!j["events"].is_array()) throw bad("events", "must be an array");
         std::int64_t last = 0;
         for (std::size_t i = 0; i < j["events"].size(); ++i) {
             const json& e = j["events"][i];
             const std::string key = "events[" + std::to_string(i) + "]";
-            const char* shape = "expected {\"step\": int, \"name\": \"lr_z\"|\"lr_y\", \"old\": number, \"new\": number}";
+            const std::string shape = "expected {\"step\": int, \"name\": " + join(names) + ", \"old\": number, \"new\": number}";
             if (!e.is_object()) throw bad(key, std::string(shape) + ", got " + brief(e));
             if (!e.contains("step") || !e["step"].is_number_integer()) throw bad(key + ".step", std::string("missing or not an integer; ") + shape);
             if (!e.contains("name") || !e["name"].is_string()) throw bad(key + ".name", std::string("missing or not a string; ") + shape);
@@ -57,7 +70,9 @@ Session session_from_json(const json& j, const std::string& source) {
             r.name = e["name"].get<std::string>();
             r.old_value = e.contains("old") ? e["old"].get<double>() : 0.0;
             r.new_value = e["new"].get<double>();
-            if (r.name != "lr_z" && r.name != "lr_y") throw bad(key, "unknown event '" + brief_text(r.name) + "'");
+            if (std::find(names.begin(), names.end(), r.name) == names.end())
+                throw bad(key, "unknown event '" + brief_text(r.name) + "' (the " + lab.title + " lab's learning rates: " +
+                                             join(names) + ")");
             if (r.step < 0) throw bad(key + ".step", "must be a non-negative step");
             if (r.step < last) throw bad(key, "events must be in step order");
             if (!(r.new_value >= 0) || !std::isfinite(r.new_value)) throw bad(key, "learning rate must be finite and >= 0");
@@ -83,18 +98,8 @@ Session load_session_file(const std::string& path) { return session_from_json(re
 
 void save_session_file(const std::string& path, const Session& s) { write_file_atomic(path, dump_json(session_to_json(s))); }
 
-void apply_event(ScanSnapRun& run, const RunEvent& e) {
-    if (e.name == "lr_z") run.set_lr_z(e.new_value);
-    else if (e.name == "lr_y") run.set_lr_y(e.new_value);
-    else throw ConfigError("events", "unknown event '" + e.name + "'");
-}
-
-void apply_due_events(ScanSnapRun& run, const std::vector<RunEvent>& events, std::size_t& next) {
-    while (next < events.size() && events[next].step <= run.step_index()) apply_event(run, events[next++]);
-}
-
-std::unique_ptr<ScanSnapRun> replay_session(const Session& s, std::int64_t until_step) {
-    auto run = std::make_unique<ScanSnapRun>(s.config);
+std::unique_ptr<LabRun> replay_session(const Session& s, std::int64_t until_step, RunUse use) {
+    auto run = make_lab_run(s.config, use, s.data);
     const std::int64_t target = until_step < 0 ? s.step : until_step;
     std::size_t next = 0;
     while (true) {

@@ -53,11 +53,12 @@ TpgDataset tpg_dataset_from_config(const Config& cfg) {
     return generate_tpg(cfg.data.num_samples, cfg.data.seq_len, cfg.data.vocab_size, cfg.data.graph, data_rng);
 }
 
-TpgRun::TpgRun(const Config& cfg) : TpgRun(cfg, tpg_dataset_from_config(cfg)) {}
+TpgRun::TpgRun(const Config& cfg) : TpgRun(cfg, tpg_dataset_from_config(cfg)) { explicit_data_ = false; }
 
 TpgRun::TpgRun(const Config& cfg, TpgDataset data)
     : cfg_(cfg), data_(std::move(data)), model_(Eigen::MatrixXd::Identity(1, 1)) {
     init(cfg);
+    explicit_data_ = true;
 }
 
 void TpgRun::init(const Config& cfg) {
@@ -99,7 +100,7 @@ void TpgRun::record(double loss) {
 }
 
 void TpgRun::record_now() {
-    if (!history_.empty() && history_.back().step == step_) return;
+    if (!history_.empty() && history_.back().step == step_ && history_.back().lr == lr_) return;
     record(model_.loss(data_.samples, nullptr));
 }
 
@@ -131,7 +132,9 @@ bool TpgRun::step() {
         divergence_ = os.str();
         return false;
     }
-    if (history_.empty() || history_.back().step != step_) record(loss);
+    // Recorded already unless the rate changed since (then the record of this step is replaced: its lr is the one
+    // this step's update uses, as a run that had the change before recording writes it).
+    if (history_.empty() || history_.back().step != step_ || history_.back().lr != lr_) record(loss);
     if (opt == "momentum") buf_ = update;
     model_.W = next;
     // W_fin(tau): the same optimiser on the reduced set.

@@ -217,7 +217,9 @@ TEST(Worker, LoadSessionReplaysToItsStep) {
     const SnapshotPtr snap = w.snapshot();
     EXPECT_EQ(snap->step, 11);
     EXPECT_FALSE(snap->free_running);
-    const auto ref = replay_session(s);
+    const auto replayed = replay_session(s);
+    const ScanSnapRun* ref = dynamic_cast<const ScanSnapRun*>(replayed.get());
+    ASSERT_NE(ref, nullptr);
     for (int l = 0; l < 34; ++l) ASSERT_EQ(snap->frames.back()->zrows[l], ref->model().Z(30, l));
     ASSERT_EQ(snap->events.size(), 2u);
 }
@@ -410,4 +412,51 @@ TEST(Worker, ASessionSavedLiveReplaysHeadlessExactly) {
     EXPECT_EQ(cli["step"], 30);
     EXPECT_EQ(cli["events"].size(), 3u);
     EXPECT_DOUBLE_EQ(cli["lr_z"].get<double>(), 1.9);
+}
+
+TEST(Worker, ATpgSessionWithAnEditedSetAndRateChangesReplaysInTheWindowAndHeadless) {
+    // Issue 11, point 5: a token-priority-graph session lost its edited training set and its rate changes, so loading
+    // it replayed another run. Saved from the window, it now replays bit for bit in a window and in snapscope-cli.
+    const Config tpg = resolve_config(preset_config("tpg-cyclic"), "tpg-cyclic");
+    Worker w(fig4());
+    w.post(Command::load_config(tpg));
+    TpgDataset edited = tpg_dataset_from_config(tpg);
+    edited.samples.pop_back();
+    edited.samples.push_back({{1, 2, 3, 4}, 2});
+    w.post(Command::set_tpg_data(edited));
+    w.post(Command::step(5));
+    w.post(Command::set_lr_z(0.5));
+    w.post(Command::step(7));
+    w.post(Command::set_lr_z(0.05));
+    w.post(Command::step(8));
+    w.sync();
+    const std::filesystem::path d = std::filesystem::path(::testing::TempDir()) / "snapscope_tpg_session";
+    std::filesystem::remove_all(d);
+    std::filesystem::create_directories(d);
+    w.post(Command::export_to((d / "live").string()));
+    w.sync();
+    const SnapshotPtr s = w.snapshot();
+    ASSERT_EQ(s->step, 20);
+    ASSERT_EQ(s->events.size(), 2u);
+    ASSERT_TRUE(s->session_data);
+    Session sess;
+    sess.config = s->info->config;
+    sess.events = s->events;
+    sess.data = *s->session_data;
+    sess.step = s->step;
+    save_session_file((d / "session.json").string(), sess);
+    // In a window.
+    Worker w2(fig4());
+    w2.post(Command::load_session(load_session_file((d / "session.json").string())));
+    w2.sync();
+    ASSERT_EQ(w2.snapshot()->step, 20);
+    w2.post(Command::export_to((d / "window").string()));
+    w2.sync();
+    const std::string live = snapscope::test::slurp_file(d / "live" / "trajectory.csv");
+    EXPECT_EQ(snapscope::test::slurp_file(d / "window" / "trajectory.csv"), live);
+    // Headless.
+    const std::string cmd = std::string(SNAPSCOPE_CLI) + " run --session " + (d / "session.json").string() + " -q --out " + (d / "cli").string();
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    EXPECT_EQ(snapscope::test::slurp_file(d / "cli" / "trajectory.csv"), live);
+    EXPECT_EQ(final_without_timing(d / "cli" / "final.json")["samples"].size(), edited.samples.size());
 }

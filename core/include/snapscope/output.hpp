@@ -15,12 +15,6 @@ namespace snapscope {
 // JSON text with a fixed layout and a newline at the end; indent -1 is compact.
 std::string dump_json(const nlohmann::json& j, int indent = 2);
 
-// What final.json says about how the run went, beyond its state.
-struct RunTiming {
-    double steps_per_second = 0, elapsed_seconds = 0;
-    bool interrupted = false;  // stopped early by SIGINT/SIGTERM
-};
-
 // One row per recorded step: step, loss, lr_z, lr_y, then per class j common_mass_j and distinct_entropy_j.
 void write_trajectory_csv(ByteSink& out, const ScanSnapRun& run);
 // step, loss, M, Z, Y (arrays of rows), classes[{query, label, attention, common_mass, distinct_entropy,

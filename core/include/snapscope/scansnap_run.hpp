@@ -4,6 +4,7 @@
 // steps; every change is logged as an event.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -12,6 +13,7 @@
 #include "snapscope/config.hpp"
 #include "snapscope/data.hpp"
 #include "snapscope/history.hpp"
+#include "snapscope/lab.hpp"
 #include "snapscope/limits.hpp"
 #include "snapscope/optimizer.hpp"
 #include "snapscope/rng.hpp"
@@ -33,13 +35,6 @@ struct MatrixRecord {
     std::int64_t step = 0;
     std::vector<double> attention;  // K x M, row-major: c_n(l) = P(l|n) e^{Z(m,l)} / sum_l' P(l'|n) e^{Z(m,l')}
     std::vector<double> zrows;      // Q x M, row-major: Z(query_q, l)
-};
-
-// A change made between steps (e.g. a learning rate moved by a slider).
-struct RunEvent {
-    std::int64_t step = 0;
-    std::string name;
-    double old_value = 0, new_value = 0;
 };
 
 // Per-class metrics of the current parameters.
@@ -74,27 +69,28 @@ MemoryEstimate scansnap_memory(const Config& cfg, const ScanSnapShape& shape, Ru
 double scansnap_scalar_record_bytes(const ScanSnapShape& shape);
 double scansnap_matrix_record_bytes(const ScanSnapShape& shape);
 
-class ScanSnapRun {
+class ScanSnapRun final : public LabRun {
 public:
     // Throws ConfigError / DataError with a message naming the key or file line.
     explicit ScanSnapRun(const Config& cfg, RunHistoryPlan plan = {});
 
-    const Config& config() const { return cfg_; }
+    const Config& config() const override { return cfg_; }
     const DataSource& data() const { return *data_; }
     const ScanSnapModel& model() const { return model_; }
     int vocab_size() const { return model_.vocab_size(); }
 
     // Number of optimiser steps taken so far (the current parameters are "at step()").
-    std::int64_t step_index() const { return step_; }
+    std::int64_t step_index() const override { return step_; }
 
     // One optimiser step: records the current state (loss on this step's batch, metrics), then updates.
     // Returns false, changing nothing, if the loss or a gradient is not finite (see diverged()).
-    bool step();
+    bool step() override;
     // Runs up to n steps; stops early on divergence. Returns the number of steps taken.
-    std::int64_t run(std::int64_t n);
+    std::int64_t run(std::int64_t n) override;
 
     // Records the current state if it is not recorded yet (loss on the batch the next step will use).
-    void record_now();
+    void record_now() override;
+    double last_loss() const override { return scalars_.empty() ? NAN : scalars_.back().loss; }
 
     // Loss at the current parameters (on the batch the next step will use).
     double current_loss();
@@ -104,9 +100,20 @@ public:
     double lr_z() const { return lr_z_; }
     double lr_y() const { return lr_y_; }
 
-    bool diverged() const { return !divergence_.empty(); }
-    const std::string& divergence_message() const { return divergence_; }
-    void clear_divergence() { divergence_.clear(); }
+    // The lab interface: groups lr_z (eta_Z) and lr_y (eta_Y).
+    std::vector<LrGroup> lr_groups() const override;
+    void set_lr(const std::string& name, double value) override;
+
+    bool diverged() const override { return !divergence_.empty(); }
+    const std::string& divergence_message() const override { return divergence_; }
+    void clear_divergence() override { divergence_.clear(); }
+
+    // common_mass_<c> and distinct_entropy_<c> per class c, as trajectory.csv names them.
+    std::vector<std::pair<std::string, double>> scalar_metrics() const override;
+    std::string size_text() const override;
+    OutputFolder prepare_folder(const std::string& dir) const override;
+    void write_results(const OutputFolder& folder, const RunTiming& t) override;
+    void print_summary(std::FILE* out) const override;
 
     ClassMetrics class_metrics() const;
     // common_mass and distinct_entropy only (no dense classes x M attention).
@@ -114,7 +121,7 @@ public:
 
     const ThinningHistory<ScalarRecord>& scalars() const { return scalars_; }
     const ThinningHistory<MatrixRecord>& matrices() const { return matrices_; }
-    const std::vector<RunEvent>& events() const { return events_; }
+    const std::vector<RunEvent>& events() const override { return events_; }
     const ScanSnapShape& shape() const { return shape_; }
     // How many records have been made (each step makes one, of the state it starts from; record_now() may add one).
     std::uint64_t record_count() const { return record_count_; }
@@ -142,5 +149,8 @@ private:
     ThinningHistory<MatrixRecord> matrices_;
     std::vector<RunEvent> events_;
 };
+
+// The Scan-and-Snap lab's registry entry (model.kind scan_snap).
+LabSpec scansnap_lab();
 
 }  // namespace snapscope

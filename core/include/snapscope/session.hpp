@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "snapscope/config.hpp"
-#include "snapscope/scansnap_run.hpp"
+#include "snapscope/lab.hpp"
 
 namespace snapscope {
 
@@ -21,6 +21,7 @@ constexpr int kSessionFormatVersion = 1;
 struct Session {
     Config config;
     std::vector<RunEvent> events;
+    nlohmann::json data;  // the lab's own state beyond config and events (LabRun::session_data), or null
     std::int64_t step = 0;
     nlohmann::json view = nlohmann::json::object();
 };
@@ -31,13 +32,8 @@ Session session_from_json(const nlohmann::json& j, const std::string& source);
 Session load_session_file(const std::string& path);
 void save_session_file(const std::string& path, const Session& s);  // atomic
 
-// Builds the run of `s` and replays it to `until_step` (s.step when negative), applying each event
-// before the step it was made at. Throws like ScanSnapRun's constructor.
-std::unique_ptr<ScanSnapRun> replay_session(const Session& s, std::int64_t until_step = -1);
-
-// Applies one logged event to a run (lr_z, lr_y). Unknown names throw ConfigError.
-void apply_event(ScanSnapRun& run, const RunEvent& e);
-// Applies events[next..] made at or before the run's current step (events in step order), advancing `next`.
-void apply_due_events(ScanSnapRun& run, const std::vector<RunEvent>& events, std::size_t& next);
+// Builds the run of `s` (its lab from the config, with s.data) and replays it to `until_step` (s.step when
+// negative), applying each event before the step it was made at. Throws like the lab's make function.
+std::unique_ptr<LabRun> replay_session(const Session& s, std::int64_t until_step = -1, RunUse use = RunUse::Cli);
 
 }  // namespace snapscope

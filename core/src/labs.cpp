@@ -1,0 +1,35 @@
+#include "snapscope/lab.hpp"
+
+#include "snapscope/scansnap_run.hpp"
+#include "snapscope/tpg_run.hpp"
+
+namespace snapscope {
+
+const std::vector<LabSpec>& lab_registry() {
+    // One line per lab.
+    static const std::vector<LabSpec> labs = {
+        scansnap_lab(),
+        tpg_lab(),
+    };
+    return labs;
+}
+
+const LabSpec& lab_for(const Config& cfg) {
+    for (const LabSpec& lab : lab_registry())
+        if (lab.kind == cfg.model.kind) return lab;
+    std::string kinds;
+    for (const LabSpec& lab : lab_registry()) kinds += (kinds.empty() ? "" : ", ") + lab.kind;
+    throw ConfigError("model.kind", "key 'model.kind': no lab is called '" + cfg.model.kind + "' (labs: " + kinds + ")");
+}
+
+std::unique_ptr<LabRun> make_lab_run(const Config& cfg, RunUse use, const nlohmann::json& session_data) {
+    return lab_for(cfg).make(cfg, use, session_data);
+}
+
+void apply_event(LabRun& run, const RunEvent& e) { run.set_lr(e.name, e.new_value); }
+
+void apply_due_events(LabRun& run, const std::vector<RunEvent>& events, std::size_t& next) {
+    while (next < events.size() && events[next].step <= run.step_index()) apply_event(run, events[next++]);
+}
+
+}  // namespace snapscope
