@@ -164,3 +164,16 @@ TEST(Labs, SnapscopeCliReplaysATpgSessionWithItsTrainingSetAndRateChanges) {
     const json fin = json::parse(slurp_file(d / "o" / "final.json"));
     EXPECT_EQ(fin["samples"].size(), live->data().samples.size());
 }
+
+TEST(Labs, ASessionSavedBeforeTheLabInterfaceStillReplaysTheSame) {
+    // tests/data/session-before-labs.json is in the format the release before the lab interface wrote (no "data"),
+    // and session-before-labs.trajectory.csv is what that release's `snapscope-cli run --session` wrote for it.
+    const std::string dir = SNAPSCOPE_TEST_DATA;
+    const Session s = load_session_file(dir + "/session-before-labs.json");
+    EXPECT_TRUE(s.data.is_null());
+    ASSERT_EQ(s.events.size(), 2u);
+    const fs::path d = test_dir("labs_old_session");
+    const ProcResult r = run_cli("run --session " + dir + "/session-before-labs.json -q --out " + (d / "o").string());
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(slurp_file(d / "o" / "trajectory.csv"), slurp_file(dir + "/session-before-labs.trajectory.csv"));
+}
