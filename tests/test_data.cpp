@@ -241,3 +241,19 @@ TEST(Synthetic, WindowsDrawnSideBySideAreTheOneAtATimeWindows) {
         }
     }
 }
+
+TEST(Synthetic, WindowsLongerThanTheTablesHoldAreDrawnOneByOne) {
+    // A class with one contextual token has tiny tables at any length, but the guides hold at most 65535 draws:
+    // such windows are drawn by the alias tables instead (a window of 69999 failed with "more than 65535 draws").
+    const Config c = test::preset_with("fig4", {"data.num_common=1", "data.num_unique_per_next=0", "data.seq_len=70000"});
+    EXPECT_FALSE(SyntheticData::uses_tables(c.data));
+    SyntheticData d(c.data);
+    Rng rng(3);
+    SparseBatch b;
+    d.next_batch(4, rng, b);
+    ASSERT_EQ(b.samples.size(), 4u);
+    for (const auto& s : b.samples) {
+        ASSERT_EQ(s.end - s.begin, 1u);
+        EXPECT_EQ(b.cnt[s.begin], 69999u);
+    }
+}

@@ -133,6 +133,13 @@ TEST(Labs, ASessionsLabDataAndEventNamesAreChecked) {
     j = base;
     j["data"] = json::array();
     fails_with(j, "data", "expected");
+    // Checked when the session is read, naming the file; a lab that keeps no data refuses the key.
+    j = base;
+    j["data"] = {{"K", -1}, {"samples", json::array()}};
+    EXPECT_THROW(session_from_json(j, "s.json"), ConfigError);
+    json ss = session_to_json(Session{preset_with("fig4"), {}, nullptr, 3, json::object()});
+    ss["data"] = {{"K", 6}};
+    fails_with(ss, "data", "keeps no data");
 }
 
 TEST(Labs, SnapscopeCliReplaysATpgSessionWithItsTrainingSetAndRateChanges) {

@@ -90,7 +90,7 @@ bool SyntheticData::uses_tables(const DataConfig& d, double* bytes) {
     const int k = d.num_common + d.num_common_per_last + d.num_unique_per_next;
     const double per_class = MultinomialTable::bytes_needed(static_cast<std::size_t>(std::max(k, 1)), d.seq_len - 1);
     const double classes = static_cast<double>(d.num_last) * d.num_next_per_last;
-    const bool use = per_class <= 4.0 * 1048576 && per_class * classes <= 32.0 * 1048576;
+    const bool use = per_class <= 4.0 * 1048576 && per_class * classes <= 32.0 * 1048576 && d.seq_len - 1 <= 65535;
     if (bytes) *bytes = use ? per_class * classes : 0.0;
     return use;
 }

@@ -53,6 +53,6 @@ std::unique_ptr<LabRun> make_scansnap(const Config& cfg, RunUse use, const nlohm
 
 }  // namespace
 
-LabSpec scansnap_lab() { return {"scan_snap", "Scan-and-Snap", {"lr_z", "lr_y"}, &make_scansnap}; }
+LabSpec scansnap_lab() { return {"scan_snap", "Scan-and-Snap", {"lr_z", "lr_y"}, {"eta_Z", "eta_Y"}, nullptr, &make_scansnap}; }
 
 }  // namespace snapscope

@@ -50,7 +50,11 @@ Session session_from_json(const json& j, const std::string& source) {
     s.config = resolve_config(flatten_config(j["config"], source + " config"), source + " config");
     const LabSpec& lab = lab_for(s.config);
     const std::vector<std::string>& names = lab.lr_names;
-    if (j.contains("data")) s.data = j["data"];  // the lab reads it (and names what is wrong) when it builds the run
+    if (j.contains("data") && !j["data"].is_null()) {
+        if (!lab.check_session_data) throw bad("data", "the " + lab.title + " lab keeps no data in a session (remove the key)");
+        lab.check_session_data(j["data"], source);  // names the file and the key
+        s.data = j["data"];
+    }
     if (j.contains("events")) {
         if (!j["events"].is_array()) throw bad("events", "must be an array");
         std::int64_t last = 0;

@@ -89,6 +89,8 @@ std::unique_ptr<LabRun> make_tpg(const Config& cfg, RunUse, const nlohmann::json
 
 }  // namespace
 
-LabSpec tpg_lab() { return {"tpg", "token-priority-graph", {"lr"}, &make_tpg}; }
+static void check_tpg_data(const nlohmann::json& data, const std::string& source) { tpg_dataset_from_json(data, source); }
+
+LabSpec tpg_lab() { return {"tpg", "token-priority-graph", {"lr"}, {"eta"}, &check_tpg_data, &make_tpg}; }
 
 }  // namespace snapscope

@@ -89,6 +89,10 @@ struct LabSpec {
     std::string title;  // for people
     // The learning-rate groups the lab's runs have (the names of the events a session may hold).
     std::vector<std::string> lr_names;
+    std::vector<std::string> lr_labels;  // the same groups for people ("eta_Z")
+    // Checks a session's "data" (what session_data() returns) when the session is read, naming `source` and the
+    // key; throws ConfigError. Null: the lab keeps no data in a session (a session with "data" is refused).
+    void (*check_session_data)(const nlohmann::json& data, const std::string& source);
     // Builds a run of `cfg`; `session_data` is what session_data() returned (null: none). Throws ConfigError,
     // DataError (naming the key or the file line) or MemoryLimitError.
     std::unique_ptr<LabRun> (*make)(const Config& cfg, RunUse use, const nlohmann::json& session_data);
