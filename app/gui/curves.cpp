@@ -74,14 +74,11 @@ void draw_plot(const char* id, const char* title, const std::vector<PlotSeries>&
         auto labels = std::make_shared<std::vector<std::string>>();
         x->reserve(snap.events.size());
         labels->reserve(snap.events.size());
+        const LabSpec& lab = lab_for(snap.info->config);
         for (const RunEvent& e : snap.events) {
             x->push_back(static_cast<double>(e.step));
             char buf[48];
-            std::string label = e.name;  // the lab's label for the group (eta_Z, eta_Y, eta), else its name
-            for (const LabSpec& lab : lab_registry())
-                for (std::size_t g = 0; g < lab.lr_names.size() && g < lab.lr_labels.size(); ++g)
-                    if (lab.kind == snap.info->config.model.kind && lab.lr_names[g] == e.name) label = lab.lr_labels[g];
-            std::snprintf(buf, sizeof buf, "%s %.3g", label.c_str(), e.new_value);
+            std::snprintf(buf, sizeof buf, "%s %.3g", lr_label(lab, e.name).c_str(), e.new_value);
             labels->push_back(buf);
         }
         cache = {snap.events, std::move(x), std::move(labels)};

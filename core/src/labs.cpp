@@ -22,6 +22,12 @@ const LabSpec& lab_for(const Config& cfg) {
     throw ConfigError("model.kind", "key 'model.kind': no lab is called '" + cfg.model.kind + "' (labs: " + kinds + ")");
 }
 
+const std::string& lr_label(const LabSpec& lab, const std::string& name) {
+    for (std::size_t g = 0; g < lab.lr_names.size() && g < lab.lr_labels.size(); ++g)
+        if (lab.lr_names[g] == name) return lab.lr_labels[g];
+    return name;
+}
+
 std::unique_ptr<LabRun> make_lab_run(const Config& cfg, RunUse use, const nlohmann::json& session_data) {
     return lab_for(cfg).make(cfg, use, session_data);
 }

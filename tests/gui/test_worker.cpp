@@ -430,9 +430,7 @@ TEST(Worker, ATpgSessionWithAnEditedSetAndRateChangesReplaysInTheWindowAndHeadle
     w.post(Command::set_lr_z(0.05));
     w.post(Command::step(8));
     w.sync();
-    const std::filesystem::path d = std::filesystem::path(::testing::TempDir()) / "snapscope_tpg_session";
-    std::filesystem::remove_all(d);
-    std::filesystem::create_directories(d);
+    const std::filesystem::path d = snapscope::test::test_dir("tpg_session");
     w.post(Command::export_to((d / "live").string()));
     w.sync();
     const SnapshotPtr s = w.snapshot();

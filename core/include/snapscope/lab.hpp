@@ -102,6 +102,8 @@ struct LabSpec {
 const std::vector<LabSpec>& lab_registry();
 // The lab model.kind names; throws ConfigError naming model.kind if none.
 const LabSpec& lab_for(const Config& cfg);
+// The label of learning-rate group `name` of `lab` ("eta_Z"), or the name if the lab has no such group.
+const std::string& lr_label(const LabSpec& lab, const std::string& name);
 std::unique_ptr<LabRun> make_lab_run(const Config& cfg, RunUse use, const nlohmann::json& session_data = nullptr);
 
 // Applies one logged event (a learning-rate change) to a run; unknown names throw ConfigError.
