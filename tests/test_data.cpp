@@ -182,8 +182,9 @@ TEST(Multinomial, GuidedDrawsEqualASearchFromZero) {
                 ASSERT_GE(len, 1u);
                 ASSERT_EQ(c[len - 1], 1.0);
                 std::vector<double> us;
-                for (std::uint32_t j = 0; j <= len; ++j) {
-                    const double edge = static_cast<double>(j) / len;
+                const std::uint32_t buckets = MultinomialTable::kGuidePerEntry * len;
+                for (std::uint32_t j = 0; j <= buckets; ++j) {
+                    const double edge = static_cast<double>(j) / buckets;
                     us.push_back(edge);
                     us.push_back(std::nextafter(edge, 0.0));
                     us.push_back(std::nextafter(edge, 1.0));
@@ -240,6 +241,22 @@ TEST(Synthetic, WindowsDrawnSideBySideAreTheOneAtATimeWindows) {
             ASSERT_EQ(a.next_u64(), b.next_u64()) << "the generators part after batch " << rep;
         }
     }
+}
+
+TEST(Synthetic, WhichSamplerAWindowGetsNeverChanges) {
+    // The sampler decides a run's draws, so the rule that picks it is fixed whatever the tables cost in memory: with
+    // Fig 4's 20 contextual tokens, windows of up to 208 draws (seq_len 209) use the conditional-binomial tables and
+    // longer ones the alias tables, as in every earlier release (the guides grew from 2 to 8 bytes an entry).
+    const Config at = test::preset_with("fig4", {"data.seq_len=209"});
+    const Config past = test::preset_with("fig4", {"data.seq_len=210"});
+    double bytes = 0;
+    EXPECT_TRUE(SyntheticData::uses_tables(at.data, &bytes));
+    EXPECT_GT(bytes, 2 * 4.0 * 1048576);  // two classes at more than 4 MiB each: the memory estimate is the real size
+    EXPECT_FALSE(SyntheticData::uses_tables(past.data, &bytes));
+    EXPECT_EQ(bytes, 0.0);
+    // The estimate bounds what is built.
+    const MultinomialTable t(std::vector<double>(20, 0.05), 208);
+    EXPECT_LE(static_cast<double>(t.bytes()), MultinomialTable::bytes_needed(20, 208));
 }
 
 TEST(Synthetic, WindowsLongerThanTheTablesHoldAreDrawnOneByOne) {

@@ -87,11 +87,15 @@ void DataSource::finish_token_table() {
 bool SyntheticData::uses_tables(const DataConfig& d, double* bytes) {
     // The class's support: common, per-query common and its distinct tokens (zero weights drop out, which only makes
     // the real tables smaller than this bound).
+    // Which sampler a configuration gets decides its random draws, so the rule is fixed: tables when their CDFs hold
+    // at most 4 MiB / 10 entries per class and 32 MiB / 10 in all (the sizes of the first tables, 10 bytes an entry).
+    // The memory reported is what the tables take now.
     const int k = d.num_common + d.num_common_per_last + d.num_unique_per_next;
-    const double per_class = MultinomialTable::bytes_needed(static_cast<std::size_t>(std::max(k, 1)), d.seq_len - 1);
+    const std::size_t outcomes = static_cast<std::size_t>(std::max(k, 1));
+    const double entries = MultinomialTable::entries_bound(outcomes, d.seq_len - 1);
     const double classes = static_cast<double>(d.num_last) * d.num_next_per_last;
-    const bool use = per_class <= 4.0 * 1048576 && per_class * classes <= 32.0 * 1048576 && d.seq_len - 1 <= 65535;
-    if (bytes) *bytes = use ? per_class * classes : 0.0;
+    const bool use = 10.0 * entries <= 4.0 * 1048576 && 10.0 * entries * classes <= 32.0 * 1048576 && d.seq_len - 1 <= 65535;
+    if (bytes) *bytes = use ? MultinomialTable::bytes_needed(outcomes, d.seq_len - 1) * classes : 0.0;
     return use;
 }
 

@@ -47,11 +47,16 @@ void append_cdf(int R, double q, std::vector<double>& out) {
 
 }  // namespace
 
-double MultinomialTable::bytes_needed(std::size_t outcomes, int draws) {
-    // At most (R + 1) entries per (outcome, R): a bound of k (N + 1)(N + 2) / 2 doubles and 16-bit guides, plus the
-    // offsets.
+double MultinomialTable::entries_bound(std::size_t outcomes, int draws) {
+    // At most (R + 1) CDF entries per (outcome, R), R = 0..N, for the first k - 1 outcomes.
     const double k = static_cast<double>(outcomes), n = draws;
-    return 10.0 * std::max(0.0, k - 1) * (n + 1) * (n + 2) / 2 + 4.0 * k * (n + 1);
+    return std::max(0.0, k - 1) * (n + 1) * (n + 2) / 2;
+}
+
+double MultinomialTable::bytes_needed(std::size_t outcomes, int draws) {
+    // A double and kGuidePerEntry 16-bit guides per entry, plus the offsets.
+    const double k = static_cast<double>(outcomes), n = draws;
+    return (8.0 + 2.0 * kGuidePerEntry) * entries_bound(outcomes, draws) + 4.0 * k * (n + 1);
 }
 
 MultinomialTable::MultinomialTable(const std::vector<double>& probs, int draws) : k_(probs.size()), draws_(draws) {
@@ -75,18 +80,19 @@ MultinomialTable::MultinomialTable(const std::vector<double>& probs, int draws) 
             append_cdf(R, q[i], cdf_);
         }
     offset_.push_back(static_cast<std::uint32_t>(cdf_.size()));  // the end of the last CDF
-    // Guides. Bucket j holds the u with floor(u len) = j, so u >= j / len up to the product's rounding; the guide is
-    // taken for a threshold a little below j / len, which can only make it start earlier, never past the answer.
-    guide_.resize(cdf_.size());
+    // Guides. Bucket j holds the u with floor(u G) = j, so u >= j / G up to the product's rounding; the guide is
+    // taken for a threshold a little below j / G, which can only make it start earlier, never past the answer.
+    guide_.resize(kGuidePerEntry * cdf_.size());
     for (std::size_t i = 0; i + 1 < k_; ++i)
         for (int R = 0; R <= draws; ++R) {
             const std::size_t row = i * N1 + static_cast<std::size_t>(R);
             const std::size_t begin = offset_[row], len = offset_[row + 1] - begin;
+            const std::size_t buckets = kGuidePerEntry * len;
             std::size_t x = 0;
-            for (std::size_t j = 0; j < len; ++j) {
-                const double threshold = static_cast<double>(j) / static_cast<double>(len) - 1e-12;
+            for (std::size_t j = 0; j < buckets; ++j) {
+                const double threshold = static_cast<double>(j) / static_cast<double>(buckets) - 1e-12;
                 while (cdf_[begin + x] <= threshold) ++x;  // ends: the last entry is 1
-                guide_[begin + j] = static_cast<std::uint16_t>(x);
+                guide_[kGuidePerEntry * begin + j] = static_cast<std::uint16_t>(x);
             }
         }
 }
