@@ -228,6 +228,60 @@ TEST(Cli, GraphCommandPrintsSccsAndSvmWithoutTraining) {
     EXPECT_NE(bad.err.find("missing.jsonl"), std::string::npos);
 }
 
+TEST(Cli, ATokenPriorityGraphSweepRecordsTheLabsOwnMeasures) {
+    // Issue 11: the sweep engine runs any lab through its LabRun. A grid over the tpg learning rate writes the tpg
+    // lab's measures, and each row is the final record of the same run made alone with `run` (bit for bit); shards
+    // merge to the same file.
+    const fs::path sw = fresh_dir("tpg_sweep"), s1 = fresh_dir("tpg_s1"), s2 = fresh_dir("tpg_s2"), merged = fresh_dir("tpg_merged");
+    const std::string grid = " --grid train.lr=0.01,0.05 --seeds 2 --set train.steps=60 -q";
+    const Result r = cli("sweep --preset tpg-cyclic --jobs 2" + grid + " --out " + sw.string());
+    ASSERT_EQ(r.status, 0) << r.err;
+    const std::string rows = slurp(sw / "results.csv");
+    ASSERT_EQ(count_lines(rows), 1 + 2 * 2) << rows;
+    EXPECT_EQ(rows.substr(0, rows.find('\n')),
+              "index,train.lr,seed,loss,corr_svm,corr_fit,fit_R,proj_dist,top_scc_mass,proj_dist_tau,proj_corr,max_scc_mass");
+    const std::string summary = slurp(sw / "summary.csv");
+    EXPECT_EQ(summary.substr(0, summary.find('\n')),
+              "train.lr,runs,loss_mean,loss_sd,corr_svm_mean,corr_svm_sd,corr_fit_mean,corr_fit_sd,fit_R_mean,fit_R_sd,proj_dist_mean,"
+              "proj_dist_sd,top_scc_mass_mean,top_scc_mass_sd,proj_dist_tau_mean,proj_dist_tau_sd,proj_corr_mean,proj_corr_sd,"
+              "max_scc_mass_mean,max_scc_mass_sd,diverged");
+    auto split = [](const std::string& line) {
+        std::vector<std::string> f;
+        std::stringstream ss(line);
+        for (std::string x; std::getline(ss, x, ',');) f.push_back(x);
+        return f;
+    };
+    std::stringstream lines(rows);
+    std::string line;
+    std::getline(lines, line);
+    int checked = 0;
+    while (std::getline(lines, line)) {
+        const std::vector<std::string> f = split(line);  // index, lr, seed, loss, 8 measures
+        ASSERT_EQ(f.size(), 12u) << line;
+        const fs::path one = fresh_dir("tpg_one_" + f[0]);
+        const Result alone = cli("run --preset tpg-cyclic --set train.lr=" + f[1] + " --seed " + f[2] + " --steps 60 -q --out " + one.string());
+        ASSERT_EQ(alone.status, 0) << alone.err;
+        const std::string traj = slurp(one / "trajectory.csv");
+        const std::string last = traj.substr(traj.rfind('\n', traj.size() - 2) + 1);
+        const std::vector<std::string> t = split(last.substr(0, last.size() - 1));  // step, loss, lr, 8 measures
+        ASSERT_EQ(t.size(), 11u) << last;
+        EXPECT_EQ(t[0], "60");
+        EXPECT_EQ(std::stod(f[3]), std::stod(t[1])) << "loss of row " << f[0];
+        for (int m = 0; m < 8; ++m) EXPECT_EQ(std::stod(f[4 + m]), std::stod(t[3 + m])) << "measure " << m << " of row " << f[0];
+        EXPECT_GT(std::stod(f[4]), 0.0) << "corr_svm is a number";
+        ++checked;
+    }
+    EXPECT_EQ(checked, 4);
+    // Different rates give different runs.
+    EXPECT_NE(split(rows.substr(rows.find('\n') + 1))[3], split(rows.substr(rows.rfind('\n', rows.size() - 2) + 1))[3]);
+    ASSERT_EQ(cli("sweep --preset tpg-cyclic --shard 1/2" + grid + " --out " + s1.string()).status, 0);
+    ASSERT_EQ(cli("sweep --preset tpg-cyclic --shard 2/2" + grid + " --out " + s2.string()).status, 0);
+    const Result m = cli("merge " + s1.string() + " " + s2.string() + " --out " + merged.string());
+    ASSERT_EQ(m.status, 0) << m.err;
+    EXPECT_EQ(slurp(merged / "results.csv"), rows);
+    EXPECT_EQ(slurp(merged / "summary.csv"), summary);
+}
+
 TEST(Cli, SweepShardsMergeToTheSameRowsAndResume) {
     const fs::path full = fresh_dir("sw_full"), s1 = fresh_dir("sw_s1"), s2 = fresh_dir("sw_s2"), merged = fresh_dir("sw_merged");
     const std::string grid = " --grid train.lr_z=0.5,2 --grid train.lr_y_over_z=1,5 --grid data.num_last=1 --seeds 3 --set train.steps=30 -q";

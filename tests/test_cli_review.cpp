@@ -231,8 +231,10 @@ TEST(Issue9Review, DivergedRunsAreNotCountedAsSnapped) {
 
 TEST(Issue9Review, SweepsAndOptionsRefuseWhatTheyCannotDo) {
     const fs::path d = test_dir("refuse");
-    // A tpg sweep ran and failed at its first run (or wrote scan_snap columns); now refused before anything runs.
-    expect_clear_error(run_cli("sweep --preset tpg-cyclic --grid train.lr=0.1,0.2 -q --out " + (d / "a").string()), "model.kind", "tpg sweep");
+    // A sweep across labs would mix two labs' columns in one results.csv: refused before anything runs. (A tpg sweep
+    // was refused here until the lab interface; it runs now: Cli.ATokenPriorityGraphSweepRecordsTheLabsOwnMeasures.)
+    expect_clear_error(run_cli("sweep --preset fig4 --grid model.kind=scan_snap,tpg -q --out " + (d / "a").string()), "model.kind",
+                       "sweep across labs");
     EXPECT_FALSE(fs::exists(d / "a" / "sweep.json"));
     expect_clear_error(run_cli("sweep --preset fig4 --grid train.lr_z=1,1.0,2 -q --out " + (d / "b").string()), "given twice", "duplicate");
     // An empty --seed was taken as no seed; a negative bench --steps as the default.

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "snapscope/snap_step.hpp"
 #include "snapscope/sweep.hpp"
 #include "test_util.hpp"
 
@@ -10,6 +11,7 @@ SweepDefinition definition(const std::vector<SweepAxis>& axes, int seeds) {
     SweepDefinition d;
     d.axes = axes;
     d.seeds = seeds;
+    d.base["model.kind"] = "scan_snap";
     return d;
 }
 std::vector<SweepPoint> expand_sweep(const std::vector<SweepAxis>& axes, int seeds) {
@@ -72,8 +74,8 @@ TEST(Sweep, Fig6PointShowsThePapersTrend) {
         const SweepResult r = run_sweep_point(def, p);
         const std::size_t z = 1;  // axis index of train.lr_z
         ASSERT_EQ(def.axes[z].key, "train.lr_z");
-        ent[p.values[z] == 0.5 ? 0 : 1] += r.distinct_entropy / 4;
-        EXPECT_GE(r.snap_step, 0);
+        ent[p.values[z] == 0.5 ? 0 : 1] += def.value(r, "distinct_entropy") / 4;
+        EXPECT_GE(def.value(r, "snap_step"), 0);
     }
     EXPECT_LT(ent[1], ent[0] - 0.1);
 }
@@ -85,15 +87,15 @@ TEST(Sweep, ResultsCsvRoundTrips) {
         SweepResult r;
         r.point = p;
         r.loss = 0.25 * p.index;
-        r.distinct_entropy = 1.5;
-        r.common_mass = 0.4;
-        r.snap_step = p.index == 3 ? -1 : 20;
+        r.values = {1.5, 0.4, p.index == 3 ? -1.0 : 20.0};  // distinct_entropy, common_mass, snap_step
         rows.push_back(r);
     }
-    const std::string csv = sweep_results_csv(axes, rows);
     const SweepDefinition def = definition(axes, 2);
+    const std::string csv = sweep_results_csv(def, rows);
+    EXPECT_EQ(csv.substr(0, csv.find('\n')), "index,train.lr_z,seed,loss,distinct_entropy,common_mass,snap_step");
+    EXPECT_NE(csv.find("\n3,1,2,0.75,1.5,0.4,-1\n"), std::string::npos) << csv;
     const auto back = read_sweep_results(csv, "r.csv", def);
-    EXPECT_EQ(sweep_results_csv(axes, back), csv);
+    EXPECT_EQ(sweep_results_csv(def, back), csv);
     EXPECT_THROW(read_sweep_results("index,seed\n", "bad.csv", def), DataError);
     EXPECT_THROW(read_sweep_results(csv + "3,1,2,x,1,1,1\n", "bad.csv", def), DataError);
 }
@@ -142,6 +144,6 @@ TEST(Sweep, SnapStepOfAWideVocabularyIsNotStepZero) {
     const SweepDefinition def =
         make_sweep_definition(preset_config("fig4"), {"data.num_unique_per_next=560", "train.lr_z=2"}, 1, kSnapTolerance, kSnapWindow);
     const SweepResult r = run_sweep_point(def, def.point(0));
-    EXPECT_GT(r.snap_step, 10);
-    EXPECT_LT(r.snap_step, 100);
+    EXPECT_GT(def.value(r, "snap_step"), 10);
+    EXPECT_LT(def.value(r, "snap_step"), 100);
 }

@@ -12,7 +12,6 @@
 #include <thread>
 
 #include "commands.hpp"
-#include "snapscope/data.hpp"
 #include "snapscope/limits.hpp"
 #include "snapscope/output.hpp"
 #include "snapscope/presets.hpp"
@@ -31,9 +30,9 @@ std::int64_t shard_size(std::int64_t total, int index, int count) {
 }
 
 // Writes results.csv and summary.csv (each atomically).
-void write_outputs(const fs::path& dir, const std::vector<SweepAxis>& axes, const std::vector<SweepResult>& rows) {
-    write_file_atomic((dir / "results.csv").string(), sweep_results_csv(axes, rows));
-    write_file_atomic((dir / "summary.csv").string(), sweep_summary_csv(axes, rows));
+void write_outputs(const fs::path& dir, const SweepDefinition& def, const std::vector<SweepResult>& rows) {
+    write_file_atomic((dir / "results.csv").string(), sweep_results_csv(def, rows));
+    write_file_atomic((dir / "summary.csv").string(), sweep_summary_csv(def, rows));
 }
 
 // "3, 7, 12-40, 51 (33 runs)"
@@ -141,7 +140,7 @@ int cmd_sweep(const SweepOptions& opt) {
                     const auto now = std::chrono::steady_clock::now();
                     // Save progress now and then, so an interrupted sweep resumes where it stopped.
                     if (std::chrono::duration<double>(now - last_write).count() > 2.0) {
-                        write_outputs(out, def.axes, done);
+                        write_outputs(out, def, done);
                         last_write = now;
                     }
                     if (progress) {
@@ -168,7 +167,7 @@ int cmd_sweep(const SweepOptions& opt) {
         for (int j = 0; j < jobs; ++j) pool.emplace_back(worker);
         for (auto& t : pool) t.join();
         if (progress) std::fprintf(stderr, "\r%*s\r", 79, "");
-        write_outputs(out, def.axes, done);
+        write_outputs(out, def, done);
         if (g_stop_signal) {
             std::fprintf(stderr, "snapscope-cli: sweep stopped by a signal after %lld new runs; results so far are in %s (rerun the same command to resume)\n",
                          static_cast<long long>(finished), message_text(opt.out_dir).c_str());
@@ -276,8 +275,8 @@ int cmd_merge(const std::vector<std::string>& dirs, const std::string& out_dir, 
         FileSet set(out_dir);
         set.open("config.json").write(dump_json(config_to_json(resolve_config(def.base, "the sweep's base config"))));
         set.open("sweep.json").write(sweep_manifest_text(merged));
-        set.open("summary.csv").write(sweep_summary_csv(def.axes, rows));
-        set.open("results.csv").write(sweep_results_csv(def.axes, rows));
+        set.open("summary.csv").write(sweep_summary_csv(def, rows));
+        set.open("results.csv").write(sweep_results_csv(def, rows));
         set.commit();
         std::printf("merged %zu of %lld runs from %zu folders into %s/{results.csv, summary.csv, sweep.json, config.json}\n", rows.size(),
                     static_cast<long long>(total), dirs.size(), out_dir.c_str());

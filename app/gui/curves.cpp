@@ -6,7 +6,7 @@
 #include <numeric>
 
 #include "app_ui.hpp"
-#include "snapscope/sweep.hpp"
+#include "snapscope/snap_step.hpp"
 
 namespace snapscope::gui {
 

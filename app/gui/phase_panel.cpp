@@ -16,15 +16,12 @@ namespace {
 
 const char* kKnobs[] = {"train.lr_z", "train.lr_y_over_z", "data.num_last", "data.num_next_per_last", "data.seq_len",
                         "train.batch", "data.num_unique_per_next", "data.num_common", "train.momentum"};
-const char* kMetrics[] = {"distinct_entropy", "common_mass", "snap_step", "loss"};
-
-double metric_of(const SweepResult& r, int m) {
-    switch (m) {
-        case 0: return r.distinct_entropy;
-        case 1: return r.common_mass;
-        case 2: return r.snap_step >= 0 ? static_cast<double>(r.snap_step) : NAN;
-        default: return r.loss;
-    }
+// The measures a sweep of `lab` records (its sweep columns), then the final loss.
+std::vector<std::string> metric_names(const LabSpec& lab) {
+    std::vector<std::string> out;
+    for (const SweepColumn& c : lab.sweep_columns) out.push_back(c.name);
+    out.push_back("loss");
+    return out;
 }
 
 struct Cell {
@@ -74,8 +71,15 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
     };
     knob("x knob", ps.x_knob, ps.x_values, false);
     knob("y knob", ps.y_knob, ps.y_values, true);
+    const std::vector<std::string> metrics = metric_names(ps.job ? ps.job->definition().lab() : lab_for(snap.info->config));
+    ps.metric = std::clamp(ps.metric, 0, static_cast<int>(metrics.size()) - 1);
+    const std::string& metric = metrics[static_cast<std::size_t>(ps.metric)];
     ImGui::SetNextItemWidth(font * 9);
-    ImGui::Combo("metric", &ps.metric, kMetrics, 4);
+    if (ImGui::BeginCombo("metric", metric.c_str())) {
+        for (std::size_t i = 0; i < metrics.size(); ++i)
+            if (ImGui::Selectable(metrics[i].c_str(), static_cast<int>(i) == ps.metric)) ps.metric = static_cast<int>(i);
+        ImGui::EndCombo();
+    }
     if (ImGui::IsItemHovered())
         ImGui::SetTooltip("distinct_entropy: entropy of c_n on distinct tokens at the end (Fig 6); snap_step: when the attention froze");
     ImGui::SameLine();
@@ -133,7 +137,7 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
         if (axes.size() > 1)
             for (int j = 0; j < ny; ++j)
                 if (axes[1].values[j] == r.point.values[1]) iy = j;
-        const double v = metric_of(r, ps.metric);
+        const double v = ps.job->definition().value(r, metric);
         if (std::isfinite(v)) vals[static_cast<std::size_t>(iy) * nx + ix].push_back(v);
     }
     std::vector<Cell> cells(vals.size());
@@ -156,7 +160,7 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
                                      IM_COL32(230, 90, 160, 255), IM_COL32(250, 210, 60, 255), IM_COL32(190, 120, 250, 255)};
         for (int j = 0; j < ny; ++j) {
             PlotSeries s, up, dn;
-            s.label = axes.size() > 1 ? axes[1].key + " = " + label_of(axes[1].values[j]) : std::string(kMetrics[ps.metric]);
+            s.label = axes.size() > 1 ? axes[1].key + " = " + label_of(axes[1].values[j]) : metric;
             s.color = cols[j % 6];
             up.color = dn.color = (cols[j % 6] & 0x00FFFFFF) | (110u << 24);
             up.in_legend = dn.in_legend = false;
@@ -181,7 +185,7 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
         PlotOptions opt;
         opt.size = ImVec2(-1, -font * 2.5f);
         opt.x_label = axes[0].key.c_str();
-        opt.y_label = kMetrics[ps.metric];
+        opt.y_label = metric.c_str();
         plot_lines("phase_lines", series, ps.lines_plot, opt);
         ImGui::End();
         return;
@@ -218,7 +222,7 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
                 ImGui::BeginTooltip();
                 ImGui::Text("%s = %s", axes[0].key.c_str(), label_of(axes[0].values[i]).c_str());
                 if (axes.size() > 1) ImGui::Text("%s = %s", axes[1].key.c_str(), label_of(axes[1].values[j]).c_str());
-                if (c.n > 0) ImGui::Text("%s: %.4g +- %.2g over %d runs", kMetrics[ps.metric], c.mean, c.sd, c.n);
+                if (c.n > 0) ImGui::Text("%s: %.4g +- %.2g over %d runs", metric.c_str(), c.mean, c.sd, c.n);
                 else ImGui::TextDisabled("not run yet");
                 ImGui::TextDisabled("click: open this setting (seed 1) in the main view");
                 ImGui::EndTooltip();
@@ -258,7 +262,7 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
     if (std::isfinite(lo)) {
         char l[64], h[64];
         std::snprintf(l, sizeof l, "%.4g", lo);
-        std::snprintf(h, sizeof h, "%.4g  (%s)", hi, kMetrics[ps.metric]);
+        std::snprintf(h, sizeof h, "%.4g  (%s)", hi, metric.c_str());
         dl->AddText(ImVec2(a.x, by + font * 0.7f), ImGui::GetColorU32(ImGuiCol_TextDisabled), l);
         dl->AddText(ImVec2(b.x - ImGui::CalcTextSize(h).x, by + font * 0.7f), ImGui::GetColorU32(ImGuiCol_TextDisabled), h);
     }

@@ -27,6 +27,7 @@ public:
     std::string error() const;
     const std::vector<SweepAxis>& axes() const { return def_.axes; }
     const FlatConfig& base() const { return def_.base; }
+    const SweepDefinition& definition() const { return def_; }
 
 private:
     SweepDefinition def_;

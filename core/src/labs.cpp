@@ -1,4 +1,5 @@
 #include "snapscope/lab.hpp"
+#include "snapscope/input.hpp"
 
 #include "snapscope/scansnap_run.hpp"
 #include "snapscope/tpg_run.hpp"
@@ -14,13 +15,15 @@ const std::vector<LabSpec>& lab_registry() {
     return labs;
 }
 
-const LabSpec& lab_for(const Config& cfg) {
+const LabSpec& lab_of_kind(const std::string& kind) {
     for (const LabSpec& lab : lab_registry())
-        if (lab.kind == cfg.model.kind) return lab;
+        if (lab.kind == kind) return lab;
     std::string kinds;
     for (const LabSpec& lab : lab_registry()) kinds += (kinds.empty() ? "" : ", ") + lab.kind;
-    throw ConfigError("model.kind", "key 'model.kind': no lab is called '" + cfg.model.kind + "' (labs: " + kinds + ")");
+    throw ConfigError("model.kind", "key 'model.kind': no lab is called '" + brief_text(kind) + "' (labs: " + kinds + ")");
 }
+
+const LabSpec& lab_for(const Config& cfg) { return lab_of_kind(cfg.model.kind); }
 
 const std::string& lr_label(const LabSpec& lab, const std::string& name) {
     for (std::size_t g = 0; g < lab.lr_names.size() && g < lab.lr_labels.size(); ++g)

@@ -1,8 +1,10 @@
 // The Scan-and-Snap run as a lab (LabRun): its learning-rate groups, metrics, files and registry entry.
+#include <cmath>
 #include <cstdio>
 
 #include "snapscope/output.hpp"
 #include "snapscope/scansnap_run.hpp"
+#include "snapscope/snap_step.hpp"
 
 namespace snapscope {
 
@@ -23,6 +25,20 @@ std::vector<std::pair<std::string, double>> ScanSnapRun::scalar_metrics() const 
         out.emplace_back("distinct_entropy_" + std::to_string(c), r.distinct_entropy[c]);
     }
     return out;
+}
+
+std::vector<double> ScanSnapRun::sweep_values(const SweepMeasure& sm) const {
+    // distinct_entropy, common_mass: means over classes of the last record's values (Fig 6); snap_step: see snap_step().
+    if (diverged() || scalars_.empty()) return {NAN, NAN, -1.0};  // the records before a divergence could look frozen
+    const ScalarRecord& last = scalars_.back();
+    double e = 0, m = 0;
+    for (double v : last.distinct_entropy) e += v;
+    for (double v : last.common_mass) m += v;
+    const double K = static_cast<double>(last.distinct_entropy.size());
+    std::vector<const MatrixRecord*> recs;
+    for (const MatrixRecord& mr : matrices()) recs.push_back(&mr);
+    const std::int64_t snap = snap_step(recs, data().classes().size(), sm.snap_tol, sm.snap_window);
+    return {K > 0 ? e / K : 0, K > 0 ? m / K : 0, static_cast<double>(snap)};
 }
 
 std::string ScanSnapRun::size_text() const { return "M " + std::to_string(vocab_size()); }
@@ -53,6 +69,16 @@ std::unique_ptr<LabRun> make_scansnap(const Config& cfg, RunUse use, const nlohm
 
 }  // namespace
 
-LabSpec scansnap_lab() { return {"scan_snap", "Scan-and-Snap", {"lr_z", "lr_y"}, {"eta_Z", "eta_Y"}, nullptr, &make_scansnap}; }
+LabSpec scansnap_lab() {
+    LabSpec lab;
+    lab.kind = "scan_snap";
+    lab.title = "Scan-and-Snap";
+    lab.lr_names = {"lr_z", "lr_y"};
+    lab.lr_labels = {"eta_Z", "eta_Y"};
+    lab.check_session_data = nullptr;
+    lab.make = &make_scansnap;
+    lab.sweep_columns = {{"distinct_entropy", false, ""}, {"common_mass", false, ""}, {"snap_step", true, "snapped"}};
+    return lab;
+}
 
 }  // namespace snapscope

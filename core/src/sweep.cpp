@@ -9,7 +9,6 @@
 #include <set>
 #include <sstream>
 
-#include "snapscope/data.hpp"
 #include "snapscope/output.hpp"
 
 namespace snapscope {
@@ -202,15 +201,12 @@ SweepDefinition make_sweep_definition(const FlatConfig& flat, const std::vector<
         for (const SweepAxis& a : d.axes) axis = axis || a.key == it.key();
         if (!axis) d.base[it.key()] = *it;
     }
-    // Only the Scan-and-Snap lab is swept (its results are what results.csv holds).
-    if (base.model.kind != "scan_snap")
-        throw ConfigError("model.kind", "sweep base: key 'model.kind': sweeps run the Scan-and-Snap lab (scan_snap), not '" +
-                                            brief_text(base.model.kind) + "'");
+    // One lab per sweep: its results have that lab's columns.
+    (void)lab_for(base);
     for (const SweepAxis& a : d.axes) {
         if (a.key == "model.kind")
-            for (const auto& v : a.values)
-                if (v != "scan_snap")
-                    throw ConfigError("model.kind", "--grid model.kind: sweeps run the Scan-and-Snap lab (scan_snap), not " + brief(v));
+            throw ConfigError("model.kind", "--grid model.kind: a sweep trains one lab (its results.csv has that lab's columns); sweep each "
+                                            "lab separately");
         // The same value twice would run the same runs twice and count them twice in the summary.
         std::set<std::string> seen;
         for (const auto& v : a.values) {
@@ -230,57 +226,28 @@ SweepDefinition make_sweep_definition(const FlatConfig& flat, const std::vector<
     return d;
 }
 
-std::int64_t snap_step(const std::vector<std::int64_t>& steps, const std::vector<const std::vector<double>*>& attention,
-                       std::size_t num_classes, double tol, int window) {
-    const std::size_t n = steps.size();
-    if (n == 0 || num_classes == 0) return -1;
-    const std::size_t A = attention[0]->size();
-    const std::size_t L = A / num_classes;  // tokens per class row
-    const std::vector<double>& first = *attention[0];
-    // Backward: lo/hi hold each coordinate's range over the records from s to the end.
-    std::vector<double> lo(A, INFINITY), hi(A, -INFINITY);
-    std::int64_t best = -1;
-    for (std::size_t k = n; k-- > 0;) {
-        const std::vector<double>& c = *attention[k];
-        for (std::size_t i = 0; i < A; ++i) {
-            lo[i] = std::min(lo[i], c[i]);
-            hi[i] = std::max(hi[i], c[i]);
-        }
-        if (steps.back() < steps[k] + window) continue;  // not enough run after it to tell
-        bool frozen = true;
-        for (std::size_t cls = 0; cls < num_classes && frozen; ++cls) {
-            double envelope = 0, moved = 0;
-            for (std::size_t l = cls * L; l < (cls + 1) * L; ++l) {
-                envelope += std::max(hi[l] - c[l], c[l] - lo[l]);
-                moved += std::abs(c[l] - first[l]);
-            }
-            frozen = !(0.5 * envelope > tol * 0.5 * moved);  // (NaN: not frozen)
-            frozen = frozen && std::isfinite(envelope);
-        }
-        if (frozen) best = steps[k];  // the smallest such step wins
-    }
-    return best;
+const LabSpec& SweepDefinition::lab() const {
+    const auto it = base.find("model.kind");
+    if (it == base.end() || !it->second.is_string()) throw ConfigError("model.kind", "sweep definition: key 'model.kind' is missing");
+    return lab_of_kind(it->second.get<std::string>());
 }
 
-std::int64_t snap_step(const std::vector<const MatrixRecord*>& records, std::size_t num_classes, double tol, int window) {
-    std::vector<std::int64_t> steps;
-    std::vector<const std::vector<double>*> att;
-    for (const MatrixRecord* r : records) {
-        steps.push_back(r->step);
-        att.push_back(&r->attention);
-    }
-    return snap_step(steps, att, num_classes, tol, window);
+double SweepDefinition::value(const SweepResult& r, const std::string& column) const {
+    const std::vector<SweepColumn>& cols = lab().sweep_columns;
+    for (std::size_t i = 0; i < cols.size() && i < r.values.size(); ++i)
+        if (cols[i].name == column) return cols[i].integer && r.values[i] < 0 ? NAN : r.values[i];
+    return column == "loss" ? r.loss : NAN;
 }
 
 namespace {
 
-std::unique_ptr<ScanSnapRun> make_point_run(Config cfg, int parallel, double memory_mb) {
+std::unique_ptr<LabRun> make_point_run(Config cfg, int parallel, double memory_mb) {
     cfg.limits.memory_mb = memory_mb;
-    if (parallel <= 1) return std::make_unique<ScanSnapRun>(cfg, RunHistoryPlan{0.05, 0.95});
+    if (parallel <= 1) return make_lab_run(cfg, RunUse::Sweep);
     const double total_mb = static_cast<double>(memory_limit_bytes(cfg)) / 1048576.0;
     cfg.limits.memory_mb = total_mb / parallel;
     try {
-        return std::make_unique<ScanSnapRun>(cfg, RunHistoryPlan{0.05, 0.95});
+        return make_lab_run(cfg, RunUse::Sweep);
     } catch (const MemoryLimitError& e) {
         char buf[200];
         std::snprintf(buf, sizeof buf, " [%d runs in parallel share limits.memory_mb = %.0f MB: %.0f MB each; use fewer jobs]", parallel,
@@ -297,12 +264,11 @@ SweepResult run_sweep_point(const SweepDefinition& def, const SweepPoint& p, con
     for (std::size_t a = 0; a < def.axes.size(); ++a) flat[def.axes[a].key] = p.values[a];
     flat["train.seed"] = p.seed;
     Config cfg = resolve_config(flat, "sweep point " + brief_text(p.key(), 120));
-    if (cfg.model.kind != "scan_snap") throw ConfigError("model.kind", "sweeps run the scan_snap model");
     // Keep every step's attention for the snap detection when the history budget allows it; beyond that the
     // records are thinned evenly and the snap step is found among the recorded steps.
     cfg.history.capacity = static_cast<int>(std::min<std::int64_t>(100000000, std::max<std::int64_t>(cfg.history.capacity, cfg.train.steps + 2)));
-    const std::unique_ptr<ScanSnapRun> owned = make_point_run(cfg, parallel, memory_mb);
-    ScanSnapRun& run = *owned;
+    const std::unique_ptr<LabRun> owned = make_point_run(cfg, parallel, memory_mb);
+    LabRun& run = *owned;
     SweepResult r;
     r.point = p;
     for (std::int64_t done = 0; done < cfg.train.steps;) {
@@ -316,23 +282,12 @@ SweepResult run_sweep_point(const SweepDefinition& def, const SweepPoint& p, con
         }
     }
     run.record_now();
-    const ScalarRecord& last = run.scalars().back();
-    r.loss = last.loss;
-    double e = 0, m = 0;
-    for (double v : last.distinct_entropy) e += v;
-    for (double v : last.common_mass) m += v;
-    const double K = static_cast<double>(last.distinct_entropy.size());
-    r.distinct_entropy = K > 0 ? e / K : 0;
-    r.common_mass = K > 0 ? m / K : 0;
-    std::vector<const MatrixRecord*> recs;
-    for (const MatrixRecord& mr : run.matrices()) recs.push_back(&mr);
-    r.snap_step = snap_step(recs, run.data().classes().size(), def.snap_tol, def.snap_window);
-    if (run.diverged()) {
-        // A diverged run has no final attention: its metrics are not numbers, and it did not snap (the records
-        // before the divergence could look frozen).
-        r.loss = r.distinct_entropy = r.common_mass = NAN;
-        r.snap_step = -1;
-    }
+    // A diverged run has no final state: its loss is not a number, and the lab says what its measures are.
+    r.loss = run.diverged() ? NAN : run.last_loss();
+    r.values = run.sweep_values(SweepMeasure{def.snap_tol, def.snap_window});
+    if (r.values.size() != def.lab().sweep_columns.size())
+        throw std::logic_error("lab '" + def.lab().kind + "' gave " + std::to_string(r.values.size()) + " sweep values for " +
+                               std::to_string(def.lab().sweep_columns.size()) + " columns");
     return r;
 }
 
@@ -380,22 +335,35 @@ bool read_csv_record(const std::string& text, std::size_t& pos, std::vector<std:
     }
 }
 
-std::string sweep_results_header(const std::vector<SweepAxis>& axes) {
+std::string sweep_results_header(const SweepDefinition& def) {
     std::string out = "index";
-    for (const auto& a : axes) out += "," + csv_field(a.key);
-    return out + ",seed,loss,distinct_entropy,common_mass,snap_step\n";
+    for (const auto& a : def.axes) out += "," + csv_field(a.key);
+    out += ",seed,loss";
+    for (const SweepColumn& c : def.lab().sweep_columns) out += "," + csv_field(c.name);
+    return out + "\n";
 }
 
-std::string sweep_results_csv(const std::vector<SweepAxis>& axes, const std::vector<SweepResult>& rows_in) {
+namespace {
+
+std::string column_text(const SweepColumn& c, double v) {
+    if (c.integer) return std::isfinite(v) ? std::to_string(static_cast<std::int64_t>(v)) : std::string("-1");
+    return format_double(v);
+}
+
+}  // namespace
+
+std::string sweep_results_csv(const SweepDefinition& def, const std::vector<SweepResult>& rows_in) {
     std::vector<const SweepResult*> rows;
     for (const SweepResult& r : rows_in) rows.push_back(&r);
     std::sort(rows.begin(), rows.end(), [](const SweepResult* a, const SweepResult* b) { return a->point.index < b->point.index; });
-    std::string out = sweep_results_header(axes);
+    const std::vector<SweepColumn>& cols = def.lab().sweep_columns;
+    std::string out = sweep_results_header(def);
     for (const SweepResult* r : rows) {
         out += std::to_string(r->point.index);
         for (const json& v : r->point.values) out += "," + csv_field(value_text(v));
-        out += "," + std::to_string(r->point.seed) + "," + format_double(r->loss) + "," + format_double(r->distinct_entropy) + "," +
-               format_double(r->common_mass) + "," + std::to_string(r->snap_step) + "\n";
+        out += "," + std::to_string(r->point.seed) + "," + format_double(r->loss);
+        for (std::size_t i = 0; i < cols.size(); ++i) out += "," + column_text(cols[i], i < r->values.size() ? r->values[i] : NAN);
+        out += "\n";
     }
     return out;
 }
@@ -422,7 +390,8 @@ std::vector<SweepResult> read_sweep_results(const std::string& text, const std::
     std::vector<SweepResult> rows;
     std::size_t pos = 0, line = 0;
     std::vector<std::string> cells, header_cells;
-    const std::string header = sweep_results_header(def.axes);
+    const std::string header = sweep_results_header(def);
+    const std::vector<SweepColumn>& cols = def.lab().sweep_columns;
     {
         std::size_t hp = 0, hl = 0;
         read_csv_record(header, hp, header_cells, "header", hl);
@@ -448,9 +417,16 @@ std::vector<SweepResult> read_sweep_results(const std::string& text, const std::
         std::uint64_t seed = 0;
         if (!parse_int(cells[1 + na], seed) || seed != r.point.seed)
             throw DataError(where + "run " + std::to_string(index) + " has seed " + brief_text(cells[1 + na]) + ", expected " + std::to_string(r.point.seed));
-        if (!parse_number(cells[2 + na], r.loss) || !parse_number(cells[3 + na], r.distinct_entropy) ||
-            !parse_number(cells[4 + na], r.common_mass) || !parse_int(cells[5 + na], r.snap_step))
-            throw DataError(where + "a value is not a number");
+        if (!parse_number(cells[2 + na], r.loss)) throw DataError(where + "loss '" + brief_text(cells[2 + na]) + "' is not a number");
+        r.values.resize(cols.size());
+        for (std::size_t i = 0; i < cols.size(); ++i) {
+            const std::string& cell = cells[3 + na + i];
+            std::int64_t k = 0;
+            const bool ok = cols[i].integer ? parse_int(cell, k) : parse_number(cell, r.values[i]);
+            if (!ok)
+                throw DataError(where + cols[i].name + " '" + brief_text(cell) + "' is not " + (cols[i].integer ? "an integer" : "a number"));
+            if (cols[i].integer) r.values[i] = static_cast<double>(k);
+        }
         rows.push_back(std::move(r));
     }
     return rows;
@@ -479,14 +455,16 @@ SweepManifest read_sweep_manifest(const std::string& path) {
     return m;
 }
 
-std::string sweep_summary_csv(const std::vector<SweepAxis>& axes, const std::vector<SweepResult>& rows_in) {
+std::string sweep_summary_csv(const SweepDefinition& def, const std::vector<SweepResult>& rows_in) {
     // Index order, so the sums (and their last bits) do not depend on which run finished first.
     std::vector<SweepResult> rows = rows_in;
     std::sort(rows.begin(), rows.end(), [](const SweepResult& a, const SweepResult& b) { return a.point.index < b.point.index; });
+    const std::vector<SweepColumn>& cols = def.lab().sweep_columns;
     struct Acc {
         std::int64_t first_index = 0;
         std::vector<json> values;
-        std::vector<double> loss, ent, mass, snap;
+        std::vector<double> loss;
+        std::vector<std::vector<double>> col;
         std::int64_t runs = 0, diverged = 0;
     };
     std::map<std::string, Acc> groups;
@@ -497,6 +475,7 @@ std::string sweep_summary_csv(const std::vector<SweepAxis>& axes, const std::vec
         Acc& a = it->second;
         if (added || r.point.index < a.first_index) a.first_index = r.point.index;
         a.values = r.point.values;
+        a.col.resize(cols.size());
         ++a.runs;
         // A diverged run (loss not finite) counts in `runs` and `diverged`, not in the means.
         if (!std::isfinite(r.loss)) {
@@ -504,9 +483,10 @@ std::string sweep_summary_csv(const std::vector<SweepAxis>& axes, const std::vec
             continue;
         }
         a.loss.push_back(r.loss);
-        if (std::isfinite(r.distinct_entropy)) a.ent.push_back(r.distinct_entropy);
-        if (std::isfinite(r.common_mass)) a.mass.push_back(r.common_mass);
-        if (r.snap_step >= 0) a.snap.push_back(static_cast<double>(r.snap_step));
+        for (std::size_t i = 0; i < cols.size() && i < r.values.size(); ++i) {
+            const double v = r.values[i];
+            if (cols[i].integer ? v >= 0 : std::isfinite(v)) a.col[i].push_back(v);
+        }
     }
     std::vector<const Acc*> order;
     for (const auto& [k, a] : groups) order.push_back(&a);
@@ -522,13 +502,19 @@ std::string sweep_summary_csv(const std::vector<SweepAxis>& axes, const std::vec
         return format_double(m) + "," + format_double(s);
     };
     std::string out;
-    for (std::size_t i = 0; i < axes.size(); ++i) out += axes[i].key + ",";
-    out += "runs,loss_mean,loss_sd,distinct_entropy_mean,distinct_entropy_sd,common_mass_mean,common_mass_sd,snap_step_mean,snap_step_sd,snapped,"
-           "diverged\n";
+    for (std::size_t i = 0; i < def.axes.size(); ++i) out += def.axes[i].key + ",";
+    out += "runs,loss_mean,loss_sd";
+    for (const SweepColumn& c : cols) out += "," + c.name + "_mean," + c.name + "_sd";
+    for (const SweepColumn& c : cols)
+        if (!c.count_name.empty()) out += "," + c.count_name;
+    out += ",diverged\n";
     for (const Acc* a : order) {
         for (const json& v : a->values) out += csv_field(value_text(v)) + ",";
-        out += std::to_string(a->runs) + "," + mean_sd(a->loss) + "," + mean_sd(a->ent) + "," + mean_sd(a->mass) + "," + mean_sd(a->snap) + "," +
-               std::to_string(a->snap.size()) + "," + std::to_string(a->diverged) + "\n";
+        out += std::to_string(a->runs) + "," + mean_sd(a->loss);
+        for (std::size_t i = 0; i < cols.size(); ++i) out += "," + mean_sd(a->col[i]);
+        for (std::size_t i = 0; i < cols.size(); ++i)
+            if (!cols[i].count_name.empty()) out += "," + std::to_string(a->col[i].size());
+        out += "," + std::to_string(a->diverged) + "\n";
     }
     return out;
 }

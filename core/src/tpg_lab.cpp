@@ -1,4 +1,5 @@
 // The token-priority-graph run as a lab (LabRun): its learning rate, metrics, files, session data and registry entry.
+#include <cmath>
 #include <cstdio>
 #include <limits>
 
@@ -26,6 +27,14 @@ std::vector<std::pair<std::string, double>> TpgRun::scalar_metrics() const {
     return {{"corr_svm", m.corr_svm},   {"corr_fit", m.corr_fit},           {"fit_R", m.fit_R},
             {"proj_dist", m.proj_dist}, {"top_scc_mass", m.top_scc_mass},   {"proj_dist_tau", m.proj_dist_tau},
             {"proj_corr", m.proj_corr}, {"max_scc_mass", m.max_scc_mass}};
+}
+
+std::vector<double> TpgRun::sweep_values(const SweepMeasure&) const {
+    // The last record's metrics, in scalar_metrics() order.
+    std::vector<double> out;
+    for (const auto& [name, v] : scalar_metrics()) out.push_back(diverged() ? NAN : v);
+    if (out.empty()) out.assign(tpg_lab().sweep_columns.size(), NAN);
+    return out;
 }
 
 std::string TpgRun::size_text() const { return "K " + std::to_string(data_.K) + ", d " + std::to_string(model_.d()); }
@@ -91,6 +100,17 @@ std::unique_ptr<LabRun> make_tpg(const Config& cfg, RunUse, const nlohmann::json
 
 static void check_tpg_data(const nlohmann::json& data, const std::string& source) { tpg_dataset_from_json(data, source); }
 
-LabSpec tpg_lab() { return {"tpg", "token-priority-graph", {"lr"}, {"eta"}, &check_tpg_data, &make_tpg}; }
+LabSpec tpg_lab() {
+    LabSpec lab;
+    lab.kind = "tpg";
+    lab.title = "token-priority-graph";
+    lab.lr_names = {"lr"};
+    lab.lr_labels = {"eta"};
+    lab.check_session_data = &check_tpg_data;
+    lab.make = &make_tpg;
+    for (const char* name : {"corr_svm", "corr_fit", "fit_R", "proj_dist", "top_scc_mass", "proj_dist_tau", "proj_corr", "max_scc_mass"})
+        lab.sweep_columns.push_back({name, false, ""});
+    return lab;
+}
 
 }  // namespace snapscope

@@ -12,15 +12,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         snapscope::SweepDefinition d;
         d.axes = snapscope::parse_grid("train.lr_z=0.5,1;description=\"a,b\",c");
         d.seeds = 3;
+        d.base["model.kind"] = "scan_snap";
         return d;
     }();
     try {
         const auto rows = snapscope::read_sweep_results(text, "fuzz.csv", def);
         // Rows that were read are runs of the definition and write back to a file that reads the same.
-        const std::string again = snapscope::sweep_results_csv(def.axes, rows);
+        const std::string again = snapscope::sweep_results_csv(def, rows);
         const auto back = snapscope::read_sweep_results(again, "rt.csv", def);
-        if (back.size() != rows.size() || snapscope::sweep_results_csv(def.axes, back) != again) __builtin_trap();
-        (void)snapscope::sweep_summary_csv(def.axes, rows);
+        if (back.size() != rows.size() || snapscope::sweep_results_csv(def, back) != again) __builtin_trap();
+        (void)snapscope::sweep_summary_csv(def, rows);
     } catch (const snapscope::DataError&) {
     }
     try {

@@ -37,6 +37,24 @@ struct LrGroup {
     double value = 0;
 };
 
+// A column of a sweep's results.csv after "loss" (the lab's final measures of a run), and how summary.csv sums it up:
+// its mean and standard deviation over the seeds' runs that have a value (NaN has none; in an integer column a
+// negative value is "none", e.g. a run that never snapped), then, for a column with a count_name, a column of that
+// name counting the runs that have a value.
+struct SweepColumn {
+    std::string name;
+    bool integer = false;
+    std::string count_name;
+};
+
+// The settings of a sweep's definition that a lab's measures may use (the snap step's tolerance and window).
+constexpr double kSnapTolerance = 0.05;  // relative: later movement at most 5% of the distance moved so far
+constexpr int kSnapWindow = 10;
+struct SweepMeasure {
+    double snap_tol = kSnapTolerance;
+    int snap_window = kSnapWindow;
+};
+
 // What a run is built for: its histories are sized for it (the command-line run keeps the whole trajectory, a sweep
 // point the records its summary needs, the window its own frames).
 enum class RunUse { Cli, Sweep, Window };
@@ -79,6 +97,10 @@ public:
     // The result lines `snapscope-cli run` prints after training.
     virtual void print_summary(std::FILE* out) const = 0;
 
+    // The values of the lab's sweep columns (LabSpec::sweep_columns) for the run as it stands: what a sweep records
+    // after the last step. A diverged run has none: NaN (-1 in integer columns).
+    virtual std::vector<double> sweep_values(const SweepMeasure& m) const = 0;
+
     // What a session must hold beyond the config and the events to replay this run (e.g. an edited training set);
     // null when the config says it all. Read back by the lab's make function.
     virtual nlohmann::json session_data() const { return nullptr; }
@@ -96,12 +118,15 @@ struct LabSpec {
     // Builds a run of `cfg`; `session_data` is what session_data() returned (null: none). Throws ConfigError,
     // DataError (naming the key or the file line) or MemoryLimitError.
     std::unique_ptr<LabRun> (*make)(const Config& cfg, RunUse use, const nlohmann::json& session_data);
+    // What a sweep of this lab records per run after "loss" (see SweepColumn).
+    std::vector<SweepColumn> sweep_columns;
 };
 
 // Every lab, one line each (core/src/labs.cpp).
 const std::vector<LabSpec>& lab_registry();
 // The lab model.kind names; throws ConfigError naming model.kind if none.
 const LabSpec& lab_for(const Config& cfg);
+const LabSpec& lab_of_kind(const std::string& kind);
 // The label of learning-rate group `name` of `lab` ("eta_Z"), or the name if the lab has no such group.
 const std::string& lr_label(const LabSpec& lab, const std::string& name);
 std::unique_ptr<LabRun> make_lab_run(const Config& cfg, RunUse use, const nlohmann::json& session_data = nullptr);

@@ -111,6 +111,7 @@ public:
     // common_mass_<c> and distinct_entropy_<c> per class c, as trajectory.csv names them.
     std::vector<std::pair<std::string, double>> scalar_metrics() const override;
     std::string size_text() const override;
+    std::vector<double> sweep_values(const SweepMeasure& m) const override;
     OutputFolder prepare_folder(const std::string& dir) const override;
     void write_results(const OutputFolder& folder, const RunTiming& t) override;
     void print_summary(std::FILE* out) const override;

@@ -16,12 +16,9 @@
 
 #include "snapscope/config.hpp"
 #include "snapscope/history.hpp"
-#include "snapscope/scansnap_run.hpp"
+#include "snapscope/lab.hpp"
 
 namespace snapscope {
-
-constexpr double kSnapTolerance = 0.05;  // relative: later movement at most 5% of the distance moved so far
-constexpr int kSnapWindow = 10;
 
 struct SweepAxis {
     std::string key;                      // a config key, e.g. train.lr_z
@@ -37,11 +34,10 @@ struct SweepPoint {
 
 struct SweepResult {
     SweepPoint point;
-    double loss = 0;              // final loss
-    double distinct_entropy = 0;  // mean over classes of the final entropy of c_n on distinct tokens (Fig 6)
-    double common_mass = 0;       // mean over classes of the final common-token mass
-    std::int64_t snap_step = -1;  // see snap_step(); -1 if the attention never froze
-    bool cancelled = false;       // stopped before its last step (see run_sweep_point)
+    double loss = 0;             // final loss (NaN: the run diverged)
+    std::vector<double> values;  // the lab's sweep columns (LabSpec::sweep_columns), e.g. Scan and Snap's
+                                 // distinct_entropy, common_mass and snap_step (see LabRun::sweep_values)
+    bool cancelled = false;      // stopped before its last step (see run_sweep_point)
 };
 
 // Everything that decides a sweep's runs and results.
@@ -62,6 +58,10 @@ struct SweepDefinition {
     static SweepDefinition from_json(const nlohmann::json& j, const std::string& source);
     // A short sentence saying how this definition differs from `other` ("" if it does not).
     std::string difference(const SweepDefinition& other) const;
+    // The lab its runs train (model.kind of the base; a sweep has no model.kind axis).
+    const LabSpec& lab() const;
+    // The value of `column` (a sweep column of lab()) in `r`; NaN if the run has none (an integer column's -1).
+    double value(const SweepResult& r, const std::string& column) const;
 };
 
 // Builds a definition from a base config (whose sweep.grid and sweep.seeds give the default axes and seeds), extra
@@ -76,36 +76,24 @@ SweepAxis parse_grid_axis(const std::string& text);
 // Parses "k1=a,b;k2=c,d" (the sweep.grid key's format).
 std::vector<SweepAxis> parse_grid(const std::string& text);
 
-// Runs one point. Throws like ScanSnapRun. `cancelled`, when given, is asked every few steps; when it says yes the
+// Runs one point through the lab's LabRun. Throws like make_lab_run. `cancelled`, when given, is asked every few steps; when it says yes the
 // run stops and the result is marked `cancelled` (not a result of the sweep). The sweep's memory limit `memory_mb`
 // (its limits.memory_mb, which is not part of the definition; 0 = three quarters of RAM) is shared by the `parallel`
 // runs: each is checked against memory_mb / parallel, and a refusal says so.
 SweepResult run_sweep_point(const SweepDefinition& def, const SweepPoint& p, const std::function<bool()>& cancelled = nullptr,
                             int parallel = 1, double memory_mb = 0);
 
-// The snap step: when the attention has frozen, measured against how far it has already moved, so the same tolerance
-// means the same thing for 20 tokens or 2000. For each class n and recorded step s:
-//   D_n(s) = TV(c_0, c_s) = 1/2 sum_l |c_s(l) - c_0(l)|                the distance moved so far, and
-//   E_n(s) = 1/2 sum_l max_{t >= s} |c_t(l) - c_s(l)|                  the envelope of all later movement (it bounds
-//                                                                      every later TV distance to c_s from above).
-// The snap step is the first recorded s with E_n(s) <= tol * D_n(s) for every class (a class that never moves counts
-// as frozen), provided the run goes on for at least `window` steps after s; -1 if there is none. The attention
-// vectors hold the classes' rows one after another (num_classes rows of equal length). One backward pass: O(records
-// x classes x tokens).
-std::int64_t snap_step(const std::vector<std::int64_t>& steps, const std::vector<const std::vector<double>*>& attention,
-                       std::size_t num_classes, double tol = kSnapTolerance, int window = kSnapWindow);
-std::int64_t snap_step(const std::vector<const MatrixRecord*>& records, std::size_t num_classes, double tol = kSnapTolerance,
-                       int window = kSnapWindow);
-
 // CSV (RFC 4180: a field with a comma, a quote or a line break is quoted):
-// "index,<axis keys>,seed,loss,distinct_entropy,common_mass,snap_step", rows in index order.
-std::string sweep_results_csv(const std::vector<SweepAxis>& axes, const std::vector<SweepResult>& rows);
-std::string sweep_results_header(const std::vector<SweepAxis>& axes);
+// "index,<axis keys>,seed,loss,<the lab's sweep columns>", rows in index order (Scan and Snap:
+// ...,loss,distinct_entropy,common_mass,snap_step).
+std::string sweep_results_csv(const SweepDefinition& def, const std::vector<SweepResult>& rows);
+std::string sweep_results_header(const SweepDefinition& def);
 // Reads a results.csv of `def`: the header must be def's, every row a run of def (index in range, its values
 // those of that index). Throws DataError naming the line.
 std::vector<SweepResult> read_sweep_results(const std::string& text, const std::string& source, const SweepDefinition& def);
-// Mean and standard deviation over seeds per grid point.
-std::string sweep_summary_csv(const std::vector<SweepAxis>& axes, const std::vector<SweepResult>& rows);
+// Per grid point: runs, loss and each sweep column's mean and standard deviation over seeds, the columns' counts
+// (see SweepColumn), diverged.
+std::string sweep_summary_csv(const SweepDefinition& def, const std::vector<SweepResult>& rows);
 
 // One CSV record split into fields (quotes removed); `pos` advances past it. False at the end of the text.
 // Throws DataError on an unterminated quote.
