@@ -13,7 +13,7 @@
 
 #include "commands.hpp"
 #include "snapscope/limits.hpp"
-#include "snapscope/output.hpp"
+#include "snapscope/files.hpp"
 #include "snapscope/presets.hpp"
 #include "snapscope/sweep.hpp"
 

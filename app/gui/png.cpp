@@ -3,7 +3,7 @@
 #include <stb_image.h>
 #include <stb_image_write.h>
 
-#include "snapscope/output.hpp"
+#include "snapscope/files.hpp"
 
 namespace snapscope::gui {
 

@@ -8,7 +8,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "snapscope/output.hpp"
+#include "snapscope/scansnap_output.hpp"
+#include "snapscope/tpg_output.hpp"
 
 namespace snapscope::gui {
 

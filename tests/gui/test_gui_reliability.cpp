@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../proc_util.hpp"
+#include "proc_util.hpp"
 #include "snapscope/config.hpp"
 #include "snapscope/presets.hpp"
 #include "snapscope/session.hpp"

@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../proc_util.hpp"
+#include "proc_util.hpp"
 #include "snapscope/presets.hpp"
 #include "worker.hpp"
 

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <limits>
 
-#include "snapscope/output.hpp"
+#include "snapscope/tpg_output.hpp"
 #include "snapscope/tpg_run.hpp"
 
 namespace snapscope {

@@ -21,12 +21,6 @@
 
 namespace snapscope {
 
-// Bad data (e.g. a malformed line of a dataset file). what() names the file and line.
-class DataError : public InputError {
-public:
-    explicit DataError(const std::string& msg, std::string key = "") : InputError(msg, std::move(key)) {}
-};
-
 enum class TokenKind : std::uint8_t {
     Common,       // shared by every class
     QueryCommon,  // shared by the classes of one query (group = query index)

@@ -1,4 +1,4 @@
-#include "snapscope/output.hpp"
+#include "snapscope/scansnap_output.hpp"
 
 namespace snapscope {
 
@@ -66,9 +66,12 @@ double run_files_bytes(const ScanSnapRun& run) {
     return 24.0 * (2 * M * M + K * M) + static_cast<double>(run.scalars().capacity()) * (60 + 48 * K) + 65536;
 }
 
-std::string dump_json(const json& j, int indent) {
-    // Non-finite numbers become null in JSON; callers report divergence separately.
-    return j.dump(indent, ' ', false, json::error_handler_t::replace) + "\n";
+OutputFolder run_folder(const std::string& dir, const ScanSnapRun& run) { return run_output_folder(dir, run_files_bytes(run)); }
+
+void write_run_files(const OutputFolder& folder, ScanSnapRun& run, const RunTiming& t) {
+    write_run_file_set(folder, run, [&](ByteSink& o) { write_trajectory_csv(o, run); }, [&](ByteSink& o) { write_final_json(o, run, t); });
 }
+
+void write_run_files(const std::string& dir, ScanSnapRun& run, const RunTiming& t) { write_run_files(run_folder(dir, run), run, t); }
 
 }  // namespace snapscope

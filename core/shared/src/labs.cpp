@@ -35,6 +35,20 @@ std::unique_ptr<LabRun> make_lab_run(const Config& cfg, RunUse use, const nlohma
     return lab_for(cfg).make(cfg, use, session_data);
 }
 
+OutputFolder run_output_folder(const std::string& dir, double bytes) {
+    return OutputFolder(dir, FolderUse::Run, "a run's files", bytes, "the run's files (config.json, trajectory.csv, final.json)");
+}
+
+void write_run_file_set(const OutputFolder& folder, LabRun& run, const std::function<void(ByteSink&)>& trajectory,
+                        const std::function<void(ByteSink&)>& final_json) {
+    run.record_now();
+    FileSet set(folder.dir());
+    set.open("config.json").write(dump_json(config_to_json(run.config())));
+    trajectory(set.open("trajectory.csv"));
+    final_json(set.open("final.json"));
+    set.commit();
+}
+
 void apply_event(LabRun& run, const RunEvent& e) { run.set_lr(e.name, e.new_value); }
 
 void apply_due_events(LabRun& run, const std::vector<RunEvent>& events, std::size_t& next) {

@@ -9,7 +9,9 @@
 #include <set>
 #include <sstream>
 
-#include "snapscope/output.hpp"
+#include "snapscope/files.hpp"
+#include "snapscope/input.hpp"
+#include "snapscope/limits.hpp"
 
 namespace snapscope {
 

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "snapscope/output.hpp"
+#include "snapscope/files.hpp"
 
 namespace snapscope {
 

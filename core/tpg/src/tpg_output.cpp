@@ -1,4 +1,4 @@
-#include "snapscope/output.hpp"
+#include "snapscope/tpg_output.hpp"
 #include "snapscope/tpg_run.hpp"
 
 namespace snapscope {
@@ -100,39 +100,13 @@ double run_files_bytes(const TpgRun& run) {
     return 24.0 * (3 * d * d + K * d) + 36 * tokens + 24 * edges + static_cast<double>(run.history().capacity()) * 200 + 65536;
 }
 
-namespace {
-
-template <class Run>
-OutputFolder make_run_folder(const std::string& dir, const Run& run) {
-    return OutputFolder(dir, FolderUse::Run, "a run's files", run_files_bytes(run), "the run's files (config.json, trajectory.csv, final.json)");
-}
-
-template <class Run, class Csv, class Final>
-void write_files(const OutputFolder& folder, Run& run, const RunTiming& t, Csv csv, Final fin) {
-    run.record_now();  // the current state (a rate changed since the last step) in the trajectory too, not only final.json
-    FileSet set(folder.dir());
-    set.open("config.json").write(dump_json(config_to_json(run.config())));
-    csv(set.open("trajectory.csv"), run);
-    fin(set.open("final.json"), run, t);
-    set.commit();
-}
-
-}  // namespace
-
-OutputFolder run_folder(const std::string& dir, const ScanSnapRun& run) { return make_run_folder(dir, run); }
-OutputFolder run_folder(const std::string& dir, const TpgRun& run) { return make_run_folder(dir, run); }
-
-void write_run_files(const OutputFolder& folder, ScanSnapRun& run, const RunTiming& t) {
-    write_files(folder, run, t, [](ByteSink& o, ScanSnapRun& r) { write_trajectory_csv(o, r); },
-                [](ByteSink& o, ScanSnapRun& r, const RunTiming& tt) { write_final_json(o, r, tt); });
-}
+OutputFolder run_folder(const std::string& dir, const TpgRun& run) { return run_output_folder(dir, run_files_bytes(run)); }
 
 void write_run_files(const OutputFolder& folder, TpgRun& run, const RunTiming& t) {
-    write_files(folder, run, t, [](ByteSink& o, TpgRun& r) { write_tpg_trajectory_csv(o, r); },
-                [](ByteSink& o, TpgRun& r, const RunTiming& tt) { write_tpg_final_json(o, r, tt); });
+    write_run_file_set(folder, run, [&](ByteSink& o) { write_tpg_trajectory_csv(o, run); },
+                       [&](ByteSink& o) { write_tpg_final_json(o, run, t); });
 }
 
-void write_run_files(const std::string& dir, ScanSnapRun& run, const RunTiming& t) { write_run_files(run_folder(dir, run), run, t); }
 void write_run_files(const std::string& dir, TpgRun& run, const RunTiming& t) { write_run_files(run_folder(dir, run), run, t); }
 
 }  // namespace snapscope

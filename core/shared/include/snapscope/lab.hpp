@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -130,6 +131,13 @@ const LabSpec& lab_of_kind(const std::string& kind);
 // The label of learning-rate group `name` of `lab` ("eta_Z"), or the name if the lab has no such group.
 const std::string& lr_label(const LabSpec& lab, const std::string& name);
 std::unique_ptr<LabRun> make_lab_run(const Config& cfg, RunUse use, const nlohmann::json& session_data = nullptr);
+
+// A run's output folder, ready for its three files of about `bytes` bytes (checked against the disk). Throws IoError.
+OutputFolder run_output_folder(const std::string& dir, double bytes);
+// Writes a run's three files as a set: config.json (its config), then trajectory.csv and final.json by the lab's
+// writers. The current state is recorded first (a rate changed since the last step shows in the trajectory too).
+void write_run_file_set(const OutputFolder& folder, LabRun& run, const std::function<void(ByteSink&)>& trajectory,
+                        const std::function<void(ByteSink&)>& final_json);
 
 // Applies one logged event (a learning-rate change) to a run; unknown names throw ConfigError.
 void apply_event(LabRun& run, const RunEvent& e);

@@ -2,7 +2,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "snapscope/output.hpp"
+#include "snapscope/scansnap_output.hpp"
 #include "snapscope/scansnap_run.hpp"
 #include "snapscope/snap_step.hpp"
 

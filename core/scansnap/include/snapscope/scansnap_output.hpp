@@ -1,4 +1,4 @@
-// Files a run writes: the resolved config, the trajectory CSV and final.json. The three are written as a set
+// Files a Scan-and-Snap run writes: the resolved config, the trajectory CSV and final.json. The three are written as a set
 // (see FileSet in files.hpp): into a staging folder, then moved into the output folder together, so a folder never
 // mixes two runs' files. Large matrices are streamed to the file, never built as one JSON document in memory.
 #pragma once
@@ -12,9 +12,6 @@
 
 namespace snapscope {
 
-// JSON text with a fixed layout and a newline at the end; indent -1 is compact.
-std::string dump_json(const nlohmann::json& j, int indent = 2);
-
 // One row per recorded step: step, loss, lr_z, lr_y, then per class j common_mass_j and distinct_entropy_j.
 void write_trajectory_csv(ByteSink& out, const ScanSnapRun& run);
 // step, loss, M, Z, Y (arrays of rows), classes[{query, label, attention, common_mass, distinct_entropy,
@@ -24,31 +21,12 @@ void write_final_json(ByteSink& out, ScanSnapRun& run, const RunTiming& t);
 // About how many bytes the three files of this run take.
 double run_files_bytes(const ScanSnapRun& run);
 
-}  // namespace snapscope
-
-namespace snapscope {
-
-class TpgRun;
-struct QueryGraph;
-
 // Writes DIR/config.json, DIR/trajectory.csv and DIR/final.json of a run as a set (DIR is created; the disk space
 // is checked first; stale temporary files of dead processes are removed). Throws IoError.
 void write_run_files(const std::string& dir, ScanSnapRun& run, const RunTiming& t);
-void write_run_files(const std::string& dir, TpgRun& run, const RunTiming& t);
 // The same into a folder already made ready (see run_folder).
 void write_run_files(const OutputFolder& folder, ScanSnapRun& run, const RunTiming& t);
-void write_run_files(const OutputFolder& folder, TpgRun& run, const RunTiming& t);
 // A run's output folder, ready for the three files of `run` (their size checked against the disk).
 OutputFolder run_folder(const std::string& dir, const ScanSnapRun& run);
-OutputFolder run_folder(const std::string& dir, const TpgRun& run);
-
-// step, loss, lr, corr_svm, corr_fit, fit_R, proj_dist, top_scc_mass, proj_dist_tau, proj_corr, max_scc_mass.
-void write_tpg_trajectory_csv(ByteSink& out, const TpgRun& run);
-// `graphs` as final.json writes them: per query token its edges and its SCCs in priority order, highest first.
-void write_tpg_graphs(JsonWriter& w, const std::vector<QueryGraph>& graphs);
-// step, loss, K, d, W, W_svm, W_fin, embeddings, graphs, samples (tokens, label, attention), metrics, svm_kkt,
-// seed, steps_per_second, elapsed_seconds.
-void write_tpg_final_json(ByteSink& out, TpgRun& run, const RunTiming& t);
-double run_files_bytes(const TpgRun& run);
 
 }  // namespace snapscope

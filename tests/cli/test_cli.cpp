@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "snapscope/output.hpp"
+#include "snapscope/scansnap_output.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

@@ -30,6 +30,12 @@ private:
     std::string key_;
 };
 
+// Bad data (e.g. a malformed line of a dataset file or a results.csv). what() names the file and line.
+class DataError : public InputError {
+public:
+    explicit DataError(const std::string& msg, std::string key = "") : InputError(msg, std::move(key)) {}
+};
+
 constexpr int kMaxJsonDepth = 64;
 // Config and session files are small; a larger file is refused before it is read.
 constexpr std::uint64_t kMaxConfigFileBytes = 64ULL << 20;

@@ -18,6 +18,9 @@
 
 namespace snapscope {
 
+// JSON text with a fixed layout and a newline at the end; indent -1 is compact.
+std::string dump_json(const nlohmann::json& j, int indent = 2);
+
 class IoError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;

@@ -494,4 +494,9 @@ void FileSet::commit() {
     fsync_dir(dir_);
 }
 
+std::string dump_json(const nlohmann::json& j, int indent) {
+    // Non-finite numbers become null in JSON; callers report divergence separately.
+    return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
 }  // namespace snapscope
