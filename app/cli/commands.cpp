@@ -12,15 +12,9 @@
 #include <set>
 
 #include "snapscope/config.hpp"
-#include "snapscope/data.hpp"
 #include "snapscope/limits.hpp"
-#include "snapscope/scansnap_output.hpp"
-#include "snapscope/tpg_output.hpp"
 #include "snapscope/presets.hpp"
-#include "snapscope/scansnap_run.hpp"
 #include "snapscope/session.hpp"
-#include "snapscope/tpg_analysis.hpp"
-#include "snapscope/tpg_run.hpp"
 
 namespace snapscope::cli {
 
@@ -159,20 +153,6 @@ int train_and_write(const RunOptions& opt, const Config& cfg, const std::vector<
     return 0;
 }
 
-// Runs `body`, turning every failure into one error line and status 1 (out of memory included).
-template <class F>
-int guarded(F body) {
-    try {
-        return body();
-    } catch (const std::bad_alloc&) {
-        return error("out of memory: an allocation failed although the run's size estimate fitted limits.memory_mb; either other "
-                     "programs hold that memory (close them, or lower limits.memory_mb so runs this size are refused up front) or the "
-                     "estimate missed a part (please report it with the command); make the run smaller to continue");
-    } catch (const std::exception& e) {
-        return error(e.what());
-    }
-}
-
 }  // namespace
 
 int cmd_run(const RunOptions& opt) {
@@ -189,57 +169,6 @@ int cmd_run(const RunOptions& opt) {
     });
 }
 
-// The dataset reader's messages name config keys; the graph command's user gave options.
-std::string graph_options_text(std::string msg) {
-    for (const auto& [key, option] : {std::pair<std::string, std::string>{"data.vocab_size", "--vocab-size"}, {"data.path", "--data"}})
-        for (std::size_t at = msg.find(key); at != std::string::npos; at = msg.find(key, at + option.size())) msg.replace(at, key.size(), option);
-    return msg;
-}
-
-int cmd_graph(const std::string& path, int vocab_size) {
-    return guarded([&] {
-        const Config defaults;
-        TpgDataset data;
-        try {
-            data = load_tpg_file(path, vocab_size, memory_limit_bytes(defaults));
-        } catch (const InputError& e) {
-            throw std::runtime_error(graph_options_text(e.what()));
-        }
-        const auto graphs = token_priority_graphs(data);
-        const SvmResult svm = graph_svm(data, graphs, Eigen::MatrixXd(), true);  // token coordinates = onehot
-        StreamSink out(stdout, "standard output");
-        JsonWriter w(out);
-        w.begin_object();
-        w.key("K").value(data.K);
-        if (data.K <= 1000) {
-            // onehot embeddings: W_svm[j][k] = (e_j)^T W_svm e_k
-            Eigen::MatrixXd W = Eigen::MatrixXd::Zero(data.K, data.K);
-            for (const SvmColumn& c : svm.columns)
-                for (const auto& [t, h] : c.values) W(t, c.query) = h;
-            w.key("W_svm").matrix(W.data(), data.K, data.K, 1, data.K);
-        } else {
-            // A dense K x K matrix would be too large to print: its non-zero columns instead.
-            w.key("W_svm_columns").begin_array();
-            for (const SvmColumn& c : svm.columns) {
-                w.begin_object().key("query").value(c.query).key("values").begin_array();
-                for (const auto& [t, h] : c.values) w.begin_array().value(t).value(h).end_array();
-                w.end_array().end_object();
-            }
-            w.end_array();
-        }
-        w.key("graphs");
-        write_tpg_graphs(w, graphs);
-        w.key("svm_converged").value(svm.converged);
-        if (!svm.skipped.empty()) {
-            w.key("svm_note").value(svm.skipped);
-            std::fprintf(stderr, "snapscope-cli: warning: %s\n", message_text(svm.skipped).c_str());
-        }
-        w.end_object();
-        w.finish();
-        out.finish();
-        return 0;
-    });
-}
 
 int cmd_presets() {
     return guarded([] {

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <csignal>
+#include <new>
+#include <stdexcept>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -41,13 +43,26 @@ int error(const std::string& msg);
 // Parses a seed: a decimal integer in [0, 2^64 - 1]. Throws std::invalid_argument with a message.
 std::uint64_t parse_seed(const std::string& text, const std::string& option);
 
+// Runs `body`, turning every failure into one error line and status 1 (out of memory included).
+template <class F>
+int guarded(F body) {
+    try {
+        return body();
+    } catch (const std::bad_alloc&) {
+        return error("out of memory: an allocation failed although the run's size estimate fitted limits.memory_mb; either other "
+                     "programs hold that memory (close them, or lower limits.memory_mb so runs this size are refused up front) or the "
+                     "estimate missed a part (please report it with the command); make the run smaller to continue");
+    } catch (const std::exception& e) {
+        return error(e.what());
+    }
+}
+
 // Each returns the process exit status; errors are printed as one line.
 int cmd_sweep(const SweepOptions& opt);
 int cmd_merge(const std::vector<std::string>& dirs, const std::string& out_dir, bool allow_partial);
 int cmd_run(const RunOptions& opt);
 int cmd_presets();
 int cmd_keys();
-int cmd_graph(const std::string& path, int vocab_size);
 int cmd_bench(const std::vector<std::string>& presets, std::int64_t steps);
 
 }  // namespace snapscope::cli

@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
+#include "lab_commands.hpp"
 #include "snapscope/input.hpp"
 
 namespace {
@@ -32,9 +33,11 @@ int main(int argc, char** argv) {
     }
 }
 
-namespace {
+namespace snapscope::cli {
 
+namespace {
 std::string cut(const std::string& t) { return t.size() > 40 ? t.substr(0, 40) + "..." : t; }
+}  // namespace
 
 // An integer from lo to hi, written as digits (CLI11's Range printed DBL_MAX and called 'abc' out of range).
 CLI::Validator integer_in(long long lo, long long hi) {
@@ -49,6 +52,13 @@ CLI::Validator integer_in(long long lo, long long hi) {
         },
         "INT in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
 }
+
+}  // namespace snapscope::cli
+
+namespace {
+
+using snapscope::cli::cut;
+using snapscope::cli::integer_in;
 
 // A finite number above `lo` (strictly) and at most `hi`.
 CLI::Validator number_in(double lo, double hi, const std::string& example) {
@@ -98,11 +108,9 @@ int run_cli(int argc, char** argv) {
 
     app.add_subcommand("presets", "List the built-in presets");
     app.add_subcommand("keys", "List every config key with its default and meaning");
-    std::string graph_data;
-    int graph_vocab = 0;
-    auto* g = app.add_subcommand("graph", "Print the token-priority graphs, their SCCs and W_svm (onehot) of a JSON Lines dataset");
-    g->add_option("--data", graph_data, "JSON Lines file: {\"tokens\": [...], \"label\": n} per line")->required();
-    g->add_option("--vocab-size", graph_vocab, "K (default: largest id + 1)")->check(integer_in(0, 100000000));
+    // The labs' own commands (the token-priority-graph lab's graph).
+    const std::vector<std::unique_ptr<LabCommand>> lab_cmds = lab_commands();
+    for (const auto& lc : lab_cmds) lc->declare(*app.add_subcommand(lc->name(), lc->help()));
 
     SweepOptions sw;
     std::string shard = "1/1";
@@ -138,8 +146,12 @@ int run_cli(int argc, char** argv) {
         bool known = false;
         for (const auto* sub : app.get_subcommands({})) known = known || sub->get_name() == first;
         if (!known) {
-            std::fprintf(stderr, "snapscope-cli: error: unknown command '%s'; the commands are run, sweep, merge, graph, bench, presets "
-                                 "and keys (usage: snapscope-cli --help)\n", snapscope::message_text(cut(first)).c_str());
+            std::string names;
+            const auto subs = app.get_subcommands({});
+            for (std::size_t i = 0; i < subs.size(); ++i)
+                names += (i == 0 ? "" : i + 1 == subs.size() ? " and " : ", ") + subs[i]->get_name();
+            std::fprintf(stderr, "snapscope-cli: error: unknown command '%s'; the commands are %s (usage: snapscope-cli --help)\n",
+                         snapscope::message_text(cut(first)).c_str(), names.c_str());
             return 2;
         }
     }
@@ -175,7 +187,8 @@ int run_cli(int argc, char** argv) {
     }
     if (app.got_subcommand("presets")) return cmd_presets();
     if (app.got_subcommand("keys")) return cmd_keys();
-    if (app.got_subcommand("graph")) return cmd_graph(graph_data, graph_vocab);
+    for (const auto& lc : lab_cmds)
+        if (app.got_subcommand(lc->name())) return lc->run();
     if (app.got_subcommand("sweep")) {
         const auto slash = shard.find('/');
         auto whole = [](const std::string& t, int& v) {
