@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -74,6 +75,81 @@ std::unique_ptr<TpgRun> edited_tpg_run(const Config& cfg, std::int64_t steps) {
     return run;
 }
 }  // namespace
+
+TEST(Labs, EachLabDeclaresItsOwnConfigKeysOnce) {
+    // The schema is the shared keys plus each lab's own (declared in the lab's folder): no key in two places, every
+    // lab's keys in the schema, and every key read and written by its one binding (a value other than the default
+    // goes in and comes back out).
+    std::set<std::string> lab_keys;
+    for (const LabSpec& lab : lab_registry()) {
+        EXPECT_FALSE(lab.config_keys.empty()) << lab.kind;
+        for (const KeyBinding& b : lab.config_keys) {
+            EXPECT_TRUE(lab_keys.insert(b.spec.key).second) << b.spec.key << " is declared by two labs";
+            ASSERT_NE(find_key(b.spec.key), nullptr) << b.spec.key;
+        }
+    }
+    EXPECT_TRUE(lab_keys.count("train.lr_z") && lab_keys.count("data.num_last"));  // Scan and Snap's
+    EXPECT_TRUE(lab_keys.count("train.lr") && lab_keys.count("model.embedding"));  // the tpg lab's
+    EXPECT_FALSE(lab_keys.count("train.seed"));                                    // shared
+    EXPECT_EQ(config_schema().size(), config_bindings().size());
+    std::set<std::string> all;
+    for (const KeySpec& k : config_schema()) EXPECT_TRUE(all.insert(k.key).second) << k.key;
+    const json defaults = config_to_json(Config{});
+    for (const KeyBinding& b : config_bindings()) {
+        json other;
+        switch (b.spec.type) {
+            case ValueType::Bool: other = !defaults[b.spec.key].get<bool>(); break;
+            case ValueType::Int: other = static_cast<std::int64_t>(b.spec.min) + 2; break;
+            case ValueType::Number: other = b.spec.min + 0.25; break;
+            case ValueType::String: other = b.spec.choices.empty() ? json("x.jsonl") : json(b.spec.choices.back()); break;
+        }
+        FlatConfig flat;
+        flat[b.spec.key] = other;
+        if (b.spec.key == "data.kind") flat["data.path"] = "d.jsonl";
+        // The tpg lab's keys (and normalized_gd, its optimiser) on a tpg config, whose generator needs K >= 2.
+        bool tpg_key = b.spec.key == "model.kind" || b.spec.key == "train.optimizer";
+        for (const KeyBinding& t : lab_of_kind("tpg").config_keys) tpg_key = tpg_key || t.spec.key == b.spec.key;
+        if (tpg_key) {
+            flat["model.kind"] = "tpg";
+            flat["data.vocab_size"] = 6;
+            flat[b.spec.key] = other;
+        }
+        if (b.spec.key == "data.unique_min") flat["data.unique_max"] = 1.0;
+        Config c;
+        try {
+            c = resolve_config(flat, "test");
+        } catch (const ConfigError& e) {
+            ADD_FAILURE() << b.spec.key << " = " << other.dump() << ": " << e.what();
+            continue;
+        }
+        const json back = config_to_json(c);
+        if (b.spec.key == "train.lr_y_over_z")
+            EXPECT_EQ(back["train.lr_y"], json(c.train.lr_z * other.get<double>())) << "lr_y is written as the rate in effect";
+        EXPECT_EQ(back[b.spec.key], other) << b.spec.key;
+        FlatConfig again;
+        for (auto it = back.begin(); it != back.end(); ++it) again[it.key()] = *it;
+        if (b.spec.key == "train.lr_y_over_z") again.erase("train.lr_y");
+        EXPECT_EQ(config_to_json(resolve_config(again, "again")), back) << b.spec.key;
+    }
+}
+
+TEST(Labs, ALabsCrossKeyRulesApplyOnlyToItsRuns) {
+    // Scan and Snap's rule on its token weights is its own: a tpg config never reads them (it was refused before the
+    // labs declared their keys), while a Scan-and-Snap config with the same values is refused, naming the key.
+    const FlatConfig tpg = {{"model.kind", "tpg"}, {"data.vocab_size", 6}, {"data.unique_min", 0.5}, {"data.unique_max", 0.2}};
+    EXPECT_NO_THROW(resolve_config(tpg, "test"));
+    FlatConfig ss = tpg;
+    ss["model.kind"] = "scan_snap";
+    try {
+        resolve_config(ss, "test");
+        FAIL() << "unique_max < unique_min accepted for Scan and Snap";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.key(), "data.unique_max");
+    }
+    // The tpg generator's rule (K >= 2) is the tpg lab's.
+    EXPECT_THROW(resolve_config({{"model.kind", "tpg"}, {"data.vocab_size", 1}}, "test"), ConfigError);
+    EXPECT_NO_THROW(resolve_config({{"model.kind", "scan_snap"}, {"data.vocab_size", 1}}, "test"));
+}
 
 TEST(Labs, ATpgSessionWithAnEditedSetAndRateChangesReplaysBitForBit) {
     const Config cfg = preset_with("tpg-cyclic");

@@ -110,6 +110,8 @@ LabSpec tpg_lab() {
     lab.make = &make_tpg;
     for (const char* name : {"corr_svm", "corr_fit", "fit_R", "proj_dist", "top_scc_mass", "proj_dist_tau", "proj_corr", "max_scc_mass"})
         lab.sweep_columns.push_back({name, false, ""});
+    lab.config_keys = tpg_config_keys();
+    lab.check_config = &check_tpg_config;
     return lab;
 }
 

@@ -153,5 +153,8 @@ private:
 
 // The Scan-and-Snap lab's registry entry (model.kind scan_snap).
 LabSpec scansnap_lab();
+// Its config keys and cross-key rules (scansnap_config.cpp).
+std::vector<KeyBinding> scansnap_config_keys();
+void check_scansnap_config(const Config& c, const std::string& source);
 
 }  // namespace snapscope

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -115,6 +116,42 @@ struct Config {
 };
 
 using FlatConfig = std::map<std::string, nlohmann::json>;
+
+// A config key bound to its field of Config, written once: the schema (KeySpec), reading a checked value into a
+// Config (resolve_config) and writing it back (config_to_json) all come from the binding. The shared keys are bound in
+// core/shared/src/config.cpp, each lab's own keys in its folder (LabSpec::config_keys).
+struct KeyBinding {
+    KeySpec spec;
+    std::function<void(Config&, const nlohmann::json&)> set;  // stores a value that passed the spec's checks
+    std::function<nlohmann::json(const Config&)> get;         // the value config_to_json writes
+};
+
+// KeySpecs of each type (ranges inclusive unless *_open; a nullable number may be null, "unset").
+KeySpec bool_key(const char* key, bool def, const char* help);
+KeySpec int_key(const char* key, std::int64_t def, double lo, double hi, const char* help);
+KeySpec number_key(const char* key, nlohmann::json def, double lo, double hi, const char* help, bool lo_open = false,
+                   bool hi_open = false, bool nullable = false);
+KeySpec string_key(const char* key, const char* def, std::vector<std::string> choices, const char* help);
+
+// Binds `spec` to the field (c.*section).*field.
+template <class S, class T>
+KeyBinding bind_key(KeySpec spec, S Config::*section, T S::*field) {
+    return {std::move(spec), [section, field](Config& c, const nlohmann::json& v) { (c.*section).*field = v.get<T>(); },
+            [section, field](const Config& c) { return nlohmann::json((c.*section).*field); }};
+}
+// Binds `spec` to the top-level field c.*field.
+template <class T>
+KeyBinding bind_key(KeySpec spec, T Config::*field) {
+    return {std::move(spec), [field](Config& c, const nlohmann::json& v) { c.*field = v.get<T>(); },
+            [field](const Config& c) { return nlohmann::json(c.*field); }};
+}
+
+// Every key's binding: the shared keys, then each lab's in registry order. Throws std::logic_error if two places
+// bind the same key.
+const std::vector<KeyBinding>& config_bindings();
+
+// Throws ConfigError "SOURCE: key 'KEY': WHAT" (for the cross-key rules of labs).
+[[noreturn]] void config_fail(const std::string& source, const std::string& key, const std::string& what);
 
 // Flattens a JSON document into dotted keys. `source` names the document in
 // messages (a file name, "preset fig4", ...). Throws ConfigError.

@@ -86,6 +86,9 @@ private:
 
 // The token-priority-graph lab's registry entry (model.kind tpg).
 LabSpec tpg_lab();
+// Its config keys and cross-key rules (tpg_config.cpp).
+std::vector<KeyBinding> tpg_config_keys();
+void check_tpg_config(const Config& c, const std::string& source);
 // A training set as a session holds it ({"K": K, "samples": [{"tokens": [...], "label": n}, ...]}) and back; the
 // reader type-checks every value and names the key. Throws ConfigError.
 nlohmann::json tpg_dataset_to_json(const TpgDataset& d);
