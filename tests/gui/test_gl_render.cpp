@@ -12,6 +12,7 @@
 #include "worker.hpp"
 #include "snapscope/presets.hpp"
 #include "snapscope/session.hpp"
+#include "scansnap/scansnap_window.hpp"
 
 using namespace snapscope;
 using namespace snapscope::gui;
@@ -92,18 +93,18 @@ TEST(GlRender, AppFrameDrawsTheFig4ImageFromTheHistory) {
     // One colour range for the Fig 4 image and the c_n map beside it: the largest value either shows.
     float vmax = 0;
     for (const auto& f : snap->frames)
-        for (int t = 0; t < 34; ++t) vmax = std::max(vmax, static_cast<float>(f->attention[t]));
-    for (double v : snap->frames.back()->attention) vmax = std::max(vmax, static_cast<float>(v));
+        for (int t = 0; t < 34; ++t) vmax = std::max(vmax, static_cast<float>(scansnap_frame(*f).attention[t]));
+    for (double v : scansnap_frame(*snap->frames.back()).attention) vmax = std::max(vmax, static_cast<float>(v));
     int crow = 0, ccol = 0;
     const auto cpx = host().textures().read_back("c", crow, ccol);
     ASSERT_EQ(crow, 2);
     for (int c : {0, 12, 25}) {
-        const float v = static_cast<float>(snap->frames.back()->attention[34 + c]);
+        const float v = static_cast<float>(scansnap_frame(*snap->frames.back()).attention[34 + c]);
         expect_colour(&cpx[(34 + static_cast<std::size_t>(c)) * 4], colormap_rgb(Colormap::Viridis, v, 0, vmax), "c_n cell 1," + std::to_string(c));
     }
     for (int r : {0, 10, 50, 100})
         for (int c : {0, 5, 12, 19, 25, 33}) {
-            const float v = static_cast<float>(snap->frames[r]->attention[c]);
+            const float v = static_cast<float>(scansnap_frame(*snap->frames[r]).attention[c]);
             expect_colour(&px[(static_cast<std::size_t>(r) * cols + c) * 4], colormap_rgb(Colormap::Viridis, v, 0, vmax),
                           "fig4 cell " + std::to_string(r) + "," + std::to_string(c));
         }
@@ -111,7 +112,7 @@ TEST(GlRender, AppFrameDrawsTheFig4ImageFromTheHistory) {
     const auto zpx = host().textures().read_back("z", rows, cols);
     ASSERT_EQ(rows, 2);
     ASSERT_EQ(cols, 34);
-    const auto& z = snap->frames.back()->zrows;
+    const auto& z = scansnap_frame(*snap->frames.back()).zrows;
     float zmax = 0;
     for (double v : z) zmax = std::max(zmax, static_cast<float>(std::abs(v)));
     for (int q = 0; q < 2; ++q)

@@ -12,6 +12,19 @@
 #include "keys.hpp"
 #include "snapscope/presets.hpp"
 #include "worker.hpp"
+#include "scansnap/scansnap_panels.hpp"
+#include "tpg/tpg_panels.hpp"
+
+namespace {
+// The mean-field twin's frames (empty when it is off).
+const std::vector<snapscope::gui::FramePtr>& companion_frames(const snapscope::gui::Snapshot& s) {
+    static const std::vector<snapscope::gui::FramePtr> none;
+    const auto* f = s.companion(snapscope::gui::kMeanFieldCompanion);
+    return f ? *f : none;
+}
+// The tpg lab's facts of the snapshot's run (null for another lab).
+const snapscope::gui::TpgInfo* tpg_of(const snapscope::gui::Snapshot& s) { return s.info ? s.info->lab_as<snapscope::gui::TpgInfo>() : nullptr; }
+}  // namespace
 
 using namespace snapscope;
 using namespace snapscope::gui;
@@ -139,7 +152,7 @@ TEST(UiLogic, LearningRateSliderActsBeforeTheNextStepAndIsLogged) {
     click(ui, centre(view, "##lr_z", 0.9f), frame);  // far right of a log slider: a large rate
     worker.sync();
     const SnapshotPtr s = worker.snapshot();
-    const double lr = s->lr_z;
+    const double lr = s->lr("lr_z");
     EXPECT_GT(lr, 5.0);
     ASSERT_EQ(s->events.size(), 1u);
     EXPECT_EQ(s->events[0].step, 5);
@@ -156,7 +169,7 @@ TEST(UiLogic, LearningRateSliderActsBeforeTheNextStepAndIsLogged) {
     const Frame& f = *worker.snapshot()->frames.back();
     ASSERT_EQ(f.step, 6);
     const int q = ref.data().queries()[0];
-    for (int l = 0; l < ref.vocab_size(); ++l) EXPECT_EQ(f.zrows[l], ref.model().Z(q, l)) << l;
+    for (int l = 0; l < ref.vocab_size(); ++l) EXPECT_EQ(scansnap_frame(f).zrows[l], ref.model().Z(q, l)) << l;
 }
 
 TEST(UiLogic, LockedRatioMovesBothRates) {
@@ -166,7 +179,7 @@ TEST(UiLogic, LockedRatioMovesBothRates) {
     Worker worker(fig4());
     const CommandSink send = [&](Command c) { worker.post(c); };
     auto frame = [&] { ui.frame(*worker.snapshot(), view, send, host); };
-    worker.post(Command::set_lr_y(2.0));
+    worker.post(Command::set_lr("lr_y", 2.0));
     worker.sync();
     frame();
     click(ui, centre(view, "lock"), frame);
@@ -175,8 +188,8 @@ TEST(UiLogic, LockedRatioMovesBothRates) {
     click(ui, centre(view, "##lr_z", 0.25f), frame);
     worker.sync();
     const SnapshotPtr s = worker.snapshot();
-    EXPECT_NE(s->lr_z, 1.0);
-    EXPECT_NEAR(s->lr_y / s->lr_z, 2.0, 1e-12);
+    EXPECT_NE(s->lr("lr_z"), 1.0);
+    EXPECT_NEAR(s->lr("lr_y") / s->lr("lr_z"), 2.0, 1e-12);
 }
 
 TEST(UiLogic, ClickingACurveMovesTheStepCursorAndLiveReturns) {
@@ -217,7 +230,7 @@ TEST(UiLogic, RestartSettingsApplyANewConfig) {
     click(ui, centre(view, "apply"), frame);
     worker.sync();
     const SnapshotPtr s = worker.snapshot();
-    EXPECT_EQ(s->info->classes.size(), 3u);
+    EXPECT_EQ(scansnap_info(*s->info).classes.size(), 3u);
     EXPECT_EQ(s->step, 0);
 }
 
@@ -301,22 +314,22 @@ TEST(UiLogic, LabSwitchLoadsTheTokenPriorityGraphLab) {
     const CommandSink send = [&](Command c) { worker.post(c); };
     auto frame = [&] { ui.frame(*worker.snapshot(), view, send, host); };
     frame();
-    ASSERT_FALSE(worker.snapshot()->tpg);
+    ASSERT_FALSE(tpg_of(*worker.snapshot()));
     // Open the lab combo and pick the second entry.
     click(ui, centre(view, "lab"), frame);
     const ImVec4 r = view.widget_rects.at("lab");
     click(ui, ImVec2((r.x + r.z) / 2, r.w + ImGui::GetFontSize() * 1.8f), frame);
     worker.sync();
     const SnapshotPtr s = worker.snapshot();
-    ASSERT_TRUE(s->tpg);
+    ASSERT_TRUE(tpg_of(*s));
     EXPECT_EQ(s->info->config.model.kind, "tpg");
-    EXPECT_EQ(s->tpg->data.K, 6);
+    EXPECT_EQ(tpg_of(*s)->data.K, 6);
     frame();  // the tpg panels draw
     worker.post(Command::step(50));
     worker.sync();
     frame();
     EXPECT_EQ(worker.snapshot()->frames.back()->step, 50);
-    EXPECT_GT(worker.snapshot()->frames.back()->tpg.corr_svm, worker.snapshot()->frames.front()->tpg.corr_svm);
+    EXPECT_GT(tpg_frame(*worker.snapshot()->frames.back()).tpg.corr_svm, tpg_frame(*worker.snapshot()->frames.front()).tpg.corr_svm);
 }
 
 TEST(UiLogic, TrainingSetEditorRecomputesTheGraphAndRestartsOnRequest) {
@@ -328,28 +341,28 @@ TEST(UiLogic, TrainingSetEditorRecomputesTheGraphAndRestartsOnRequest) {
     const CommandSink send = [&](Command c) { worker.post(c); };
     auto frame = [&] { ui.frame(*worker.snapshot(), view, send, host); };
     frame();
-    const TpgDataset original = worker.snapshot()->tpg->data;
+    const TpgDataset original = tpg_of(*worker.snapshot())->data;
     // The editor's working copy, as the panel keeps it; change it as typing would.
-    view.tpg_edit = std::make_shared<TpgEdit>();
-    view.tpg_edit->data = original;
-    view.tpg_edit->run_id = worker.snapshot()->run_id;
-    view.tpg_edit->data.samples.push_back({{0, 1, 2}, 1});
-    view.tpg_edit->data.samples.push_back({{1, 0, 2}, 0});
-    view.tpg_edit->dirty = true;
-    tpg_edit_refresh(*view.tpg_edit, *worker.snapshot()->tpg);
-    ASSERT_TRUE(view.tpg_edit->error.empty()) << view.tpg_edit->error;
+    tpg_view(view).edit = std::make_shared<TpgEdit>();
+    tpg_view(view).edit->data = original;
+    tpg_view(view).edit->run_id = worker.snapshot()->run_id;
+    tpg_view(view).edit->data.samples.push_back({{0, 1, 2}, 1});
+    tpg_view(view).edit->data.samples.push_back({{1, 0, 2}, 0});
+    tpg_view(view).edit->dirty = true;
+    tpg_edit_refresh(*tpg_view(view).edit, *tpg_of(*worker.snapshot()));
+    ASSERT_TRUE(tpg_view(view).edit->error.empty()) << tpg_view(view).edit->error;
     // The analysis arrives in the background.
-    for (int i = 0; i < 60000 && !tpg_edit_poll(*view.tpg_edit); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    ASSERT_TRUE(view.tpg_edit->analysed);
+    for (int i = 0; i < 60000 && !tpg_edit_poll(*tpg_view(view).edit); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ASSERT_TRUE(tpg_view(view).edit->analysed);
     // 0 and 1 beat each other with query 2: they share an SCC in the edited graph.
     bool found = false;
-    for (const QueryGraph& g : view.tpg_edit->graphs)
+    for (const QueryGraph& g : tpg_view(view).edit->graphs)
         if (g.query == 2) found = g.comp_of(0) == g.comp_of(1);
     EXPECT_TRUE(found);
     // A label that is not in its sequence is refused with a message.
-    TpgEdit bad = *view.tpg_edit;
+    TpgEdit bad = *tpg_view(view).edit;
     bad.data.samples.push_back({{3, 4}, 5});
-    tpg_edit_refresh(bad, *worker.snapshot()->tpg);
+    tpg_edit_refresh(bad, *tpg_of(*worker.snapshot()));
     EXPECT_NE(bad.error.find("label"), std::string::npos);
     // A window tall enough that the editor is on screen below the samples and the probe; open it, press "Restart
     // training on this set". Two frames: the first after the resize still has the old scrollbar (and wraps text
@@ -362,7 +375,7 @@ TEST(UiLogic, TrainingSetEditorRecomputesTheGraphAndRestartsOnRequest) {
     click(ui, centre(view, "tpg_restart"), frame);
     worker.sync();
     const SnapshotPtr s = worker.snapshot();
-    EXPECT_EQ(s->tpg->data.samples.size(), original.samples.size() + 2);
+    EXPECT_EQ(tpg_of(*s)->data.samples.size(), original.samples.size() + 2);
     EXPECT_EQ(s->step, 0);
     EXPECT_NE(s->message.find("edited training set"), std::string::npos);
 }
@@ -402,8 +415,8 @@ TEST(UiLogic, PhaseDiagramFillsInAndACellOpensItsRun) {
     click(ui, target, frame);
     worker.sync();
     const SnapshotPtr s = worker.snapshot();
-    EXPECT_DOUBLE_EQ(s->lr_z, 2.0);
-    EXPECT_DOUBLE_EQ(s->lr_y, 10.0);
+    EXPECT_DOUBLE_EQ(s->lr("lr_z"), 2.0);
+    EXPECT_DOUBLE_EQ(s->lr("lr_y"), 10.0);
     EXPECT_FALSE(view.show_phase);
     // phase_cell_config: the base with the cell's values and seed 1.
     const FlatConfig c = phase_cell_config(base, axes, {5, 2});
@@ -437,11 +450,12 @@ TEST(UiLogic, DraggingARateAppliesItOnceOnRelease) {
         frame();
     }
     EXPECT_TRUE(sent.empty()) << sent.size() << " commands during the drag";
-    EXPECT_GT(view.edit_lr_z.value, 5.0);  // the pending value is shown
+    EXPECT_GT(view.edit_lr["lr_z"].value, 5.0);  // the pending value is shown
     ui.mouse(ImVec2(r.x + (r.z - r.x) * 0.9f, y), false);
     frame();
     ASSERT_EQ(sent.size(), 1u);
-    EXPECT_EQ(sent[0].kind, Command::Kind::SetLrZ);
+    EXPECT_EQ(sent[0].kind, Command::Kind::SetLr);
+    EXPECT_EQ(sent[0].name, "lr_z");
     worker.sync();
     ASSERT_EQ(worker.snapshot()->events.size(), 1u);
     EXPECT_EQ(worker.snapshot()->events[0].new_value, sent[0].value);
@@ -575,7 +589,7 @@ TEST(UiLogic, TheSnapStepOfALargeRunIsComputedOffTheFrame) {
     worker.post(Command::step(30));
     worker.sync();
     const SnapshotPtr done = worker.snapshot();
-    ASSERT_GT(static_cast<double>(done->frames.size()) * done->info->classes.size() * done->info->M, kSnapInlineWork);
+    ASSERT_GT(static_cast<double>(done->frames.size()) * scansnap_info(*done->info).classes.size() * done->info->M, kSnapInlineWork);
     ViewState paused;
     update_snap_step(*done, paused, 0.0);
     EXPECT_EQ(paused.snap_serial, done->serial);  // at once

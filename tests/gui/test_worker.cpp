@@ -8,6 +8,19 @@
 #include "proc_util.hpp"
 #include "snapscope/presets.hpp"
 #include "worker.hpp"
+#include "scansnap/scansnap_window.hpp"
+#include "tpg/tpg_window.hpp"
+
+namespace {
+// The mean-field twin's frames (empty when it is off).
+const std::vector<snapscope::gui::FramePtr>& companion_frames(const snapscope::gui::Snapshot& s) {
+    static const std::vector<snapscope::gui::FramePtr> none;
+    const auto* f = s.companion(snapscope::gui::kMeanFieldCompanion);
+    return f ? *f : none;
+}
+// The tpg lab's facts of the snapshot's run (null for another lab).
+const snapscope::gui::TpgInfo* tpg_of(const snapscope::gui::Snapshot& s) { return s.info ? s.info->lab_as<snapscope::gui::TpgInfo>() : nullptr; }
+}  // namespace
 
 namespace {
 
@@ -39,15 +52,15 @@ TEST(Worker, StepsExactlyAsAskedAndMatchesTheEngine) {
     const Frame& f = *s->frames.back();
     EXPECT_EQ(f.step, 37);
     const int q = ref.data().queries()[1];
-    for (int l = 0; l < ref.vocab_size(); ++l) ASSERT_EQ(f.zrows[34 + l], ref.model().Z(q, l));
+    for (int l = 0; l < ref.vocab_size(); ++l) ASSERT_EQ(scansnap_frame(f).zrows[34 + l], ref.model().Z(q, l));
 }
 
 TEST(Worker, CommandsApplyInOrderBetweenSteps) {
     Worker w(fig4());
     w.post(Command::step(3));
-    w.post(Command::set_lr_z(0.5));
+    w.post(Command::set_lr("lr_z", 0.5));
     w.post(Command::step(2));
-    w.post(Command::set_lr_y(0.25));
+    w.post(Command::set_lr("lr_y", 0.25));
     w.post(Command::step(1));
     w.sync();
     const SnapshotPtr s = w.snapshot();
@@ -63,7 +76,7 @@ TEST(Worker, CommandsApplyInOrderBetweenSteps) {
     ref.set_lr_y(0.25);
     ref.run(1);
     const Frame& f = *s->frames.back();
-    for (int l = 0; l < 34; ++l) ASSERT_EQ(f.zrows[l], ref.model().Z(30, l));
+    for (int l = 0; l < 34; ++l) ASSERT_EQ(scansnap_frame(f).zrows[l], ref.model().Z(30, l));
 }
 
 TEST(Worker, PlayPauseFromManyThreadsWhileReading) {
@@ -83,8 +96,8 @@ TEST(Worker, PlayPauseFromManyThreadsWhileReading) {
     });
     std::thread poster([&] {
         for (int i = 0; i < 200; ++i) {
-            w.post(Command::set_lr_z(0.5 + (i % 7) * 0.1));
-            if (i % 50 == 0) w.post(Command::set_mean_field(i % 100 == 0));
+            w.post(Command::set_lr("lr_z", 0.5 + (i % 7) * 0.1));
+            if (i % 50 == 0) w.post(Command::set_companion(kMeanFieldCompanion, i % 100 == 0));
         }
     });
     poster.join();
@@ -97,7 +110,7 @@ TEST(Worker, PlayPauseFromManyThreadsWhileReading) {
     const SnapshotPtr s = w.snapshot();
     EXPECT_FALSE(s->free_running);
     EXPECT_GT(s->step, 0);
-    EXPECT_EQ(s->lr_z, 0.5 + (199 % 7) * 0.1);
+    EXPECT_EQ(s->lr("lr_z"), 0.5 + (199 % 7) * 0.1);
 }
 
 TEST(Worker, StepsPerSecondLimitAndStopAt) {
@@ -124,8 +137,8 @@ TEST(Worker, StepsPerSecondLimitAndStopAt) {
 
 TEST(Worker, DivergencePausesWithAMessageAndKeepsHistory) {
     Worker w(fig4());
-    w.post(Command::set_lr_z(1e308));
-    w.post(Command::set_lr_y(1e308));
+    w.post(Command::set_lr("lr_z", 1e308));
+    w.post(Command::set_lr("lr_y", 1e308));
     w.post(Command::step(50));
     w.sync();
     const SnapshotPtr s = w.snapshot();
@@ -135,8 +148,8 @@ TEST(Worker, DivergencePausesWithAMessageAndKeepsHistory) {
     EXPECT_EQ(s->frames.size(), static_cast<std::size_t>(s->step + 1));
     // Lower the rates and continue: it steps on from where it stopped.
     const std::int64_t at = s->step;
-    w.post(Command::set_lr_z(0.1));
-    w.post(Command::set_lr_y(0.1));
+    w.post(Command::set_lr("lr_z", 0.1));
+    w.post(Command::set_lr("lr_y", 0.1));
     w.post(Command::step(3));
     w.sync();
     EXPECT_FALSE(w.snapshot()->diverged);
@@ -147,21 +160,21 @@ TEST(Worker, DivergencePausesWithAMessageAndKeepsHistory) {
 TEST(Worker, MeanFieldTwinFollowsTheSameRateChanges) {
     Worker w(fig4());
     w.post(Command::step(4));
-    w.post(Command::set_lr_z(0.5));
+    w.post(Command::set_lr("lr_z", 0.5));
     w.post(Command::step(6));
-    w.post(Command::set_mean_field(true));
+    w.post(Command::set_companion(kMeanFieldCompanion, true));
     w.post(Command::step(5));
     w.sync();
     const SnapshotPtr s = w.snapshot();
-    ASSERT_FALSE(s->mean_field.empty());
-    EXPECT_EQ(s->mean_field.back()->step, 15);
+    ASSERT_FALSE(companion_frames(*s).empty());
+    EXPECT_EQ(companion_frames(*s).back()->step, 15);
     Config mf = fig4();
     mf.train.mode = "mean_field";
     ScanSnapRun ref(mf);
     ref.run(4);
     ref.set_lr_z(0.5);
     ref.run(11);
-    EXPECT_EQ(s->mean_field.back()->zrows[3], ref.model().Z(30, 3));
+    EXPECT_EQ(scansnap_frame(*companion_frames(*s).back()).zrows[3], ref.model().Z(30, 3));
 }
 
 TEST(Worker, BadConfigKeepsTheOldRun) {
@@ -220,7 +233,7 @@ TEST(Worker, LoadSessionReplaysToItsStep) {
     const auto replayed = replay_session(s);
     const ScanSnapRun* ref = dynamic_cast<const ScanSnapRun*>(replayed.get());
     ASSERT_NE(ref, nullptr);
-    for (int l = 0; l < 34; ++l) ASSERT_EQ(snap->frames.back()->zrows[l], ref->model().Z(30, l));
+    for (int l = 0; l < 34; ++l) ASSERT_EQ(scansnap_frame(*snap->frames.back()).zrows[l], ref->model().Z(30, l));
     ASSERT_EQ(snap->events.size(), 2u);
 }
 
@@ -298,7 +311,7 @@ TEST(Worker, HugeSessionReplaysInSlicesWithProgressAndCancel) {
     ASSERT_TRUE(snap->loading);
     EXPECT_EQ(snap->load_target, 1000000000);
     EXPECT_GT(snap->step, 50);
-    EXPECT_DOUBLE_EQ(snap->lr_z, 0.5);  // the event at step 5 was applied on the way
+    EXPECT_DOUBLE_EQ(snap->lr("lr_z"), 0.5);  // the event at step 5 was applied on the way
     w.post(Command::lock_ratio(true));  // waits for the load to end
     // While the replay goes on (a later slice has been published), the lock is still waiting.
     const std::int64_t at = snap->step;
@@ -323,7 +336,7 @@ TEST(Worker, HugeSessionReplaysInSlicesWithProgressAndCancel) {
     ref.set_lr_z(0.5);
     ref.run(snap->step - 5);
     const Frame& f = *snap->frames.back();
-    for (int l = 0; l < 34; ++l) ASSERT_EQ(f.zrows[l], ref.model().Z(30, l));
+    for (int l = 0; l < 34; ++l) ASSERT_EQ(scansnap_frame(f).zrows[l], ref.model().Z(30, l));
 }
 
 TEST(Worker, QuittingDuringAHugeLoadIsImmediate) {
@@ -387,11 +400,11 @@ TEST(Worker, ASessionSavedLiveReplaysHeadlessExactly) {
     // Issue 10, point 11: snapscope-cli run --session FILE reruns a run explored in the window, rate changes included.
     Worker w(fig4());
     w.post(Command::step(7));
-    w.post(Command::set_lr_z(0.37));
+    w.post(Command::set_lr("lr_z", 0.37));
     w.post(Command::step(9));
-    w.post(Command::set_lr_y(2.5));
+    w.post(Command::set_lr("lr_y", 2.5));
     w.post(Command::step(14));
-    w.post(Command::set_lr_z(1.9));  // at the last step: in the files, not yet trained with
+    w.post(Command::set_lr("lr_z", 1.9));  // at the last step: in the files, not yet trained with
     w.sync();
     const std::filesystem::path d = std::filesystem::path(::testing::TempDir()) / "snapscope_session_headless";
     std::filesystem::remove_all(d);
@@ -423,11 +436,11 @@ TEST(Worker, ATpgSessionWithAnEditedSetAndRateChangesReplaysInTheWindowAndHeadle
     TpgDataset edited = tpg_dataset_from_config(tpg);
     edited.samples.pop_back();
     edited.samples.push_back({{1, 2, 3, 4}, 2});
-    w.post(Command::set_tpg_data(edited));
+    w.post(Command::set_lab_data(tpg_dataset_to_json(edited)));
     w.post(Command::step(5));
-    w.post(Command::set_lr_z(0.5));
+    w.post(Command::set_lr("lr", 0.5));
     w.post(Command::step(7));
-    w.post(Command::set_lr_z(0.05));
+    w.post(Command::set_lr("lr", 0.05));
     w.post(Command::step(8));
     w.sync();
     const std::filesystem::path d = snapscope::test::test_dir("tpg_session");

@@ -123,8 +123,9 @@ TEST(Labs, EachLabDeclaresItsOwnConfigKeysOnce) {
             continue;
         }
         const json back = config_to_json(c);
-        if (b.spec.key == "train.lr_y_over_z")
+        if (b.spec.key == "train.lr_y_over_z") {
             EXPECT_EQ(back["train.lr_y"], json(c.train.lr_z * other.get<double>())) << "lr_y is written as the rate in effect";
+        }
         EXPECT_EQ(back[b.spec.key], other) << b.spec.key;
         FlatConfig again;
         for (auto it = back.begin(); it != back.end(); ++it) again[it.key()] = *it;

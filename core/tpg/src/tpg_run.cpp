@@ -97,6 +97,7 @@ void TpgRun::record(double loss) {
     r.lr = lr_;
     r.metrics = tpg_metrics(model_, data_, graphs_, svm_, fin_, &wfin_tau_);
     history_.push(std::move(r));
+    ++record_count_;
 }
 
 void TpgRun::record_now() {

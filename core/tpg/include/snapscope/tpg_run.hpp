@@ -52,6 +52,8 @@ public:
     const std::string& divergence_message() const override { return divergence_; }
     void clear_divergence() override { divergence_.clear(); }
     const ThinningHistory<TpgRecord>& history() const { return history_; }
+    // Records made so far (a new one is a new state to show).
+    std::uint64_t record_count() const { return record_count_; }
 
     // The trajectory's metrics of the newest record (corr_svm, corr_fit, ...), as trajectory.csv names them.
     std::vector<std::pair<std::string, double>> scalar_metrics() const override;
@@ -82,6 +84,7 @@ private:
     std::vector<RunEvent> events_;
     bool explicit_data_ = false;  // built on a given training set (the editor's), not the config's
     ThinningHistory<TpgRecord> history_;
+    std::uint64_t record_count_ = 0;
 };
 
 // The token-priority-graph lab's registry entry (model.kind tpg).

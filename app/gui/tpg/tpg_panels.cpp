@@ -8,11 +8,21 @@
 #include <sstream>
 
 #include "app_ui.hpp"
+#include "tpg/tpg_panels.hpp"
 #include "snapscope/tpg_analysis.hpp"
 
 namespace snapscope::gui {
 
+TpgView& tpg_view(ViewState& view) { return view.lab_view<TpgView>("tpg"); }
+const TpgView& tpg_view(const ViewState& view) { return const_cast<ViewState&>(view).lab_view<TpgView>("tpg"); }
+
 namespace {
+
+const TpgInfo& tpg_info(const Snapshot& snap) {
+    static const TpgInfo none;
+    const TpgInfo* t = snap.info ? snap.info->lab_as<TpgInfo>() : nullptr;
+    return t ? *t : none;
+}
 
 // A colour per SCC, by its position in the priority order (first = highest priority).
 ImU32 scc_color(int rank, float alpha = 1.0f) {
@@ -41,11 +51,11 @@ std::vector<int> scc_ranks(const QueryGraph& g) {
 // The edited set's analysis when there is one (else the running set's): the graph, the probe and the tooltips all
 // describe the same set.
 bool showing_edit(const ViewState& view) {
-    return view.tpg_edit && view.tpg_edit->dirty && view.tpg_edit->error.empty() && view.tpg_edit->analysed;
+    return tpg_view(view).edit && tpg_view(view).edit->dirty && tpg_view(view).edit->error.empty() && tpg_view(view).edit->analysed;
 }
 
 const std::vector<QueryGraph>& shown_graphs(const Snapshot& snap, const ViewState& view) {
-    return showing_edit(view) ? view.tpg_edit->graphs : snap.tpg->graphs;
+    return showing_edit(view) ? tpg_view(view).edit->graphs : tpg_info(snap).graphs;
 }
 
 std::string join(const std::vector<int>& v) {
@@ -169,23 +179,23 @@ bool tpg_edit_poll(TpgEdit& e) {
 }
 
 void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
-    const TpgInfo& info = *snap.tpg;
-    if (view.tpg_edit) tpg_edit_poll(*view.tpg_edit);
+    const TpgInfo& info = tpg_info(snap);
+    if (tpg_view(view).edit) tpg_edit_poll(*tpg_view(view).edit);
     const auto& graphs = shown_graphs(snap, view);
     const float font = ImGui::GetFontSize();
     if (graphs.empty()) {
         ImGui::TextDisabled("No samples.");
         return;
     }
-    if (view.tpg_run_id != snap.run_id) {
+    if (tpg_view(view).run_id != snap.run_id) {
         // A new run: show the graph of the first sample's query.
-        view.tpg_run_id = snap.run_id;
-        view.tpg_sample = 0;
+        tpg_view(view).run_id = snap.run_id;
+        tpg_view(view).sample = 0;
         for (int i = 0; i < static_cast<int>(graphs.size()); ++i)
-            if (!info.data.samples.empty() && graphs[i].query == info.data.samples[0].query()) view.tpg_query_index = i;
+            if (!info.data.samples.empty() && graphs[i].query == info.data.samples[0].query()) tpg_view(view).query_index = i;
     }
-    view.tpg_query_index = std::clamp(view.tpg_query_index, 0, static_cast<int>(graphs.size()) - 1);
-    const QueryGraph& g = graphs[view.tpg_query_index];
+    tpg_view(view).query_index = std::clamp(tpg_view(view).query_index, 0, static_cast<int>(graphs.size()) - 1);
+    const QueryGraph& g = graphs[tpg_view(view).query_index];
     // Header: query picker, condensation toggle, node limit (in a figure: the query alone, as text).
     if (view.figure) {
         ImGui::Text("Token-priority graph of query %d", g.query);
@@ -194,29 +204,29 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
     if (ImGui::BeginCombo("##query", ("query " + std::to_string(g.query)).c_str())) {
         for (int i = 0; i < static_cast<int>(graphs.size()); ++i) {
             const std::string l = "query " + std::to_string(graphs[i].query) + " (" + std::to_string(graphs[i].samples.size()) + " samples)";
-            if (ImGui::Selectable(l.c_str(), i == view.tpg_query_index)) view.tpg_query_index = i;
+            if (ImGui::Selectable(l.c_str(), i == tpg_view(view).query_index)) tpg_view(view).query_index = i;
         }
         ImGui::EndCombo();
     }
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("One graph per query token: an edge y -> x for every sample whose label y beat a token x present");
     ImGui::SameLine();
-    ImGui::Checkbox("condensation", &view.tpg_condensed);
+    ImGui::Checkbox("condensation", &tpg_view(view).condensed);
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Draw one node per strongly connected component (the condensation DAG)");
     ImGui::SameLine();
     ImGui::SetNextItemWidth(font * 5);
-    ImGui::DragInt("max nodes", &view.tpg_top_n, 5, 10, 100000);
+    ImGui::DragInt("max nodes", &tpg_view(view).top_n, 5, 10, 100000);
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Large graphs: keep the nodes of highest degree");
     ImGui::SameLine();
     if (ImGui::SmallButton("fit")) {
-        view.tpg_zoom = 1;
-        view.tpg_pan = ImVec2(0, 0);
+        tpg_view(view).zoom = 1;
+        tpg_view(view).pan = ImVec2(0, 0);
     }
-    if (view.tpg_focus >= 0) {
+    if (tpg_view(view).focus >= 0) {
         ImGui::SameLine();
-        if (ImGui::SmallButton("all nodes")) view.tpg_focus = -1;
-        if (ImGui::IsItemHovered()) ImGui::SetTooltip("Showing the SCC of token %d and its neighbours", view.tpg_focus);
+        if (ImGui::SmallButton("all nodes")) tpg_view(view).focus = -1;
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("Showing the SCC of token %d and its neighbours", tpg_view(view).focus);
     }
-    if (view.tpg_edit && view.tpg_edit->dirty) {
+    if (tpg_view(view).edit && tpg_view(view).edit->dirty) {
         ImGui::SameLine();
         ImGui::TextColored(ImVec4(1.f, 0.7f, 0.3f, 1), "edited set");
     }
@@ -232,12 +242,12 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
         ++degree[g.node(e.second)];
     }
     std::vector<int> nodes;  // token ids, or component ids when condensed
-    if (view.tpg_condensed) {
+    if (tpg_view(view).condensed) {
         nodes = g.scc.order;
     } else {
-        if (view.tpg_focus >= 0 && g.node(view.tpg_focus) >= 0) {
+        if (tpg_view(view).focus >= 0 && g.node(tpg_view(view).focus) >= 0) {
             // One SCC and its neighbours.
-            const int fc = g.comp_of(view.tpg_focus);
+            const int fc = g.comp_of(tpg_view(view).focus);
             std::set<int> keep(g.scc.members[fc].begin(), g.scc.members[fc].end());
             for (const auto& e : edges)
                 if (g.comp_of(e.first) == fc || g.comp_of(e.second) == fc) {
@@ -248,14 +258,14 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
         } else {
             nodes = g.tokens;
         }
-        if (static_cast<int>(nodes.size()) > view.tpg_top_n) {
+        if (static_cast<int>(nodes.size()) > tpg_view(view).top_n) {
             std::stable_sort(nodes.begin(), nodes.end(), [&](int a, int b) { return degree[g.node(a)] > degree[g.node(b)]; });
-            nodes.resize(view.tpg_top_n);
+            nodes.resize(tpg_view(view).top_n);
         }
     }
     // Layout: priority layers top to bottom; inside a layer, components in priority order, members together.
     std::map<int, std::vector<int>> layers;
-    auto comp_of = [&](int n) { return view.tpg_condensed ? n : g.comp_of(n); };
+    auto comp_of = [&](int n) { return tpg_view(view).condensed ? n : g.comp_of(n); };
     std::vector<int> sorted = nodes;
     std::stable_sort(sorted.begin(), sorted.end(), [&](int a, int b) { return rank[comp_of(a)] < rank[comp_of(b)]; });
     for (int n : sorted) layers[g.scc.layer[comp_of(n)]].push_back(n);
@@ -266,32 +276,32 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
     const bool hovered = ImGui::IsItemHovered();
     ImGuiIO& io = ImGui::GetIO();
     if (ImGui::IsItemActive() && (ImGui::IsMouseDragging(0) || ImGui::IsMouseDragging(1))) {
-        view.tpg_pan.x += io.MouseDelta.x;
-        view.tpg_pan.y += io.MouseDelta.y;
+        tpg_view(view).pan.x += io.MouseDelta.x;
+        tpg_view(view).pan.y += io.MouseDelta.y;
     }
     if (hovered && io.MouseWheel != 0) {
-        const float z = std::clamp(view.tpg_zoom * std::pow(1.15f, io.MouseWheel), 0.1f, 20.f);
+        const float z = std::clamp(tpg_view(view).zoom * std::pow(1.15f, io.MouseWheel), 0.1f, 20.f);
         // Zoom about the mouse.
-        const ImVec2 m(io.MousePos.x - p0.x - size.x / 2 - view.tpg_pan.x, io.MousePos.y - p0.y - size.y / 2 - view.tpg_pan.y);
-        view.tpg_pan.x -= m.x * (z / view.tpg_zoom - 1);
-        view.tpg_pan.y -= m.y * (z / view.tpg_zoom - 1);
-        view.tpg_zoom = z;
+        const ImVec2 m(io.MousePos.x - p0.x - size.x / 2 - tpg_view(view).pan.x, io.MousePos.y - p0.y - size.y / 2 - tpg_view(view).pan.y);
+        tpg_view(view).pan.x -= m.x * (z / tpg_view(view).zoom - 1);
+        tpg_view(view).pan.y -= m.y * (z / tpg_view(view).zoom - 1);
+        tpg_view(view).zoom = z;
     }
     const int nlayers = layers.empty() ? 1 : layers.rbegin()->first + 1;
     std::map<int, ImVec2> pos;
     std::map<int, float> spacing;  // horizontal room per node in each layer
     for (const auto& [layer, members] : layers) {
-        spacing[layer] = (size.x - font * 2) * view.tpg_zoom / std::max<std::size_t>(1, members.size());
+        spacing[layer] = (size.x - font * 2) * tpg_view(view).zoom / std::max<std::size_t>(1, members.size());
         for (std::size_t i = 0; i < members.size(); ++i) {
             const float fx = (i + 0.5f) / members.size() - 0.5f, fy = (layer + 0.5f) / nlayers - 0.5f;
-            pos[members[i]] = ImVec2(p0.x + size.x / 2 + view.tpg_pan.x + fx * (size.x - font * 2) * view.tpg_zoom,
-                                     p0.y + size.y / 2 + view.tpg_pan.y + fy * (size.y - font * 2) * view.tpg_zoom);
+            pos[members[i]] = ImVec2(p0.x + size.x / 2 + tpg_view(view).pan.x + fx * (size.x - font * 2) * tpg_view(view).zoom,
+                                     p0.y + size.y / 2 + tpg_view(view).pan.y + fy * (size.y - font * 2) * tpg_view(view).zoom);
         }
     }
     ImDrawList* dl = ImGui::GetWindowDrawList();
     dl->PushClipRect(p0, ImVec2(p0.x + size.x, p0.y + size.y), true);
     dl->AddRectFilled(p0, ImVec2(p0.x + size.x, p0.y + size.y), IM_COL32(18, 20, 26, 255));
-    const float r = std::clamp(font * 0.9f * std::sqrt(view.tpg_zoom) * (nodes.size() > 60 ? 0.5f : 1.0f), 3.0f, font * 3);
+    const float r = std::clamp(font * 0.9f * std::sqrt(tpg_view(view).zoom) * (nodes.size() > 60 ? 0.5f : 1.0f), 3.0f, font * 3);
     // Layer guides with their priority rank.
     for (const auto& [layer, members] : layers) {
         const float y = pos[members.front()].y;
@@ -301,7 +311,7 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
         dl->AddText(ImVec2(p0.x + 4, y - font - 2), IM_COL32(110, 115, 130, 255), buf);
     }
     // SCC groups behind their members (tokens view).
-    if (!view.tpg_condensed)
+    if (!tpg_view(view).condensed)
         for (const auto& [layer, members] : layers) {
             std::map<int, std::pair<float, float>> span;
             for (int n : members) {
@@ -333,7 +343,7 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
         dl->AddTriangleFilled(e, ImVec2(e.x - u.x * hsz - u.y * hsz * 0.5f, e.y - u.y * hsz + u.x * hsz * 0.5f),
                               ImVec2(e.x - u.x * hsz + u.y * hsz * 0.5f, e.y - u.y * hsz - u.x * hsz * 0.5f), col);
     };
-    if (view.tpg_condensed) {
+    if (tpg_view(view).condensed) {
         for (int c : nodes)
             for (int d : g.scc.dag[c])
                 if (pos.count(d)) arrow(pos[c], pos[d], hover == c || hover == d ? IM_COL32(255, 255, 255, 230) : IM_COL32(150, 155, 170, 170), 1.5f);
@@ -348,11 +358,11 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
         }
     }
     // Node fill: the attention the selected sample gives the token (when it uses this query).
-    const Frame& f = frame_at(snap, view);
+    const TpgFrame& f = tpg_frame(frame_at(snap, view));
     std::vector<double> mass(g.tokens.size(), -1.0);  // per node
-    const int si = std::clamp(view.tpg_sample, 0, static_cast<int>(info.data.samples.size()) - 1);
+    const int si = std::clamp(tpg_view(view).sample, 0, static_cast<int>(info.data.samples.size()) - 1);
     const bool sample_here = !info.data.samples.empty() && info.data.samples[si].query() == g.query && si < static_cast<int>(f.sample_attention.size()) &&
-                             !(view.tpg_edit && view.tpg_edit->dirty);
+                             !(tpg_view(view).edit && tpg_view(view).edit->dirty);
     if (sample_here) {
         std::fill(mass.begin(), mass.end(), 0.0);
         const auto& s = info.data.samples[si];
@@ -365,7 +375,7 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
         const ImVec2 q = pos[n];
         const int c = comp_of(n);
         const ImU32 col = scc_color(rank[c]);
-        if (view.tpg_condensed) {
+        if (tpg_view(view).condensed) {
             const std::string label = "{" + join(g.scc.members[c]) + "}";
             const ImVec2 ts = ImGui::CalcTextSize(label.c_str());
             dl->AddRectFilled(ImVec2(q.x - ts.x / 2 - 6, q.y - ts.y / 2 - 4), ImVec2(q.x + ts.x / 2 + 6, q.y + ts.y / 2 + 4), scc_color(rank[c], 0.35f), 6);
@@ -392,10 +402,10 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
             dl->AddText(ImVec2(q.x - ts.x / 2, q.y - ts.y / 2), IM_COL32(255, 255, 255, 255), buf);
     }
     dl->PopClipRect();
-    if (hover >= 0 && !view.tpg_condensed && ImGui::IsMouseDoubleClicked(0)) view.tpg_focus = view.tpg_focus == hover ? -1 : hover;
+    if (hover >= 0 && !tpg_view(view).condensed && ImGui::IsMouseDoubleClicked(0)) tpg_view(view).focus = tpg_view(view).focus == hover ? -1 : hover;
     if (hover >= 0) {
         ImGui::BeginTooltip();
-        if (view.tpg_condensed) {
+        if (tpg_view(view).condensed) {
             ImGui::Text("SCC #%d in the priority order: {%s}", rank[hover] + 1, join(g.scc.members[hover]).c_str());
         } else {
             const int c = g.comp_of(hover);
@@ -410,7 +420,7 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
             if (sample_here && mass[g.node(hover)] >= 0) ImGui::Text("attention of sample %d: %.4f", si + 1, mass[g.node(hover)]);
             const int col = g.query;
             const bool edited = showing_edit(view);
-            const Eigen::MatrixXd& wsvm = edited ? view.tpg_edit->svm.W : info.W_svm;
+            const Eigen::MatrixXd& wsvm = edited ? tpg_view(view).edit->svm.W : info.W_svm;
             const Eigen::VectorXd ej = info.E.row(hover).transpose(), ek = info.E.row(col).transpose();
             ImGui::Text("W_svm%s: e_%d^T W_svm e_%d = %.4f", edited ? " (edited set)" : "", hover, col, ej.dot(wsvm * ek));
             ImGui::TextDisabled("double-click: show only this SCC and its neighbours");
@@ -432,9 +442,9 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
 }
 
 void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& send) {
-    const TpgInfo& info = *snap.tpg;
+    const TpgInfo& info = tpg_info(snap);
     const float font = ImGui::GetFontSize();
-    const Frame& f = frame_at(snap, view);
+    const TpgFrame& f = tpg_frame(frame_at(snap, view));
     const float bar_h = font * 2.2f;
     if (ImGui::CollapsingHeader("Attention of each sample", ImGuiTreeNodeFlags_DefaultOpen)) {
         // Wrapped at the panel's edge (these lines are longer than the panel is wide at 1920 px).
@@ -448,13 +458,13 @@ void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& 
         for (std::size_t i = 0; i < std::min(info.data.samples.size(), kTpgShownSamples); ++i) {
             const TpgSample& s = info.data.samples[i];
             ImGui::PushID(static_cast<int>(i));
-            const bool sel = view.tpg_sample == static_cast<int>(i);
+            const bool sel = tpg_view(view).sample == static_cast<int>(i);
             char label[64];
             std::snprintf(label, sizeof label, "#%zu  query %d  label %d", i + 1, s.query(), s.label);
             if (ImGui::Selectable(label, sel, 0, ImVec2(font * 11, 0))) {
-                view.tpg_sample = static_cast<int>(i);
+                tpg_view(view).sample = static_cast<int>(i);
                 for (int q = 0; q < static_cast<int>(info.graphs.size()); ++q)
-                    if (info.graphs[q].query == s.query()) view.tpg_query_index = q;
+                    if (info.graphs[q].query == s.query()) tpg_view(view).query_index = q;
             }
             if (ImGui::IsItemHovered()) ImGui::SetTooltip("Select: show this sample's attention on the graph's nodes");
             const QueryGraph* g = find_graph(info.graphs, s.query());
@@ -470,20 +480,20 @@ void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& 
     }
     if (ImGui::CollapsingHeader("Retrieval probe", ImGuiTreeNodeFlags_DefaultOpen)) {
         char buf[256];
-        std::snprintf(buf, sizeof buf, "%s", view.tpg_probe.c_str());
+        std::snprintf(buf, sizeof buf, "%s", tpg_view(view).probe.c_str());
         ImGui::SetNextItemWidth(-1);
-        if (ImGui::InputTextWithHint("##probe", "token ids, the last is the query, e.g. 0 1 2", buf, sizeof buf)) view.tpg_probe = buf;
+        if (ImGui::InputTextWithHint("##probe", "token ids, the last is the query, e.g. 0 1 2", buf, sizeof buf)) tpg_view(view).probe = buf;
         if (ImGui::IsItemHovered()) ImGui::SetTooltip("Any sequence: the attention the current W gives it, and what the graph predicts");
         std::vector<int> toks;
         std::string err;
-        if (!view.tpg_probe.empty()) {
-            if (!parse_ids(view.tpg_probe, info.data.K, toks, err)) {
+        if (!tpg_view(view).probe.empty()) {
+            if (!parse_ids(tpg_view(view).probe, info.data.K, toks, err)) {
                 ImGui::TextColored(ImVec4(1, 0.45f, 0.35f, 1), "%s", err.c_str());
             } else if (!toks.empty()) {
                 // The graph's prediction is for the set the graph shows: the edited one once it is analysed.
                 const bool edited = showing_edit(view);
-                const QueryGraph* g = find_graph(edited ? view.tpg_edit->graphs : info.graphs, toks.back());
-                const Eigen::MatrixXd& w_fin = edited ? view.tpg_edit->fin.W_fin : info.W_fin;
+                const QueryGraph* g = find_graph(edited ? tpg_view(view).edit->graphs : info.graphs, toks.back());
+                const Eigen::MatrixXd& w_fin = edited ? tpg_view(view).edit->fin.W_fin : info.W_fin;
                 ImGui::TextUnformatted("current W:");
                 attention_bars(toks, attention_of(info, f.W.data(), toks), g, -1, bar_h, "probe_now");
                 if (!g) {
@@ -512,13 +522,13 @@ void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& 
     const bool editor_open = ImGui::CollapsingHeader("Training set editor");
     view.widget_rects["tpg_editor"] = ImVec4(ImGui::GetItemRectMin().x, ImGui::GetItemRectMin().y, ImGui::GetItemRectMax().x, ImGui::GetItemRectMax().y);
     if (editor_open) {
-        if (!view.tpg_edit || view.tpg_edit->run_id != snap.run_id) {
-            view.tpg_edit = std::make_shared<TpgEdit>();
-            view.tpg_edit->data = info.data;
-            view.tpg_edit->run_id = snap.run_id;
-            tpg_edit_refresh(*view.tpg_edit, info);
+        if (!tpg_view(view).edit || tpg_view(view).edit->run_id != snap.run_id) {
+            tpg_view(view).edit = std::make_shared<TpgEdit>();
+            tpg_view(view).edit->data = info.data;
+            tpg_view(view).edit->run_id = snap.run_id;
+            tpg_edit_refresh(*tpg_view(view).edit, info);
         }
-        TpgEdit& e = *view.tpg_edit;
+        TpgEdit& e = *tpg_view(view).edit;
         bool changed = false;
         int remove = -1;
         ImGui::TextDisabled("tokens (space separated, the last is the query) and label; K = %d", e.data.K);
@@ -570,7 +580,7 @@ void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& 
         else if (e.task) ImGui::TextDisabled("Analysing the edited set (graphs, W_svm, W_fin) in the background... %.0f%%", 100 * e.task->progress());
         else if (e.dirty) ImGui::TextDisabled("The graph above shows the edited set; W_svm QP %s.", e.svm.converged ? "solved" : "did not converge");
         ImGui::BeginDisabled(!e.dirty || !e.error.empty());
-        if (ImGui::Button("Restart training on this set")) send(Command::set_tpg_data(e.data));
+        if (ImGui::Button("Restart training on this set")) send(Command::set_lab_data(tpg_dataset_to_json(e.data)));
         ImGui::EndDisabled();
         view.widget_rects["tpg_restart"] = ImVec4(ImGui::GetItemRectMin().x, ImGui::GetItemRectMin().y, ImGui::GetItemRectMax().x, ImGui::GetItemRectMax().y);
         ImGui::SameLine();
@@ -601,7 +611,7 @@ void draw_tpg_curves(const Snapshot& snap, ViewState& view) {
         return s;
     };
     auto add = [&](std::vector<PlotSeries>& out, const char* label, ImU32 col, double (*get)(const Frame&)) {
-        if (view.pinned && view.pinned->tpg) {
+        if (view.pinned && view.pinned->info && view.pinned->info->lab_as<TpgInfo>()) {
             PlotSeries p = series(view.pinned->frames, label, (col & 0x00FFFFFF) | (70u << 24), get);
             p.label += " (pinned)";
             p.in_legend = false;
@@ -622,13 +632,13 @@ void draw_tpg_curves(const Snapshot& snap, ViewState& view) {
     };
     std::vector<PlotSeries> loss, corr, proj, mass;
     add(loss, "loss", IM_COL32(240, 240, 240, 255), [](const Frame& f) { return f.loss; });
-    add(corr, "corr(W, W_svm)", IM_COL32(255, 140, 60, 255), [](const Frame& f) { return f.tpg.corr_svm; });
-    add(corr, "corr(W, R W_svm + W_fin)", IM_COL32(90, 200, 255, 255), [](const Frame& f) { return f.tpg.corr_fit; });
-    add(corr, "projected corr (paper)", IM_COL32(200, 140, 255, 255), [](const Frame& f) { return f.tpg.proj_corr; });
-    add(proj, "|Pi W - W_fin|", IM_COL32(120, 220, 90, 255), [](const Frame& f) { return f.tpg.proj_dist; });
-    add(proj, "|Pi W - W_fin(tau)| (paper)", IM_COL32(255, 150, 170, 255), [](const Frame& f) { return f.tpg.proj_dist_tau; });
-    add(mass, "label's SCC", IM_COL32(250, 210, 60, 255), [](const Frame& f) { return f.tpg.top_scc_mass; });
-    add(mass, "max over SCCs (paper)", IM_COL32(90, 220, 200, 255), [](const Frame& f) { return f.tpg.max_scc_mass; });
+    add(corr, "corr(W, W_svm)", IM_COL32(255, 140, 60, 255), [](const Frame& f) { return tpg_frame(f).tpg.corr_svm; });
+    add(corr, "corr(W, R W_svm + W_fin)", IM_COL32(90, 200, 255, 255), [](const Frame& f) { return tpg_frame(f).tpg.corr_fit; });
+    add(corr, "projected corr (paper)", IM_COL32(200, 140, 255, 255), [](const Frame& f) { return tpg_frame(f).tpg.proj_corr; });
+    add(proj, "|Pi W - W_fin|", IM_COL32(120, 220, 90, 255), [](const Frame& f) { return tpg_frame(f).tpg.proj_dist; });
+    add(proj, "|Pi W - W_fin(tau)| (paper)", IM_COL32(255, 150, 170, 255), [](const Frame& f) { return tpg_frame(f).tpg.proj_dist_tau; });
+    add(mass, "label's SCC", IM_COL32(250, 210, 60, 255), [](const Frame& f) { return tpg_frame(f).tpg.top_scc_mass; });
+    add(mass, "max over SCCs (paper)", IM_COL32(90, 220, 200, 255), [](const Frame& f) { return tpg_frame(f).tpg.max_scc_mass; });
     // Title, x-axis labels and the legend rows (entries wrap at the plot's width: more rows with the large font).
     int legend = 1;
     for (const auto* v : {&loss, &corr, &proj, &mass}) legend = std::max(legend, legend_rows(*v, w, view.figure));
@@ -640,16 +650,84 @@ void draw_tpg_curves(const Snapshot& snap, ViewState& view) {
     plot("tloss", "Loss (log)", loss, view.loss_plot, lo);
     PlotOptions co;
     co.y_label = "cosine";
-    plot("tcorr", "Correlation with W_svm", corr, view.tpg_corr_plot, co);
+    plot("tcorr", "Correlation with W_svm", corr, tpg_view(view).corr_plot, co);
     PlotOptions po;
     po.y_label = "Frobenius norm";
-    plot("tproj", "|Pi_Sfin W - W_fin|", proj, view.tpg_proj_plot, po);
+    plot("tproj", "|Pi_Sfin W - W_fin|", proj, tpg_view(view).proj_plot, po);
     PlotOptions mo;
     mo.y_label = "mean attention";
     mo.fixed_y = true;
     mo.y_min = 0;
     mo.y_max = 1.02;
-    plot("tmass", "Attention on the top SCC", mass, view.tpg_mass_plot, mo);
+    plot("tmass", "Attention on the top SCC", mass, tpg_view(view).mass_plot, mo);
+}
+
+namespace {
+
+void tip(const char* text) {
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", text);
+}
+
+void settings(Config& c, const SettingsFields& ui) {
+    if (c.data.kind == "synthetic") {
+        ui.int_field("samples n", c.data.num_samples, 1, 10000, "data.num_samples: sequences in the training set");
+        ui.int_field("length T", c.data.seq_len, 2, 1000, "data.seq_len: tokens per sequence (the last is the query)");
+        ui.int_field("vocabulary K", c.data.vocab_size, 2, 1000, "data.vocab_size: tokens");
+    }
+    ui.int_field("dimension d", c.model.dim, 0, 512, "model.dim: embedding dimension (0: K)");
+    const char* embs[] = {"onehot", "ortho", "random", "equicorr"};
+    int e = 0;
+    for (int i = 0; i < 4; ++i)
+        if (c.model.embedding == embs[i]) e = i;
+    ImGui::SetNextItemWidth(ui.half);
+    if (ImGui::Combo("##emb", &e, embs, 4)) c.model.embedding = embs[e];
+    tip("Token embeddings: onehot (d = K), ortho (random orthonormal, d >= K), random (unit Gaussian), equicorr (rho)");
+    ImGui::SameLine();
+    const char* graphs[] = {"any", "cyclic", "acyclic"};
+    int gk = 0;
+    for (int i = 0; i < 3; ++i)
+        if (c.data.graph == graphs[i]) gk = i;
+    ImGui::SetNextItemWidth(ui.half);
+    if (ImGui::Combo("##graph", &gk, graphs, 3)) c.data.graph = graphs[gk];
+    tip("Generator: resample until some graph has a cycle (cyclic), none has (acyclic), or take the first (any)");
+    const char* opts[] = {"normalized_gd", "gd", "momentum"};
+    int o = 0;
+    for (int i = 0; i < 3; ++i)
+        if (c.train.optimizer == opts[i]) o = i;
+    ImGui::SetNextItemWidth(ui.half);
+    if (ImGui::Combo("##opt", &o, opts, 3)) c.train.optimizer = opts[o];
+    tip("normalized_gd is the paper's optimiser: W -= eta grad / |grad|");
+    ImGui::SameLine();
+}
+
+void panels(const Snapshot& snap, ViewState& view, const CommandSink& send, HeatmapTextures*, const LabArea& area) {
+    const float graph_w = std::floor(area.w * 0.55f);
+    if (area.begin_panel(Panel::Attention, "Token-priority graph", ImVec2(area.x, 0), ImVec2(graph_w, area.top_h))) draw_tpg_graph(snap, view);
+    ImGui::End();
+    ImGui::SetNextWindowPos(ImVec2(area.x + graph_w, 0), ImGuiCond_Always);
+    ImGui::SetNextWindowSize(ImVec2(area.w - graph_w, area.top_h), ImGuiCond_Always);
+    if (ImGui::Begin("Samples, probe and editor", nullptr, area.flags)) draw_tpg_samples(snap, view, send);
+    ImGui::End();
+    // The top panel, for exports, is the graph and the samples together.
+    view.panel_pos[static_cast<int>(Panel::Attention)] = ImVec2(area.x, 0);
+    view.panel_size[static_cast<int>(Panel::Attention)] = ImVec2(area.w, area.top_h);
+    view.panel_content[static_cast<int>(Panel::Attention)] = ImVec4(area.x, 0, area.w, area.top_h);
+    if (area.begin_panel(Panel::Curves, "Curves over training steps", ImVec2(area.x, area.top_h), ImVec2(area.w, area.bottom_h)))
+        draw_tpg_curves(snap, view);
+    ImGui::End();
+}
+
+}  // namespace
+
+LabPanels tpg_panels() {
+    LabPanels p;
+    p.kind = "tpg";
+    p.switch_label = "Lab: Token-priority graphs (Li et al. 2024)";
+    p.first_preset = "tpg-cyclic";
+    p.lr_help = {{"lr", "Learning rate of W (log scale). With normalised GD each step moves W by exactly eta in Frobenius norm"}};
+    p.settings = &settings;
+    p.panels = &panels;
+    return p;
 }
 
 }  // namespace snapscope::gui

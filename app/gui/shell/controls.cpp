@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "app_ui.hpp"
+#include "lab_panels.hpp"
 #include "snapscope/presets.hpp"
 
 namespace snapscope::gui {
@@ -59,13 +60,20 @@ void restart_settings(const Snapshot& snap, ViewState& view, const CommandSink& 
         view.pending_run_id = snap.run_id;
         view.seed_input = snap.seed;
         // Show the preset this run came from, if any (same settings apart from seed, steps and rates).
-        auto key = [](Config c) {
-            c.train.seed = 0;
-            c.train.steps = 0;
-            c.train.lr = c.train.lr_z = c.train.lr_y = 0;
-            c.train.lr_y_over_z.reset();
-            c.description.clear();
-            return config_to_json(c);
+        // (The learning rates are the lab's groups' keys train.<name>, and keys named after them, e.g. lr_y_over_z.)
+        std::vector<std::string> rate_keys;
+        for (const LrGroup& g : snap.lrs) rate_keys.push_back("train." + g.name);
+        auto key = [&rate_keys](const Config& c) {
+            nlohmann::json j = config_to_json(c);
+            j.erase("train.seed");
+            j.erase("train.steps");
+            j.erase("description");
+            for (auto it = j.begin(); it != j.end();) {
+                bool rate = false;
+                for (const std::string& k : rate_keys) rate = rate || it.key().rfind(k, 0) == 0;
+                it = rate ? j.erase(it) : std::next(it);
+            }
+            return j;
         };
         view.preset_index = -1;
         for (std::size_t i = 0; i < presets().size(); ++i) {
@@ -110,87 +118,18 @@ void restart_settings(const Snapshot& snap, ViewState& view, const CommandSink& 
         ImGui::EndGroup();
         tip(help);
     };
-    if (c.model.kind == "tpg") {
-        if (c.data.kind == "synthetic") {
-            int_field("samples n", c.data.num_samples, 1, 10000, "data.num_samples: sequences in the training set");
-            int_field("length T", c.data.seq_len, 2, 1000, "data.seq_len: tokens per sequence (the last is the query)");
-            int_field("vocabulary K", c.data.vocab_size, 2, 1000, "data.vocab_size: tokens");
-        }
-        int_field("dimension d", c.model.dim, 0, 512, "model.dim: embedding dimension (0: K)");
-        const char* embs[] = {"onehot", "ortho", "random", "equicorr"};
-        int e = 0;
-        for (int i = 0; i < 4; ++i)
-            if (c.model.embedding == embs[i]) e = i;
-        ImGui::SetNextItemWidth(half);
-        if (ImGui::Combo("##emb", &e, embs, 4)) c.model.embedding = embs[e];
-        tip("Token embeddings: onehot (d = K), ortho (random orthonormal, d >= K), random (unit Gaussian), equicorr (rho)");
-        ImGui::SameLine();
-        const char* graphs[] = {"any", "cyclic", "acyclic"};
-        int gk = 0;
-        for (int i = 0; i < 3; ++i)
-            if (c.data.graph == graphs[i]) gk = i;
-        ImGui::SetNextItemWidth(half);
-        if (ImGui::Combo("##graph", &gk, graphs, 3)) c.data.graph = graphs[gk];
-        tip("Generator: resample until some graph has a cycle (cyclic), none has (acyclic), or take the first (any)");
-        const char* opts[] = {"normalized_gd", "gd", "momentum"};
-        int o = 0;
-        for (int i = 0; i < 3; ++i)
-            if (c.train.optimizer == opts[i]) o = i;
-        ImGui::SetNextItemWidth(half);
-        if (ImGui::Combo("##opt", &o, opts, 3)) c.train.optimizer = opts[o];
-        tip("normalized_gd is the paper's optimiser: W -= eta grad / |grad|");
-        ImGui::SameLine();
-        ImGui::SetNextItemWidth(-ImGui::GetFontSize() * 2.2f);
-        ImGui::InputScalar("seed", ImGuiDataType_U64, &view.seed_input);
-        tip("The same seed gives the same training set, embeddings and initial W");
-        c.train.seed = view.seed_input;
-        const bool changed = nlohmann::json(config_to_json(c)) != config_to_json(info.config);
-        if (changed) ImGui::PushStyleColor(ImGuiCol_Button, IM_COL32(170, 90, 30, 255));
-        if (ImGui::Button(changed ? "Apply and restart *" : "Apply and restart")) {
-            Config apply = c;
-            apply.train.lr = snap.lr_z;
-            send(Command::load_config(apply));
-        }
-        if (changed) ImGui::PopStyleColor();
-        remember(view, "apply");
-        tip("A new training set, embeddings or optimiser: the run restarts from step 0.");
-        return;
-    }
-    if (c.data.kind == "synthetic") {
-        int_field("queries", c.data.num_last, 1, 200, "data.num_last: number of query (last) tokens");
-        int_field("next tokens / query", c.data.num_next_per_last, 1, 50, "data.num_next_per_last: classes per query");
-        int_field("common tokens", c.data.num_common, 0, 1000, "data.num_common: tokens shared by every class");
-        int_field("distinct / class", c.data.num_unique_per_next, 0, 1000, "data.num_unique_per_next");
-        int_field("sequence length", c.data.seq_len, 2, 100000, "data.seq_len: L-1 context tokens plus the query");
-    }
-    int_field("batch", c.train.batch, 1, 100000, "train.batch: samples per step");
-    int init = c.train.init == "uniform" ? 1 : 0;
-    ImGui::SetNextItemWidth(half);
-    if (ImGui::Combo("##init", &init, "zero init\0uniform init\0")) c.train.init = init ? "uniform" : "zero";
-    tip("zero: Y = Z = 0 (Fig 4); uniform: PyTorch's Linear default");
-    ImGui::SameLine();
-    int mode = c.train.mode == "mean_field" ? 1 : 0;
-    ImGui::SetNextItemWidth(half);
-    if (ImGui::Combo("##mode", &mode, "sampled\0mean field\0")) c.train.mode = mode ? "mean_field" : "sampled";
-    tip("sampled: a fresh random batch each step; mean field: the deterministic T -> infinity model");
-    ImGui::Checkbox("normalize", &c.model.normalize);
-    tip("L2-normalise the pooled attention output (the paper's setting)");
-    ImGui::SameLine();
-    ImGui::Checkbox("residual", &c.model.residual);
-    ImGui::SameLine();
+    // The lab's own settings.
+    SettingsFields ui;
+    ui.int_field = int_field;
+    ui.half = half;
+    if (const LabPanels& lab = panels_for(snap); lab.settings) lab.settings(c, ui);
     ImGui::SetNextItemWidth(-ImGui::GetFontSize() * 2.2f);
     ImGui::InputScalar("seed", ImGuiDataType_U64, &view.seed_input);
-    tip("The same seed replays the run bit for bit");
+    tip("The same seed replays the run bit for bit (data, initial weights, batches)");
     c.train.seed = view.seed_input;
     const bool changed = nlohmann::json(config_to_json(c)) != config_to_json(info.config);
     if (changed) ImGui::PushStyleColor(ImGuiCol_Button, IM_COL32(170, 90, 30, 255));
-    if (ImGui::Button(changed ? "Apply and restart *" : "Apply and restart")) {
-        Config apply = c;
-        apply.train.lr_z = snap.lr_z;
-        apply.train.lr_y = snap.lr_y;
-        apply.train.lr_y_over_z.reset();
-        send(Command::load_config(apply));
-    }
+    if (ImGui::Button(changed ? "Apply and restart *" : "Apply and restart")) send(Command::load_config(c, true));  // (the rates as they are)
     if (changed) ImGui::PopStyleColor();
     remember(view, "apply");
     tip("These settings change the data or the model's shape: applying them restarts the run from step 0.");
@@ -201,16 +140,20 @@ void restart_settings(const Snapshot& snap, ViewState& view, const CommandSink& 
 void draw_controls(const Snapshot& snap, ViewState& view, const CommandSink& send, HostRequests& host) {
     const float font = ImGui::GetFontSize();
     // The lab: which paper's model runs.
-    int lab = snap.tpg ? 1 : 0;
+    const std::vector<LabPanels>& labs = lab_panels();
+    const LabPanels& current = panels_for(snap);
     ImGui::SetNextItemWidth(-1);
-    if (ImGui::Combo("##lab", &lab, "Lab: Scan and Snap (Tian et al. 2023)\0Lab: Token-priority graphs (Li et al. 2024)\0")) {
-        const char* preset = lab == 1 ? "tpg-cyclic" : kDefaultPreset;
-        try {
-            send(Command::load_config(resolve_config(preset_config(preset), preset)));
-            view.live = true;
-        } catch (const std::exception& e) {
-            view.say(e.what(), true);
+    if (ImGui::BeginCombo("##lab", current.switch_label.c_str())) {
+        for (const LabPanels& l : labs) {
+            if (!ImGui::Selectable(l.switch_label.c_str(), &l == &current) || &l == &current) continue;
+            try {
+                send(Command::load_config(resolve_config(preset_config(l.first_preset), l.first_preset)));
+                view.live = true;
+            } catch (const std::exception& e) {
+                view.say(e.what(), true);
+            }
         }
+        ImGui::EndCombo();
     }
     remember(view, "lab");
     tip("Switch the model and its views; each lab starts on its first preset");
@@ -254,37 +197,41 @@ void draw_controls(const Snapshot& snap, ViewState& view, const CommandSink& sen
         sv.active = ImGui::IsItemActive();
     }
 
-    if (snap.tpg) {
-        section("Learning rate (acts at the next step)");
+    // One slider per learning-rate group of the lab; with two groups, their ratio and the lock.
+    section(snap.lrs.size() == 1 ? "Learning rate (acts at the next step)" : "Learning rates (act at the next step)");
+    for (const LrGroup& g : snap.lrs) {
+        std::string help = "Learning rate " + g.name + " (log scale)";
+        for (const auto& [name, text] : current.lr_help)
+            if (name == g.name) help = text;
+        const std::string id = "##" + g.name;
         double v = 0;
-        if (lr_slider("eta", "##lr", snap.lr_z, view.edit_lr_z, view,
-                      "Learning rate of W (log scale). With normalised GD each step moves W by exactly eta in Frobenius norm", v))
-            send(Command::set_lr_z(v));
-    } else {
-        section("Learning rates (act at the next step)");
+        if (lr_slider(g.label.c_str(), id.c_str(), g.value, view.edit_lr[g.name], view, help.c_str(), v)) send(Command::set_lr(g.name, v));
+    }
+    if (snap.lrs.size() == 2) {
+        const LrGroup &a = snap.lrs[0], &b = snap.lrs[1];
+        const double ratio = a.value > 0 ? b.value / a.value : 0;
+        const std::string label = b.label + " / " + a.label, help = b.label + " / " + a.label + " (log scale)";
         double v = 0;
-        if (lr_slider("eta_Z", "##lr_z", snap.lr_z, view.edit_lr_z, view, "Learning rate of the attention logits Z (log scale)", v))
-            send(Command::set_lr_z(v));
-        if (lr_slider("eta_Y", "##lr_y", snap.lr_y, view.edit_lr_y, view, "Learning rate of the decoder Y (log scale)", v))
-            send(Command::set_lr_y(v));
-        const double ratio = snap.lr_z > 0 ? snap.lr_y / snap.lr_z : 0;
-        if (lr_slider("Y / Z", "##ratio", ratio, view.edit_ratio, view, "eta_Y / eta_Z: larger means an earlier snap and less sparse attention", v))
-            send(Command::set_lr_y(snap.lr_z * v));
+        if (lr_slider("ratio", "##ratio", ratio, view.edit_ratio, view, help.c_str(), v)) send(Command::set_lr(b.name, a.value * v));
         bool lock = snap.ratio_locked;
         if (ImGui::Checkbox("lock ratio", &lock)) send(Command::lock_ratio(lock));
         remember(view, "lock");
-        tip("Keep eta_Y / eta_Z fixed: moving one rate moves the other");
-        ImGui::SameLine();
-        bool mf = snap.mean_field_on;
-        if (ImGui::Checkbox("mean-field twin", &mf)) send(Command::set_mean_field(mf));
-        tip("Run the deterministic T -> infinity model alongside, with the same settings and rate changes; drawn dashed");
+        tip(("Keep " + label + " fixed: moving one rate moves the other").c_str());
     }
-    if (!snap.tpg) {
-        if (ImGui::Button("Phase diagram")) view.show_phase = !view.show_phase;
-        remember(view, "phase");
-        tip("P: sweep two knobs in the background and see the final attention entropy (or snap step) as a heatmap");
-        ImGui::SameLine();
+    // The lab's companion runs (Scan and Snap: the mean-field twin).
+    for (const std::string& name : snap.companions_offered) {
+        std::string label = name, help = "Run " + name + " alongside";
+        for (const auto& cl : current.companions)
+            if (cl.size() == 3 && cl[0] == name) {
+                label = cl[1];
+                help = cl[2];
+            }
+        if (snap.lrs.size() == 2) ImGui::SameLine();
+        bool on = snap.companion(name) != nullptr;
+        if (ImGui::Checkbox(label.c_str(), &on)) send(Command::set_companion(name, on));
+        tip(help.c_str());
     }
+    if (current.run_buttons) current.run_buttons(snap, view);
     if (ImGui::Button(view.pinned ? "Re-pin run" : "Pin run")) view.pinned = std::make_shared<Snapshot>(snap);
     tip("Keep this run's curves, faded, under the live ones to compare two settings");
     if (view.pinned) {

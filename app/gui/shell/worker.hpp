@@ -13,15 +13,16 @@
 
 #include "commands.hpp"
 #include "snapscope/history.hpp"
+#include "lab_window.hpp"
 #include "snapshot.hpp"
 
 namespace snapscope::gui {
 
 class Worker {
 public:
-    // Starts paused on `cfg`. Throws like ScanSnapRun if the config cannot be run. The frames kept for the views take
-    // at most half of history.budget_mb (a quarter more for the mean-field twin) and at most `history_capacity`
-    // records.
+    // Starts paused on `cfg` (any lab: model.kind). Throws like make_lab_run if the config cannot be run. The frames
+    // kept for the views take at most half of history.budget_mb (a companion's a quarter more) and at most
+    // `history_capacity` records.
     explicit Worker(const Config& cfg, std::size_t history_capacity = 4096);
     ~Worker();
     Worker(const Worker&) = delete;
@@ -38,25 +39,27 @@ public:
     std::uint64_t applied() const { return applied_.load(); }
 
 private:
-    struct Twin;  // a run plus its frame history
     void loop();
     void loop_once();
     void recover(const std::string& msg);
     std::uint64_t posted_snapshot();
     void apply(const Command& c);
-    // Restarts on `cfg`; `session_data` is a session's lab data (LabRun::session_data), or null.
-    void restart(const Config& cfg, const nlohmann::json* session_data = nullptr);
-    // The run being trained, as a lab (either lab's run).
-    LabRun& lab() { return run_ ? static_cast<LabRun&>(*run_) : static_cast<LabRun&>(*tpg_); }
+    // Restarts on `cfg`; `data` is the lab's data (a session's or an edit's; LabRun::session_data), or null.
+    void restart(const Config& cfg, const nlohmann::json* data = nullptr);
+    LabRun& lab() { return run_->run(); }
+    const LabRun& lab() const { return run_->run(); }
     std::shared_ptr<const nlohmann::json> session_data_;  // the lab's session data of this run (null: none)
     bool step_once();
     void publish();
-    static FramePtr make_frame(const ScanSnapRun& run);
-    // Frames follow the run's records: each step records the state it starts from, so stepping needs no extra pass;
-    // only the newest state, when it is about to be shown, is recorded on purpose (catch_up).
-    void take_frame(const ScanSnapRun& run, ThinningHistory<FramePtr>& frames, std::uint64_t& seen);
+    // Frames follow the run's records (see WindowRun::record_count); only the newest state, when it is about to be
+    // shown, is recorded on purpose (catch_up).
+    static void take_frame(const WindowRun& run, ThinningHistory<FramePtr>& frames, std::uint64_t& seen);
     void catch_up();
-    std::uint64_t frames_seen_ = 0, twin_frames_seen_ = 0;
+    // Sets learning-rate group `name` of the run and its companions (with the ratio lock); errors are said.
+    void set_lr(const std::string& name, double value);
+    // Turns companion `name` on (made and brought to the run's step with the same rate changes) or off.
+    void set_companion(const std::string& name, bool on);
+    std::uint64_t frames_seen_ = 0;
 
     // Shared with the UI thread.
     mutable std::mutex queue_mu_;
@@ -73,17 +76,21 @@ private:
     // Worker thread only.
     std::size_t capacity_;
     std::shared_ptr<const RunInfo> info_;
-    std::unique_ptr<ScanSnapRun> run_, twin_run_;
-    std::unique_ptr<TpgRun> tpg_;  // the token-priority-graph lab (then run_ is null)
-    std::shared_ptr<const TpgInfo> tpg_info_;
+    std::unique_ptr<WindowRun> run_;  // the run being trained, through its lab's window side
+    // Companion runs (stepped with the run, same rate changes) and their frames, in the order they were switched on.
+    struct Companion {
+        std::string name;
+        std::unique_ptr<WindowRun> run;
+        ThinningHistory<FramePtr> frames{4};
+        std::uint64_t seen = 0;
+    };
+    std::vector<std::unique_ptr<Companion>> companions_;
     std::shared_ptr<const std::vector<RunEvent>> events_shared_;  // the last published event list (see EventList)
-    static FramePtr make_tpg_frame(const TpgRun& run);
-    void restart_tpg(const Config& cfg, const TpgDataset* data);
-    const Config& config() const { return tpg_ ? tpg_->config() : run_->config(); }
-    std::int64_t step_index() const { return tpg_ ? tpg_->step_index() : run_->step_index(); }
-    bool diverged() const { return tpg_ ? tpg_->diverged() : run_->diverged(); }
-    ThinningHistory<FramePtr> frames_, twin_frames_;  // see history_step below
-    bool playing_ = false, ratio_locked_ = false, mean_field_ = false;
+    const Config& config() const { return lab().config(); }
+    std::int64_t step_index() const { return lab().step_index(); }
+    bool diverged() const { return lab().diverged(); }
+    ThinningHistory<FramePtr> frames_;
+    bool playing_ = false, ratio_locked_ = false;
     SpeedMode speed_ = SpeedMode::Unlimited;
     double speed_value_ = 60;
     std::int64_t steps_owed_ = 0;  // from Step / FrameTick commands

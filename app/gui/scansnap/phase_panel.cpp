@@ -7,6 +7,7 @@
 #include <map>
 
 #include "app_ui.hpp"
+#include "scansnap/scansnap_panels.hpp"
 #include "colormap.hpp"
 #include "sweep_job.hpp"
 

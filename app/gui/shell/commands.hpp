@@ -8,7 +8,6 @@
 
 #include "snapscope/config.hpp"
 #include "snapscope/session.hpp"
-#include "snapscope/tpg.hpp"
 
 namespace snapscope::gui {
 
@@ -20,17 +19,17 @@ struct Command {
         Pause,
         Step,          // count = number of steps
         Reset,         // seed: restart the current config with this seed
-        SetLrZ,        // value
-        SetLrY,        // value
-        LockRatio,     // flag: keep lr_y / lr_z fixed when either moves
+        SetLr,         // name, value: learning-rate group `name` of the lab
+        LockRatio,     // flag: keep the ratio of the first two learning-rate groups fixed when either moves
         SetSpeed,      // speed, value (steps/s or steps/frame)
         FrameTick,     // one UI frame passed (drives StepsPerFrame)
-        LoadConfig,    // config (restarts)
-        SetMeanField,  // flag: run the mean-field twin alongside
+        LoadConfig,    // config (restarts); flag: keep the run's current learning rates
+        SetCompanion,  // name, flag: run the lab's companion `name` (e.g. the mean-field twin) alongside
         LoadSession,   // session: restart on its config and replay its events to its step (paused)
         Export,        // path: write config.json, trajectory.csv, final.json of the live run into this folder
         StopAt,        // count: pause when the run reaches this step (0: never)
-        SetTpgData,    // tpg_data: restart the token-priority-graph lab on this training set
+        SetLabData,    // data: restart the lab on its config with this lab data (what LabRun::session_data holds,
+                       // e.g. the tpg lab's edited training set)
         CancelLoad,    // stop replaying a session where it is (the run stays at the step reached, paused)
     };
     explicit Command(Kind k) : kind(k) {}
@@ -43,24 +42,30 @@ struct Command {
     std::shared_ptr<const Config> config;
     std::shared_ptr<const Session> session;
     std::string path;
-    std::shared_ptr<const TpgDataset> tpg_data;
+    std::string name;
+    std::shared_ptr<const nlohmann::json> data;
 
     static Command play() { return Command(Kind::Play); }
     static Command pause() { return Command(Kind::Pause); }
     static Command step(std::int64_t n) { Command c(Kind::Step); c.count = n; return c; }
     static Command reset(std::uint64_t seed) { Command c(Kind::Reset); c.seed = seed; return c; }
-    static Command set_lr_z(double v) { Command c(Kind::SetLrZ); c.value = v; return c; }
-    static Command set_lr_y(double v) { Command c(Kind::SetLrY); c.value = v; return c; }
+    static Command set_lr(std::string group, double v) { Command c(Kind::SetLr); c.name = std::move(group); c.value = v; return c; }
     static Command lock_ratio(bool on) { Command c(Kind::LockRatio); c.flag = on; return c; }
     static Command set_speed(SpeedMode m, double v) { Command c(Kind::SetSpeed); c.speed = m; c.value = v; return c; }
     static Command frame_tick() { return Command(Kind::FrameTick); }
-    static Command load_config(Config cfg) { Command c(Kind::LoadConfig); c.config = std::make_shared<const Config>(std::move(cfg)); return c; }
-    static Command set_mean_field(bool on) { Command c(Kind::SetMeanField); c.flag = on; return c; }
+    // keep_rates: start with the learning rates the run has now (the settings' Apply), not the config's.
+    static Command load_config(Config cfg, bool keep_rates = false) {
+        Command c(Kind::LoadConfig);
+        c.config = std::make_shared<const Config>(std::move(cfg));
+        c.flag = keep_rates;
+        return c;
+    }
+    static Command set_companion(std::string name, bool on) { Command c(Kind::SetCompanion); c.name = std::move(name); c.flag = on; return c; }
     static Command load_session(Session s) { Command c(Kind::LoadSession); c.session = std::make_shared<const Session>(std::move(s)); return c; }
     static Command export_to(std::string dir) { Command c(Kind::Export); c.path = std::move(dir); return c; }
     static Command stop_at(std::int64_t step) { Command c(Kind::StopAt); c.count = step; return c; }
     static Command cancel_load() { return Command(Kind::CancelLoad); }
-    static Command set_tpg_data(TpgDataset d) { Command c(Kind::SetTpgData); c.tpg_data = std::make_shared<const TpgDataset>(std::move(d)); return c; }
+    static Command set_lab_data(nlohmann::json d) { Command c(Kind::SetLabData); c.data = std::make_shared<const nlohmann::json>(std::move(d)); return c; }
 };
 
 }  // namespace snapscope::gui

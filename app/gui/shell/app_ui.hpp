@@ -23,7 +23,7 @@ namespace snapscope::gui {
 
 using CommandSink = std::function<void(Command)>;
 
-// Panels by position: the left column, the top (Attention, or the Graph in the tpg lab) and the bottom (Curves).
+// Panels by position: the left column, the top and the bottom (the lab decides what they show).
 enum class Panel { Controls = 0, Attention = 1, Curves = 2, Count = 3 };
 const char* panel_name(Panel p);
 
@@ -43,28 +43,6 @@ struct HostRequests {
 struct SliderEdit {
     double value = 1;
     bool active = false;
-};
-
-// What the paper predicts for a training set: its graphs, W_svm and W_fin (computed in the background).
-struct TpgAnalysis {
-    std::vector<QueryGraph> graphs;
-    SvmResult svm;
-    FinResult fin;
-};
-
-// The training-set editor's working copy (token-priority-graph lab) and what the paper predicts for it. Every edit
-// starts the analysis in the background (a newer edit cancels an older one); the last finished analysis is shown
-// meanwhile, so typing never waits for the QP.
-struct TpgEdit {
-    TpgDataset data;
-    std::vector<QueryGraph> graphs;  // of `data` once the analysis is in (see analysed)
-    SvmResult svm;
-    FinResult fin;
-    bool analysed = false;           // graphs/svm/fin describe the current `data`
-    std::shared_ptr<Task<TpgAnalysis>> task;
-    std::string error;  // why the edited set cannot be used, if it cannot
-    bool dirty = false; // differs from the running set
-    std::uint64_t run_id = 0;
 };
 
 class SweepJob;
@@ -116,7 +94,8 @@ struct ViewState {
     std::uint64_t pending_run_id = 0;
     int preset_index = 0;
     std::uint64_t seed_input = 0;
-    SliderEdit edit_lr_z, edit_lr_y, edit_ratio, edit_speed;
+    std::map<std::string, SliderEdit> edit_lr;  // by learning-rate group
+    SliderEdit edit_ratio, edit_speed;
     bool show_phase = false;
     PhaseState phase;
     // Snap step of the shown run (cached per snapshot). While training runs flat out on a large run (frames x classes
@@ -127,18 +106,14 @@ struct ViewState {
     std::shared_ptr<Task<std::int64_t>> snap_task;
     std::uint64_t snap_task_serial = 0;
     double snap_task_started = -1e9;
-    // Token-priority-graph lab.
-    int tpg_query_index = 0;       // which query's graph is shown
-    std::uint64_t tpg_run_id = 0;
-    int tpg_sample = 0;            // the sample whose attention fills the graph's nodes
-    bool tpg_condensed = false;    // draw the condensation DAG
-    int tpg_top_n = 200;           // node limit for large graphs (highest degree first)
-    int tpg_focus = -1;            // show only this token's SCC and its neighbours (-1: all)
-    float tpg_zoom = 1.0f;
-    ImVec2 tpg_pan{0, 0};
-    std::string tpg_probe = "";
-    std::shared_ptr<TpgEdit> tpg_edit;
-    PlotState tpg_corr_plot, tpg_proj_plot, tpg_mass_plot;
+    // Each lab's own view state, made on first use by its panels (lab_view<T>(kind)).
+    std::map<std::string, std::shared_ptr<void>> lab_views;
+    template <class T>
+    T& lab_view(const std::string& kind) {
+        std::shared_ptr<void>& p = lab_views[kind];
+        if (!p) p = std::make_shared<T>();
+        return *static_cast<T*>(p.get());
+    }
     // A pinned run drawn faded under the live one.
     SnapshotPtr pinned;
     PlotState loss_plot, mass_plot, entropy_plot, z_plot, c_plot;
@@ -154,27 +129,9 @@ struct ViewState {
 // Draws every panel for this frame. `textures` may be null (windowless tests).
 void draw_app(const Snapshot& snap, ViewState& view, const CommandSink& send, HeatmapTextures* textures, HostRequests& host);
 
-// Brings view.snap up to date with the snapshot (see ViewState::snap_task). `now` in seconds.
-constexpr double kSnapInlineWork = 2e6;
-constexpr double kSnapTaskInterval = 0.5;
-void update_snap_step(const Snapshot& snap, ViewState& view, double now);
-
-// Panels (one file each).
+// The Controls panel (shell/controls.cpp): run, speed, the lab's learning rates and companions, the step cursor,
+// the lab's settings, export.
 void draw_controls(const Snapshot& snap, ViewState& view, const CommandSink& send, HostRequests& host);
-void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* textures);
-void draw_curves(const Snapshot& snap, ViewState& view);
-// The token-priority-graph lab's panels.
-void draw_tpg_graph(const Snapshot& snap, ViewState& view);
-void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& send);
-void draw_tpg_curves(const Snapshot& snap, ViewState& view);
-// The phase-diagram window (Scan-and-Snap sweeps in the background).
-void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink& send);
-// The config a phase-diagram cell opens: the sweep's base with the cell's values and seed 1.
-FlatConfig phase_cell_config(const FlatConfig& base, const std::vector<SweepAxis>& axes, const std::vector<nlohmann::json>& values);
-// Checks the edited set and starts its analysis in the background (after an edit).
-void tpg_edit_refresh(TpgEdit& e, const TpgInfo& info);
-// Takes a finished analysis (called every frame); true when one arrived.
-bool tpg_edit_poll(TpgEdit& e);
 
 // The status bar at the bottom of the window: the latest message (worker or host), an info message for 10 s, an
 // error until dismissed; its height is fixed, so messages never move the controls.
@@ -186,7 +143,22 @@ const Frame& frame_at(const Snapshot& snap, const ViewState& view);  // the fram
 std::size_t frame_index_at(const Snapshot& snap, const ViewState& view);  // and its index in snap.frames
 // A plot's hover previews the nearest recorded step; its click locks the step cursor there.
 void apply_plot_cursor(const PlotResult& r, const Snapshot& snap, ViewState& view);
-ImU32 token_color(const RunInfo& info, int token, float alpha = 1.0f);
-std::string token_short(const RunInfo& info, int token);
+// A plot with the shell's cursor, snap mark and learning-rate markers (the events' labels from the lab).
+void draw_plot(const char* id, const char* title, const std::vector<PlotSeries>& series, PlotState& state, PlotOptions opt,
+               const Snapshot& snap, ViewState& view, ImVec2 size);
+// A series of a value of each frame.
+template <class Get>
+PlotSeries series_of(const std::vector<FramePtr>& frames, std::string label, ImU32 color, Get get) {
+    PlotSeries s;
+    s.label = std::move(label);
+    s.color = color;
+    s.x.reserve(frames.size());
+    s.y.reserve(frames.size());
+    for (const FramePtr& f : frames) {
+        s.x.push_back(static_cast<double>(f->step));
+        s.y.push_back(get(*f));
+    }
+    return s;
+}
 
 }  // namespace snapscope::gui

@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "app_ui.hpp"
+#include "scansnap/scansnap_panels.hpp"
 #include "snapscope/snap_step.hpp"
 
 namespace snapscope::gui {
@@ -16,20 +17,6 @@ ImU32 class_color(int c, float alpha = 1.f) {
     static const ImU32 cols[] = {IM_COL32(255, 140, 40, 255), IM_COL32(80, 200, 120, 255), IM_COL32(230, 90, 160, 255),
                                  IM_COL32(250, 210, 60, 255), IM_COL32(100, 190, 250, 255), IM_COL32(190, 120, 250, 255)};
     return (cols[c % 6] & 0x00FFFFFF) | (static_cast<ImU32>(alpha * 255) << 24);
-}
-
-template <class Get>
-PlotSeries series_of(const std::vector<FramePtr>& frames, std::string label, ImU32 color, Get get) {
-    PlotSeries s;
-    s.label = std::move(label);
-    s.color = color;
-    s.x.reserve(frames.size());
-    s.y.reserve(frames.size());
-    for (const FramePtr& f : frames) {
-        s.x.push_back(static_cast<double>(f->step));
-        s.y.push_back(get(*f));
-    }
-    return s;
 }
 
 // Adds the live series made by `make` plus faded pinned and dashed mean-field copies.
@@ -43,8 +30,8 @@ void with_companions(std::vector<PlotSeries>& out, const Snapshot& snap, const V
             out.push_back(std::move(s));
         }
     }
-    if (!snap.mean_field.empty()) {
-        for (PlotSeries s : make(snap.mean_field)) {
+    if (const std::vector<FramePtr>* mf = snap.companion(kMeanFieldCompanion); mf && !mf->empty()) {
+        for (PlotSeries s : make(*mf)) {
             s.dashed = true;
             s.label += " (mean field)";
             s.in_legend = false;
@@ -52,41 +39,6 @@ void with_companions(std::vector<PlotSeries>& out, const Snapshot& snap, const V
         }
     }
     for (PlotSeries& s : make(snap.frames)) out.push_back(std::move(s));
-}
-
-void draw_plot(const char* id, const char* title, const std::vector<PlotSeries>& series, PlotState& state, PlotOptions opt,
-               const Snapshot& snap, ViewState& view, ImVec2 size) {
-    ImGui::BeginGroup();
-    ImGui::TextUnformatted(title);
-    opt.size = size;
-    opt.figure = view.figure;
-    opt.cursor_x = view.live && view.preview_step < 0 ? NAN : static_cast<double>(frame_at(snap, view).step);
-    if (view.snap >= 0) opt.snap_x = static_cast<double>(view.snap);
-    // The markers of an event list are built once and shared by every plot and frame that shows the same list.
-    struct MarkerCache {
-        EventList list;  // kept alive, so its address cannot be reused by another list
-        std::shared_ptr<const std::vector<double>> x;
-        std::shared_ptr<const std::vector<std::string>> labels;
-    };
-    static MarkerCache cache;  // UI thread only
-    if (cache.list.identity() != snap.events.identity() || !cache.x) {
-        auto x = std::make_shared<std::vector<double>>();
-        auto labels = std::make_shared<std::vector<std::string>>();
-        x->reserve(snap.events.size());
-        labels->reserve(snap.events.size());
-        const LabSpec& lab = lab_for(snap.info->config);
-        for (const RunEvent& e : snap.events) {
-            x->push_back(static_cast<double>(e.step));
-            char buf[48];
-            std::snprintf(buf, sizeof buf, "%s %.3g", lr_label(lab, e.name).c_str(), e.new_value);
-            labels->push_back(buf);
-        }
-        cache = {snap.events, std::move(x), std::move(labels)};
-    }
-    opt.markers = cache.x;
-    opt.marker_labels = cache.labels;
-    apply_plot_cursor(plot_lines(id, series, state, opt), snap, view);
-    ImGui::EndGroup();
 }
 
 }  // namespace
@@ -98,7 +50,7 @@ std::int64_t snap_step_of(const std::vector<FramePtr>& frames, std::size_t class
     std::vector<const std::vector<double>*> att;
     for (const FramePtr& f : frames) {
         steps.push_back(f->step);
-        att.push_back(&f->attention);
+        att.push_back(&scansnap_frame(*f).attention);
     }
     return snap_step(steps, att, classes);
 }
@@ -115,7 +67,7 @@ void update_snap_step(const Snapshot& snap, ViewState& view, double now) {
         view.snap_task.reset();
     }
     if (view.snap_serial == snap.serial) return;
-    const std::size_t classes = snap.info->classes.size();
+    const std::size_t classes = scansnap_info(*snap.info).classes.size();
     const double work = static_cast<double>(snap.frames.size()) * static_cast<double>(classes) * snap.info->M;
     if (!snap.playing || work <= kSnapInlineWork) {
         view.snap_task.reset();  // (a running one finishes on its own; its result is not needed)
@@ -133,8 +85,9 @@ void update_snap_step(const Snapshot& snap, ViewState& view, double now) {
 
 void draw_curves(const Snapshot& snap, ViewState& view) {
     const RunInfo& info = *snap.info;
+    const ScanSnapInfo& ssi = scansnap_info(info);
     update_snap_step(snap, view, ImGui::GetTime());
-    const int K = static_cast<int>(info.classes.size()), M = info.M;
+    const int K = static_cast<int>(ssi.classes.size()), M = info.M;
     const float font = ImGui::GetFontSize();
     const ImVec2 avail = ImGui::GetContentRegionAvail();
     const ImGuiStyle& st = ImGui::GetStyle();
@@ -165,7 +118,7 @@ void draw_curves(const Snapshot& snap, ViewState& view) {
     with_companions(mass, snap, view, [&](const std::vector<FramePtr>& fr) {
         std::vector<PlotSeries> v;
         for (int c = 0; c < K && c < 12; ++c)
-            v.push_back(series_of(fr, "c" + std::to_string(c), class_color(c), [c](const Frame& f) { return f.common_mass[c]; }));
+            v.push_back(series_of(fr, "c" + std::to_string(c), class_color(c), [c](const Frame& f) { return scansnap_frame(f).common_mass[c]; }));
         return v;
     });
     PlotOptions mo;
@@ -175,7 +128,7 @@ void draw_curves(const Snapshot& snap, ViewState& view) {
     with_companions(ent, snap, view, [&](const std::vector<FramePtr>& fr) {
         std::vector<PlotSeries> v;
         for (int c = 0; c < K && c < 12; ++c)
-            v.push_back(series_of(fr, "c" + std::to_string(c), class_color(c), [c](const Frame& f) { return f.distinct_entropy[c]; }));
+            v.push_back(series_of(fr, "c" + std::to_string(c), class_color(c), [c](const Frame& f) { return scansnap_frame(f).distinct_entropy[c]; }));
         return v;
     });
     PlotOptions eo;
@@ -186,15 +139,15 @@ void draw_curves(const Snapshot& snap, ViewState& view) {
     // Per-token curves of the selected class, tokens ordered by co-occurrence P(l|n) (highest first).
     if (K == 0) return;
     const int sel = std::clamp(view.selected_class, 0, K - 1);
-    const ClassInfo& ci = info.classes[sel];
+    const ClassInfo& ci = ssi.classes[sel];
     int qi = 0;
-    for (int q = 0; q < static_cast<int>(info.queries.size()); ++q)
-        if (info.queries[q] == ci.query) qi = q;
+    for (int q = 0; q < static_cast<int>(ssi.queries.size()); ++q)
+        if (ssi.queries[q] == ci.query) qi = q;
     std::vector<std::size_t> order(ci.tokens.size());
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return ci.probs[a] > ci.probs[b]; });
     auto group_of = [&](int t) {
-        const TokenInfo& ti = info.tokens[t];
+        const TokenInfo& ti = ssi.tokens[t];
         return ti.kind == TokenKind::Distinct ? std::string("distinct") : std::string(token_kind_name(ti.kind));
     };
     std::vector<PlotSeries> zs, cs;
@@ -205,11 +158,11 @@ void draw_curves(const Snapshot& snap, ViewState& view) {
         // Brighter for more frequent tokens within a type.
         const float alpha = 0.45f + 0.55f * static_cast<float>(ci.probs[i] / ci.probs[order.front()]);
         PlotSeries z = series_of(snap.frames, label, token_color(info, t, alpha),
-                                 [&](const Frame& f) { return f.zrows[static_cast<std::size_t>(qi) * M + t]; });
+                                 [&](const Frame& f) { return scansnap_frame(f).zrows[static_cast<std::size_t>(qi) * M + t]; });
         z.group = group_of(t);
         zs.push_back(z);
         PlotSeries c = series_of(snap.frames, label, token_color(info, t, alpha),
-                                 [&](const Frame& f) { return f.attention[static_cast<std::size_t>(sel) * M + t]; });
+                                 [&](const Frame& f) { return scansnap_frame(f).attention[static_cast<std::size_t>(sel) * M + t]; });
         c.group = group_of(t);
         cs.push_back(c);
     }

@@ -10,48 +10,44 @@
 
 #include "commands.hpp"
 #include "snapscope/config.hpp"
-#include "snapscope/data.hpp"
-#include "snapscope/scansnap_run.hpp"
-#include "snapscope/tpg_run.hpp"
+#include "snapscope/lab.hpp"
 
 namespace snapscope::gui {
+
+// The lab's part of a frame and of a run's fixed facts: immutable objects only that lab's panels read (they
+// down-cast with Frame::lab_as / RunInfo::lab_as; the shell never looks inside).
+struct LabFrame {
+    virtual ~LabFrame() = default;
+};
+struct LabInfo {
+    virtual ~LabInfo() = default;
+};
 
 // One recorded step of a run, shared between snapshots (never modified once made).
 struct Frame {
     std::int64_t step = 0;
-    double loss = 0, lr_z = 0, lr_y = 0;
-    std::vector<double> common_mass, distinct_entropy;  // per class
-    std::vector<double> attention;                       // K x M row-major: c_n(l)
-    std::vector<double> zrows;                           // Q x M row-major: Z(query_q, l)
-    // Token-priority-graph lab.
-    TpgMetrics tpg;
-    std::vector<double> W;                              // d x d, column-major
-    std::vector<std::vector<double>> sample_attention;  // per sample, per position
+    double loss = 0;
+    std::vector<double> lrs;              // the learning rates in effect, in the order of the lab's lr_groups()
+    std::shared_ptr<const LabFrame> lab;  // what the lab's panels draw (attention, weights, metrics)
+    template <class T>
+    const T* lab_as() const { return dynamic_cast<const T*>(lab.get()); }
 };
 using FramePtr = std::shared_ptr<const Frame>;
 
-// Facts about the data that do not change during a run.
+// Facts about the run that do not change while it trains.
 struct RunInfo {
     Config config;
-    int M = 0;
-    std::vector<TokenInfo> tokens;
-    std::vector<ClassInfo> classes;
-    std::vector<int> queries;
-    std::vector<std::string> token_labels;  // "12 distinct c0"
+    int M = 0;                              // vocabulary size
+    std::vector<std::string> token_labels;  // per token, for people ("12 distinct c0")
+    std::shared_ptr<const LabInfo> lab;     // the lab's own facts (its data, what its paper predicts)
+    template <class T>
+    const T* lab_as() const { return dynamic_cast<const T*>(lab.get()); }
 };
 
-// Samples whose attention each frame keeps (and the Samples panel lists).
-constexpr std::size_t kTpgShownSamples = 200;
-
-// The token-priority-graph lab's fixed facts: the training set and what the paper predicts for it.
-struct TpgInfo {
-    TpgDataset data;
-    std::vector<QueryGraph> graphs;
-    Eigen::MatrixXd E, W_svm, W_fin;
-    SvmResult svm;
-    std::string fin_note;  // why W_fin is approximate, if it is
-    bool orthonormal = false;
-    int d = 0;
+// A companion run's frames (the mean-field twin: a second run on the same data, stepped with the main one).
+struct CompanionFrames {
+    std::string name;
+    std::vector<FramePtr> frames;
 };
 
 // The run's learning-rate changes, shared by the snapshots that see the same list (a session may hold 10^5 of them:
@@ -77,26 +73,38 @@ private:
 };
 
 struct Snapshot {
+    // The companion `name`'s frames, or null when it is off.
+    const std::vector<FramePtr>* companion(const std::string& name) const {
+        for (const CompanionFrames& c : companions)
+            if (c.name == name) return &c.frames;
+        return nullptr;
+    }
+    // The value of learning-rate group `name` (0 if the lab has none of that name).
+    double lr(const std::string& name) const {
+        for (const LrGroup& g : lrs)
+            if (g.name == name) return g.value;
+        return 0.0;
+    }
+
     std::uint64_t serial = 0;       // increases with every publication
     std::uint64_t commands_applied = 0;  // commands applied before this publication
     std::uint64_t run_id = 0;       // changes when the run restarts (reset, new config)
     std::shared_ptr<const RunInfo> info;
-    std::shared_ptr<const TpgInfo> tpg;  // set when the lab is the token-priority graph
     std::int64_t step = 0;
     bool playing = false;           // stepping (playing, or working off a Step n)
     bool free_running = false;      // Play is on
     bool diverged = false;
     std::string message;            // text for the user (divergence, errors, "wrote ...")
     bool message_is_error = false;
-    double lr_z = 0, lr_y = 0;
-    bool ratio_locked = false;
-    bool mean_field_on = false;
+    std::vector<LrGroup> lrs;       // the lab's learning-rate groups and their values (one slider each)
+    bool ratio_locked = false;      // the first two groups move together (labs with two groups)
+    std::vector<std::string> companions_offered;  // companion runs the lab can run alongside (e.g. "mean_field")
     SpeedMode speed = SpeedMode::Unlimited;
     double speed_value = 0;
     double steps_per_second = 0;    // measured over the last second of stepping
     std::uint64_t seed = 0;
     std::vector<FramePtr> frames;        // the bounded history, oldest first; back() is the live state
-    std::vector<FramePtr> mean_field;    // the mean-field twin's history (empty when off)
+    std::vector<CompanionFrames> companions;  // the companion runs switched on, with their histories
     EventList events;
     std::shared_ptr<const nlohmann::json> session_data;  // what a session of this run holds beyond config and events
     // A session being replayed to its step (in slices, so the window stays live and Cancel works).

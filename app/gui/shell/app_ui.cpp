@@ -1,4 +1,5 @@
 #include "app_ui.hpp"
+#include "lab_panels.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -47,39 +48,6 @@ void apply_plot_cursor(const PlotResult& r, const Snapshot& snap, ViewState& vie
         view.live = false;
         view.cursor_step = nearest(r.clicked_x);
     }
-}
-
-ImU32 token_color(const RunInfo& info, int token, float alpha) {
-    const TokenInfo& t = info.tokens[token];
-    const int a = static_cast<int>(alpha * 255);
-    switch (t.kind) {
-        case TokenKind::Common: return IM_COL32(150, 150, 150, a);
-        case TokenKind::QueryCommon: return IM_COL32(120, 160, 220, a);
-        case TokenKind::Distinct: {
-            // Warm hues, one per class.
-            static const ImU32 hues[] = {IM_COL32(255, 140, 40, 255), IM_COL32(80, 200, 120, 255), IM_COL32(230, 90, 160, 255),
-                                         IM_COL32(250, 210, 60, 255), IM_COL32(100, 190, 250, 255), IM_COL32(190, 120, 250, 255)};
-            const ImU32 c = hues[t.group % 6];
-            return (c & 0x00FFFFFF) | (static_cast<ImU32>(a) << 24);
-        }
-        case TokenKind::Query: return IM_COL32(255, 255, 255, a);
-        case TokenKind::Next: return IM_COL32(255, 90, 90, a);
-        default: return IM_COL32(90, 90, 90, a);
-    }
-}
-
-std::string token_short(const RunInfo& info, int token) {
-    const TokenInfo& t = info.tokens[token];
-    char buf[64];
-    switch (t.kind) {
-        case TokenKind::Common: std::snprintf(buf, sizeof buf, "%d common", token); break;
-        case TokenKind::QueryCommon: std::snprintf(buf, sizeof buf, "%d q%d-common", token, t.group); break;
-        case TokenKind::Distinct: std::snprintf(buf, sizeof buf, "%d distinct c%d", token, t.group); break;
-        case TokenKind::Query: std::snprintf(buf, sizeof buf, "%d query %d", token, t.group); break;
-        case TokenKind::Next: std::snprintf(buf, sizeof buf, "%d next c%d", token, t.group); break;
-        default: std::snprintf(buf, sizeof buf, "%d unused", token); break;
-    }
-    return buf;
 }
 
 void ViewState::say(std::string text, bool error) {
@@ -227,7 +195,7 @@ void handle_keys(const Snapshot& snap, ViewState& view, const CommandSink& send,
     if (key_pressed(kKeyF12)) host.screenshot = true;
     if (key_pressed(kKeyF11)) view.large_font = !view.large_font;
     if (key_pressed(kKeyF1)) view.show_help = !view.show_help;
-    if (key_pressed(kKeyP) && !snap.tpg) view.show_phase = !view.show_phase;
+    if (const LabPanels& lab = panels_for(snap); lab.keys) lab.keys(snap, view);
 }
 
 // While a session replays to its step: progress, rate, time left, and Cancel (Esc).
@@ -256,7 +224,7 @@ void draw_loading(const Snapshot& snap, const CommandSink& send) {
     ImGui::End();
 }
 
-void draw_help(ViewState& view) {
+void draw_help(const Snapshot& snap, ViewState& view) {
     if (!view.show_help) return;
     ImGui::SetNextWindowPos(ImVec2(ImGui::GetIO().DisplaySize.x * 0.5f, ImGui::GetIO().DisplaySize.y * 0.5f), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
     if (ImGui::Begin("Keyboard shortcuts", &view.show_help, ImGuiWindowFlags_AlwaysAutoResize)) {
@@ -264,12 +232,17 @@ void draw_help(ViewState& view) {
                                  {"R", "reset (same seed)"},          {"Left", "step cursor one record back"},
                                  {"L", "back to live"},               {"Click a curve", "show that step everywhere"},
                                  {"F12", "screenshot of the window"}, {"Ctrl+S / Ctrl+O", "save / load session"},
-                                 {"F11", "large font (projectors)"},  {"P", "phase diagram (sweeps)"},
-                                 {"F1", "this help"},                 {"Esc", "stop loading a session"}};
+                                 {"F11", "large font (projectors)"},  {"F1", "this help"},
+                                 {"Esc", "stop loading a session"}};
         for (auto& r : rows) {
             ImGui::TextUnformatted(r[0]);
             ImGui::SameLine(ImGui::GetFontSize() * 9);
             ImGui::TextDisabled("%s", r[1]);
+        }
+        for (const auto& [key, what] : panels_for(snap).help) {  // the lab's own keys
+            ImGui::TextUnformatted(key.c_str());
+            ImGui::SameLine(ImGui::GetFontSize() * 9);
+            ImGui::TextDisabled("%s", what.c_str());
         }
     }
     ImGui::End();
@@ -305,34 +278,57 @@ void draw_app(const Snapshot& snap, ViewState& view, const CommandSink& send, He
     };
     if (begin_panel(Panel::Controls, "Controls", ImVec2(0, 0), ImVec2(left_w, ds.y))) draw_controls(snap, view, send, host);
     ImGui::End();
-    if (snap.tpg) {
-        const float graph_w = std::floor((ds.x - left_w) * 0.55f);
-        if (begin_panel(Panel::Attention, "Token-priority graph", ImVec2(left_w, 0), ImVec2(graph_w, top_h))) draw_tpg_graph(snap, view);
-        ImGui::End();
-        ImGui::SetNextWindowPos(ImVec2(left_w + graph_w, 0), ImGuiCond_Always);
-        ImGui::SetNextWindowSize(ImVec2(ds.x - left_w - graph_w, top_h), ImGuiCond_Always);
-        if (ImGui::Begin("Samples, probe and editor", nullptr, fixed)) draw_tpg_samples(snap, view, send);
-        ImGui::End();
-        // The top panel, for exports, is the graph and the samples together.
-        view.panel_pos[static_cast<int>(Panel::Attention)] = ImVec2(left_w, 0);
-        view.panel_size[static_cast<int>(Panel::Attention)] = ImVec2(ds.x - left_w, top_h);
-        view.panel_content[static_cast<int>(Panel::Attention)] = ImVec4(left_w, 0, ds.x - left_w, top_h);
-        if (begin_panel(Panel::Curves, "Curves over training steps", ImVec2(left_w, top_h), ImVec2(ds.x - left_w, ds.y - top_h)))
-            draw_tpg_curves(snap, view);
-        ImGui::End();
-    } else {
-        if (begin_panel(Panel::Attention, "Attention", ImVec2(left_w, 0), ImVec2(ds.x - left_w, top_h))) draw_attention(snap, view, textures);
-        ImGui::End();
-        if (begin_panel(Panel::Curves, "Curves over training steps", ImVec2(left_w, top_h), ImVec2(ds.x - left_w, ds.y - top_h)))
-            draw_curves(snap, view);
-        ImGui::End();
-    }
+    const LabPanels& lab = panels_for(snap);
+    LabArea area;
+    area.x = left_w;
+    area.w = ds.x - left_w;
+    area.top_h = top_h;
+    area.bottom_h = ds.y - top_h;
+    area.flags = fixed;
+    area.begin_panel = begin_panel;
+    if (lab.panels) lab.panels(snap, view, send, textures, area);
     if (!view.figure) {
         draw_status_bar(snap, view, ImVec2(0, ds.y), ImVec2(full.x, bar_h));
-        draw_phase_diagram(snap, view, send);
-        draw_help(view);
+        if (lab.windows) lab.windows(snap, view, send);
+        draw_help(snap, view);
         draw_loading(snap, send);
     }
 }
+
+void draw_plot(const char* id, const char* title, const std::vector<PlotSeries>& series, PlotState& state, PlotOptions opt,
+               const Snapshot& snap, ViewState& view, ImVec2 size) {
+    ImGui::BeginGroup();
+    ImGui::TextUnformatted(title);
+    opt.size = size;
+    opt.figure = view.figure;
+    opt.cursor_x = view.live && view.preview_step < 0 ? NAN : static_cast<double>(frame_at(snap, view).step);
+    if (view.snap >= 0) opt.snap_x = static_cast<double>(view.snap);
+    // The markers of an event list are built once and shared by every plot and frame that shows the same list.
+    struct MarkerCache {
+        EventList list;  // kept alive, so its address cannot be reused by another list
+        std::shared_ptr<const std::vector<double>> x;
+        std::shared_ptr<const std::vector<std::string>> labels;
+    };
+    static MarkerCache cache;  // UI thread only
+    if (cache.list.identity() != snap.events.identity() || !cache.x) {
+        auto x = std::make_shared<std::vector<double>>();
+        auto labels = std::make_shared<std::vector<std::string>>();
+        x->reserve(snap.events.size());
+        labels->reserve(snap.events.size());
+        const LabSpec& lab = lab_for(snap.info->config);
+        for (const RunEvent& e : snap.events) {
+            x->push_back(static_cast<double>(e.step));
+            char buf[48];
+            std::snprintf(buf, sizeof buf, "%s %.3g", lr_label(lab, e.name).c_str(), e.new_value);
+            labels->push_back(buf);
+        }
+        cache = {snap.events, std::move(x), std::move(labels)};
+    }
+    opt.markers = cache.x;
+    opt.marker_labels = cache.labels;
+    apply_plot_cursor(plot_lines(id, series, state, opt), snap, view);
+    ImGui::EndGroup();
+}
+
 
 }  // namespace snapscope::gui

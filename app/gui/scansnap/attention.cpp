@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "app_ui.hpp"
+#include "scansnap/scansnap_panels.hpp"
 #include "plot.hpp"
 
 namespace snapscope::gui {
@@ -77,7 +78,7 @@ std::pair<int, int> heatmap(const HeatmapView& h, const RunInfo& info, HeatmapTe
     {
         int narrowest = h.cols, last = 0;
         for (int t = 1; t < h.cols; ++t) {
-            const TokenInfo &x = info.tokens[t - 1], &y = info.tokens[t];
+            const TokenInfo &x = scansnap_info(info).tokens[t - 1], &y = scansnap_info(info).tokens[t];
             if (x.kind != y.kind || x.group != y.group) {
                 narrowest = std::min(narrowest, t - last);
                 last = t;
@@ -85,7 +86,7 @@ std::pair<int, int> heatmap(const HeatmapView& h, const RunInfo& info, HeatmapTe
         }
         const bool groups = cw * narrowest >= 4.f;
         for (int t = 1; t < h.cols; ++t) {
-            const TokenInfo &x = info.tokens[t - 1], &y = info.tokens[t];
+            const TokenInfo &x = scansnap_info(info).tokens[t - 1], &y = scansnap_info(info).tokens[t];
             if (x.kind != y.kind || (groups && x.group != y.group))
                 dl->AddLine(ImVec2(a.x + cw * t, a.y), ImVec2(a.x + cw * t, b.y), IM_COL32(255, 255, 255, 140), std::max(1.0f, font / 15.0f));
         }
@@ -151,16 +152,18 @@ std::pair<int, int> heatmap(const HeatmapView& h, const RunInfo& info, HeatmapTe
 
 void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* textures) {
     const RunInfo& info = *snap.info;
-    const Frame& f = frame_at(snap, view);
-    const int M = info.M, K = static_cast<int>(info.classes.size()), Q = static_cast<int>(info.queries.size());
+    const ScanSnapInfo& ssi = scansnap_info(info);
+    const Frame& frame = frame_at(snap, view);
+    const ScanSnapFrame& f = scansnap_frame(frame);
+    const int M = info.M, K = static_cast<int>(ssi.classes.size()), Q = static_cast<int>(ssi.queries.size());
     const float font = ImGui::GetFontSize();
     view.selected_class = std::clamp(view.selected_class, 0, std::max(0, K - 1));
 
     // Header: which step, colour range (in a figure: the step and class, as text).
     if (view.figure) {
-        ImGui::Text("step %lld, class %d", static_cast<long long>(f.step), view.selected_class);
+        ImGui::Text("step %lld, class %d", static_cast<long long>(frame.step), view.selected_class);
     } else {
-    ImGui::Text("step %lld%s", static_cast<long long>(f.step),
+    ImGui::Text("step %lld%s", static_cast<long long>(frame.step),
                 view.preview_step >= 0 ? " (hovered curve)" : view.live ? " (live)" : " (cursor)");
     ImGui::SameLine();
     ImGui::SetNextItemWidth(font * 8);
@@ -168,8 +171,8 @@ void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* text
         std::string label = "class " + std::to_string(view.selected_class);
         if (ImGui::BeginCombo("##class", label.c_str())) {
             for (int c = 0; c < K; ++c) {
-                const std::string l = "class " + std::to_string(c) + ": query " + std::to_string(info.classes[c].query) + " -> " +
-                                      std::to_string(info.classes[c].label);
+                const std::string l = "class " + std::to_string(c) + ": query " + std::to_string(ssi.classes[c].query) + " -> " +
+                                      std::to_string(ssi.classes[c].label);
                 if (ImGui::Selectable(l.c_str(), c == view.selected_class)) view.selected_class = c;
             }
             ImGui::EndCombo();
@@ -203,7 +206,7 @@ void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* text
     for (float v : z.data) zm = std::max(zm, std::abs(v));
     z.vmax = view.auto_range ? std::max(zm, 1e-6f) : view.z_range;
     z.vmin = -z.vmax;
-    for (int q = 0; q < Q; ++q) z.row_labels.push_back("q" + std::to_string(info.queries[q]));
+    for (int q = 0; q < Q; ++q) z.row_labels.push_back("q" + std::to_string(ssi.queries[q]));
     z.row_axis = "query";
     z.value_name = "Z";
 
@@ -228,7 +231,7 @@ void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* text
     img.data.resize(static_cast<std::size_t>(img.rows) * M);
     float im = 0;
     for (int r = 0; r < img.rows; ++r) {
-        const auto& at = snap.frames[r]->attention;
+        const auto& at = scansnap_frame(*snap.frames[r]).attention;
         for (int t = 0; t < M; ++t) {
             const float v = K > 0 ? static_cast<float>(at[static_cast<std::size_t>(sel) * M + t]) : 0.f;
             img.data[static_cast<std::size_t>(r) * M + t] = v;

@@ -1,0 +1,113 @@
+// The Scan-and-Snap lab's entry in the window: its settings, buttons, panels (attention over curves), the phase
+// diagram and its key.
+#include <cstdio>
+
+#include "keys.hpp"
+#include "scansnap/scansnap_panels.hpp"
+
+namespace snapscope::gui {
+
+ImU32 token_color(const RunInfo& info, int token, float alpha) {
+    const TokenInfo& t = scansnap_info(info).tokens[static_cast<std::size_t>(token)];
+    const int a = static_cast<int>(alpha * 255);
+    switch (t.kind) {
+        case TokenKind::Common: return IM_COL32(150, 150, 150, a);
+        case TokenKind::QueryCommon: return IM_COL32(120, 160, 220, a);
+        case TokenKind::Distinct: {
+            // Warm hues, one per class.
+            static const ImU32 hues[] = {IM_COL32(255, 140, 40, 255), IM_COL32(80, 200, 120, 255), IM_COL32(230, 90, 160, 255),
+                                         IM_COL32(250, 210, 60, 255), IM_COL32(100, 190, 250, 255), IM_COL32(190, 120, 250, 255)};
+            const ImU32 c = hues[t.group % 6];
+            return (c & 0x00FFFFFF) | (static_cast<ImU32>(a) << 24);
+        }
+        case TokenKind::Query: return IM_COL32(255, 255, 255, a);
+        case TokenKind::Next: return IM_COL32(255, 90, 90, a);
+        default: return IM_COL32(90, 90, 90, a);
+    }
+}
+
+std::string token_short(const RunInfo& info, int token) {
+    const TokenInfo& t = scansnap_info(info).tokens[static_cast<std::size_t>(token)];
+    char buf[64];
+    switch (t.kind) {
+        case TokenKind::Common: std::snprintf(buf, sizeof buf, "%d common", token); break;
+        case TokenKind::QueryCommon: std::snprintf(buf, sizeof buf, "%d q%d-common", token, t.group); break;
+        case TokenKind::Distinct: std::snprintf(buf, sizeof buf, "%d distinct c%d", token, t.group); break;
+        case TokenKind::Query: std::snprintf(buf, sizeof buf, "%d query %d", token, t.group); break;
+        case TokenKind::Next: std::snprintf(buf, sizeof buf, "%d next c%d", token, t.group); break;
+        default: std::snprintf(buf, sizeof buf, "%d unused", token); break;
+    }
+    return buf;
+}
+
+namespace {
+
+void tip(const char* text) {
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", text);
+}
+
+void settings(Config& c, const SettingsFields& ui) {
+    if (c.data.kind == "synthetic") {
+        ui.int_field("queries", c.data.num_last, 1, 200, "data.num_last: number of query (last) tokens");
+        ui.int_field("next tokens / query", c.data.num_next_per_last, 1, 50, "data.num_next_per_last: classes per query");
+        ui.int_field("common tokens", c.data.num_common, 0, 1000, "data.num_common: tokens shared by every class");
+        ui.int_field("distinct / class", c.data.num_unique_per_next, 0, 1000, "data.num_unique_per_next");
+        ui.int_field("sequence length", c.data.seq_len, 2, 100000, "data.seq_len: L-1 context tokens plus the query");
+    }
+    ui.int_field("batch", c.train.batch, 1, 100000, "train.batch: samples per step");
+    int init = c.train.init == "uniform" ? 1 : 0;
+    ImGui::SetNextItemWidth(ui.half);
+    if (ImGui::Combo("##init", &init, "zero init\0uniform init\0")) c.train.init = init ? "uniform" : "zero";
+    tip("zero: Y = Z = 0 (Fig 4); uniform: PyTorch's Linear default");
+    ImGui::SameLine();
+    int mode = c.train.mode == "mean_field" ? 1 : 0;
+    ImGui::SetNextItemWidth(ui.half);
+    if (ImGui::Combo("##mode", &mode, "sampled\0mean field\0")) c.train.mode = mode ? "mean_field" : "sampled";
+    tip("sampled: a fresh random batch each step; mean field: the deterministic T -> infinity model");
+    ImGui::Checkbox("normalize", &c.model.normalize);
+    tip("L2-normalise the pooled attention output (the paper's setting)");
+    ImGui::SameLine();
+    ImGui::Checkbox("residual", &c.model.residual);
+    ImGui::SameLine();
+}
+
+void run_buttons(const Snapshot&, ViewState& view) {
+    if (ImGui::Button("Phase diagram")) view.show_phase = !view.show_phase;
+    const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+    view.widget_rects["phase"] = ImVec4(a.x, a.y, b.x, b.y);
+    tip("P: sweep two knobs in the background and see the final attention entropy (or snap step) as a heatmap");
+    ImGui::SameLine();
+}
+
+void panels(const Snapshot& snap, ViewState& view, const CommandSink&, HeatmapTextures* textures, const LabArea& area) {
+    if (area.begin_panel(Panel::Attention, "Attention", ImVec2(area.x, 0), ImVec2(area.w, area.top_h))) draw_attention(snap, view, textures);
+    ImGui::End();
+    if (area.begin_panel(Panel::Curves, "Curves over training steps", ImVec2(area.x, area.top_h), ImVec2(area.w, area.bottom_h)))
+        draw_curves(snap, view);
+    ImGui::End();
+}
+
+void keys(const Snapshot&, ViewState& view) {
+    if (key_pressed(kKeyP)) view.show_phase = !view.show_phase;
+}
+
+}  // namespace
+
+LabPanels scansnap_panels() {
+    LabPanels p;
+    p.kind = "scan_snap";
+    p.switch_label = "Lab: Scan and Snap (Tian et al. 2023)";
+    p.first_preset = "fig4";
+    p.lr_help = {{"lr_z", "Learning rate of the attention logits Z (log scale)"}, {"lr_y", "Learning rate of the decoder Y (log scale)"}};
+    p.companions = {{kMeanFieldCompanion, "mean-field twin",
+                     "Run the deterministic T -> infinity model alongside, with the same settings and rate changes; drawn dashed"}};
+    p.settings = &settings;
+    p.run_buttons = &run_buttons;
+    p.panels = &panels;
+    p.windows = &draw_phase_diagram;
+    p.keys = &keys;
+    p.help = {{"P", "phase diagram (sweeps)"}};
+    return p;
+}
+
+}  // namespace snapscope::gui

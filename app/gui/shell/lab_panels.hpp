@@ -1,0 +1,51 @@
+// A lab's side of the window's UI: its panels, its settings, its buttons, keys and windows. The shell's layout and
+// controls know no lab: they ask panels_for(snapshot) (one line per lab in app/gui/shell/lab_panels.cpp).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "app_ui.hpp"
+
+namespace snapscope::gui {
+
+// The area right of the Controls panel and how to open a panel there (records its rectangle for exports).
+struct LabArea {
+    float x = 0, w = 0, top_h = 0, bottom_h = 0;  // the top panel spans [0, top_h), the bottom one the rest
+    ImGuiWindowFlags flags = 0;
+    std::function<bool(Panel, const char* title, ImVec2 pos, ImVec2 size)> begin_panel;  // call ImGui::End() after
+};
+
+// The fields the settings section offers a lab (two a row, label above, value below).
+struct SettingsFields {
+    std::function<void(const char* name, int& v, int lo, int hi, const char* help)> int_field;
+    float half = 0;  // the width of half a row
+};
+
+struct LabPanels {
+    std::string kind;          // model.kind
+    std::string switch_label;  // in the lab switch ("Lab: Scan and Snap (Tian et al. 2023)")
+    std::string first_preset;  // the preset the lab switch loads
+    // Tooltips of the learning-rate sliders, by group name (the slider's label is the group's label).
+    std::vector<std::pair<std::string, std::string>> lr_help;
+    // Companion runs the lab offers: name, checkbox label, tooltip.
+    std::vector<std::vector<std::string>> companions;
+    // The settings that restart the run (the pending config `c`).
+    void (*settings)(Config& c, const SettingsFields& ui) = nullptr;
+    // Buttons after the learning rates (e.g. the phase diagram); may be null.
+    void (*run_buttons)(const Snapshot& snap, ViewState& view) = nullptr;
+    // The lab's panels in `area`.
+    void (*panels)(const Snapshot& snap, ViewState& view, const CommandSink& send, HeatmapTextures* textures, const LabArea& area) = nullptr;
+    // Windows over the panels (the phase diagram) and the lab's keys; may be null.
+    void (*windows)(const Snapshot& snap, ViewState& view, const CommandSink& send) = nullptr;
+    void (*keys)(const Snapshot& snap, ViewState& view) = nullptr;
+    // Its lines in the help overlay (key, what it does).
+    std::vector<std::pair<std::string, std::string>> help;
+};
+
+const std::vector<LabPanels>& lab_panels();
+// The panels of the lab the snapshot's run belongs to (the first lab's for an unknown kind).
+const LabPanels& panels_for(const Snapshot& snap);
+
+}  // namespace snapscope::gui
