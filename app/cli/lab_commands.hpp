@@ -1,4 +1,4 @@
-// Commands a lab adds to snapscope-cli (the token-priority-graph lab's `graph`). The dispatch in main.cpp knows no
+// Commands a lab adds to snapscope-cli (from its folder app/cli/<lab>/). The dispatch in main.cpp knows no
 // lab: it adds each command's subcommand, lets the command declare its options, and runs the one chosen.
 #pragma once
 

@@ -108,7 +108,7 @@ int run_cli(int argc, char** argv) {
 
     app.add_subcommand("presets", "List the built-in presets");
     app.add_subcommand("keys", "List every config key with its default and meaning");
-    // The labs' own commands (the token-priority-graph lab's graph).
+    // The labs' own commands.
     const std::vector<std::unique_ptr<LabCommand>> lab_cmds = lab_commands();
     for (const auto& lc : lab_cmds) lc->declare(*app.add_subcommand(lc->name(), lc->help()));
 

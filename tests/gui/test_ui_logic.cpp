@@ -17,7 +17,7 @@
 
 namespace {
 // The mean-field twin's frames (empty when it is off).
-const std::vector<snapscope::gui::FramePtr>& companion_frames(const snapscope::gui::Snapshot& s) {
+[[maybe_unused]] const std::vector<snapscope::gui::FramePtr>& companion_frames(const snapscope::gui::Snapshot& s) {
     static const std::vector<snapscope::gui::FramePtr> none;
     const auto* f = s.companion(snapscope::gui::kMeanFieldCompanion);
     return f ? *f : none;
@@ -610,4 +610,42 @@ TEST(UiLogic, TheSnapStepOfALargeRunIsComputedOffTheFrame) {
     update_snap_step(playing, view, kSnapTaskInterval / 2);
     EXPECT_EQ(view.snap, paused.snap);
     EXPECT_EQ(view.snap_serial, playing.serial - 1);  // the result is for the snapshot the task read
+}
+
+TEST(UiLogic, TheLearningRateSlidersAreTheLabsGroups) {
+    // Issue 11: the sliders come from the lab's learning-rate groups: two (with their ratio and the lock) in Scan and
+    // Snap, one in the tpg lab, and four for a lab with four groups (no ratio, no lock); a slider sends its group.
+    Ui ui;
+    HostRequests host;
+    std::vector<Command> sent;
+    const CommandSink send = [&](Command c) { sent.push_back(c); };
+    Worker worker(fig4());
+    {
+        ViewState view;
+        ui.frame(*worker.snapshot(), view, send, host);
+        for (const char* id : {"##lr_z", "##lr_y", "##ratio", "lock"}) EXPECT_TRUE(view.widget_rects.count(id)) << id;
+        EXPECT_FALSE(view.widget_rects.count("##lr"));
+    }
+    worker.post(Command::load_config(resolve_config(preset_config("tpg-cyclic"), "tpg-cyclic")));
+    worker.sync();
+    {
+        ViewState view;
+        ui.frame(*worker.snapshot(), view, send, host);
+        EXPECT_TRUE(view.widget_rects.count("##lr"));
+        for (const char* id : {"##lr_z", "##lr_y", "##ratio", "lock"}) EXPECT_FALSE(view.widget_rects.count(id)) << id;
+    }
+    Snapshot four = *worker.snapshot();
+    four.lrs = {{"a", "eta_a", 1.0}, {"b", "eta_b", 0.5}, {"c", "eta_c", 0.1}, {"d", "eta_d", 2.0}};
+    ViewState view;
+    auto frame = [&] { ui.frame(four, view, send, host); };
+    frame();
+    for (const char* id : {"##a", "##b", "##c", "##d"}) EXPECT_TRUE(view.widget_rects.count(id)) << id;
+    EXPECT_FALSE(view.widget_rects.count("##ratio"));
+    EXPECT_FALSE(view.widget_rects.count("lock"));
+    sent.clear();
+    click(ui, centre(view, "##c", 0.9f), frame);
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(sent[0].kind, Command::Kind::SetLr);
+    EXPECT_EQ(sent[0].name, "c");
+    EXPECT_GT(sent[0].value, 1.0);
 }

@@ -19,7 +19,7 @@ const std::vector<snapscope::gui::FramePtr>& companion_frames(const snapscope::g
     return f ? *f : none;
 }
 // The tpg lab's facts of the snapshot's run (null for another lab).
-const snapscope::gui::TpgInfo* tpg_of(const snapscope::gui::Snapshot& s) { return s.info ? s.info->lab_as<snapscope::gui::TpgInfo>() : nullptr; }
+[[maybe_unused]] const snapscope::gui::TpgInfo* tpg_of(const snapscope::gui::Snapshot& s) { return s.info ? s.info->lab_as<snapscope::gui::TpgInfo>() : nullptr; }
 }  // namespace
 
 namespace {
@@ -470,4 +470,33 @@ TEST(Worker, ATpgSessionWithAnEditedSetAndRateChangesReplaysInTheWindowAndHeadle
     ASSERT_EQ(std::system(cmd.c_str()), 0);
     EXPECT_EQ(snapscope::test::slurp_file(d / "cli" / "trajectory.csv"), live);
     EXPECT_EQ(final_without_timing(d / "cli" / "final.json")["samples"].size(), edited.samples.size());
+}
+
+TEST(Worker, ARateOrLabDataTheLabDoesNotHaveIsSaidAndChangesNothing) {
+    // The worker knows no lab: a learning-rate group the lab lacks (the tpg lab's "lr" sent to Scan and Snap) and lab
+    // data for a lab that keeps none are refused with a message; the run goes on unchanged.
+    Worker w(fig4());
+    w.post(Command::step(3));
+    w.sync();
+    const std::uint64_t run_id = w.snapshot()->run_id;
+    w.post(Command::set_lr("lr", 0.5));
+    w.sync();
+    SnapshotPtr s = w.snapshot();
+    EXPECT_TRUE(s->message_is_error);
+    EXPECT_NE(s->message.find("lr"), std::string::npos) << s->message;
+    EXPECT_TRUE(s->events.empty());
+    EXPECT_EQ(s->lr("lr_z"), 1.0);
+    w.post(Command::set_lab_data(nlohmann::json{{"K", 2}, {"samples", nlohmann::json::array()}}));
+    w.sync();
+    s = w.snapshot();
+    EXPECT_TRUE(s->message_is_error);
+    EXPECT_NE(s->message.find("keeps no data"), std::string::npos) << s->message;
+    EXPECT_EQ(s->step, 3);
+    EXPECT_EQ(s->run_id, run_id);
+    // The lab's own groups work.
+    w.post(Command::set_lr("lr_y", 0.25));
+    w.sync();
+    ASSERT_EQ(w.snapshot()->events.size(), 1u);
+    EXPECT_EQ(w.snapshot()->events[0].name, "lr_y");
+    EXPECT_EQ(w.snapshot()->lr("lr_y"), 0.25);
 }

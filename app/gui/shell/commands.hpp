@@ -24,12 +24,12 @@ struct Command {
         SetSpeed,      // speed, value (steps/s or steps/frame)
         FrameTick,     // one UI frame passed (drives StepsPerFrame)
         LoadConfig,    // config (restarts); flag: keep the run's current learning rates
-        SetCompanion,  // name, flag: run the lab's companion `name` (e.g. the mean-field twin) alongside
+        SetCompanion,  // name, flag: run the lab's companion run `name` alongside
         LoadSession,   // session: restart on its config and replay its events to its step (paused)
         Export,        // path: write config.json, trajectory.csv, final.json of the live run into this folder
         StopAt,        // count: pause when the run reaches this step (0: never)
         SetLabData,    // data: restart the lab on its config with this lab data (what LabRun::session_data holds,
-                       // e.g. the tpg lab's edited training set)
+                       // e.g. an edited training set)
         CancelLoad,    // stop replaying a session where it is (the run stays at the step reached, paused)
     };
     explicit Command(Kind k) : kind(k) {}

@@ -218,7 +218,7 @@ void draw_controls(const Snapshot& snap, ViewState& view, const CommandSink& sen
         remember(view, "lock");
         tip(("Keep " + label + " fixed: moving one rate moves the other").c_str());
     }
-    // The lab's companion runs (Scan and Snap: the mean-field twin).
+    // The lab's companion runs.
     for (const std::string& name : snap.companions_offered) {
         std::string label = name, help = "Run " + name + " alongside";
         for (const auto& cl : current.companions)

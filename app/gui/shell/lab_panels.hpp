@@ -25,7 +25,7 @@ struct SettingsFields {
 
 struct LabPanels {
     std::string kind;          // model.kind
-    std::string switch_label;  // in the lab switch ("Lab: Scan and Snap (Tian et al. 2023)")
+    std::string switch_label;  // in the lab switch ("Lab: <name> (<paper>)")
     std::string first_preset;  // the preset the lab switch loads
     // Tooltips of the learning-rate sliders, by group name (the slider's label is the group's label).
     std::vector<std::pair<std::string, std::string>> lr_help;

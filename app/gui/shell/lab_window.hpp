@@ -21,8 +21,8 @@ public:
     virtual LabRun& run() = 0;
     const LabRun& run() const { return const_cast<WindowRun*>(this)->run(); }
 
-    // Called after every step: a lab whose frames show the state after the step records it here (the tpg lab);
-    // Scan and Snap's frames are the records its steps make of the state they start from (no extra pass).
+    // Called after every step: a lab whose frames show the state after the step records it here; a lab whose steps
+    // record the state they start from needs nothing (its frames then cost no extra pass).
     virtual void after_step() {}
     // Records made so far (a new one means a new frame), and the frame of the newest record.
     virtual std::uint64_t record_count() const = 0;

@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
     // Per-frame buffers of a few hundred KB would otherwise be mmapped and unmapped every frame (page faults).
     mallopt(M_MMAP_THRESHOLD, 64 << 20);
     mallopt(M_TRIM_THRESHOLD, 128 << 20);
-    CLI::App app{"snapscope: watch a 1-layer transformer learn (Scan and Snap, live)"};
+    CLI::App app{"snapscope: watch a 1-layer transformer learn, live (one lab per paper)"};
     std::string preset, session_path, config_path, screenshot, speed = "25";
     std::optional<std::int64_t> steps;
     int frames = 3, width = 1280, height = 800, scale = 1;

@@ -44,7 +44,7 @@ struct RunInfo {
     const T* lab_as() const { return dynamic_cast<const T*>(lab.get()); }
 };
 
-// A companion run's frames (the mean-field twin: a second run on the same data, stepped with the main one).
+// A companion run's frames (a second run on the same data and rates, stepped with the main one).
 struct CompanionFrames {
     std::string name;
     std::vector<FramePtr> frames;
@@ -98,7 +98,7 @@ struct Snapshot {
     bool message_is_error = false;
     std::vector<LrGroup> lrs;       // the lab's learning-rate groups and their values (one slider each)
     bool ratio_locked = false;      // the first two groups move together (labs with two groups)
-    std::vector<std::string> companions_offered;  // companion runs the lab can run alongside (e.g. "mean_field")
+    std::vector<std::string> companions_offered;  // companion runs the lab can run alongside (their names)
     SpeedMode speed = SpeedMode::Unlimited;
     double speed_value = 0;
     double steps_per_second = 0;    // measured over the last second of stepping

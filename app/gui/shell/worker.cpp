@@ -171,7 +171,7 @@ bool Worker::step_once() {
         return false;
     }
     run_->after_step();
-    take_frame(*run_, frames_, frames_seen_);  // (Scan and Snap: the state this step started from)
+    take_frame(*run_, frames_, frames_seen_);  // (see WindowRun::after_step)
     for (auto& c : companions_)
         if (c->run->run().step()) {
             c->run->after_step();
@@ -304,7 +304,7 @@ void Worker::take_frame(const WindowRun& run, ThinningHistory<FramePtr>& frames,
 }
 
 void Worker::catch_up() {
-    // The newest state, recorded now that it is shown (Scan and Snap: the loss of the batch its next step will use).
+    // The newest state, recorded now that it is shown.
     lab().record_now();
     take_frame(*run_, frames_, frames_seen_);
     for (auto& c : companions_) {

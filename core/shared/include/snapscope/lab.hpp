@@ -1,4 +1,4 @@
-// A lab: one model the product trains (Scan and Snap, the token-priority graph, ...). The shared machinery (the
+// A lab: one model the product trains (one per paper). The shared machinery (the
 // command-line tool's run and bench, sessions and their replay) works through LabRun and the registry below and
 // knows no lab by name; a lab is its own files plus one line in lab_registry() (core/src/labs.cpp).
 #pragma once

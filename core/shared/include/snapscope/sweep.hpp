@@ -35,8 +35,7 @@ struct SweepPoint {
 struct SweepResult {
     SweepPoint point;
     double loss = 0;             // final loss (NaN: the run diverged)
-    std::vector<double> values;  // the lab's sweep columns (LabSpec::sweep_columns), e.g. Scan and Snap's
-                                 // distinct_entropy, common_mass and snap_step (see LabRun::sweep_values)
+    std::vector<double> values;  // the lab's sweep columns (LabSpec::sweep_columns; see LabRun::sweep_values)
     bool cancelled = false;      // stopped before its last step (see run_sweep_point)
 };
 
@@ -84,7 +83,7 @@ SweepResult run_sweep_point(const SweepDefinition& def, const SweepPoint& p, con
                             int parallel = 1, double memory_mb = 0);
 
 // CSV (RFC 4180: a field with a comma, a quote or a line break is quoted):
-// "index,<axis keys>,seed,loss,<the lab's sweep columns>", rows in index order (Scan and Snap:
+// "index,<axis keys>,seed,loss,<the lab's sweep columns>", rows in index order (e.g.
 // ...,loss,distinct_entropy,common_mass,snap_step).
 std::string sweep_results_csv(const SweepDefinition& def, const std::vector<SweepResult>& rows);
 std::string sweep_results_header(const SweepDefinition& def);
