@@ -10,6 +10,8 @@
 #include "worker.hpp"
 #include "scansnap/scansnap_window.hpp"
 #include "tpg/tpg_window.hpp"
+#include "sweep_job.hpp"
+#include "tasks.hpp"
 
 namespace {
 // The mean-field twin's frames (empty when it is off).
@@ -499,4 +501,69 @@ TEST(Worker, ARateOrLabDataTheLabDoesNotHaveIsSaidAndChangesNothing) {
     ASSERT_EQ(w.snapshot()->events.size(), 1u);
     EXPECT_EQ(w.snapshot()->events[0].name, "lr_y");
     EXPECT_EQ(w.snapshot()->lr("lr_y"), 0.25);
+}
+
+TEST(TaskRunner, InteractiveWorkRunsWhileEveryBulkThreadIsBusy) {
+    // One pool for all background work: bulk work (sweep runs) cannot hold back interactive work (the graph-SVM after
+    // an edit), which has a thread of its own besides taking any free bulk thread.
+    TaskRunner runner(1);
+    std::mutex mu;
+    std::condition_variable cv;
+    bool release = false, bulk_started = false;
+    std::atomic<int> interactive_done{0}, bulk_done{0};
+    runner.submit([&] {
+        std::unique_lock<std::mutex> lk(mu);
+        bulk_started = true;
+        cv.notify_all();
+        cv.wait(lk, [&] { return release; });
+        ++bulk_done;
+    }, TaskKind::Bulk);
+    runner.submit([&] { ++bulk_done; }, TaskKind::Bulk);  // waits behind the first (one bulk thread)
+    {
+        std::unique_lock<std::mutex> lk(mu);
+        cv.wait(lk, [&] { return bulk_started; });
+    }
+    for (int i = 0; i < 3; ++i) runner.submit([&] { ++interactive_done; }, TaskKind::Interactive);
+    for (int i = 0; i < 60000 && interactive_done.load() < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    EXPECT_EQ(interactive_done.load(), 3);
+    EXPECT_EQ(bulk_done.load(), 0);  // the bulk thread is still held
+    EXPECT_EQ(runner.queued(), 1u);   // the second bulk item waits
+    {
+        std::lock_guard<std::mutex> lk(mu);
+        release = true;
+    }
+    cv.notify_all();
+    for (int i = 0; i < 60000 && bulk_done.load() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    EXPECT_EQ(bulk_done.load(), 2);
+}
+
+TEST(TaskRunner, APhaseDiagramSweepAndATaskShareOnePoolAndTheTaskDoesNotWait) {
+    // The phase diagram's sweep runs on the window's task runner (no pool of its own); a task started while it runs
+    // finishes long before it, and the sweep's results are every run of the definition.
+    const FlatConfig base = [] {
+        FlatConfig f;
+        const nlohmann::json j = config_to_json(resolve_config(preset_config("fig6-sweep"), "fig6-sweep"));
+        for (auto it = j.begin(); it != j.end(); ++it) f[it.key()] = *it;
+        f["train.steps"] = 400;
+        return f;
+    }();
+    auto big = std::make_unique<SweepJob>(make_sweep_definition(base, {"train.lr_z=0.5,1,2,3", "data.num_last=1,3,5"}, 40, kSnapTolerance, kSnapWindow),
+                                          2);
+    Task<int> task([](TaskContext&) { return 42; });
+    for (int i = 0; i < 60000 && !task.ready(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ASSERT_TRUE(task.ready());
+    EXPECT_EQ(task.take().value_or(0), 42);
+    EXPECT_FALSE(big->finished()) << "the task waited for 480 sweep runs";
+    EXPECT_LT(big->results().size(), big->total());
+    big.reset();  // cancels without waiting; the chains end at their next run
+    auto small = std::make_unique<SweepJob>(make_sweep_definition(base, {"train.lr_z=0.5,2", "data.num_last=1"}, 3, kSnapTolerance, kSnapWindow), 2);
+    for (int i = 0; i < 120000 && !small->finished(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ASSERT_TRUE(small->finished());
+    EXPECT_TRUE(small->error().empty()) << small->error();
+    std::vector<std::int64_t> idx;
+    for (const SweepResult& r : small->results()) idx.push_back(r.point.index);
+    std::sort(idx.begin(), idx.end());
+    std::vector<std::int64_t> want(small->total());
+    for (std::size_t i = 0; i < want.size(); ++i) want[i] = static_cast<std::int64_t>(i);
+    EXPECT_EQ(idx, want);  // every run once (the preset's lr_y_over_z axis times these two)
 }

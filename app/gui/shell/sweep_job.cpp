@@ -2,50 +2,57 @@
 
 #include <new>
 
+#include "tasks.hpp"
+
 namespace snapscope::gui {
 
-SweepJob::SweepJob(SweepDefinition def, int jobs, double memory_mb) : def_(std::move(def)), total_(def_.size()) {
-    jobs = std::max(1, jobs);
-    if (total_ > kMaxRuns)
-        throw ConfigError("sweep.grid", "the phase diagram would run " + std::to_string(total_) + " runs; at most " + std::to_string(kMaxRuns) +
+SweepJob::SweepJob(SweepDefinition def, int jobs, double memory_mb) : state_(std::make_shared<State>()) {
+    State& st = *state_;
+    st.def = std::move(def);
+    st.total = st.def.size();
+    if (st.total > kMaxRuns)
+        throw ConfigError("sweep.grid", "the phase diagram would run " + std::to_string(st.total) + " runs; at most " + std::to_string(kMaxRuns) +
                                             " fit in the window (use snapscope-cli sweep for larger grids)");
-    for (int j = 0; j < jobs; ++j)
-        threads_.emplace_back([this, jobs, memory_mb] {
-            while (!cancel_) {
-                const std::int64_t i = next_++;
-                if (i >= total_) break;
-                try {
-                    SweepResult r = run_sweep_point(def_, def_.point(i), [this] { return cancel_.load(); }, jobs, memory_mb);
-                    if (r.cancelled) break;
-                    std::lock_guard<std::mutex> lk(mu_);
-                    results_.push_back(std::move(r));
-                } catch (const std::bad_alloc&) {
-                    std::lock_guard<std::mutex> lk(mu_);
-                    if (error_.empty()) error_ = "out of memory: lower limits.memory_mb or the run's size";
-                    cancel_ = true;
-                } catch (const std::exception& e) {
-                    std::lock_guard<std::mutex> lk(mu_);
-                    if (error_.empty()) error_ = e.what();
-                    cancel_ = true;
-                }
-            }
-            ++finished_threads_;
-        });
+    st.jobs = std::max(1, jobs);
+    st.chains = st.jobs;
+    st.memory_mb = memory_mb;
+    for (int j = 0; j < st.chains; ++j) TaskRunner::shared().submit([s = state_] { run_one(s); }, TaskKind::Bulk);
 }
 
-SweepJob::~SweepJob() {
-    cancel_ = true;
-    for (auto& t : threads_) t.join();
+SweepJob::~SweepJob() { state_->cancel = true; }
+
+void SweepJob::run_one(const std::shared_ptr<State>& st) {
+    const std::int64_t i = st->cancel ? st->total : st->next++;
+    if (i >= st->total) {
+        ++st->chains_done;
+        return;
+    }
+    try {
+        SweepResult r = run_sweep_point(st->def, st->def.point(i), [s = st.get()] { return s->cancel.load(); }, st->jobs, st->memory_mb);
+        if (!r.cancelled) {
+            std::lock_guard<std::mutex> lk(st->mu);
+            st->results.push_back(std::move(r));
+        }
+    } catch (const std::bad_alloc&) {
+        std::lock_guard<std::mutex> lk(st->mu);
+        if (st->error.empty()) st->error = "out of memory: lower limits.memory_mb or the run's size";
+        st->cancel = true;
+    } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lk(st->mu);
+        if (st->error.empty()) st->error = e.what();
+        st->cancel = true;
+    }
+    TaskRunner::shared().submit([st] { run_one(st); }, TaskKind::Bulk);
 }
 
 std::vector<SweepResult> SweepJob::results() const {
-    std::lock_guard<std::mutex> lk(mu_);
-    return results_;
+    std::lock_guard<std::mutex> lk(state_->mu);
+    return state_->results;
 }
 
 std::string SweepJob::error() const {
-    std::lock_guard<std::mutex> lk(mu_);
-    return error_;
+    std::lock_guard<std::mutex> lk(state_->mu);
+    return state_->error;
 }
 
 }  // namespace snapscope::gui

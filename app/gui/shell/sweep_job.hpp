@@ -1,11 +1,13 @@
-// A sweep running in the background for the phase-diagram view: its own threads (one per core), results
-// collected as runs finish, cancellable at any time. The UI reads a copy of the results each frame.
+// A sweep running in the background for the phase-diagram view, on the window's task runner (bulk work): `jobs`
+// chains of runs, each run one item on the runner, so interactive work (a graph-SVM after an edit) never waits for
+// the sweep. Results are collected as runs finish; cancellable at any time. The UI reads a copy of the results each
+// frame.
 #pragma once
 
 #include <atomic>
 #include <memory>
 #include <mutex>
-#include <thread>
+#include <string>
 #include <vector>
 
 #include "snapscope/sweep.hpp"
@@ -19,26 +21,32 @@ public:
     // Throws ConfigError when the sweep has more than kMaxRuns runs.
     // `memory_mb`: the limit the runs share (limits.memory_mb of the window's config; 0 = three quarters of RAM).
     SweepJob(SweepDefinition def, int jobs, double memory_mb = 0);
-    ~SweepJob();  // cancels and joins
-    void cancel() { cancel_ = true; }
-    bool finished() const { return finished_threads_.load() == static_cast<int>(threads_.size()); }
-    std::size_t total() const { return static_cast<std::size_t>(total_); }
+    ~SweepJob();  // cancels; the runs in flight end at their next check, without the window waiting for them
+    void cancel() { state_->cancel = true; }
+    bool finished() const { return state_->chains_done.load() == state_->chains; }
+    std::size_t total() const { return static_cast<std::size_t>(state_->total); }
     std::vector<SweepResult> results() const;
     std::string error() const;
-    const std::vector<SweepAxis>& axes() const { return def_.axes; }
-    const FlatConfig& base() const { return def_.base; }
-    const SweepDefinition& definition() const { return def_; }
+    const std::vector<SweepAxis>& axes() const { return state_->def.axes; }
+    const FlatConfig& base() const { return state_->def.base; }
+    const SweepDefinition& definition() const { return state_->def; }
 
 private:
-    SweepDefinition def_;
-    std::int64_t total_ = 0;
-    std::atomic<std::int64_t> next_{0};
-    std::atomic<bool> cancel_{false};
-    std::atomic<int> finished_threads_{0};
-    mutable std::mutex mu_;
-    std::vector<SweepResult> results_;
-    std::string error_;
-    std::vector<std::thread> threads_;
+    struct State {
+        SweepDefinition def;
+        std::int64_t total = 0;
+        int chains = 0, jobs = 1;
+        double memory_mb = 0;
+        std::atomic<std::int64_t> next{0};
+        std::atomic<bool> cancel{false};
+        std::atomic<int> chains_done{0};
+        mutable std::mutex mu;
+        std::vector<SweepResult> results;
+        std::string error;
+    };
+    // One run of a chain, then the chain's next run queued behind the other work.
+    static void run_one(const std::shared_ptr<State>& st);
+    std::shared_ptr<State> state_;
 };
 
 }  // namespace snapscope::gui

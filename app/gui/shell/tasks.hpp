@@ -1,10 +1,14 @@
-// Background work for the UI thread. A task runs a function on its own thread; the UI polls it at the start of a
-// frame (ready(), take()) and never waits for it, so the window stays live however long the work takes. A task can
-// be cancelled cooperatively (the function checks ctx.cancelled()) and reports progress in [0, 1]. Dropping a task
-// cancels it without waiting: its thread finishes on its own (it owns what it works on).
+// Background work for the UI thread, all on one task runner. The runner has a thread per core for bulk work (the
+// phase diagram's sweep runs) and one more for interactive work (the graph-SVM after a training-set edit, the snap
+// step of a long history), so a long sweep never delays what the user just asked for. The UI polls a task at the
+// start of a frame (ready(), take()) and never waits for it, so the window stays live however long the work takes.
+// A task can be cancelled cooperatively (the function checks ctx.cancelled()) and reports progress in [0, 1].
+// Dropping a task cancels it without waiting: the work finishes on its own (it owns what it works on).
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -12,8 +16,37 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace snapscope::gui {
+
+enum class TaskKind { Interactive, Bulk };
+
+// The window's one pool of background threads (TaskRunner::shared()).
+class TaskRunner {
+public:
+    // `bulk_threads` threads take bulk and interactive work; one more takes interactive work only.
+    explicit TaskRunner(unsigned bulk_threads);
+    ~TaskRunner();  // finishes the work queued and running, then joins (work is cancelled by its owners first)
+    TaskRunner(const TaskRunner&) = delete;
+    TaskRunner& operator=(const TaskRunner&) = delete;
+
+    void submit(std::function<void()> work, TaskKind kind);
+    unsigned bulk_threads() const { return bulk_; }
+    // Items queued and not started (for tests).
+    std::size_t queued() const;
+
+    static TaskRunner& shared();
+
+private:
+    void loop(bool interactive_only);
+    unsigned bulk_;
+    mutable std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<std::function<void()>> interactive_, bulk_queue_;
+    bool stop_ = false;
+    std::vector<std::thread> threads_;
+};
 
 class TaskContext {
 public:
@@ -33,8 +66,8 @@ private:
 template <class R>
 class Task {
 public:
-    explicit Task(std::function<R(TaskContext&)> fn) : state_(std::make_shared<State>()) {
-        std::thread([st = state_, fn = std::move(fn)] {
+    explicit Task(std::function<R(TaskContext&)> fn, TaskKind kind = TaskKind::Interactive) : state_(std::make_shared<State>()) {
+        TaskRunner::shared().submit([st = state_, fn = std::move(fn)] {
             try {
                 R r = fn(st->ctx);
                 std::lock_guard<std::mutex> lk(st->mu);
@@ -47,7 +80,7 @@ public:
                 st->error = "unknown error";
             }
             st->done = true;
-        }).detach();
+        }, kind);
     }
     ~Task() { state_->ctx.cancel_ = true; }
     Task(const Task&) = delete;
