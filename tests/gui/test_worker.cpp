@@ -567,3 +567,39 @@ TEST(TaskRunner, APhaseDiagramSweepAndATaskShareOnePoolAndTheTaskDoesNotWait) {
     for (std::size_t i = 0; i < want.size(); ++i) want[i] = static_cast<std::int64_t>(i);
     EXPECT_EQ(idx, want);  // every run once (the preset's lr_y_over_z axis times these two)
 }
+
+TEST(Worker, ASessionWithTheTwinOnAndASpeedReopensWithBoth) {
+    // Issue 11, point 5: a session holds the companion runs and the speed; loading it in another window turns the
+    // mean-field twin on again (its frames the same, bit for bit, rate changes included) and trains at its speed.
+    Worker w(fig4());
+    w.post(Command::set_companion(kMeanFieldCompanion, true));
+    w.post(Command::step(6));
+    w.post(Command::set_lr("lr_z", 0.5));
+    w.post(Command::step(9));
+    w.post(Command::set_speed(SpeedMode::StepsPerSecond, 40));
+    w.sync();
+    const SnapshotPtr a = w.snapshot();
+    ASSERT_EQ(a->step, 15);
+    ASSERT_FALSE(companion_frames(*a).empty());
+    Session s;
+    s.config = a->info->config;
+    s.events = a->events;
+    s.step = a->step;
+    for (const CompanionFrames& c : a->companions) s.companions.push_back(c.name);
+    s.speed_mode = speed_mode_name(a->speed);
+    s.speed_value = a->speed_value;
+    const Session back = session_from_json(session_to_json(s), "s.json");
+    Worker w2(fig4());
+    w2.post(Command::load_session(back));
+    w2.sync();
+    const SnapshotPtr b = w2.snapshot();
+    ASSERT_EQ(b->step, 15);
+    EXPECT_EQ(b->speed, SpeedMode::StepsPerSecond);
+    EXPECT_EQ(b->speed_value, 40);
+    const auto& fa = companion_frames(*a);
+    const auto& fb = companion_frames(*b);
+    ASSERT_FALSE(fb.empty()) << "the twin was not turned on";
+    EXPECT_EQ(fb.back()->step, fa.back()->step);
+    EXPECT_EQ(scansnap_frame(*fb.back()).zrows, scansnap_frame(*fa.back()).zrows);
+    EXPECT_EQ(scansnap_frame(*b->frames.back()).attention, scansnap_frame(*a->frames.back()).attention);
+}

@@ -184,7 +184,7 @@ TEST(Labs, ATpgSessionWithAnEditedSetAndRateChangesReplaysBitForBit) {
 TEST(Labs, ASessionsLabDataAndEventNamesAreChecked) {
     const fs::path dir = test_dir("labs_bad_session");
     const Config cfg = preset_with("tpg-cyclic");
-    json base = session_to_json(Session{cfg, {}, nullptr, 3, json::object()});
+    json base = session_to_json(Session{cfg, {}, nullptr, 3, json::object(), {}, "", 0});
     auto fails_with = [&](json j, const std::string& key, const std::string& what) {
         try {
             const Session s = session_from_json(j, "s.json");
@@ -214,7 +214,7 @@ TEST(Labs, ASessionsLabDataAndEventNamesAreChecked) {
     j = base;
     j["data"] = {{"K", -1}, {"samples", json::array()}};
     EXPECT_THROW(session_from_json(j, "s.json"), ConfigError);
-    json ss = session_to_json(Session{preset_with("fig4"), {}, nullptr, 3, json::object()});
+    json ss = session_to_json(Session{preset_with("fig4"), {}, nullptr, 3, json::object(), {}, "", 0});
     ss["data"] = {{"K", 6}};
     fails_with(ss, "data", "keeps no data");
 }
@@ -223,7 +223,7 @@ TEST(Labs, SnapscopeCliReplaysATpgSessionWithItsTrainingSetAndRateChanges) {
     const Config cfg = preset_with("tpg-cyclic");
     const auto live = edited_tpg_run(cfg, 20);
     live->record_now();  // the CLI's files end with the state reached, as here
-    Session s{cfg, live->events(), live->session_data(), live->step_index(), json::object()};
+    Session s{cfg, live->events(), live->session_data(), live->step_index(), json::object(), {}, "", 0};
     const fs::path d = test_dir("labs_cli_tpg");
     save_session_file((d / "s.json").string(), s);
     const ProcResult r = run_cli("run --session " + (d / "s.json").string() + " -q --out " + (d / "o").string());
@@ -260,4 +260,49 @@ TEST(Labs, ASessionSavedBeforeTheLabInterfaceStillReplaysTheSame) {
     const ProcResult r = run_cli("run --session " + dir + "/session-before-labs.json -q --out " + (d / "o").string());
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(slurp_file(d / "o" / "trajectory.csv"), slurp_file(dir + "/session-before-labs.trajectory.csv"));
+}
+
+TEST(Labs, ASessionRecordsItsCompanionRunsAndSpeed) {
+    // Issue 11, point 5: the window's companion runs and speed are part of the session; they round-trip, and a name
+    // the lab does not have, or a speed that is not one, is refused naming the key.
+    Session s{preset_with("fig4"), {{4, "lr_z", 1.0, 0.5}}, nullptr, 9, json::object(), {"mean_field"}, "steps_per_second", 30};
+    const json j = session_to_json(s);
+    EXPECT_EQ(j["companions"], json::array({"mean_field"}));
+    EXPECT_EQ(j["speed"]["mode"], "steps_per_second");
+    const Session back = session_from_json(j, "s.json");
+    EXPECT_EQ(back.companions, s.companions);
+    EXPECT_EQ(back.speed_mode, "steps_per_second");
+    EXPECT_EQ(back.speed_value, 30);
+    EXPECT_EQ(session_to_json(back), j);
+    // A session without them (every earlier one) has none.
+    json old = j;
+    old.erase("companions");
+    old.erase("speed");
+    EXPECT_TRUE(session_from_json(old, "old.json").companions.empty());
+    EXPECT_TRUE(session_from_json(old, "old.json").speed_mode.empty());
+    auto refused = [](json bad, const std::string& key, const std::string& what) {
+        try {
+            session_from_json(bad, "s.json");
+            ADD_FAILURE() << "accepted " << bad.dump();
+        } catch (const ConfigError& e) {
+            EXPECT_EQ(e.key(), key) << e.what();
+            EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+            EXPECT_NE(std::string(e.what()).find("s.json"), std::string::npos) << e.what();
+        }
+    };
+    json b = j;
+    b["companions"] = {"pinned"};
+    refused(b, "companions[0]", "no companion run 'pinned'");
+    b["companions"] = {"mean_field", "mean_field"};
+    refused(b, "companions[1]", "twice");
+    b["companions"] = "mean_field";
+    refused(b, "companions", "array");
+    json t = session_to_json(Session{preset_with("tpg-cyclic"), {}, nullptr, 0, json::object(), {}, "", 0});
+    t["companions"] = {"mean_field"};
+    refused(t, "companions[0]", "has none");
+    b = j;
+    b["speed"] = {{"mode", "fast"}, {"value", 1}};
+    refused(b, "speed.mode", "not a speed");
+    b["speed"] = {{"mode", "steps_per_second"}, {"value", -1}};
+    refused(b, "speed.value", "0 to 1e9");
 }

@@ -68,8 +68,6 @@ public:
         return cfg;
     }
 
-    std::vector<std::string> companions() const override { return {kMeanFieldCompanion}; }
-
     // The mean-field twin: a second model of the same size; both must fit in limits.memory_mb together. Its frames
     // take a quarter of history.budget_mb.
     std::unique_ptr<WindowRun> make_companion(const std::string& name, std::size_t capacity, std::size_t& cap) const override {

@@ -12,6 +12,13 @@
 namespace snapscope::gui {
 
 enum class SpeedMode { Unlimited, StepsPerSecond, StepsPerFrame };
+// As sessions write them: "unlimited", "steps_per_second", "steps_per_frame".
+inline const char* speed_mode_name(SpeedMode m) {
+    return m == SpeedMode::StepsPerSecond ? "steps_per_second" : m == SpeedMode::StepsPerFrame ? "steps_per_frame" : "unlimited";
+}
+inline SpeedMode speed_mode_of(const std::string& name) {
+    return name == "steps_per_second" ? SpeedMode::StepsPerSecond : name == "steps_per_frame" ? SpeedMode::StepsPerFrame : SpeedMode::Unlimited;
+}
 
 struct Command {
     enum class Kind {

@@ -46,7 +46,7 @@ public:
     // Companion runs this lab can train alongside (names shown on their switches), and one of them made for this
     // run: `capacity` frames at most; `cap` receives how many its frames may keep. Throws ConfigError when it does
     // not fit limits.memory_mb together with this run.
-    virtual std::vector<std::string> companions() const { return {}; }
+    virtual std::vector<std::string> companions() const { return lab_for(run().config()).companions; }
     virtual std::unique_ptr<WindowRun> make_companion(const std::string& name, std::size_t capacity, std::size_t& cap) const;
 };
 

@@ -78,6 +78,9 @@ Session current_session(const Snapshot& snap, const ViewState& view) {
     if (snap.session_data) s.data = *snap.session_data;
     s.step = snap.step;
     s.view = view.to_json();
+    for (const CompanionFrames& c : snap.companions) s.companions.push_back(c.name);
+    s.speed_mode = speed_mode_name(snap.speed);
+    s.speed_value = snap.speed_value;
     return s;
 }
 
@@ -160,7 +163,7 @@ int main(int argc, char** argv) {
     app.add_option("--scale", scale, "With --screenshot: 1, 2 or 4 times the window's resolution")->check(CLI::IsMember({1, 2, 4}));
     app.add_option("--width", width, "Window width")->check(CLI::Range(320, 16384));
     app.add_option("--height", height, "Window height")->check(CLI::Range(240, 16384));
-    app.add_option("--speed", speed, "Training speed: 'unlimited' or steps per second (default 25)");
+    auto* speed_opt = app.add_option("--speed", speed, "Training speed: 'unlimited' or steps per second (default 25; a session's own otherwise)");
     app.add_flag("--large-font", large_font, "Large font for projectors (F11 toggles)");
     app.add_option("--seconds", seconds, "Quit after this many seconds (for scripted measurements)")
         ->check(CLI::Validator(
@@ -209,6 +212,7 @@ int main(int argc, char** argv) {
     }
     SpeedMode mode = SpeedMode::StepsPerSecond;
     double rate = 25;
+    const bool speed_given = speed_opt->count() > 0;
     if (speed == "unlimited") mode = SpeedMode::Unlimited;
     else {
         const auto r = std::from_chars(speed.data(), speed.data() + speed.size(), rate);
@@ -280,7 +284,8 @@ int main(int argc, char** argv) {
         return 0;
     }
 
-    worker->post(Command::set_speed(mode, rate));
+    // The speed flag wins over the session's speed; without it, a session trains at its own.
+    if (!session || session->speed_mode.empty() || speed_given) worker->post(Command::set_speed(mode, rate));
     if (!session) {
         worker->post(Command::stop_at(steps ? *steps : cfg.train.steps));
         worker->post(Command::play());

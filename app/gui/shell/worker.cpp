@@ -245,6 +245,13 @@ void Worker::apply(const Command& c) {
             try {
                 restart(c.session->config, &c.session->data);
                 stop_at_ = c.session->config.train.steps;
+                // Its companion runs (from step 0, so the replay steps them too) and its speed.
+                companions_.clear();
+                for (const std::string& name : c.session->companions) set_companion(name, true);
+                if (!c.session->speed_mode.empty()) {
+                    speed_ = speed_mode_of(c.session->speed_mode);
+                    speed_value_ = c.session->speed_value;
+                }
                 // The replay runs in slices from the loop, so the window stays live, Cancel works and quitting is
                 // immediate, whatever the session's step.
                 auto r = std::make_unique<Replay>();

@@ -78,6 +78,7 @@ LabSpec scansnap_lab() {
     lab.check_session_data = nullptr;
     lab.make = &make_scansnap;
     lab.sweep_columns = {{"distinct_entropy", false, ""}, {"common_mass", false, ""}, {"snap_step", true, "snapped"}};
+    lab.companions = {"mean_field"};  // the deterministic T -> infinity model on the same data and rates
     lab.config_keys = scansnap_config_keys();
     lab.check_config = &check_scansnap_config;
     return lab;

@@ -30,6 +30,8 @@ json session_to_json(const Session& s) {
     j["events"] = std::move(ev);
     j["step"] = s.step;
     if (!s.data.is_null()) j["data"] = s.data;
+    if (!s.companions.empty()) j["companions"] = s.companions;
+    if (!s.speed_mode.empty()) j["speed"] = {{"mode", s.speed_mode}, {"value", s.speed_value}};
     j["view"] = s.view;
     return j;
 }
@@ -94,6 +96,36 @@ Session session_from_json(const json& j, const std::string& source) {
     if (j.contains("view")) {
         if (!j["view"].is_object()) throw bad("view", "must be an object");
         s.view = j["view"];
+    }
+    if (j.contains("companions")) {
+        const json& c = j["companions"];
+        if (!c.is_array()) throw bad("companions", "must be an array of names, got " + brief(c));
+        for (std::size_t i = 0; i < c.size(); ++i) {
+            const std::string key = "companions[" + std::to_string(i) + "]";
+            if (!c[i].is_string()) throw bad(key, "must be a string, got " + brief(c[i]));
+            const std::string name = c[i].get<std::string>();
+            if (std::find(lab.companions.begin(), lab.companions.end(), name) == lab.companions.end())
+                throw bad(key, "the " + lab.title + " lab has no companion run '" + brief_text(name) + "'" +
+                                   (lab.companions.empty() ? std::string(" (it has none)") : " (it has: " + join(lab.companions) + ")"));
+            if (std::find(s.companions.begin(), s.companions.end(), name) != s.companions.end()) throw bad(key, "'" + name + "' is listed twice");
+            s.companions.push_back(name);
+        }
+    }
+    if (j.contains("speed")) {
+        const json& sp = j["speed"];
+        const std::string shape = "expected {\"mode\": \"unlimited\"|\"steps_per_second\"|\"steps_per_frame\", \"value\": number}";
+        if (!sp.is_object() || !sp.contains("mode") || !sp["mode"].is_string()) throw bad("speed", shape + ", got " + brief(sp));
+        const std::string mode = sp["mode"].get<std::string>();
+        if (mode != "unlimited" && mode != "steps_per_second" && mode != "steps_per_frame")
+            throw bad("speed.mode", "'" + brief_text(mode) + "' is not a speed; " + shape);
+        double value = 0;
+        if (sp.contains("value")) {
+            if (!sp["value"].is_number() || !std::isfinite(sp["value"].get<double>()) || sp["value"].get<double>() < 0 || sp["value"].get<double>() > 1e9)
+                throw bad("speed.value", "must be a number from 0 to 1e9, got " + brief(sp["value"]));
+            value = sp["value"].get<double>();
+        }
+        s.speed_mode = mode;
+        s.speed_value = value;
     }
     return s;
 }

@@ -121,6 +121,8 @@ struct LabSpec {
     std::unique_ptr<LabRun> (*make)(const Config& cfg, RunUse use, const nlohmann::json& session_data);
     // What a sweep of this lab records per run after "loss" (see SweepColumn).
     std::vector<SweepColumn> sweep_columns;
+    // The companion runs the window can train alongside a run of this lab (their names, as sessions record them).
+    std::vector<std::string> companions;
     // The config keys only this lab reads (the schema is the shared keys plus every lab's), and its rules that
     // involve more than one key, checked when model.kind picks it (throws ConfigError via config_fail).
     std::vector<KeyBinding> config_keys;

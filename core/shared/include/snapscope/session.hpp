@@ -1,6 +1,6 @@
 // A session record: the resolved config (seed included), the log of changes made
-// during the run (learning rates moved between steps), the step reached, and
-// the GUI's view settings as an opaque object. Saved and loaded as JSON; replaying
+// during the run (learning rates moved between steps), the lab's data, the step reached, the companion runs and
+// speed of the window, and the GUI's view settings as an opaque object. Saved and loaded as JSON; replaying
 // it reproduces the run's trajectory exactly.
 #pragma once
 
@@ -24,6 +24,11 @@ struct Session {
     nlohmann::json data;  // the lab's own state beyond config and events (LabRun::session_data), or null
     std::int64_t step = 0;
     nlohmann::json view = nlohmann::json::object();
+    // The window's companion runs switched on (names from LabSpec::companions; replayed alongside) and its training
+    // speed: mode "unlimited", "steps_per_second" or "steps_per_frame" ("" when the session does not say) and value.
+    std::vector<std::string> companions;
+    std::string speed_mode;
+    double speed_value = 0;
 };
 
 nlohmann::json session_to_json(const Session& s);
