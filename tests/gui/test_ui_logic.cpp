@@ -649,3 +649,33 @@ TEST(UiLogic, TheLearningRateSlidersAreTheLabsGroups) {
     EXPECT_EQ(sent[0].name, "c");
     EXPECT_GT(sent[0].value, 1.0);
 }
+
+TEST(UiLogic, APinnedRunWithFewerClassesOrAnotherLabIsDrawnSafely) {
+    // A pinned run with the same vocabulary but fewer classes (M = 34 with 2 classes, the live one M = 34 with 3) read
+    // past the end of its per-class values (caught by the ASan build); a pinned run of another lab is not drawn.
+    Ui ui;
+    HostRequests host;
+    const CommandSink send = [](Command) {};
+    Worker two(fig4());
+    two.post(Command::step(5));
+    two.sync();
+    Config c3 = fig4();
+    c3.data.num_last = 3;
+    c3.data.num_unique_per_next = 6;
+    Worker three(c3);
+    three.post(Command::step(5));
+    three.sync();
+    ASSERT_EQ(two.snapshot()->info->M, three.snapshot()->info->M);
+    ViewState view;
+    view.pinned = two.snapshot();
+    for (int i = 0; i < 3; ++i) ui.frame(*three.snapshot(), view, send, host);
+    EXPECT_EQ(scansnap_info(*three.snapshot()->info).classes.size(), 3u);
+    Worker tpg(resolve_config(preset_config("tpg-cyclic"), "tpg-cyclic"));
+    tpg.post(Command::step(5));
+    tpg.sync();
+    view.pinned = tpg.snapshot();
+    for (int i = 0; i < 3; ++i) ui.frame(*three.snapshot(), view, send, host);
+    view.pinned = three.snapshot();
+    for (int i = 0; i < 3; ++i) ui.frame(*tpg.snapshot(), view, send, host);
+    EXPECT_TRUE(view.pinned);
+}

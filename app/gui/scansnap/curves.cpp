@@ -2,6 +2,7 @@
 // the selected class over steps. Learning-rate changes are marked; the mean-field twin is dashed; a pinned run is
 // drawn faded underneath. Hover to read every series at a step; click to move the step cursor there.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <numeric>
 
@@ -13,6 +14,9 @@ namespace snapscope::gui {
 
 namespace {
 
+// v[i], or NaN past its end (a pinned run may have fewer classes than the live one).
+double at(const std::vector<double>& v, std::size_t i) { return i < v.size() ? v[i] : NAN; }
+
 ImU32 class_color(int c, float alpha = 1.f) {
     static const ImU32 cols[] = {IM_COL32(255, 140, 40, 255), IM_COL32(80, 200, 120, 255), IM_COL32(230, 90, 160, 255),
                                  IM_COL32(250, 210, 60, 255), IM_COL32(100, 190, 250, 255), IM_COL32(190, 120, 250, 255)};
@@ -22,7 +26,9 @@ ImU32 class_color(int c, float alpha = 1.f) {
 // Adds the live series made by `make` plus faded pinned and dashed mean-field copies.
 template <class Make>
 void with_companions(std::vector<PlotSeries>& out, const Snapshot& snap, const ViewState& view, Make make) {
-    if (view.pinned && view.pinned->info && view.pinned->info->M == snap.info->M) {
+    // (A pinned run of another lab or another vocabulary has nothing to compare here.)
+    if (view.pinned && view.pinned->info && view.pinned->info->M == snap.info->M &&
+        view.pinned->info->config.model.kind == snap.info->config.model.kind) {
         for (PlotSeries s : make(view.pinned->frames)) {
             s.color = (s.color & 0x00FFFFFF) | (70u << 24);
             s.label += " (pinned)";
@@ -118,7 +124,7 @@ void draw_curves(const Snapshot& snap, ViewState& view) {
     with_companions(mass, snap, view, [&](const std::vector<FramePtr>& fr) {
         std::vector<PlotSeries> v;
         for (int c = 0; c < K && c < 12; ++c)
-            v.push_back(series_of(fr, "c" + std::to_string(c), class_color(c), [c](const Frame& f) { return scansnap_frame(f).common_mass[c]; }));
+            v.push_back(series_of(fr, "c" + std::to_string(c), class_color(c), [c](const Frame& f) { return at(scansnap_frame(f).common_mass, static_cast<std::size_t>(c)); }));
         return v;
     });
     PlotOptions mo;
@@ -128,7 +134,7 @@ void draw_curves(const Snapshot& snap, ViewState& view) {
     with_companions(ent, snap, view, [&](const std::vector<FramePtr>& fr) {
         std::vector<PlotSeries> v;
         for (int c = 0; c < K && c < 12; ++c)
-            v.push_back(series_of(fr, "c" + std::to_string(c), class_color(c), [c](const Frame& f) { return scansnap_frame(f).distinct_entropy[c]; }));
+            v.push_back(series_of(fr, "c" + std::to_string(c), class_color(c), [c](const Frame& f) { return at(scansnap_frame(f).distinct_entropy, static_cast<std::size_t>(c)); }));
         return v;
     });
     PlotOptions eo;
