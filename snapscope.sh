@@ -73,7 +73,7 @@ case "$cmd" in
     say "ThreadSanitizer build of the worker/UI handshake (build-tsan)"
     cmake -S "$here" -B "$here/build-tsan" -DCMAKE_BUILD_TYPE=Release -DSNAPSCOPE_SANITIZE=thread -DSNAPSCOPE_BUILD_BENCH=OFF >/dev/null
     cmake --build "$here/build-tsan" -j"$jobs" --target snapscope_worker_tests
-    (cd "$here/build-tsan" && TSAN_OPTIONS=halt_on_error=1 ctest -R '^Worker[.]' --output-on-failure)
+    (cd "$here/build-tsan" && TSAN_OPTIONS=halt_on_error=1 ctest -R '^(Worker|TaskRunner)[.]' --output-on-failure)
     say "AddressSanitizer + UndefinedBehaviorSanitizer build of the core, the CLI and the worker (build-asan)"
     cmake -S "$here" -B "$here/build-asan" -DCMAKE_BUILD_TYPE=Release -DSNAPSCOPE_SANITIZE=address -DSNAPSCOPE_BUILD_BENCH=OFF >/dev/null
     cmake --build "$here/build-asan" -j"$jobs" --target snapscope_tests snapscope_worker_tests snapscope-cli

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <math.h>  // lgamma_r
 #include <stdexcept>
 
 namespace snapscope {
@@ -19,6 +20,13 @@ std::vector<double> conditional(const std::vector<double>& p) {
     return q;
 }
 
+// log Gamma(x) without touching the global signgam that std::lgamma writes (tables built on several threads at once,
+// as a sweep's runs do, raced on it); glibc's lgamma_r computes the same value.
+double log_gamma(double x) {
+    int sign = 0;
+    return ::lgamma_r(x, &sign);
+}
+
 // CDF of Bin(R, q) up to where it reaches 1 (in double), appended to `out`.
 void append_cdf(int R, double q, std::vector<double>& out) {
     if (q <= 0 || R == 0) {
@@ -32,10 +40,10 @@ void append_cdf(int R, double q, std::vector<double>& out) {
     }
     // pmf by logs (no overflow at any R), summed in order.
     const double lq = std::log(q), l1q = std::log1p(-q);
-    const double lgR = std::lgamma(R + 1.0);
+    const double lgR = log_gamma(R + 1.0);
     double c = 0;
     for (int x = 0; x <= R; ++x) {
-        const double lp = lgR - std::lgamma(x + 1.0) - std::lgamma(R - x + 1.0) + x * lq + (R - x) * l1q;
+        const double lp = lgR - log_gamma(x + 1.0) - log_gamma(R - x + 1.0) + x * lq + (R - x) * l1q;
         c += std::exp(lp);
         if (c >= 1.0 || x == R) {
             out.push_back(1.0);  // the rest of the tail (below double precision) goes to this last value
