@@ -438,7 +438,7 @@ TEST(Worker, ATpgSessionWithAnEditedSetAndRateChangesReplaysInTheWindowAndHeadle
     TpgDataset edited = tpg_dataset_from_config(tpg);
     edited.samples.pop_back();
     edited.samples.push_back({{1, 2, 3, 4}, 2});
-    w.post(Command::set_lab_data(tpg_dataset_to_json(edited)));
+    w.post(Command::lab_command(std::make_shared<TpgSetTrainingSet>(edited)));
     w.post(Command::step(5));
     w.post(Command::set_lr("lr", 0.5));
     w.post(Command::step(7));
@@ -475,8 +475,8 @@ TEST(Worker, ATpgSessionWithAnEditedSetAndRateChangesReplaysInTheWindowAndHeadle
 }
 
 TEST(Worker, ARateOrLabDataTheLabDoesNotHaveIsSaidAndChangesNothing) {
-    // The worker knows no lab: a learning-rate group the lab lacks (the tpg lab's "lr" sent to Scan and Snap) and lab
-    // data for a lab that keeps none are refused with a message; the run goes on unchanged.
+    // The worker knows no lab: a learning-rate group the lab lacks (the tpg lab's "lr" sent to Scan and Snap) and a
+    // command of another lab's type (the tpg editor's) are refused with a message; the run goes on unchanged.
     Worker w(fig4());
     w.post(Command::step(3));
     w.sync();
@@ -488,11 +488,11 @@ TEST(Worker, ARateOrLabDataTheLabDoesNotHaveIsSaidAndChangesNothing) {
     EXPECT_NE(s->message.find("lr"), std::string::npos) << s->message;
     EXPECT_TRUE(s->events.empty());
     EXPECT_EQ(s->lr("lr_z"), 1.0);
-    w.post(Command::set_lab_data(nlohmann::json{{"K", 2}, {"samples", nlohmann::json::array()}}));
+    w.post(Command::lab_command(std::make_shared<TpgSetTrainingSet>(tpg_dataset_from_config(resolve_config(preset_config("tpg-cyclic"), "tpg")))));
     w.sync();
     s = w.snapshot();
     EXPECT_TRUE(s->message_is_error);
-    EXPECT_NE(s->message.find("keeps no data"), std::string::npos) << s->message;
+    EXPECT_NE(s->message.find("does not take"), std::string::npos) << s->message;
     EXPECT_EQ(s->step, 3);
     EXPECT_EQ(s->run_id, run_id);
     // The lab's own groups work.

@@ -20,6 +20,12 @@ inline SpeedMode speed_mode_of(const std::string& name) {
     return name == "steps_per_second" ? SpeedMode::StepsPerSecond : name == "steps_per_frame" ? SpeedMode::StepsPerFrame : SpeedMode::Unlimited;
 }
 
+// A command only one lab understands, defined in that lab's folder (e.g. "restart on this edited training set");
+// the worker hands it to the run's WindowRun::apply between two steps.
+struct LabCommand {
+    virtual ~LabCommand() = default;
+};
+
 struct Command {
     enum class Kind {
         Play,
@@ -35,8 +41,7 @@ struct Command {
         LoadSession,   // session: restart on its config and replay its events to its step (paused)
         Export,        // path: write config.json, trajectory.csv, final.json of the live run into this folder
         StopAt,        // count: pause when the run reaches this step (0: never)
-        SetLabData,    // data: restart the lab on its config with this lab data (what LabRun::session_data holds,
-                       // e.g. an edited training set)
+        Lab,           // lab: a command of the lab's own type (e.g. its training-set editor's), applied by its WindowRun
         CancelLoad,    // stop replaying a session where it is (the run stays at the step reached, paused)
     };
     explicit Command(Kind k) : kind(k) {}
@@ -50,7 +55,7 @@ struct Command {
     std::shared_ptr<const Session> session;
     std::string path;
     std::string name;
-    std::shared_ptr<const nlohmann::json> data;
+    std::shared_ptr<const LabCommand> lab;
 
     static Command play() { return Command(Kind::Play); }
     static Command pause() { return Command(Kind::Pause); }
@@ -72,7 +77,7 @@ struct Command {
     static Command export_to(std::string dir) { Command c(Kind::Export); c.path = std::move(dir); return c; }
     static Command stop_at(std::int64_t step) { Command c(Kind::StopAt); c.count = step; return c; }
     static Command cancel_load() { return Command(Kind::CancelLoad); }
-    static Command set_lab_data(nlohmann::json d) { Command c(Kind::SetLabData); c.data = std::make_shared<const nlohmann::json>(std::move(d)); return c; }
+    static Command lab_command(std::shared_ptr<const LabCommand> l) { Command c(Kind::Lab); c.lab = std::move(l); return c; }
 };
 
 }  // namespace snapscope::gui

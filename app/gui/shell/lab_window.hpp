@@ -43,6 +43,15 @@ public:
     }
     virtual nlohmann::json reset_data() const { return run().session_data(); }
 
+    // A command of the lab's own type (Command::lab_command): what the worker is to do about it (restart on lab data,
+    // say a message). Throws ConfigError when the lab does not take it.
+    struct LabCommandResult {
+        bool restart = false;
+        nlohmann::json data;  // the lab data to restart on (as LabRun::session_data holds it)
+        std::string message;
+    };
+    virtual LabCommandResult apply(const LabCommand& c);
+
     // Companion runs this lab can train alongside (names shown on their switches), and one of them made for this
     // run: `capacity` frames at most; `cap` receives how many its frames may keep. Throws ConfigError when it does
     // not fit limits.memory_mb together with this run.

@@ -9,6 +9,10 @@ std::unique_ptr<WindowRun> WindowRun::make_companion(const std::string& name, st
     throw ConfigError("", "the " + lab_for(run().config()).title + " lab has no companion run '" + name + "'");
 }
 
+WindowRun::LabCommandResult WindowRun::apply(const LabCommand&) {
+    throw ConfigError("", "the " + lab_for(run().config()).title + " lab does not take this command");
+}
+
 const std::vector<WindowLab>& window_labs() {
     // One line per lab.
     static const std::vector<WindowLab> labs = {

@@ -285,12 +285,11 @@ void Worker::apply(const Command& c) {
         case K::StopAt:
             stop_at_ = c.count;
             break;
-        case K::SetLabData:
+        case K::Lab:
             try {
-                if (!lab_for(config()).check_session_data)
-                    throw ConfigError("", "the " + lab_for(config()).title + " lab keeps no data of its own to restart on");
-                restart(config(), c.data.get());
-                say("Restarted on the edited training set", false);
+                const WindowRun::LabCommandResult r = run_->apply(*c.lab);
+                if (r.restart) restart(config(), &r.data);
+                if (!r.message.empty()) say(r.message, false);
             } catch (const std::exception& e) {
                 say(e.what(), true);
             }
@@ -420,7 +419,7 @@ void Worker::loop_once() {
         for (const Command& c : backlog_) {
             if (c.kind == K::Pause || c.kind == K::Reset || c.kind == K::LoadConfig || c.kind == K::LoadSession) steps_owed_ = 0;
             // These end a session load (Cancel too: applied below); everything else waits until the load is done.
-            if (replay_ && (c.kind == K::Reset || c.kind == K::LoadConfig || c.kind == K::LoadSession || c.kind == K::SetLabData))
+            if (replay_ && (c.kind == K::Reset || c.kind == K::LoadConfig || c.kind == K::LoadSession || c.kind == K::Lab))
                 replay_.reset();
         }
         if (replay_) {

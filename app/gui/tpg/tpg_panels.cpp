@@ -580,7 +580,7 @@ void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& 
         else if (e.task) ImGui::TextDisabled("Analysing the edited set (graphs, W_svm, W_fin) in the background... %.0f%%", 100 * e.task->progress());
         else if (e.dirty) ImGui::TextDisabled("The graph above shows the edited set; W_svm QP %s.", e.svm.converged ? "solved" : "did not converge");
         ImGui::BeginDisabled(!e.dirty || !e.error.empty());
-        if (ImGui::Button("Restart training on this set")) send(Command::set_lab_data(tpg_dataset_to_json(e.data)));
+        if (ImGui::Button("Restart training on this set")) send(Command::lab_command(std::make_shared<TpgSetTrainingSet>(e.data)));
         ImGui::EndDisabled();
         view.widget_rects["tpg_restart"] = ImVec4(ImGui::GetItemRectMin().x, ImGui::GetItemRectMin().y, ImGui::GetItemRectMax().x, ImGui::GetItemRectMax().y);
         ImGui::SameLine();

@@ -67,6 +67,12 @@ public:
         cfg.train.lr = run_->lr();
         return cfg;
     }
+    LabCommandResult apply(const LabCommand& c) override {
+        const auto* set = dynamic_cast<const TpgSetTrainingSet*>(&c);
+        if (!set) return WindowRun::apply(c);
+        return {true, tpg_dataset_to_json(set->data), "Restarted on the edited training set (" + std::to_string(set->data.samples.size()) + " samples)"};
+    }
+
     // Reset: the same training set (it may have been edited), a new initial W from the seed.
     nlohmann::json reset_data() const override { return tpg_dataset_to_json(run_->data()); }
 

@@ -30,6 +30,12 @@ struct TpgInfo : LabInfo {
     int d = 0;
 };
 
+// The training-set editor's command: restart the lab on this training set.
+struct TpgSetTrainingSet : LabCommand {
+    explicit TpgSetTrainingSet(TpgDataset d) : data(std::move(d)) {}
+    TpgDataset data;
+};
+
 // A frame's tpg part (an empty one for another lab's frame).
 const TpgFrame& tpg_frame(const Frame& f);
 
