@@ -98,7 +98,9 @@ LabPanels scansnap_panels() {
     p.kind = "scan_snap";
     p.switch_label = "Lab: Scan and Snap (Tian et al. 2023)";
     p.first_preset = "fig4";
-    p.lr_help = {{"lr_z", "Learning rate of the attention logits Z (log scale)"}, {"lr_y", "Learning rate of the decoder Y (log scale)"}};
+    p.lr_help = {{"lr_z", "Learning rate of the attention logits Z (log scale)"},
+                 {"lr_y", "Learning rate of the decoder Y (log scale)"},
+                 {"ratio", "eta_Y / eta_Z (log scale): larger means an earlier snap and less sparse attention (the paper's Fig 6)"}};
     p.companions = {{kMeanFieldCompanion, "mean-field twin",
                      "Run the deterministic T -> infinity model alongside, with the same settings and rate changes; drawn dashed"}};
     p.settings = &settings;

@@ -210,7 +210,10 @@ void draw_controls(const Snapshot& snap, ViewState& view, const CommandSink& sen
     if (snap.lrs.size() == 2) {
         const LrGroup &a = snap.lrs[0], &b = snap.lrs[1];
         const double ratio = a.value > 0 ? b.value / a.value : 0;
-        const std::string label = b.label + " / " + a.label, help = b.label + " / " + a.label + " (log scale)";
+        const std::string label = b.label + " / " + a.label;
+        std::string help = label + " (log scale)";
+        for (const auto& [name, text] : current.lr_help)
+            if (name == "ratio") help = text;  // the lab's word on what the ratio does
         double v = 0;
         if (lr_slider("ratio", "##ratio", ratio, view.edit_ratio, view, help.c_str(), v)) send(Command::set_lr(b.name, a.value * v));
         bool lock = snap.ratio_locked;

@@ -27,7 +27,8 @@ struct LabPanels {
     std::string kind;          // model.kind
     std::string switch_label;  // in the lab switch ("Lab: <name> (<paper>)")
     std::string first_preset;  // the preset the lab switch loads
-    // Tooltips of the learning-rate sliders, by group name (the slider's label is the group's label).
+    // Tooltips of the learning-rate sliders, by group name (the slider's label is the group's label), and "ratio" for
+    // the ratio slider of a lab with two groups.
     std::vector<std::pair<std::string, std::string>> lr_help;
     // Companion runs the lab offers: name, checkbox label, tooltip.
     std::vector<std::vector<std::string>> companions;
