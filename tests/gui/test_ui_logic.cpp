@@ -601,11 +601,12 @@ TEST(UiLogic, TheSnapStepOfALargeRunIsComputedOffTheFrame) {
     update_snap_step(playing, view, 0.0);
     ASSERT_TRUE(view.snap_task) << "a large history while playing goes to a background task";
     EXPECT_NE(view.snap_serial, playing.serial);
-    // A newer snapshot within the interval starts no second task.
+    // A newer snapshot within the interval starts no second task (the first may have finished already: the task
+    // runner starts interactive work at once, and its result is then taken here).
     auto task = view.snap_task;
     playing.serial += 1;
     update_snap_step(playing, view, kSnapTaskInterval / 2);
-    EXPECT_EQ(view.snap_task, task);
+    EXPECT_TRUE(!view.snap_task || view.snap_task == task) << "a second task was started within the interval";
     for (int i = 0; i < 120000 && !task->ready(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     update_snap_step(playing, view, kSnapTaskInterval / 2);
     EXPECT_EQ(view.snap, paused.snap);
