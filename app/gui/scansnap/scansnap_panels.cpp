@@ -42,10 +42,6 @@ std::string token_short(const RunInfo& info, int token) {
 
 namespace {
 
-void tip(const char* text) {
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", text);
-}
-
 void settings(Config& c, const SettingsFields& ui) {
     if (c.data.kind == "synthetic") {
         ui.int_field("queries", c.data.num_last, 1, 200, "data.num_last: number of query (last) tokens");

@@ -331,4 +331,8 @@ void draw_plot(const char* id, const char* title, const std::vector<PlotSeries>&
 }
 
 
+void tip(const char* text) {
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", text);
+}
+
 }  // namespace snapscope::gui

@@ -143,6 +143,9 @@ const Frame& frame_at(const Snapshot& snap, const ViewState& view);  // the fram
 std::size_t frame_index_at(const Snapshot& snap, const ViewState& view);  // and its index in snap.frames
 // A plot's hover previews the nearest recorded step; its click locks the step cursor there.
 void apply_plot_cursor(const PlotResult& r, const Snapshot& snap, ViewState& view);
+// The tooltip of the item just drawn, shown while it is hovered (every panel's controls use it).
+void tip(const char* text);
+
 // A plot with the shell's cursor, snap mark and learning-rate markers (the events' labels from the lab).
 void draw_plot(const char* id, const char* title, const std::vector<PlotSeries>& series, PlotState& state, PlotOptions opt,
                const Snapshot& snap, ViewState& view, ImVec2 size);

@@ -17,10 +17,6 @@ void remember(ViewState& view, const char* name) {
     view.widget_rects[name] = ImVec4(a.x, a.y, b.x, b.y);
 }
 
-void tip(const char* text) {
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", text);
-}
-
 void section(const char* title) {
     ImGui::Spacing();
     ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetColorU32(ImGuiCol_PlotHistogram));

@@ -32,7 +32,6 @@ public:
     TaskRunner& operator=(const TaskRunner&) = delete;
 
     void submit(std::function<void()> work, TaskKind kind);
-    unsigned bulk_threads() const { return bulk_; }
     // Items queued and not started (for tests).
     std::size_t queued() const;
 

@@ -664,10 +664,6 @@ void draw_tpg_curves(const Snapshot& snap, ViewState& view) {
 
 namespace {
 
-void tip(const char* text) {
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", text);
-}
-
 void settings(Config& c, const SettingsFields& ui) {
     if (c.data.kind == "synthetic") {
         ui.int_field("samples n", c.data.num_samples, 1, 10000, "data.num_samples: sequences in the training set");
