@@ -148,7 +148,8 @@ TEST(PlotWidget, DrawsAnyDataAtAnyScaleInBoundedTime) {
         opt.log_y = trial % 2 == 0;
         opt.size = ImVec2(300 + 100 * (trial % 10), 150 + 50 * (trial % 7));
         opt.y_label = "nats";
-        opt.snap_x = 40;
+        opt.mark_x = 40;
+        opt.mark_label = "snap";
         auto mx = std::make_shared<std::vector<double>>();
         auto ml = std::make_shared<std::vector<std::string>>();
         for (int k = 0; k < 200; ++k) {

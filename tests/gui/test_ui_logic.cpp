@@ -238,14 +238,14 @@ TEST(ViewState, RoundTripsThroughJson) {
     ViewState a;
     a.live = false;
     a.cursor_step = 42;
-    a.selected_class = 1;
+    scansnap_view(a).selected_class = 1;
     a.log_loss = false;
     a.export_scale = 4;
     ViewState b;
     EXPECT_TRUE(b.from_json(a.to_json(), "test").empty());
     EXPECT_EQ(b.cursor_step, 42);
     EXPECT_FALSE(b.live);
-    EXPECT_EQ(b.selected_class, 1);
+    EXPECT_EQ(scansnap_view(b).selected_class, 1);
     EXPECT_FALSE(b.log_loss);
     EXPECT_EQ(b.export_scale, 4);
 }
@@ -266,7 +266,7 @@ TEST(ViewState, WronglyTypedFieldsAreIgnoredWithAWarning) {
         EXPECT_TRUE(found) << key;
     }
     EXPECT_TRUE(v.live);                 // unchanged
-    EXPECT_EQ(v.selected_class, 0);
+    EXPECT_EQ(scansnap_view(v).selected_class, 0);
     EXPECT_EQ(v.export_dir, "keep");
     EXPECT_EQ(v.export_scale, 1);
     EXPECT_EQ(v.cursor_step, 0);
@@ -394,18 +394,18 @@ TEST(UiLogic, PhaseDiagramFillsInAndACellOpensItsRun) {
     frame();
     // The button opens the window.
     click(ui, centre(view, "phase"), frame);
-    ASSERT_TRUE(view.show_phase);
+    ASSERT_TRUE(scansnap_view(view).show_phase);
     // A small background sweep over eta_Z x eta_Y/eta_Z.
     FlatConfig base;
     const nlohmann::json cj = config_to_json(fig4());
     for (auto& [k, v] : cj.items()) base[k] = v;
     base["train.steps"] = 30;
-    view.phase.job = std::make_shared<SweepJob>(make_sweep_definition(base, {"train.lr_y_over_z=1,5", "train.lr_z=0.5,2"}, 2, kSnapTolerance, kSnapWindow), 2);
-    const std::vector<SweepAxis>& axes = view.phase.job->axes();
-    for (int i = 0; i < 60000 && !view.phase.job->finished(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    ASSERT_TRUE(view.phase.job->finished());
-    EXPECT_EQ(view.phase.job->results().size(), 8u);
-    EXPECT_TRUE(view.phase.job->error().empty());
+    scansnap_view(view).phase.job = std::make_shared<SweepJob>(make_sweep_definition(base, {"train.lr_y_over_z=1,5", "train.lr_z=0.5,2"}, 2, kSnapTolerance, kSnapWindow), 2);
+    const std::vector<SweepAxis>& axes = scansnap_view(view).phase.job->axes();
+    for (int i = 0; i < 60000 && !scansnap_view(view).phase.job->finished(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ASSERT_TRUE(scansnap_view(view).phase.job->finished());
+    EXPECT_EQ(scansnap_view(view).phase.job->results().size(), 8u);
+    EXPECT_TRUE(scansnap_view(view).phase.job->error().empty());
     frame();
     // Click the bottom-right cell: lr_y_over_z = 5, lr_z = 2. The window is centred; find the canvas through the
     // window's rectangle: cells fill the area below the controls.
@@ -417,7 +417,7 @@ TEST(UiLogic, PhaseDiagramFillsInAndACellOpensItsRun) {
     const SnapshotPtr s = worker.snapshot();
     EXPECT_DOUBLE_EQ(s->lr("lr_z"), 2.0);
     EXPECT_DOUBLE_EQ(s->lr("lr_y"), 10.0);
-    EXPECT_FALSE(view.show_phase);
+    EXPECT_FALSE(scansnap_view(view).show_phase);
     // phase_cell_config: the base with the cell's values and seed 1.
     const FlatConfig c = phase_cell_config(base, axes, {5, 2});
     EXPECT_EQ(c.at("train.lr_z"), 2);
@@ -592,25 +592,25 @@ TEST(UiLogic, TheSnapStepOfALargeRunIsComputedOffTheFrame) {
     ASSERT_GT(static_cast<double>(done->frames.size()) * scansnap_info(*done->info).classes.size() * done->info->M, kSnapInlineWork);
     ViewState paused;
     update_snap_step(*done, paused, 0.0);
-    EXPECT_EQ(paused.snap_serial, done->serial);  // at once
-    EXPECT_FALSE(paused.snap_task);
+    EXPECT_EQ(scansnap_view(paused).snap_serial, done->serial);  // at once
+    EXPECT_FALSE(scansnap_view(paused).snap_task);
 
     Snapshot playing = *done;
     playing.playing = true;
     ViewState view;
     update_snap_step(playing, view, 0.0);
-    ASSERT_TRUE(view.snap_task) << "a large history while playing goes to a background task";
-    EXPECT_NE(view.snap_serial, playing.serial);
+    ASSERT_TRUE(scansnap_view(view).snap_task) << "a large history while playing goes to a background task";
+    EXPECT_NE(scansnap_view(view).snap_serial, playing.serial);
     // A newer snapshot within the interval starts no second task (the first may have finished already: the task
     // runner starts interactive work at once, and its result is then taken here).
-    auto task = view.snap_task;
+    auto task = scansnap_view(view).snap_task;
     playing.serial += 1;
     update_snap_step(playing, view, kSnapTaskInterval / 2);
-    EXPECT_TRUE(!view.snap_task || view.snap_task == task) << "a second task was started within the interval";
+    EXPECT_TRUE(!scansnap_view(view).snap_task || scansnap_view(view).snap_task == task) << "a second task was started within the interval";
     for (int i = 0; i < 120000 && !task->ready(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     update_snap_step(playing, view, kSnapTaskInterval / 2);
-    EXPECT_EQ(view.snap, paused.snap);
-    EXPECT_EQ(view.snap_serial, playing.serial - 1);  // the result is for the snapshot the task read
+    EXPECT_EQ(scansnap_view(view).snap, scansnap_view(paused).snap);
+    EXPECT_EQ(scansnap_view(view).snap_serial, playing.serial - 1);  // the result is for the snapshot the task read
 }
 
 TEST(UiLogic, TheLearningRateSlidersAreTheLabsGroups) {

@@ -157,38 +157,39 @@ void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* text
     const ScanSnapFrame& f = scansnap_frame(frame);
     const int M = info.M, K = static_cast<int>(ssi.classes.size()), Q = static_cast<int>(ssi.queries.size());
     const float font = ImGui::GetFontSize();
-    view.selected_class = std::clamp(view.selected_class, 0, std::max(0, K - 1));
+    ScanSnapView& sv = scansnap_view(view);
+    sv.selected_class = std::clamp(sv.selected_class, 0, std::max(0, K - 1));
 
     // Header: which step, colour range (in a figure: the step and class, as text).
     if (view.figure) {
-        ImGui::Text("step %lld, class %d", static_cast<long long>(frame.step), view.selected_class);
+        ImGui::Text("step %lld, class %d", static_cast<long long>(frame.step), sv.selected_class);
     } else {
     ImGui::Text("step %lld%s", static_cast<long long>(frame.step),
                 view.preview_step >= 0 ? " (hovered curve)" : view.live ? " (live)" : " (cursor)");
     ImGui::SameLine();
     ImGui::SetNextItemWidth(font * 8);
     if (K > 0) {
-        std::string label = "class " + std::to_string(view.selected_class);
+        std::string label = "class " + std::to_string(sv.selected_class);
         if (ImGui::BeginCombo("##class", label.c_str())) {
             for (int c = 0; c < K; ++c) {
                 const std::string l = "class " + std::to_string(c) + ": query " + std::to_string(ssi.classes[c].query) + " -> " +
                                       std::to_string(ssi.classes[c].label);
-                if (ImGui::Selectable(l.c_str(), c == view.selected_class)) view.selected_class = c;
+                if (ImGui::Selectable(l.c_str(), c == sv.selected_class)) sv.selected_class = c;
             }
             ImGui::EndCombo();
         }
         if (ImGui::IsItemHovered()) ImGui::SetTooltip("The class shown in the Fig 4 image and the per-token curves");
     }
     ImGui::SameLine();
-    ImGui::Checkbox("auto range", &view.auto_range);
+    ImGui::Checkbox("auto range", &sv.auto_range);
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Colour range from the data shown, or fixed (set below)");
-    if (!view.auto_range) {
+    if (!sv.auto_range) {
         ImGui::SameLine();
         ImGui::SetNextItemWidth(font * 6);
-        ImGui::DragFloat("|Z| max", &view.z_range, 0.05f, 0.01f, 100.f, "%.2f");
+        ImGui::DragFloat("|Z| max", &sv.z_range, 0.05f, 0.01f, 100.f, "%.2f");
         ImGui::SameLine();
         ImGui::SetNextItemWidth(font * 6);
-        ImGui::DragFloat("c max", &view.c_max, 0.005f, 0.001f, 1.f, "%.3f");
+        ImGui::DragFloat("c max", &sv.c_max, 0.005f, 0.001f, 1.f, "%.3f");
     }
     }
 
@@ -204,7 +205,7 @@ void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* text
     z.data.assign(f.zrows.begin(), f.zrows.end());
     float zm = 0;
     for (float v : z.data) zm = std::max(zm, std::abs(v));
-    z.vmax = view.auto_range ? std::max(zm, 1e-6f) : view.z_range;
+    z.vmax = sv.auto_range ? std::max(zm, 1e-6f) : sv.z_range;
     z.vmin = -z.vmax;
     for (int q = 0; q < Q; ++q) z.row_labels.push_back("q" + std::to_string(ssi.queries[q]));
     z.row_axis = "query";
@@ -217,7 +218,7 @@ void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* text
     float cm = 0;
     for (float v : c.data) cm = std::max(cm, v);
     c.vmin = 0;
-    c.vmax = view.auto_range ? std::max(cm, 1e-6f) : view.c_max;
+    c.vmax = sv.auto_range ? std::max(cm, 1e-6f) : sv.c_max;
     for (int k = 0; k < K; ++k) c.row_labels.push_back("c" + std::to_string(k));
     c.row_axis = "class";
     c.value_name = "c_n";
@@ -225,7 +226,7 @@ void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* text
     // Fig 4: c_n of the selected class over every recorded step (all rows always, so a row is always the same step;
     // the cursor is a white line), with step ticks on the left.
     HeatmapView img{"fig4", "c_n over training (Fig 4): rows = recorded steps, top = step 0"};
-    const int sel = view.selected_class;
+    const int sel = sv.selected_class;
     img.rows = static_cast<int>(snap.frames.size());
     img.cols = M;
     img.data.resize(static_cast<std::size_t>(img.rows) * M);
@@ -251,8 +252,8 @@ void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* text
     }
     // One colour range for the c_n map and the Fig 4 image beside it (they show the same quantity).
     img.vmin = 0;
-    img.vmax = view.auto_range ? std::max(std::max(im, cm), 1e-6f) : view.c_max;
-    if (view.auto_range) c.vmax = img.vmax;
+    img.vmax = sv.auto_range ? std::max(std::max(im, cm), 1e-6f) : sv.c_max;
+    if (sv.auto_range) c.vmax = img.vmax;
     img.row_axis = "step";
     img.value_name = "c_n";
 

@@ -65,27 +65,27 @@ std::int64_t snap_step_of(const std::vector<FramePtr>& frames, std::size_t class
 
 void update_snap_step(const Snapshot& snap, ViewState& view, double now) {
     // The snap step, as snapscope-cli sweep defines it (see snap_step in sweep.hpp).
-    if (view.snap_task && view.snap_task->ready()) {
-        if (auto r = view.snap_task->take()) {
-            view.snap = *r;
-            view.snap_serial = view.snap_task_serial;
+    if (scansnap_view(view).snap_task && scansnap_view(view).snap_task->ready()) {
+        if (auto r = scansnap_view(view).snap_task->take()) {
+            scansnap_view(view).snap = *r;
+            scansnap_view(view).snap_serial = scansnap_view(view).snap_task_serial;
         }
-        view.snap_task.reset();
+        scansnap_view(view).snap_task.reset();
     }
-    if (view.snap_serial == snap.serial) return;
+    if (scansnap_view(view).snap_serial == snap.serial) return;
     const std::size_t classes = scansnap_info(*snap.info).classes.size();
     const double work = static_cast<double>(snap.frames.size()) * static_cast<double>(classes) * snap.info->M;
     if (!snap.playing || work <= kSnapInlineWork) {
-        view.snap_task.reset();  // (a running one finishes on its own; its result is not needed)
-        view.snap_serial = snap.serial;
-        view.snap = snap_step_of(snap.frames, classes);
+        scansnap_view(view).snap_task.reset();  // (a running one finishes on its own; its result is not needed)
+        scansnap_view(view).snap_serial = snap.serial;
+        scansnap_view(view).snap = snap_step_of(snap.frames, classes);
         return;
     }
-    if (view.snap_task || now - view.snap_task_started < kSnapTaskInterval) return;
-    view.snap_task_started = now;
-    view.snap_task_serial = snap.serial;
+    if (scansnap_view(view).snap_task || now - scansnap_view(view).snap_task_started < kSnapTaskInterval) return;
+    scansnap_view(view).snap_task_started = now;
+    scansnap_view(view).snap_task_serial = snap.serial;
     // The task owns the frames it reads (immutable, shared).
-    view.snap_task = std::make_shared<Task<std::int64_t>>(
+    scansnap_view(view).snap_task = std::make_shared<Task<std::int64_t>>(
         [frames = snap.frames, classes](TaskContext&) { return snap_step_of(frames, classes); });
 }
 
@@ -93,6 +93,7 @@ void draw_curves(const Snapshot& snap, ViewState& view) {
     const RunInfo& info = *snap.info;
     const ScanSnapInfo& ssi = scansnap_info(info);
     update_snap_step(snap, view, ImGui::GetTime());
+    ScanSnapView& sv = scansnap_view(view);
     const int K = static_cast<int>(ssi.classes.size()), M = info.M;
     const float font = ImGui::GetFontSize();
     const ImVec2 avail = ImGui::GetContentRegionAvail();
@@ -103,6 +104,14 @@ void draw_curves(const Snapshot& snap, ViewState& view) {
     const float overhead = 2 * font + 2 * st.FramePadding.y + 3 * st.ItemSpacing.y;  // title + legend row per plot
     const float h = (avail.y - st.ItemSpacing.y) / 2 - overhead;
     const ImVec2 size(w, std::max(font * 6, h));
+    // Every plot marks the snap step.
+    auto plot = [&](const char* id, const char* title, const std::vector<PlotSeries>& series, PlotState& state, PlotOptions opt) {
+        if (sv.snap >= 0) {
+            opt.mark_x = static_cast<double>(sv.snap);
+            opt.mark_label = "snap";
+        }
+        draw_plot(id, title, series, state, opt, snap, view, size);
+    };
     int placed = 0;
     auto next = [&] {
         if (++placed % per_row != 0) ImGui::SameLine();
@@ -116,7 +125,7 @@ void draw_curves(const Snapshot& snap, ViewState& view) {
     PlotOptions lo;
     lo.log_y = view.log_loss;
     lo.y_label = "nats";
-    draw_plot("loss", "Loss (log scale; dashed: mean field)", loss, view.loss_plot, lo, snap, view, size);
+    plot("loss", "Loss (log scale; dashed: mean field)", loss, view.loss_plot, lo);
     next();
 
     // Common-token mass and distinct entropy per class.
@@ -129,7 +138,7 @@ void draw_curves(const Snapshot& snap, ViewState& view) {
     });
     PlotOptions mo;
     mo.y_label = "sum of c_n over common tokens";
-    draw_plot("mass", "Common-token mass", mass, view.mass_plot, mo, snap, view, size);
+    plot("mass", "Common-token mass", mass, sv.mass_plot, mo);
     next();
     with_companions(ent, snap, view, [&](const std::vector<FramePtr>& fr) {
         std::vector<PlotSeries> v;
@@ -139,12 +148,12 @@ void draw_curves(const Snapshot& snap, ViewState& view) {
     });
     PlotOptions eo;
     eo.y_label = "nats";
-    draw_plot("entropy", "Entropy of c_n on distinct tokens", ent, view.entropy_plot, eo, snap, view, size);
+    plot("entropy", "Entropy of c_n on distinct tokens", ent, sv.entropy_plot, eo);
     next();
 
     // Per-token curves of the selected class, tokens ordered by co-occurrence P(l|n) (highest first).
     if (K == 0) return;
-    const int sel = std::clamp(view.selected_class, 0, K - 1);
+    const int sel = std::clamp(sv.selected_class, 0, K - 1);
     const ClassInfo& ci = ssi.classes[sel];
     int qi = 0;
     for (int q = 0; q < static_cast<int>(ssi.queries.size()); ++q)
@@ -176,12 +185,12 @@ void draw_curves(const Snapshot& snap, ViewState& view) {
     std::snprintf(title, sizeof title, "Z[%d, l] per token (class %d)", ci.query, sel);
     PlotOptions zo;
     zo.y_label = "logit";
-    draw_plot("zrow", title, zs, view.z_plot, zo, snap, view, size);
+    plot("zrow", title, zs, sv.z_plot, zo);
     next();
     std::snprintf(title, sizeof title, "c_n(l) per token (class %d)", sel);
     PlotOptions co;
     co.y_label = "attention";
-    draw_plot("crow", title, cs, view.c_plot, co, snap, view, size);
+    plot("crow", title, cs, sv.c_plot, co);
     next();
     ImGui::BeginGroup();
     ImGui::TextUnformatted("Legend");
@@ -192,7 +201,7 @@ void draw_curves(const Snapshot& snap, ViewState& view) {
     ImGui::TextDisabled("dashed = mean-field twin");
     ImGui::TextDisabled("faded = pinned run");
     ImGui::TextColored(ImVec4(1.f, 0.8f, 0.25f, 1), "dotted = learning-rate change");
-    if (view.snap >= 0) ImGui::TextColored(ImVec4(0.3f, 0.86f, 1.f, 1), "cyan = snap (step %lld)", static_cast<long long>(view.snap));
+    if (sv.snap >= 0) ImGui::TextColored(ImVec4(0.3f, 0.86f, 1.f, 1), "cyan = snap (step %lld)", static_cast<long long>(sv.snap));
     else ImGui::TextDisabled("no snap yet (c_n still moving)");
     if (!view.figure) ImGui::TextDisabled("click a curve: step cursor");
     ImGui::EndGroup();

@@ -40,6 +40,23 @@ std::string token_short(const RunInfo& info, int token) {
     return buf;
 }
 
+ScanSnapView& scansnap_view(ViewState& view) { return view.lab_view<ScanSnapView>("scan_snap"); }
+const ScanSnapView& scansnap_view(const ViewState& view) { return const_cast<ViewState&>(view).lab_view<ScanSnapView>("scan_snap"); }
+
+void ScanSnapView::to_json(nlohmann::json& view) const {
+    view["selected_class"] = selected_class;
+    view["auto_range"] = auto_range;
+    view["z_range"] = z_range;
+    view["c_max"] = c_max;
+}
+
+void ScanSnapView::from_json(ViewJsonReader& r) {
+    r.integer("selected_class", selected_class, 0, 1000000);
+    r.boolean("auto_range", auto_range);
+    r.number("z_range", z_range, 0.01, 100);
+    r.number("c_max", c_max, 0.001, 1);
+}
+
 namespace {
 
 void settings(Config& c, const SettingsFields& ui) {
@@ -68,7 +85,7 @@ void settings(Config& c, const SettingsFields& ui) {
 }
 
 void run_buttons(const Snapshot&, ViewState& view) {
-    if (ImGui::Button("Phase diagram")) view.show_phase = !view.show_phase;
+    if (ImGui::Button("Phase diagram")) scansnap_view(view).show_phase = !scansnap_view(view).show_phase;
     const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
     view.widget_rects["phase"] = ImVec4(a.x, a.y, b.x, b.y);
     tip("P: sweep two knobs in the background and see the final attention entropy (or snap step) as a heatmap");
@@ -84,7 +101,7 @@ void panels(const Snapshot& snap, ViewState& view, const CommandSink&, HeatmapTe
 }
 
 void keys(const Snapshot&, ViewState& view) {
-    if (key_pressed(kKeyP)) view.show_phase = !view.show_phase;
+    if (key_pressed(kKeyP)) scansnap_view(view).show_phase = !scansnap_view(view).show_phase;
 }
 
 }  // namespace
@@ -104,6 +121,7 @@ LabPanels scansnap_panels() {
     p.panels = &panels;
     p.windows = &draw_phase_diagram;
     p.keys = &keys;
+    p.make_view = [] { return std::shared_ptr<LabView>(std::make_shared<ScanSnapView>()); };
     p.help = {{"P", "phase diagram (sweeps)"}};
     return p;
 }

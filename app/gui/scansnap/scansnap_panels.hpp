@@ -2,6 +2,7 @@
 // list.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,9 +12,48 @@
 
 namespace snapscope::gui {
 
+class SweepJob;
+
+// The phase-diagram view's settings and its background sweep.
+struct PhaseState {
+    int x_knob = 1;  // train.lr_y_over_z
+    std::string x_values = "1,2,5,10";
+    int y_knob = 0;  // train.lr_z
+    std::string y_values = "0.5,1,2,3";
+    int metric = 0;  // distinct_entropy
+    int seeds = 4;
+    int mode = 0;    // 0 heatmap, 1 lines
+    std::string error;
+    std::shared_ptr<SweepJob> job;
+    PlotState lines_plot;
+};
+
+// The lab's view state (ViewState::lab_views["scan_snap"]); a session keeps the selected class and colour ranges.
+struct ScanSnapView : LabView {
+    int selected_class = 0;
+    bool auto_range = true;
+    float z_range = 4.0f;  // fixed colour range for Z: [-z_range, z_range]
+    float c_max = 0.3f;    // fixed colour range for c_n: [0, c_max]
+    bool show_phase = false;
+    PhaseState phase;
+    // Snap step of the shown run (cached per snapshot). While training runs flat out on a large run (frames x classes
+    // x tokens beyond kSnapInlineWork) it is computed by a background task at most every kSnapTaskInterval seconds,
+    // so the frame never waits for it; otherwise at once.
+    std::uint64_t snap_serial = 0;
+    std::int64_t snap = -1;
+    std::shared_ptr<Task<std::int64_t>> snap_task;
+    std::uint64_t snap_task_serial = 0;
+    double snap_task_started = -1e9;
+    PlotState mass_plot, entropy_plot, z_plot, c_plot;
+    void to_json(nlohmann::json& view) const override;
+    void from_json(ViewJsonReader& r) override;
+};
+ScanSnapView& scansnap_view(ViewState& view);
+const ScanSnapView& scansnap_view(const ViewState& view);
+
 void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* textures);
 void draw_curves(const Snapshot& snap, ViewState& view);
-// Brings view.snap up to date with the snapshot (see ViewState::snap_task). `now` in seconds.
+// Brings the lab view's snap step up to date with the snapshot (see ScanSnapView::snap_task). `now` in seconds.
 constexpr double kSnapInlineWork = 2e6;
 constexpr double kSnapTaskInterval = 0.5;
 void update_snap_step(const Snapshot& snap, ViewState& view, double now);

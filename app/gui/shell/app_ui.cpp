@@ -113,63 +113,68 @@ void draw_status_bar(const Snapshot& snap, ViewState& view, ImVec2 pos, ImVec2 s
     ImGui::PopStyleVar(2);
 }
 
+void ViewJsonReader::warn(const char* key, const std::string& expected) {
+    warnings.push_back(source_ + ": key 'view." + key + "': expected " + expected + ", got " + brief(at(key)) + "; ignored");
+}
+
+void ViewJsonReader::boolean(const char* key, bool& out) {
+    if (!has(key)) return;
+    if (at(key).is_boolean()) out = at(key).get<bool>();
+    else warn(key, "true or false");
+}
+
+void ViewJsonReader::number(const char* key, float& out, double lo, double hi) {
+    if (!has(key)) return;
+    const nlohmann::json& v = at(key);
+    if (v.is_number() && v.get<double>() >= lo && v.get<double>() <= hi) out = static_cast<float>(v.get<double>());
+    else warn(key, "a number from " + format_double(lo) + " to " + format_double(hi));
+}
+
+std::optional<long long> ViewJsonReader::read_integer(const nlohmann::json& v, long long lo, long long hi) {
+    if (!(v.is_number_integer() || v.is_number_unsigned())) return std::nullopt;
+    if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(hi)) return std::nullopt;
+    const long long x = v.get<long long>();
+    if (x < lo || x > hi) return std::nullopt;
+    return x;
+}
+
 nlohmann::json ViewState::to_json() const {
-    return {{"live", live},           {"cursor_step", cursor_step}, {"selected_class", selected_class},
-            {"auto_range", auto_range}, {"z_range", z_range},         {"c_max", c_max},
-            {"log_loss", log_loss},   {"large_font", large_font},   {"export_scale", export_scale},
-            {"export_dir", export_dir}};
+    nlohmann::json j = {{"live", live},         {"cursor_step", cursor_step}, {"log_loss", log_loss},
+                        {"large_font", large_font}, {"export_scale", export_scale}, {"export_dir", export_dir}};
+    for (const auto& [kind, v] : lab_views)
+        if (v) v->to_json(j);
+    return j;
 }
 
 std::vector<std::string> ViewState::from_json(const nlohmann::json& j, const std::string& source) {
-    // Every field is checked for its type and range; a wrong one is ignored (the current value stays) with a warning
-    // that names the file and the key. Nothing here can throw.
-    std::vector<std::string> warnings;
     if (!j.is_object()) {
-        if (!j.is_null()) warnings.push_back(source + ": key 'view': expected an object, got " + brief(j) + "; ignored");
-        return warnings;
+        if (!j.is_null()) return {source + ": key 'view': expected an object, got " + brief(j) + "; ignored"};
+        return {};
     }
-    auto warn = [&](const char* key, const std::string& expected) {
-        warnings.push_back(source + ": key 'view." + key + "': expected " + expected + ", got " + brief(j[key]) + "; ignored");
-    };
-    auto boolean = [&](const char* key, bool& out) {
-        if (!j.contains(key)) return;
-        if (j[key].is_boolean()) out = j[key].get<bool>();
-        else warn(key, "true or false");
-    };
-    auto integer = [&](const char* key, auto& out, long long lo, long long hi) {
-        if (!j.contains(key)) return;
-        const nlohmann::json& v = j[key];
-        if ((v.is_number_integer() || v.is_number_unsigned()) && !(v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(hi)) &&
-            v.get<long long>() >= lo && v.get<long long>() <= hi)
-            out = static_cast<std::remove_reference_t<decltype(out)>>(v.get<long long>());
-        else warn(key, "an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
-    };
-    auto number = [&](const char* key, float& out, double lo, double hi) {
-        if (!j.contains(key)) return;
-        const nlohmann::json& v = j[key];
-        if (v.is_number() && v.get<double>() >= lo && v.get<double>() <= hi) out = static_cast<float>(v.get<double>());
-        else warn(key, "a number from " + format_double(lo) + " to " + format_double(hi));
-    };
-    boolean("live", live);
-    integer("cursor_step", cursor_step, 0, std::numeric_limits<long long>::max());
-    integer("selected_class", selected_class, 0, 1000000);
-    boolean("auto_range", auto_range);
-    number("z_range", z_range, 0.01, 100);
-    number("c_max", c_max, 0.001, 1);
-    boolean("log_loss", log_loss);
-    boolean("large_font", large_font);
-    if (j.contains("export_scale")) {
+    ViewJsonReader r(j, source);
+    r.boolean("live", live);
+    r.integer("cursor_step", cursor_step, 0, std::numeric_limits<long long>::max());
+    r.boolean("log_loss", log_loss);
+    r.boolean("large_font", large_font);
+    if (r.has("export_scale")) {
         const nlohmann::json& v = j["export_scale"];
         if (v.is_number_integer() && (v.get<long long>() == 1 || v.get<long long>() == 2 || v.get<long long>() == 4)) export_scale = v.get<int>();
-        else warn("export_scale", "1, 2 or 4");
+        else r.warn("export_scale", "1, 2 or 4");
     }
-    if (j.contains("export_dir")) {
+    if (r.has("export_dir")) {
         const nlohmann::json& v = j["export_dir"];
         if (v.is_string() && !v.get<std::string>().empty() && v.get<std::string>().size() < 4096 && v.get<std::string>().find('\0') == std::string::npos)
             export_dir = v.get<std::string>();
-        else warn("export_dir", "a folder name");
+        else r.warn("export_dir", "a folder name");
     }
-    return warnings;
+    // Each lab's view reads its own fields (made now if its panels have not drawn yet).
+    for (const LabPanels& p : lab_panels()) {
+        if (!p.make_view) continue;
+        std::shared_ptr<LabView>& v = lab_views[p.kind];
+        if (!v) v = p.make_view();
+        v->from_json(r);
+    }
+    return r.warnings;
 }
 
 namespace {
@@ -302,7 +307,6 @@ void draw_plot(const char* id, const char* title, const std::vector<PlotSeries>&
     opt.size = size;
     opt.figure = view.figure;
     opt.cursor_x = view.live && view.preview_step < 0 ? NAN : static_cast<double>(frame_at(snap, view).step);
-    if (view.snap >= 0) opt.snap_x = static_cast<double>(view.snap);
     // The markers of an event list are built once and shared by every plot and frame that shows the same list.
     struct MarkerCache {
         EventList list;  // kept alive, so its address cannot be reused by another list

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,20 +46,36 @@ struct SliderEdit {
     bool active = false;
 };
 
-class SweepJob;
+// Reads a session's view settings: each field checked for its type and range; a wrong one is ignored (the current
+// value stays) with a warning naming the source and the key. Nothing here throws.
+class ViewJsonReader {
+public:
+    ViewJsonReader(const nlohmann::json& j, std::string source) : j_(j), source_(std::move(source)) {}
+    bool has(const char* key) const { return j_.is_object() && j_.contains(key); }
+    const nlohmann::json& at(const char* key) const { return j_[key]; }
+    void warn(const char* key, const std::string& expected);
+    void boolean(const char* key, bool& out);
+    void number(const char* key, float& out, double lo, double hi);
+    template <class T>
+    void integer(const char* key, T& out, long long lo, long long hi) {
+        if (!has(key)) return;
+        if (const auto v = read_integer(at(key), lo, hi)) out = static_cast<T>(*v);
+        else warn(key, "an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
+    }
+    std::vector<std::string> warnings;
 
-// The phase-diagram view's settings and its background sweep.
-struct PhaseState {
-    int x_knob = 1;  // train.lr_y_over_z
-    std::string x_values = "1,2,5,10";
-    int y_knob = 0;  // train.lr_z
-    std::string y_values = "0.5,1,2,3";
-    int metric = 0;  // distinct_entropy
-    int seeds = 4;
-    int mode = 0;    // 0 heatmap, 1 lines
-    std::string error;
-    std::shared_ptr<SweepJob> job;
-    PlotState lines_plot;
+private:
+    static std::optional<long long> read_integer(const nlohmann::json& v, long long lo, long long hi);
+    const nlohmann::json& j_;
+    std::string source_;
+};
+
+// A lab's own view state (its selection, colour ranges, plots, background work), made on first use by its panels and
+// kept in ViewState::lab_views. What a session keeps of it is written into, and read from, the session's "view".
+struct LabView {
+    virtual ~LabView() = default;
+    virtual void to_json(nlohmann::json& view) const { (void)view; }
+    virtual void from_json(ViewJsonReader& r) { (void)r; }
 };
 
 struct ViewState {
@@ -67,10 +84,6 @@ struct ViewState {
     std::int64_t cursor_step = 0;
     // Hovering a curve previews that step in every view (PAIR-style scrubbing); a click locks it.
     std::int64_t preview_step = -1, next_preview_step = -1;
-    int selected_class = 0;
-    bool auto_range = true;
-    float z_range = 4.0f;        // fixed colour range for Z: [-z_range, z_range]
-    float c_max = 0.3f;          // fixed colour range for c_n: [0, c_max]
     bool log_loss = true;
     bool large_font = false;
     bool show_help = false;
@@ -96,33 +109,24 @@ struct ViewState {
     std::uint64_t seed_input = 0;
     std::map<std::string, SliderEdit> edit_lr;  // by learning-rate group
     SliderEdit edit_ratio, edit_speed;
-    bool show_phase = false;
-    PhaseState phase;
-    // Snap step of the shown run (cached per snapshot). While training runs flat out on a large run (frames x classes
-    // x tokens beyond kSnapInlineWork) it is computed by a background task at most every kSnapTaskInterval seconds,
-    // so the frame never waits for it; otherwise at once.
-    std::uint64_t snap_serial = 0;
-    std::int64_t snap = -1;
-    std::shared_ptr<Task<std::int64_t>> snap_task;
-    std::uint64_t snap_task_serial = 0;
-    double snap_task_started = -1e9;
     // Each lab's own view state, made on first use by its panels (lab_view<T>(kind)).
-    std::map<std::string, std::shared_ptr<void>> lab_views;
+    std::map<std::string, std::shared_ptr<LabView>> lab_views;
     template <class T>
     T& lab_view(const std::string& kind) {
-        std::shared_ptr<void>& p = lab_views[kind];
+        std::shared_ptr<LabView>& p = lab_views[kind];
         if (!p) p = std::make_shared<T>();
-        return *static_cast<T*>(p.get());
+        return static_cast<T&>(*p);
     }
     // A pinned run drawn faded under the live one.
     SnapshotPtr pinned;
-    PlotState loss_plot, mass_plot, entropy_plot, z_plot, c_plot;
+    PlotState loss_plot;
     ImVec2 panel_pos[3], panel_size[3];
     // Screen rectangles of named widgets from the last frame (for tests and tours).
     std::map<std::string, ImVec4> widget_rects;
+    // The settings a session keeps: the shell's and each lab view's (one flat object).
     nlohmann::json to_json() const;
-    // Reads the settings a session file holds; a field of the wrong type or out of range is ignored, and a warning
-    // naming `source` and the key is returned for it.
+    // Reads the settings a session file holds (every lab's view is made and reads its own); a field of the wrong type
+    // or out of range is ignored, and a warning naming `source` and the key is returned for it.
     std::vector<std::string> from_json(const nlohmann::json& j, const std::string& source);
 };
 

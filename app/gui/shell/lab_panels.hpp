@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,8 @@ struct LabPanels {
     // Windows over the panels (the phase diagram) and the lab's keys; may be null.
     void (*windows)(const Snapshot& snap, ViewState& view, const CommandSink& send) = nullptr;
     void (*keys)(const Snapshot& snap, ViewState& view) = nullptr;
+    // Makes the lab's view state (ViewState::lab_views[kind]); may be null for a lab that keeps none in sessions.
+    std::shared_ptr<LabView> (*make_view)() = nullptr;
     // Its lines in the help overlay (key, what it does).
     std::vector<std::pair<std::string, std::string>> help;
 };

@@ -415,7 +415,7 @@ PlotResult plot_lines(const char* id, const std::vector<PlotSeries>& series, Plo
     // The unit sits above the y axis, outside the data.
     if (opt.y_label && *opt.y_label) dl->AddText(ImVec2(p0.x + 2, p0.y), dim, opt.y_label);
 
-    // Event markers (labels in the margin above the plot, in as many rows as fit; the rest on hover) and the snap.
+    // Event markers (labels in the margin above the plot, in as many rows as fit; the rest on hover) and the lab's mark.
     {
         std::vector<float> xs, ws;
         std::vector<std::size_t> which;
@@ -445,12 +445,12 @@ PlotResult plot_lines(const char* id, const std::vector<PlotSeries>& series, Plo
             }
         }
         const float unit_w = opt.y_label && *opt.y_label ? ImGui::CalcTextSize(opt.y_label).x + font : 0;
-        // The snap label takes its place first (one row of the margin).
-        if (std::isfinite(opt.snap_x) && opt.snap_x >= xmin && opt.snap_x <= xmax) {
-            const float x = sx(opt.snap_x);
+        // The lab's mark takes its place first (one row of the margin).
+        if (std::isfinite(opt.mark_x) && opt.mark_x >= xmin && opt.mark_x <= xmax) {
+            const float x = sx(opt.mark_x);
             dl->AddLine(ImVec2(x, a.y), ImVec2(x, b.y), IM_COL32(80, 220, 255, 200), 1.5f * px);
             xs.insert(xs.begin(), x);
-            ws.insert(ws.begin(), ImGui::CalcTextSize("snap").x);
+            ws.insert(ws.begin(), ImGui::CalcTextSize(opt.mark_label).x);
             which.insert(which.begin(), SIZE_MAX);
         }
         // Keep the labels clear of the unit text at the left.
@@ -468,9 +468,9 @@ PlotResult plot_lines(const char* id, const std::vector<PlotSeries>& series, Plo
         for (std::size_t n = 1; n < sxs.size(); ++n) {
             if (rows[n] < 0) continue;
             const std::size_t i = order[n - 1];
-            const bool snap = which[i] == SIZE_MAX;
-            dl->AddText(ImVec2(sxs[n] - ws[i] / 2, p0.y), snap ? IM_COL32(80, 220, 255, 230) : IM_COL32(255, 200, 60, 230),
-                        snap ? "snap" : labels[which[i]].c_str());
+            const bool mark = which[i] == SIZE_MAX;
+            dl->AddText(ImVec2(sxs[n] - ws[i] / 2, p0.y), mark ? IM_COL32(80, 220, 255, 230) : IM_COL32(255, 200, 60, 230),
+                        mark ? opt.mark_label : labels[which[i]].c_str());
         }
     }
 

@@ -39,7 +39,8 @@ struct PlotOptions {
     // plot draws at most one per few pixels, the last of each).
     std::shared_ptr<const std::vector<double>> markers;
     std::shared_ptr<const std::vector<std::string>> marker_labels;
-    double snap_x = NAN;              // the snap step, drawn as a cyan line
+    double mark_x = NAN;              // a step the lab marks (a cyan line labelled mark_label, e.g. the snap)
+    const char* mark_label = "";
     bool fixed_y = false;
     double y_min = 0, y_max = 1;
     bool legend = true;

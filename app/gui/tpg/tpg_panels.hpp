@@ -29,8 +29,8 @@ struct TpgEdit {
     std::uint64_t run_id = 0;
 };
 
-// The lab's view state (in ViewState::lab_views).
-struct TpgView {
+// The lab's view state (ViewState::lab_views["tpg"]); sessions keep none of it.
+struct TpgView : LabView {
     int query_index = 0;       // which query's graph is shown
     std::uint64_t run_id = 0;
     int sample = 0;            // the sample whose attention fills the graph's nodes
