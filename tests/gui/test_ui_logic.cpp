@@ -225,7 +225,7 @@ TEST(UiLogic, RestartSettingsApplyANewConfig) {
     auto frame = [&] { ui.frame(*worker.snapshot(), view, send, host); };
     frame();
     ASSERT_TRUE(view.pending);
-    view.pending->data.num_last = 3;  // as if typed into the "queries" field
+    scansnap_settings(*view.pending).num_last = 3;  // as if typed into the "queries" field
     frame();
     click(ui, centre(view, "apply"), frame);
     worker.sync();
@@ -661,8 +661,8 @@ TEST(UiLogic, APinnedRunWithFewerClassesOrAnotherLabIsDrawnSafely) {
     two.post(Command::step(5));
     two.sync();
     Config c3 = fig4();
-    c3.data.num_last = 3;
-    c3.data.num_unique_per_next = 6;
+    scansnap_settings(c3).num_last = 3;
+    scansnap_settings(c3).num_unique_per_next = 6;
     Worker three(c3);
     three.post(Command::step(5));
     three.sync();

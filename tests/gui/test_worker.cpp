@@ -171,7 +171,7 @@ TEST(Worker, MeanFieldTwinFollowsTheSameRateChanges) {
     ASSERT_FALSE(companion_frames(*s).empty());
     EXPECT_EQ(companion_frames(*s).back()->step, 15);
     Config mf = fig4();
-    mf.train.mode = "mean_field";
+    scansnap_settings(mf).mode = "mean_field";
     ScanSnapRun ref(mf);
     ref.run(4);
     ref.set_lr_z(0.5);
@@ -359,7 +359,7 @@ TEST(Worker, FramesStayWithinTheirShareOfTheHistoryBudget) {
     // Point 6: the large preset's frames are ~1.1 MB each; with history.budget_mb = 16 the frames may take half.
     Config c = resolve_config(preset_config("large"), "large");
     c.history.budget_mb = 16;
-    c.train.batch = 4;
+    scansnap_settings(c).batch = 4;
     c.data.seq_len = 8;
     Worker w(c);
     w.post(Command::step(40));

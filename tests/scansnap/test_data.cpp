@@ -11,7 +11,7 @@ using namespace snapscope;
 
 TEST(Synthetic, Fig4TokenLayout) {
     const Config c = test::preset_with("fig4");
-    SyntheticData d(c.data);
+    SyntheticData d(c);
     ASSERT_EQ(d.vocab_size(), 34);
     ASSERT_EQ(d.classes().size(), 2u);
     for (int t = 0; t < 10; ++t) EXPECT_EQ(d.tokens()[t].kind, TokenKind::Common) << t;
@@ -38,7 +38,7 @@ TEST(Synthetic, Fig4TokenLayout) {
 
 TEST(Synthetic, DefaultLayoutWithPerQueryCommonTokens) {
     const Config c = resolve_config({});  // num_last 2, num_next_per_last 2, num_common_per_last 5
-    SyntheticData d(c.data);
+    SyntheticData d(c);
     // 10 common + 2*5 per-query common + 4*10 distinct + 2 queries + 4 next tokens.
     EXPECT_EQ(d.vocab_size(), 66);
     EXPECT_EQ(d.tokens()[10].kind, TokenKind::QueryCommon);
@@ -51,7 +51,7 @@ TEST(Synthetic, DefaultLayoutWithPerQueryCommonTokens) {
 
 TEST(Synthetic, SampledCountsFollowTheClassDistribution) {
     Config c = test::preset_with("fig4", {"data.seq_len=65"});
-    SyntheticData d(c.data);
+    SyntheticData d(c);
     Rng rng(11);
     SparseBatch b;
     std::vector<double> freq(34, 0.0);
@@ -212,8 +212,8 @@ TEST(Synthetic, WindowsDrawnSideBySideAreTheOneAtATimeWindows) {
     for (const Case cs : {Case{2, 1, 13}, Case{3, 2, 7}, Case{5, 3, 128}, Case{128, 1, 128}, Case{128, 3, 9}, Case{17, 2, 1}}) {
         const Config c = test::preset_with("fig4", {"data.seq_len=" + std::to_string(cs.seq_len),
                                                     "data.num_last=" + std::to_string(cs.num_last)});
-        ASSERT_TRUE(SyntheticData::uses_tables(c.data));
-        SyntheticData d(c.data);
+        ASSERT_TRUE(SyntheticData::uses_tables(c));
+        SyntheticData d(c);
         std::vector<MultinomialTable> tables;
         for (const ClassInfo& ci : d.classes()) tables.emplace_back(ci.probs, cs.seq_len - 1);
         Rng a(77), b(77);
@@ -250,9 +250,9 @@ TEST(Synthetic, WhichSamplerAWindowGetsNeverChanges) {
     const Config at = test::preset_with("fig4", {"data.seq_len=209"});
     const Config past = test::preset_with("fig4", {"data.seq_len=210"});
     double bytes = 0;
-    EXPECT_TRUE(SyntheticData::uses_tables(at.data, &bytes));
+    EXPECT_TRUE(SyntheticData::uses_tables(at, &bytes));
     EXPECT_GT(bytes, 2 * 4.0 * 1048576);  // two classes at more than 4 MiB each: the memory estimate is the real size
-    EXPECT_FALSE(SyntheticData::uses_tables(past.data, &bytes));
+    EXPECT_FALSE(SyntheticData::uses_tables(past, &bytes));
     EXPECT_EQ(bytes, 0.0);
     // The estimate bounds what is built.
     const MultinomialTable t(std::vector<double>(20, 0.05), 208);
@@ -263,8 +263,8 @@ TEST(Synthetic, WindowsLongerThanTheTablesHoldAreDrawnOneByOne) {
     // A class with one contextual token has tiny tables at any length, but the guides hold at most 65535 draws:
     // such windows are drawn by the alias tables instead (a window of 69999 failed with "more than 65535 draws").
     const Config c = test::preset_with("fig4", {"data.num_common=1", "data.num_unique_per_next=0", "data.seq_len=70000"});
-    EXPECT_FALSE(SyntheticData::uses_tables(c.data));
-    SyntheticData d(c.data);
+    EXPECT_FALSE(SyntheticData::uses_tables(c));
+    SyntheticData d(c);
     Rng rng(3);
     SparseBatch b;
     d.next_batch(4, rng, b);

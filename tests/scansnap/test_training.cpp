@@ -146,7 +146,7 @@ TEST(Training, SampledApproachesMeanFieldAsSeqLenGrows) {
             Config mf = test::preset_with("fig4", {"train.mode=mean_field", "data.seq_len=" + std::to_string(seq_len),
                                                    "train.batch=512", "train.lr_z=0.5", "train.lr_y=0.5"});
             Config sa = mf;
-            sa.train.mode = "sampled";
+            scansnap_settings(sa).mode = "sampled";
             sa.train.seed = seed;
             ScanSnapRun a(mf), b(sa);
             a.run(40);
@@ -274,12 +274,12 @@ TEST_P(GroupAlone, EachParameterGroupAloneLowersTheExpectedLoss) {
     const auto [normalize, residual, attend_query, momentum] = GetParam();
     for (const char* group : {"Z", "Y"}) {
         Config c = test::preset_with("fig4", {"train.mode=mean_field", "train.init=uniform", "train.seed=3"});
-        c.model.normalize = normalize;
-        c.model.residual = residual;
-        c.model.attend_query = attend_query;
+        scansnap_settings(c).normalize = normalize;
+        scansnap_settings(c).residual = residual;
+        scansnap_settings(c).attend_query = attend_query;
         c.train.optimizer = momentum ? "momentum" : "gd";
-        c.train.lr_z = group == std::string("Z") ? 1.0 : 0.0;
-        c.train.lr_y = group == std::string("Y") ? 1.0 : 0.0;
+        scansnap_settings(c).lr_z = group == std::string("Z") ? 1.0 : 0.0;
+        scansnap_settings(c).lr_y = group == std::string("Y") ? 1.0 : 0.0;
         ScanSnapRun run(c);
         const double before = run.current_loss();
         run.run(30);

@@ -26,17 +26,17 @@ std::string expect_error(const std::string& text, const std::string& key) {
 
 TEST(Config, DefaultsMatchTheory) {
     const Config c = resolve_config({});
-    EXPECT_TRUE(c.model.normalize);
-    EXPECT_FALSE(c.model.residual);
-    EXPECT_FALSE(c.model.attend_query);
-    EXPECT_EQ(c.data.num_last, 2);
-    EXPECT_EQ(c.data.num_next_per_last, 2);
-    EXPECT_EQ(c.data.num_common, 10);
-    EXPECT_EQ(c.data.num_common_per_last, 5);
-    EXPECT_EQ(c.data.num_unique_per_next, 10);
-    EXPECT_DOUBLE_EQ(c.data.unique_min, 0.1);
-    EXPECT_DOUBLE_EQ(c.data.unique_max, 1.0);
-    EXPECT_DOUBLE_EQ(c.data.common_weight, 1.0);
+    EXPECT_TRUE(scansnap_settings(c).normalize);
+    EXPECT_FALSE(scansnap_settings(c).residual);
+    EXPECT_FALSE(scansnap_settings(c).attend_query);
+    EXPECT_EQ(scansnap_settings(c).num_last, 2);
+    EXPECT_EQ(scansnap_settings(c).num_next_per_last, 2);
+    EXPECT_EQ(scansnap_settings(c).num_common, 10);
+    EXPECT_EQ(scansnap_settings(c).num_common_per_last, 5);
+    EXPECT_EQ(scansnap_settings(c).num_unique_per_next, 10);
+    EXPECT_DOUBLE_EQ(scansnap_settings(c).unique_min, 0.1);
+    EXPECT_DOUBLE_EQ(scansnap_settings(c).unique_max, 1.0);
+    EXPECT_DOUBLE_EQ(scansnap_settings(c).common_weight, 1.0);
     EXPECT_DOUBLE_EQ(c.train.momentum, 0.9);
 }
 
@@ -44,7 +44,7 @@ TEST(Config, NestedAndDottedKeysAreTheSame) {
     const Config a = resolve_config(parse_config_text(R"({"train": {"lr_z": 0.25}, "data": {"seq_len": 64}})", "a"));
     const Config b = resolve_config(parse_config_text(R"({"train.lr_z": 0.25, "data.seq_len": 64})", "b"));
     EXPECT_EQ(config_to_json(a), config_to_json(b));
-    EXPECT_DOUBLE_EQ(a.train.lr_z, 0.25);
+    EXPECT_DOUBLE_EQ(scansnap_settings(a).lr_z, 0.25);
 }
 
 TEST(Config, UnknownKeyIsNamedWithSuggestion) {
@@ -100,16 +100,16 @@ TEST(Config, AssignmentsParseJsonOrBareStrings) {
     apply_assignment(f, "data.path=x.jsonl");
     apply_assignment(f, "model.normalize=false");
     const Config c = resolve_config(f);
-    EXPECT_DOUBLE_EQ(c.train.lr_z, 0.5);
+    EXPECT_DOUBLE_EQ(scansnap_settings(c).lr_z, 0.5);
     EXPECT_EQ(c.data.kind, "file");
-    EXPECT_FALSE(c.model.normalize);
+    EXPECT_FALSE(scansnap_settings(c).normalize);
     EXPECT_THROW(apply_assignment(f, "no_equals"), ConfigError);
     EXPECT_THROW(apply_assignment(f, "train.nope=1"), ConfigError);
 }
 
 TEST(Config, LrRatioSetsLrY) {
     const Config c = resolve_config(parse_config_text(R"({"train": {"lr_z": 0.5, "lr_y": 9, "lr_y_over_z": 4}})", "r"));
-    EXPECT_DOUBLE_EQ(c.effective_lr_y(), 2.0);
+    EXPECT_DOUBLE_EQ(scansnap_settings(c).effective_lr_y(), 2.0);
     EXPECT_DOUBLE_EQ(config_to_json(c)["train.lr_y"].get<double>(), 2.0);
 }
 
@@ -125,18 +125,18 @@ TEST(Config, ResolvedJsonRoundTrips) {
 
 TEST(Config, PresetsMatchThePaper) {
     const Config f4 = resolve_config(preset_config("fig4"));
-    EXPECT_EQ(f4.data.num_last, 2);
-    EXPECT_EQ(f4.data.num_next_per_last, 1);
-    EXPECT_EQ(f4.data.num_common_per_last, 0);
+    EXPECT_EQ(scansnap_settings(f4).num_last, 2);
+    EXPECT_EQ(scansnap_settings(f4).num_next_per_last, 1);
+    EXPECT_EQ(scansnap_settings(f4).num_common_per_last, 0);
     EXPECT_EQ(f4.data.seq_len, 128);
-    EXPECT_EQ(f4.train.batch, 128);
+    EXPECT_EQ(scansnap_settings(f4).batch, 128);
     EXPECT_EQ(f4.train.seed, 2u);
     EXPECT_EQ(f4.train.steps, 100);
-    EXPECT_EQ(f4.train.init, "zero");
+    EXPECT_EQ(scansnap_settings(f4).init, "zero");
     const Config f6 = resolve_config(preset_config("fig6"));
-    EXPECT_EQ(f6.data.num_last, 1);
-    EXPECT_EQ(f6.data.num_next_per_last, 2);
-    EXPECT_EQ(f6.train.init, "uniform");
+    EXPECT_EQ(scansnap_settings(f6).num_last, 1);
+    EXPECT_EQ(scansnap_settings(f6).num_next_per_last, 2);
+    EXPECT_EQ(scansnap_settings(f6).init, "uniform");
     EXPECT_THROW(preset_config("fig5"), ConfigError);
 }
 

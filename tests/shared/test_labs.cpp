@@ -15,6 +15,7 @@
 
 #include "proc_util.hpp"
 #include "snapscope/lab.hpp"
+#include "snapscope/presets.hpp"
 #include "snapscope/scansnap_run.hpp"
 #include "snapscope/session.hpp"
 #include "snapscope/tpg_run.hpp"
@@ -36,7 +37,7 @@ TEST(Labs, TheRegistryPicksTheLabByModelKind) {
     EXPECT_EQ(ss->lr_groups()[1].name, "lr_y");
     ASSERT_EQ(tp->lr_groups().size(), 1u);
     EXPECT_EQ(tp->lr_groups()[0].name, "lr");
-    EXPECT_EQ(tp->lr_groups()[0].value, preset_with("tpg-cyclic").train.lr);
+    EXPECT_EQ(tp->lr_groups()[0].value, tpg_settings(preset_with("tpg-cyclic")).lr);
     // A group the lab does not have is an error naming it; a change is logged and used.
     EXPECT_THROW(tp->set_lr("lr_z", 0.5), ConfigError);
     tp->set_lr("lr", 0.25);
@@ -75,6 +76,29 @@ std::unique_ptr<TpgRun> edited_tpg_run(const Config& cfg, std::int64_t steps) {
     return run;
 }
 }  // namespace
+
+TEST(Labs, EachLabsSettingsAreItsOwnStructInTheConfig) {
+    // The shared Config names no lab: a lab's keys are fields of its own struct (Config::lab<T>()). Its defaults are
+    // the schema's, a copied Config copies them (no sharing), and a Config that never set them reads the defaults.
+    const json schema_defaults = config_to_json(resolve_config(FlatConfig{}, "defaults"));
+    EXPECT_EQ(config_to_json(Config{}), schema_defaults);
+    for (const KeySpec& k : config_schema())
+        if (!k.default_value.is_null()) EXPECT_EQ(schema_defaults[k.key], k.default_value) << k.key;
+    const Config fig4 = resolve_config(preset_config("fig4"), "fig4");
+    Config copy = fig4;
+    scansnap_settings(copy).lr_z = 7;
+    scansnap_settings(copy).num_last = 5;
+    tpg_settings(copy).embedding = "random";
+    EXPECT_EQ(scansnap_settings(fig4).lr_z, 1.0);
+    EXPECT_EQ(scansnap_settings(fig4).num_last, 2);
+    EXPECT_EQ(tpg_settings(fig4).embedding, "onehot");
+    EXPECT_EQ(config_to_json(copy)["train.lr_z"], json(7.0));
+    EXPECT_EQ(config_to_json(copy)["model.embedding"], json("random"));
+    const Config never_set;
+    EXPECT_EQ(scansnap_settings(never_set).batch, 128);
+    EXPECT_EQ(tpg_settings(never_set).lr, 0.01);
+    EXPECT_EQ(never_set.model.kind, lab_registry().front().kind);
+}
 
 TEST(Labs, EachLabDeclaresItsOwnConfigKeysOnce) {
     // The schema is the shared keys plus each lab's own (declared in the lab's folder): no key in two places, every
@@ -124,7 +148,7 @@ TEST(Labs, EachLabDeclaresItsOwnConfigKeysOnce) {
         }
         const json back = config_to_json(c);
         if (b.spec.key == "train.lr_y_over_z") {
-            EXPECT_EQ(back["train.lr_y"], json(c.train.lr_z * other.get<double>())) << "lr_y is written as the rate in effect";
+            EXPECT_EQ(back["train.lr_y"], json(scansnap_settings(c).lr_z * other.get<double>())) << "lr_y is written as the rate in effect";
         }
         EXPECT_EQ(back[b.spec.key], other) << b.spec.key;
         FlatConfig again;

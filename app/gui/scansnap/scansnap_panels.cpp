@@ -61,26 +61,26 @@ namespace {
 
 void settings(Config& c, const SettingsFields& ui) {
     if (c.data.kind == "synthetic") {
-        ui.int_field("queries", c.data.num_last, 1, 200, "data.num_last: number of query (last) tokens");
-        ui.int_field("next tokens / query", c.data.num_next_per_last, 1, 50, "data.num_next_per_last: classes per query");
-        ui.int_field("common tokens", c.data.num_common, 0, 1000, "data.num_common: tokens shared by every class");
-        ui.int_field("distinct / class", c.data.num_unique_per_next, 0, 1000, "data.num_unique_per_next");
+        ui.int_field("queries", scansnap_settings(c).num_last, 1, 200, "data.num_last: number of query (last) tokens");
+        ui.int_field("next tokens / query", scansnap_settings(c).num_next_per_last, 1, 50, "data.num_next_per_last: classes per query");
+        ui.int_field("common tokens", scansnap_settings(c).num_common, 0, 1000, "data.num_common: tokens shared by every class");
+        ui.int_field("distinct / class", scansnap_settings(c).num_unique_per_next, 0, 1000, "data.num_unique_per_next");
         ui.int_field("sequence length", c.data.seq_len, 2, 100000, "data.seq_len: L-1 context tokens plus the query");
     }
-    ui.int_field("batch", c.train.batch, 1, 100000, "train.batch: samples per step");
-    int init = c.train.init == "uniform" ? 1 : 0;
+    ui.int_field("batch", scansnap_settings(c).batch, 1, 100000, "train.batch: samples per step");
+    int init = scansnap_settings(c).init == "uniform" ? 1 : 0;
     ImGui::SetNextItemWidth(ui.half);
-    if (ImGui::Combo("##init", &init, "zero init\0uniform init\0")) c.train.init = init ? "uniform" : "zero";
+    if (ImGui::Combo("##init", &init, "zero init\0uniform init\0")) scansnap_settings(c).init = init ? "uniform" : "zero";
     tip("zero: Y = Z = 0 (Fig 4); uniform: PyTorch's Linear default");
     ImGui::SameLine();
-    int mode = c.train.mode == "mean_field" ? 1 : 0;
+    int mode = scansnap_settings(c).mode == "mean_field" ? 1 : 0;
     ImGui::SetNextItemWidth(ui.half);
-    if (ImGui::Combo("##mode", &mode, "sampled\0mean field\0")) c.train.mode = mode ? "mean_field" : "sampled";
+    if (ImGui::Combo("##mode", &mode, "sampled\0mean field\0")) scansnap_settings(c).mode = mode ? "mean_field" : "sampled";
     tip("sampled: a fresh random batch each step; mean field: the deterministic T -> infinity model");
-    ImGui::Checkbox("normalize", &c.model.normalize);
+    ImGui::Checkbox("normalize", &scansnap_settings(c).normalize);
     tip("L2-normalise the pooled attention output (the paper's setting)");
     ImGui::SameLine();
-    ImGui::Checkbox("residual", &c.model.residual);
+    ImGui::Checkbox("residual", &scansnap_settings(c).residual);
     ImGui::SameLine();
 }
 

@@ -62,9 +62,9 @@ public:
     }
 
     Config with_current_rates(Config cfg) const override {
-        cfg.train.lr_z = run_->lr_z();
-        cfg.train.lr_y = run_->lr_y();
-        cfg.train.lr_y_over_z.reset();
+        scansnap_settings(cfg).lr_z = run_->lr_z();
+        scansnap_settings(cfg).lr_y = run_->lr_y();
+        scansnap_settings(cfg).lr_y_over_z.reset();
         return cfg;
     }
 
@@ -74,7 +74,7 @@ public:
         if (name != kMeanFieldCompanion) return WindowRun::make_companion(name, capacity, cap);
         const Config& cfg = run_->config();
         Config m = cfg;
-        m.train.mode = "mean_field";
+        scansnap_settings(m).mode = "mean_field";
         const double both = scansnap_memory(cfg, run_->shape(), RunHistoryPlan{0.2, 0}).total() +
                             scansnap_memory(m, run_->shape(), RunHistoryPlan{0.05, 0}).total();
         const std::uint64_t limit = memory_limit_bytes(cfg);

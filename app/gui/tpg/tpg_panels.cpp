@@ -666,25 +666,25 @@ namespace {
 
 void settings(Config& c, const SettingsFields& ui) {
     if (c.data.kind == "synthetic") {
-        ui.int_field("samples n", c.data.num_samples, 1, 10000, "data.num_samples: sequences in the training set");
+        ui.int_field("samples n", tpg_settings(c).num_samples, 1, 10000, "data.num_samples: sequences in the training set");
         ui.int_field("length T", c.data.seq_len, 2, 1000, "data.seq_len: tokens per sequence (the last is the query)");
         ui.int_field("vocabulary K", c.data.vocab_size, 2, 1000, "data.vocab_size: tokens");
     }
-    ui.int_field("dimension d", c.model.dim, 0, 512, "model.dim: embedding dimension (0: K)");
+    ui.int_field("dimension d", tpg_settings(c).dim, 0, 512, "model.dim: embedding dimension (0: K)");
     const char* embs[] = {"onehot", "ortho", "random", "equicorr"};
     int e = 0;
     for (int i = 0; i < 4; ++i)
-        if (c.model.embedding == embs[i]) e = i;
+        if (tpg_settings(c).embedding == embs[i]) e = i;
     ImGui::SetNextItemWidth(ui.half);
-    if (ImGui::Combo("##emb", &e, embs, 4)) c.model.embedding = embs[e];
+    if (ImGui::Combo("##emb", &e, embs, 4)) tpg_settings(c).embedding = embs[e];
     tip("Token embeddings: onehot (d = K), ortho (random orthonormal, d >= K), random (unit Gaussian), equicorr (rho)");
     ImGui::SameLine();
     const char* graphs[] = {"any", "cyclic", "acyclic"};
     int gk = 0;
     for (int i = 0; i < 3; ++i)
-        if (c.data.graph == graphs[i]) gk = i;
+        if (tpg_settings(c).graph == graphs[i]) gk = i;
     ImGui::SetNextItemWidth(ui.half);
-    if (ImGui::Combo("##graph", &gk, graphs, 3)) c.data.graph = graphs[gk];
+    if (ImGui::Combo("##graph", &gk, graphs, 3)) tpg_settings(c).graph = graphs[gk];
     tip("Generator: resample until some graph has a cycle (cyclic), none has (acyclic), or take the first (any)");
     const char* opts[] = {"normalized_gd", "gd", "momentum"};
     int o = 0;

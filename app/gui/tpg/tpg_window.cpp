@@ -64,7 +64,7 @@ public:
     }
 
     Config with_current_rates(Config cfg) const override {
-        cfg.train.lr = run_->lr();
+        tpg_settings(cfg).lr = run_->lr();
         return cfg;
     }
     LabCommandResult apply(const LabCommand& c) override {

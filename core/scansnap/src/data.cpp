@@ -84,7 +84,8 @@ void DataSource::finish_token_table() {
     }
 }
 
-bool SyntheticData::uses_tables(const DataConfig& d, double* bytes) {
+bool SyntheticData::uses_tables(const Config& cfg, double* bytes) {
+    const ScanSnapSettings& d = scansnap_settings(cfg);
     // The class's support: common, per-query common and its distinct tokens (zero weights drop out, which only makes
     // the real tables smaller than this bound).
     // Which sampler a configuration gets decides its random draws, so the rule is fixed: tables when their CDFs hold
@@ -92,27 +93,29 @@ bool SyntheticData::uses_tables(const DataConfig& d, double* bytes) {
     // The memory reported is what the tables take now.
     const int k = d.num_common + d.num_common_per_last + d.num_unique_per_next;
     const std::size_t outcomes = static_cast<std::size_t>(std::max(k, 1));
-    const double entries = MultinomialTable::entries_bound(outcomes, d.seq_len - 1);
+    const double entries = MultinomialTable::entries_bound(outcomes, cfg.data.seq_len - 1);
     const double classes = static_cast<double>(d.num_last) * d.num_next_per_last;
-    const bool use = 10.0 * entries <= 4.0 * 1048576 && 10.0 * entries * classes <= 32.0 * 1048576 && d.seq_len - 1 <= 65535;
-    if (bytes) *bytes = use ? MultinomialTable::bytes_needed(outcomes, d.seq_len - 1) * classes : 0.0;
+    const bool use = 10.0 * entries <= 4.0 * 1048576 && 10.0 * entries * classes <= 32.0 * 1048576 && cfg.data.seq_len - 1 <= 65535;
+    if (bytes) *bytes = use ? MultinomialTable::bytes_needed(outcomes, cfg.data.seq_len - 1) * classes : 0.0;
     return use;
 }
 
-std::int64_t synthetic_vocab_size(const DataConfig& d) {
+std::int64_t synthetic_vocab_size(const Config& cfg) {
+    const ScanSnapSettings& d = scansnap_settings(cfg);
     const std::int64_t nl = d.num_last, nn = static_cast<std::int64_t>(d.num_last) * d.num_next_per_last;
     return static_cast<std::int64_t>(d.num_common) + static_cast<std::int64_t>(d.num_common_per_last) * nl +
            static_cast<std::int64_t>(d.num_unique_per_next) * nn + nl + nn;
 }
 
-SyntheticData::SyntheticData(const DataConfig& d) : seq_len_(d.seq_len) {
+SyntheticData::SyntheticData(const Config& cfg) : seq_len_(cfg.data.seq_len) {
+    const ScanSnapSettings& d = scansnap_settings(cfg);
     const int num_next = d.num_last * d.num_next_per_last;
     const int common_per_last_offset = d.num_common;
     const int unique_offset = common_per_last_offset + d.num_common_per_last * d.num_last;
     const int last_offset = unique_offset + d.num_unique_per_next * num_next;
     const int next_offset = last_offset + d.num_last;
     const int M = next_offset + num_next;
-    vocab_size_ = std::max(M, d.vocab_size);
+    vocab_size_ = std::max(M, cfg.data.vocab_size);
 
     // linspace(unique_min, unique_max, n) as torch.linspace computes it (n == 1 gives unique_min).
     std::vector<double> unique_w(d.num_unique_per_next);
@@ -163,7 +166,7 @@ SyntheticData::SyntheticData(const DataConfig& d) : seq_len_(d.seq_len) {
         for (int t : ci.tokens) (tokens_[t].kind == TokenKind::Distinct ? ci.distinct : ci.common).push_back(t);
     }
     std::size_t widest = 0;
-    const bool tables = uses_tables(d);
+    const bool tables = uses_tables(cfg);
     for (const auto& ci : classes_) {
         if (tables) tables_.emplace_back(ci.probs, seq_len_ - 1);
         else samplers_.emplace_back(ci.probs);

@@ -17,7 +17,7 @@ double scansnap_matrix_record_bytes(const ScanSnapShape& sh) {
 
 MemoryEstimate scansnap_memory(const Config& cfg, const ScanSnapShape& sh, RunHistoryPlan plan) {
     const double M = static_cast<double>(sh.M), K = static_cast<double>(sh.classes), Q = static_cast<double>(sh.queries);
-    const double B = cfg.train.mode == "mean_field" ? K : static_cast<double>(cfg.train.batch);
+    const double B = scansnap_settings(cfg).mode == "mean_field" ? K : static_cast<double>(scansnap_settings(cfg).batch);
     const double k = std::min(static_cast<double>(cfg.data.kind == "synthetic" ? cfg.data.seq_len - 1 : sh.widest), static_cast<double>(sh.widest)) + 1;
     MemoryEstimate e;
     e.add("the model's M x M matrices Z and Y with their gradients and momentum buffers (M = " + std::to_string(sh.M) + ")", sh.vocab_key,
@@ -39,7 +39,8 @@ MemoryEstimate scansnap_memory(const Config& cfg, const ScanSnapShape& sh, RunHi
 namespace {
 
 // The key that contributes most to the synthetic generator's vocabulary.
-std::string synthetic_vocab_key(const DataConfig& d) {
+std::string synthetic_vocab_key(const Config& cfg) {
+    const ScanSnapSettings& d = scansnap_settings(cfg);
     // M's largest term, and of its factors the largest (the one most likely set too high): num_next_per_last = 10^5
     // is named, not num_unique_per_next = 10 that multiplies it.
     const double nl = d.num_last, nn = static_cast<double>(d.num_last) * d.num_next_per_last;
@@ -70,24 +71,24 @@ std::unique_ptr<DataSource> checked_data(const Config& cfg, RunHistoryPlan plan,
         throw ConfigError("model.kind", "config: key 'model.kind': '" + cfg.model.kind + "' is not the scan_snap model");
     const std::uint64_t limit = memory_limit_bytes(cfg);
     if (cfg.data.kind == "synthetic") {
-        const DataConfig& d = cfg.data;
-        const std::int64_t Mgen = synthetic_vocab_size(d);
-        shape.M = std::max<std::int64_t>(Mgen, d.vocab_size);
-        shape.vocab_key = d.vocab_size > Mgen ? "data.vocab_size" : synthetic_vocab_key(d);
+        const ScanSnapSettings& d = scansnap_settings(cfg);
+        const std::int64_t Mgen = synthetic_vocab_size(cfg);
+        shape.M = std::max<std::int64_t>(Mgen, cfg.data.vocab_size);
+        shape.vocab_key = cfg.data.vocab_size > Mgen ? "data.vocab_size" : synthetic_vocab_key(cfg);
         shape.classes = static_cast<std::int64_t>(d.num_last) * d.num_next_per_last;
         shape.queries = d.num_last;
         shape.widest = static_cast<std::int64_t>(d.num_common) + d.num_common_per_last + d.num_unique_per_next;
         double table_bytes = 0;
-        SyntheticData::uses_tables(d, &table_bytes);
+        SyntheticData::uses_tables(cfg, &table_bytes);
         shape.data_bytes = static_cast<double>(shape.classes) * (static_cast<double>(shape.widest) * 40 + 256) + table_bytes;
-        if (d.vocab_size != 0 && d.vocab_size < Mgen)
-            throw ConfigError("data.vocab_size", "config: key 'data.vocab_size': " + std::to_string(d.vocab_size) +
+        if (cfg.data.vocab_size != 0 && cfg.data.vocab_size < Mgen)
+            throw ConfigError("data.vocab_size", "config: key 'data.vocab_size': " + std::to_string(cfg.data.vocab_size) +
                                                      " is smaller than the generator's vocabulary (" + std::to_string(Mgen) + ")");
         if (shape.M > 100000000)
             throw ConfigError(shape.vocab_key, "config: key '" + shape.vocab_key + "': the generator's vocabulary M = " +
                                                    std::to_string(shape.M) + " is larger than the 10^8 tokens snapscope supports");
         scansnap_memory(cfg, shape, plan).check(limit, "config");
-        return std::make_unique<SyntheticData>(d);
+        return std::make_unique<SyntheticData>(cfg);
     }
     // File data: the samples are read first (counted against the limit as they are read), then the model's size
     // is known and checked before the token table and the matrices are built.
@@ -120,10 +121,11 @@ std::unique_ptr<DataSource> checked_data(const Config& cfg, RunHistoryPlan plan,
 ScanSnapRun::ScanSnapRun(const Config& cfg, RunHistoryPlan plan)
     : cfg_(cfg),
       data_(checked_data(cfg, plan, shape_)),
-      model_(data_->vocab_size(), ModelOptions{cfg.model.normalize, cfg.model.residual, cfg.model.attend_query}),
-      mean_field_(cfg.train.mode == "mean_field"),
-      lr_z_(cfg.train.lr_z),
-      lr_y_(cfg.effective_lr_y()),
+      model_(data_->vocab_size(),
+             ModelOptions{scansnap_settings(cfg).normalize, scansnap_settings(cfg).residual, scansnap_settings(cfg).attend_query}),
+      mean_field_(scansnap_settings(cfg).mode == "mean_field"),
+      lr_z_(scansnap_settings(cfg).lr_z),
+      lr_y_(scansnap_settings(cfg).effective_lr_y()),
       momentum_(cfg.train.optimizer == "gd" ? 0.0 : cfg.train.momentum),
       scalars_(plan.scalar_share > 0 ? history_records(cfg, plan.scalar_share, scansnap_scalar_record_bytes(shape_), "the trajectory's records")
                                      : 4) {
@@ -131,7 +133,7 @@ ScanSnapRun::ScanSnapRun(const Config& cfg, RunHistoryPlan plan)
     Rng root(cfg.train.seed);
     Rng init_rng = root.fork(1);
     data_rng_ = root.fork(2);
-    if (cfg.train.init == "uniform") {
+    if (scansnap_settings(cfg).init == "uniform") {
         // PyTorch's nn.Linear default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = M. Y first, then Z.
         const double b = 1.0 / std::sqrt(static_cast<double>(M));
         for (int k = 0; k < M; ++k)
@@ -156,7 +158,7 @@ ScanSnapRun::ScanSnapRun(const Config& cfg, RunHistoryPlan plan)
 void ScanSnapRun::prepare_batch() {
     if (mean_field_ || batch_step_ == step_) return;
     batch_.clear();
-    data_->next_batch(cfg_.train.batch, data_rng_, batch_);
+    data_->next_batch(scansnap_settings(cfg_).batch, data_rng_, batch_);
     batch_step_ = step_;
 }
 

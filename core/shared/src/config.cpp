@@ -28,7 +28,7 @@ std::vector<KeyBinding> shared_bindings() {
     kind_help = "Which lab: " + kinds_text + ".";
     std::vector<KeyBinding> v;
     v.push_back(bind_key(string_key("description", "", {}, "One line saying what this configuration is for."), &Config::description));
-    v.push_back(bind_key(string_key("model.kind", "scan_snap", kinds, kind_help.c_str()), &Config::model, &ModelConfig::kind));
+    v.push_back(bind_key(string_key("model.kind", default_lab_kind().c_str(), kinds, kind_help.c_str()), &Config::model, &ModelConfig::kind));
     v.push_back(bind_key(string_key("data.kind", "synthetic", {"synthetic", "file"},
                                     "synthetic: the lab's generator; file: JSON Lines samples from data.path."),
                          &Config::data, &DataConfig::kind));
@@ -37,7 +37,7 @@ std::vector<KeyBinding> shared_bindings() {
     v.push_back(bind_key(string_key("data.path", "", {}, "JSON Lines file for data.kind = file: {\"tokens\": [...], \"label\": n} per line."),
                          &Config::data, &DataConfig::path));
     v.push_back(bind_key(int_key("data.vocab_size", 0, 0, 100000000,
-                                 "Vocabulary size (M; tpg: K) for file data (0: largest id + 1); the tpg generator's K."),
+                                 "Vocabulary size for file data (0: largest id + 1); a lab's generator may read its vocabulary from it."),
                          &Config::data, &DataConfig::vocab_size));
     v.push_back(bind_key(number_key("train.momentum", 0.9, 0, 1, "SGD momentum (PyTorch semantics); 0 for plain SGD.", false, true),
                          &Config::train, &TrainConfig::momentum));
@@ -45,7 +45,7 @@ std::vector<KeyBinding> shared_bindings() {
     v.push_back(bind_key(int_key("train.seed", 0, 0, 18446744073709551615.0, "Random seed; the same seed replays the run bit for bit."),
                          &Config::train, &TrainConfig::seed));
     v.push_back(bind_key(string_key("train.optimizer", "momentum", {"momentum", "gd", "normalized_gd"},
-                                    "momentum: SGD with train.momentum; gd: plain gradient descent; normalized_gd: W -= lr grad/|grad| (tpg)."),
+                                    "momentum: SGD with train.momentum; gd: plain gradient descent; normalized_gd: a step of length lr along the gradient (where the lab offers it)."),
                          &Config::train, &TrainConfig::optimizer));
     v.push_back(bind_key(string_key("sweep.grid", "", {}, "Sweeps: 'key=v1,v2;key2=a,b' (snapscope-cli sweep adds --grid axes)."),
                          &Config::sweep_grid));

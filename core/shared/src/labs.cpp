@@ -15,6 +15,8 @@ const std::vector<LabSpec>& lab_registry() {
     return labs;
 }
 
+const std::string& default_lab_kind() { return lab_registry().front().kind; }
+
 const LabSpec& lab_of_kind(const std::string& kind) {
     for (const LabSpec& lab : lab_registry())
         if (lab.kind == kind) return lab;

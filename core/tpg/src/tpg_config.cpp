@@ -9,19 +9,15 @@ namespace snapscope {
 std::vector<KeyBinding> tpg_config_keys() {
     const double inf = std::numeric_limits<double>::infinity();
     std::vector<KeyBinding> v;
-    v.push_back(bind_key(string_key("model.embedding", "onehot", {"onehot", "ortho", "random", "equicorr"},
+    v.push_back(bind_lab_key(string_key("model.embedding", "onehot", {"onehot", "ortho", "random", "equicorr"},
                                     "tpg: token embeddings: onehot (d = K), ortho (random orthonormal rows), random (unit Gaussian), "
-                                    "equicorr."),
-                         &Config::model, &ModelConfig::embedding));
-    v.push_back(bind_key(int_key("model.dim", 0, 0, 4096, "tpg: embedding dimension d (0: K)."), &Config::model, &ModelConfig::dim));
-    v.push_back(bind_key(number_key("model.rho", 0.5, 0, 1, "tpg: pairwise correlation of equicorr embeddings.", false, true),
-                         &Config::model, &ModelConfig::rho));
-    v.push_back(bind_key(int_key("data.num_samples", 6, 1, 1000000, "tpg generator: number of samples n."), &Config::data,
-                         &DataConfig::num_samples));
-    v.push_back(bind_key(string_key("data.graph", "any", {"any", "cyclic", "acyclic"},
-                                    "tpg generator: resample until some graph has a cycle (cyclic) or none has (acyclic)."),
-                         &Config::data, &DataConfig::graph));
-    v.push_back(bind_key(number_key("train.lr", 0.01, 0, inf, "tpg: learning rate of W.", false, true), &Config::train, &TrainConfig::lr));
+                                    "equicorr."), &TpgSettings::embedding));
+    v.push_back(bind_lab_key(int_key("model.dim", 0, 0, 4096, "tpg: embedding dimension d (0: K)."), &TpgSettings::dim));
+    v.push_back(bind_lab_key(number_key("model.rho", 0.5, 0, 1, "tpg: pairwise correlation of equicorr embeddings.", false, true), &TpgSettings::rho));
+    v.push_back(bind_lab_key(int_key("data.num_samples", 6, 1, 1000000, "tpg generator: number of samples n."), &TpgSettings::num_samples));
+    v.push_back(bind_lab_key(string_key("data.graph", "any", {"any", "cyclic", "acyclic"},
+                                    "tpg generator: resample until some graph has a cycle (cyclic) or none has (acyclic)."), &TpgSettings::graph));
+    v.push_back(bind_lab_key(number_key("train.lr", 0.01, 0, inf, "tpg: learning rate of W.", false, true), &TpgSettings::lr));
     return v;
 }
 

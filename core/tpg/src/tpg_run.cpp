@@ -8,8 +8,9 @@ namespace snapscope {
 double tpg_record_bytes() { return sizeof(TpgRecord) + 32; }
 
 MemoryEstimate tpg_memory(const Config& cfg, std::int64_t K, std::int64_t samples, double tokens) {
-    const double d = cfg.model.dim > 0 ? cfg.model.dim : static_cast<double>(K);
-    const std::string dkey = cfg.model.dim > 0 ? "model.dim" : "data.vocab_size";
+    const int dim = tpg_settings(cfg).dim;
+    const double d = dim > 0 ? dim : static_cast<double>(K);
+    const std::string dkey = dim > 0 ? "model.dim" : "data.vocab_size";
     const std::string nkey = cfg.data.kind == "file" ? "data.path" : (cfg.data.seq_len * 1.0 > samples ? "data.seq_len" : "data.num_samples");
     MemoryEstimate e;
     e.add("the samples", nkey, 4 * tokens + 64.0 * static_cast<double>(samples));
@@ -46,11 +47,12 @@ TpgDataset tpg_dataset_from_config(const Config& cfg) {
         return d;
     }
     // Checked before the generator runs: a run that cannot fit is refused at once, whatever the data would be.
-    tpg_memory(cfg, cfg.data.vocab_size, cfg.data.num_samples, static_cast<double>(cfg.data.num_samples) * cfg.data.seq_len)
+    const TpgSettings& t = tpg_settings(cfg);
+    tpg_memory(cfg, cfg.data.vocab_size, t.num_samples, static_cast<double>(t.num_samples) * cfg.data.seq_len)
         .check(limit, "config");
     Rng root(cfg.train.seed);
     Rng data_rng = root.fork(2);
-    return generate_tpg(cfg.data.num_samples, cfg.data.seq_len, cfg.data.vocab_size, cfg.data.graph, data_rng);
+    return generate_tpg(t.num_samples, cfg.data.seq_len, cfg.data.vocab_size, t.graph, data_rng);
 }
 
 TpgRun::TpgRun(const Config& cfg) : TpgRun(cfg, tpg_dataset_from_config(cfg)) { explicit_data_ = false; }
@@ -65,7 +67,8 @@ void TpgRun::init(const Config& cfg) {
     if (cfg.model.kind != "tpg") throw ConfigError("model.kind", "config: key 'model.kind': '" + cfg.model.kind + "' is not the tpg model");
     if (data_.samples.empty()) throw DataError("the tpg dataset has no samples", "data.path");
     const int K = data_.K;
-    const int d = cfg.model.dim > 0 ? cfg.model.dim : K;
+    const TpgSettings& t = tpg_settings(cfg);
+    const int d = t.dim > 0 ? t.dim : K;
     double tokens = 0;
     for (const TpgSample& s : data_.samples) tokens += static_cast<double>(s.tokens.size());
     const std::uint64_t limit = memory_limit_bytes(cfg);
@@ -74,11 +77,11 @@ void TpgRun::init(const Config& cfg) {
     Rng root(cfg.train.seed);
     Rng init_rng = root.fork(1);
     Rng emb_rng = root.fork(3);
-    model_ = TpgModel(make_embeddings(cfg.model.embedding, K, d, cfg.model.rho, emb_rng));
+    model_ = TpgModel(make_embeddings(t.embedding, K, d, t.rho, emb_rng));
     const double b = 1.0 / std::sqrt(static_cast<double>(d));
     for (int i = 0; i < d; ++i)
         for (int j = 0; j < d; ++j) model_.W(i, j) = init_rng.uniform(-b, b);
-    orthonormal_ = cfg.model.embedding == "onehot" || cfg.model.embedding == "ortho";
+    orthonormal_ = t.embedding == "onehot" || t.embedding == "ortho";
     graphs_ = token_priority_graphs(data_);
     svm_ = graph_svm(data_, graphs_, model_.E(), orthonormal_, limit);
     fin_ = soft_composition(data_, graphs_, model_.E(), limit);
@@ -87,7 +90,7 @@ void TpgRun::init(const Config& cfg) {
     wfin_tau_ = Eigen::MatrixXd::Zero(d, d);
     wfin_grad_ = Eigen::MatrixXd::Zero(d, d);
     wfin_buf_ = Eigen::MatrixXd::Zero(d, d);
-    lr_ = cfg.train.lr;
+    lr_ = t.lr;
 }
 
 void TpgRun::record(double loss) {

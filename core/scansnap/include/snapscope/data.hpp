@@ -18,6 +18,7 @@
 #include "snapscope/input.hpp"
 #include "snapscope/multinomial.hpp"
 #include "snapscope/rng.hpp"
+#include "snapscope/scansnap_settings.hpp"
 
 namespace snapscope {
 
@@ -95,7 +96,7 @@ protected:
 // The official generator (luckmatters Dataset2), see theory.md section 1.
 class SyntheticData final : public DataSource {
 public:
-    explicit SyntheticData(const DataConfig& cfg);
+    explicit SyntheticData(const Config& cfg);
     void next_batch(int batch, Rng& rng, SparseBatch& out) override;
     int seq_len() const { return seq_len_; }
 
@@ -116,7 +117,7 @@ private:
 
 public:
     // Whether the generator uses conditional-binomial tables for these settings, and the bytes they take.
-    static bool uses_tables(const DataConfig& cfg, double* bytes = nullptr);
+    static bool uses_tables(const Config& cfg, double* bytes = nullptr);
 };
 
 // One line of a JSON Lines dataset: {"tokens": [...], "label": n}.
@@ -164,6 +165,6 @@ private:
 // DataError.
 
 // Vocabulary size the synthetic generator produces for these settings.
-std::int64_t synthetic_vocab_size(const DataConfig& cfg);
+std::int64_t synthetic_vocab_size(const Config& cfg);
 
 }  // namespace snapscope

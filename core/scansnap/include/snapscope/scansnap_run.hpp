@@ -15,6 +15,7 @@
 #include "snapscope/history.hpp"
 #include "snapscope/lab.hpp"
 #include "snapscope/limits.hpp"
+#include "snapscope/scansnap_settings.hpp"
 #include "snapscope/optimizer.hpp"
 #include "snapscope/rng.hpp"
 #include "snapscope/scansnap_model.hpp"

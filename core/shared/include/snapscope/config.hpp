@@ -4,12 +4,15 @@
 // printed by `snapscope-cli keys`.
 #pragma once
 
+#include <any>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <typeindex>
+#include <typeinfo>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -51,45 +54,25 @@ const KeySpec* find_key(const std::string& key);
 // The current name of a key that was renamed (read under the old name, written under the new), or null.
 const char* deprecated_key_target(const std::string& key);
 
+// The first lab of the registry (core/shared/src/labs.cpp): model.kind's default.
+const std::string& default_lab_kind();
+
 struct ModelConfig {
-    std::string kind = "scan_snap";  // scan_snap | tpg
-    std::string embedding = "onehot";  // tpg: onehot | ortho | random | equicorr
-    int dim = 0;                       // tpg: d (0: K)
-    double rho = 0.5;                  // tpg: equicorr correlation
-    bool normalize = true;
-    bool residual = false;
-    bool attend_query = false;
+    std::string kind = default_lab_kind();  // which lab runs (LabSpec::kind)
 };
 
 struct DataConfig {
     std::string kind = "synthetic";  // synthetic | file
-    int num_last = 2;
-    int num_next_per_last = 2;
-    int num_common = 10;
-    int num_common_per_last = 5;
-    int num_unique_per_next = 10;
-    double unique_min = 0.1;
-    double unique_max = 1.0;
-    double common_weight = 1.0;
     int seq_len = 128;
     std::string path;
-    int vocab_size = 0;  // 0: largest id + 1 (file) or the generator's M (synthetic); tpg: K
-    int num_samples = 6;  // tpg generator: n
-    std::string graph = "any";  // tpg generator: cyclic | acyclic | any
+    int vocab_size = 0;  // 0: from the data (largest id + 1) or the lab's generator
 };
 
 struct TrainConfig {
-    std::string mode = "sampled";  // sampled | mean_field
-    int batch = 128;
-    double lr_z = 1.0;
-    double lr_y = 1.0;
-    std::optional<double> lr_y_over_z;  // when set, lr_y = lr_z * lr_y_over_z
     double momentum = 0.9;
     std::int64_t steps = 100;
     std::uint64_t seed = 0;
-    std::string init = "zero";  // zero | uniform
     std::string optimizer = "momentum";  // momentum | gd | normalized_gd
-    double lr = 0.01;                    // tpg: learning rate
 };
 
 struct HistoryConfig {
@@ -101,6 +84,30 @@ struct LimitsConfig {
     double memory_mb = 0;  // what a run may allocate, in MiB (0: three quarters of the machine's RAM)
 };
 
+// Each lab's own settings, one struct per lab (its keys bind to that struct's fields: bind_lab_key), kept by type so
+// the shared Config names no lab. A lab reads them with cfg.lab<T>(); one never set reads as T's defaults.
+class LabSettings {
+public:
+    template <class T>
+    T& get() {
+        std::any& a = by_type_[std::type_index(typeid(T))];
+        if (!a.has_value()) a = T{};
+        return std::any_cast<T&>(a);
+    }
+    template <class T>
+    const T& get() const {
+        auto it = by_type_.find(std::type_index(typeid(T)));
+        if (it == by_type_.end()) {
+            static const T defaults{};
+            return defaults;
+        }
+        return std::any_cast<const T&>(it->second);
+    }
+
+private:
+    std::map<std::type_index, std::any> by_type_;
+};
+
 struct Config {
     std::string description;
     ModelConfig model;
@@ -110,9 +117,12 @@ struct Config {
     LimitsConfig limits;
     std::string sweep_grid;  // sweep.grid
     int sweep_seeds = 1;     // sweep.seeds
+    LabSettings labs;
 
-    // lr_y after applying lr_y_over_z.
-    double effective_lr_y() const { return train.lr_y_over_z ? train.lr_z * *train.lr_y_over_z : train.lr_y; }
+    template <class T>
+    T& lab() { return labs.get<T>(); }
+    template <class T>
+    const T& lab() const { return labs.get<T>(); }
 };
 
 using FlatConfig = std::map<std::string, nlohmann::json>;
@@ -138,6 +148,12 @@ template <class S, class T>
 KeyBinding bind_key(KeySpec spec, S Config::*section, T S::*field) {
     return {std::move(spec), [section, field](Config& c, const nlohmann::json& v) { (c.*section).*field = v.get<T>(); },
             [section, field](const Config& c) { return nlohmann::json((c.*section).*field); }};
+}
+// Binds `spec` to the field of a lab's settings struct, c.lab<S>().*field.
+template <class S, class T>
+KeyBinding bind_lab_key(KeySpec spec, T S::*field) {
+    return {std::move(spec), [field](Config& c, const nlohmann::json& v) { c.lab<S>().*field = v.get<T>(); },
+            [field](const Config& c) { return nlohmann::json(c.lab<S>().*field); }};
 }
 // Binds `spec` to the top-level field c.*field.
 template <class T>

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "snapscope/config.hpp"
+#include "snapscope/tpg_settings.hpp"
 #include "snapscope/history.hpp"
 #include "snapscope/lab.hpp"
 #include "snapscope/tpg.hpp"
