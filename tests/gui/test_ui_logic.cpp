@@ -274,6 +274,37 @@ TEST(ViewState, WronglyTypedFieldsAreIgnoredWithAWarning) {
     EXPECT_EQ(v.from_json(nlohmann::json::array(), "s.json").size(), 1u);  // not an object: one warning
 }
 
+TEST(UiLogic, ARunBeingBuiltShowsItsProgressAfterAMomentAndEscCancels) {
+    // Issue 11, point 4: a data file read in the background shows what is loaded and how far, with Cancel; a build
+    // that takes less than kLoadWindowDelay shows no window (a preset switch does not flash one).
+    Ui ui;
+    ViewState view;
+    HostRequests host;
+    std::vector<Command> sent;
+    const CommandSink send = [&](Command c) { sent.push_back(c); };
+    Worker worker(fig4());
+    auto snap = std::make_shared<Snapshot>(*worker.snapshot());
+    snap->loading = true;
+    snap->load_what = "Loading /data/corpus.jsonl";
+    snap->load_fraction = 0.4;
+    snap->load_seconds = kLoadWindowDelay / 2;
+    ui.frame(*snap, view, send, host);
+    ImGuiWindow* w = ImGui::FindWindowByName("Loading");
+    EXPECT_TRUE(w == nullptr || !w->Active) << "a quick build flashed a window";
+    snap->load_seconds = 3;
+    ui.frame(*snap, view, send, host);
+    w = ImGui::FindWindowByName("Loading");
+    ASSERT_NE(w, nullptr);
+    EXPECT_TRUE(w->Active);
+    EXPECT_EQ(ImGui::FindWindowByName("Loading the session"), nullptr);  // not the replay's window
+    ui.key(kKeyEscape, true);
+    ui.frame(*snap, view, send, host);
+    ui.key(kKeyEscape, false);
+    ui.frame(*snap, view, send, host);
+    ASSERT_FALSE(sent.empty());
+    EXPECT_EQ(sent.back().kind, Command::Kind::CancelLoad);
+}
+
 TEST(UiLogic, LoadingWindowOpensWhileLoadingAndEscCancels) {
     Ui ui;
     ViewState view;

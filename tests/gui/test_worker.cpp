@@ -603,3 +603,64 @@ TEST(Worker, ASessionWithTheTwinOnAndASpeedReopensWithBoth) {
     EXPECT_EQ(scansnap_frame(*fb.back()).zrows, scansnap_frame(*fa.back()).zrows);
     EXPECT_EQ(scansnap_frame(*b->frames.back()).attention, scansnap_frame(*a->frames.back()).attention);
 }
+
+TEST(Worker, ABigDataFileLoadsInTheBackgroundWithProgressAndCancel) {
+    // Issue 11, point 4: loading a big data file ran inside the worker's restart, so the window showed no progress
+    // and nothing could stop it. Now the run is built on the task runner: the worker keeps publishing (the old run
+    // shown, the fraction of the file read), Cancel stops the load and keeps the old run, and a load that is let
+    // finish becomes the run.
+    const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "snapscope_worker_bigfile";
+    std::filesystem::create_directories(dir);
+    const std::string big = (dir / "big.jsonl").string(), small = (dir / "small.jsonl").string();
+    {
+        std::ofstream out(big);
+        std::string line = "{\"tokens\": [";
+        for (int t = 0; t < 120; ++t) line += std::to_string(t % 50) + (t + 1 < 120 ? ", " : "");
+        line += "], \"label\": 50}\n";
+        for (std::size_t bytes = 0; bytes < (60u << 20); bytes += line.size()) out << line;
+        std::ofstream s(small);
+        for (int i = 0; i < 20; ++i) s << "{\"tokens\": [1, 2, 3, " << i % 7 << "], \"label\": 9}\n";
+    }
+    Worker w(fig4());
+    const std::uint64_t old_run = w.snapshot()->run_id;
+    Config cfg = fig4();
+    cfg.data.kind = "file";
+    cfg.data.path = big;
+    w.post(Command::load_config(cfg));
+    // Snapshots keep coming while the file is read: loading, the old run shown, part of the file read.
+    SnapshotPtr seen;
+    for (int i = 0; i < 20000; ++i) {
+        const SnapshotPtr s = w.snapshot();
+        if (s->loading && s->load_fraction > 0 && s->load_fraction < 1) {
+            seen = s;
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_TRUE(seen) << "no snapshot showed the load's progress";
+    EXPECT_NE(seen->load_what.find(big), std::string::npos) << seen->load_what;
+    EXPECT_EQ(seen->run_id, old_run);
+    EXPECT_EQ(seen->info->M, 34);
+    w.post(Command::cancel_load());
+    w.sync();
+    SnapshotPtr s = w.snapshot();
+    EXPECT_FALSE(s->loading);
+    EXPECT_EQ(s->run_id, old_run) << "the cancelled load replaced the run";
+    EXPECT_EQ(s->info->M, 34);
+    EXPECT_NE(s->message.find("Stopped"), std::string::npos) << s->message;
+    // The old run still trains.
+    w.post(Command::step(3));
+    w.sync();
+    EXPECT_EQ(w.snapshot()->step, 3);
+    // A load that is let finish becomes the run, and commands posted behind it apply to the new run.
+    cfg.data.path = small;
+    w.post(Command::load_config(cfg));
+    w.post(Command::step(2));
+    w.sync();
+    s = w.snapshot();
+    EXPECT_FALSE(s->loading);
+    EXPECT_NE(s->run_id, old_run);
+    EXPECT_EQ(s->info->M, 10);
+    EXPECT_EQ(s->step, 2);
+    std::filesystem::remove_all(dir);
+}

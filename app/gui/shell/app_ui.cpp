@@ -208,10 +208,27 @@ void draw_loading(const Snapshot& snap, const CommandSink& send) {
     if (!snap.loading) return;
     const ImVec2 ds = ImGui::GetIO().DisplaySize;
     const float font = ImGui::GetFontSize();
+    const ImGuiWindowFlags flags = ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_AlwaysAutoResize;
+    if (!snap.load_what.empty()) {
+        // A run being built in the background (its data file read); shown once it takes a moment.
+        if (snap.load_seconds < kLoadWindowDelay) return;
+        ImGui::SetNextWindowPos(ImVec2(ds.x * 0.5f, ds.y * 0.4f), ImGuiCond_Always, ImVec2(0.5f, 0.5f));
+        ImGui::SetNextWindowSize(ImVec2(font * 26, 0), ImGuiCond_Always);
+        if (ImGui::Begin("Loading", nullptr, flags)) {
+            ImGui::TextWrapped("%s", snap.load_what.c_str());
+            ImGui::TextDisabled("The run shown stays until the new one is ready.");
+            char buf[64];
+            std::snprintf(buf, sizeof buf, "%.0f%% read, %.0f s", 100 * std::clamp(snap.load_fraction, 0.0, 1.0), snap.load_seconds);
+            ImGui::ProgressBar(static_cast<float>(std::clamp(snap.load_fraction, 0.0, 1.0)), ImVec2(-1, 0), buf);
+            if (ImGui::Button("Cancel (Esc)") || key_pressed(kKeyEscape)) send(Command::cancel_load());
+            if (ImGui::IsItemHovered()) ImGui::SetTooltip("Stop loading: the run shown stays as it is");
+        }
+        ImGui::End();
+        return;
+    }
     ImGui::SetNextWindowPos(ImVec2(ds.x * 0.5f, ds.y * 0.4f), ImGuiCond_Always, ImVec2(0.5f, 0.5f));
     ImGui::SetNextWindowSize(ImVec2(font * 26, 0), ImGuiCond_Always);
-    if (ImGui::Begin("Loading the session", nullptr,
-                     ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_AlwaysAutoResize)) {
+    if (ImGui::Begin("Loading the session", nullptr, flags)) {
         const double frac = snap.load_target > 0 ? static_cast<double>(snap.step) / static_cast<double>(snap.load_target) : 1.0;
         char buf[96];
         std::snprintf(buf, sizeof buf, "step %lld of %lld", static_cast<long long>(snap.step), static_cast<long long>(snap.load_target));

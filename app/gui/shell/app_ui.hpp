@@ -130,6 +130,9 @@ struct ViewState {
     std::vector<std::string> from_json(const nlohmann::json& j, const std::string& source);
 };
 
+// A run being built shows its loading window (progress, Cancel) once it has taken this long, in seconds.
+constexpr double kLoadWindowDelay = 0.25;
+
 // Draws every panel for this frame. `textures` may be null (windowless tests).
 void draw_app(const Snapshot& snap, ViewState& view, const CommandSink& send, HeatmapTextures* textures, HostRequests& host);
 

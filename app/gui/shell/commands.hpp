@@ -42,7 +42,7 @@ struct Command {
         Export,        // path: write config.json, trajectory.csv, final.json of the live run into this folder
         StopAt,        // count: pause when the run reaches this step (0: never)
         Lab,           // lab: a command of the lab's own type (e.g. its training-set editor's), applied by its WindowRun
-        CancelLoad,    // stop replaying a session where it is (the run stays at the step reached, paused)
+        CancelLoad,    // stop a run being built (the run shown stays) or a session replay (it stays at the step reached)
     };
     explicit Command(Kind k) : kind(k) {}
     Kind kind;

@@ -107,8 +107,12 @@ struct Snapshot {
     std::vector<CompanionFrames> companions;  // the companion runs switched on, with their histories
     EventList events;
     std::shared_ptr<const nlohmann::json> session_data;  // what a session of this run holds beyond config and events
-    // A session being replayed to its step (in slices, so the window stays live and Cancel works).
+    // Loading: a new run being built in the background (its data file read; the run shown stays until it is in), or a
+    // session being replayed to its step (in slices). Either way the window stays live and Cancel works.
     bool loading = false;
+    std::string load_what;         // a build: what is being loaded ("" while replaying)
+    double load_fraction = 0;      // a build: the fraction done (of the data file read)
+    double load_seconds = 0;       // a build: how long it has taken so far
     std::int64_t load_target = 0;  // the step the replay goes to
     double load_rate = 0;          // replay steps per second so far
     // Bytes the frames may take (their share of history.budget_mb) and how many fit.

@@ -62,28 +62,37 @@ void Worker::sync() {
     }
 }
 
-void Worker::restart(const Config& cfg, const nlohmann::json* data) {
-    Config c = cfg;
-    c.history.capacity = static_cast<int>(std::max<std::size_t>(capacity_, 16));
-    // Any of these may throw: the old run stays.
-    std::unique_ptr<WindowRun> run = make_window_run(c, data ? *data : nlohmann::json());
-    const std::size_t cap = std::min(capacity_, history_records(c, 0.5, run->frame_bytes(), "the window's frames"));
-    // The companions switched on go on with the new run when its lab offers them.
-    std::vector<std::unique_ptr<Companion>> comps;
-    const std::vector<std::string> offered = run->companions();
-    for (const auto& old : companions_) {
-        if (std::find(offered.begin(), offered.end(), old->name) == offered.end()) continue;
+Worker::Built Worker::build(Config c, const nlohmann::json& data, const std::vector<std::string>& companions, bool strict,
+                            std::size_t capacity) {
+    c.history.capacity = static_cast<int>(std::max<std::size_t>(capacity, 16));
+    Built b;
+    b.run = make_window_run(c, data);
+    b.cap = std::min(capacity, history_records(c, 0.5, b.run->frame_bytes(), "the window's frames"));
+    // The companions named go on with the new run when its lab offers them.
+    const std::vector<std::string> offered = b.run->companions();
+    for (const std::string& name : companions) {
+        if (std::find(offered.begin(), offered.end(), name) == offered.end()) continue;
         auto comp = std::make_unique<Companion>();
-        comp->name = old->name;
+        comp->name = name;
         std::size_t ccap = 4;
-        comp->run = run->make_companion(old->name, capacity_, ccap);
+        try {
+            comp->run = b.run->make_companion(name, capacity, ccap);
+        } catch (const std::exception& e) {
+            if (strict) throw;
+            b.warnings.push_back("Cannot run the companion '" + name + "': " + e.what());
+            continue;
+        }
         comp->frames.set_capacity(ccap);
-        comps.push_back(std::move(comp));
+        b.companions.push_back(std::move(comp));
     }
+    return b;
+}
+
+void Worker::adopt(Built b) {
     replay_.reset();
-    run_ = std::move(run);
-    companions_ = std::move(comps);
-    frames_.set_capacity(cap);
+    run_ = std::move(b.run);
+    companions_ = std::move(b.companions);
+    frames_.set_capacity(b.cap);
     frames_.clear();
     frames_seen_ = 0;
     info_ = run_->info();
@@ -96,6 +105,59 @@ void Worker::restart(const Config& cfg, const nlohmann::json* data) {
     steps_owed_ = 0;
     ++run_id_;
     dirty_ = true;
+}
+
+void Worker::restart(const Config& cfg, const nlohmann::json* data) {
+    // Any of these may throw: the old run stays.
+    std::vector<std::string> names;
+    for (const auto& c : companions_) names.push_back(c->name);
+    adopt(build(cfg, data ? *data : nlohmann::json(), names, true, capacity_));
+}
+
+void Worker::start_build(const Config& cfg, nlohmann::json data, std::vector<std::string> companions, bool strict, std::string what,
+                         std::function<void()> then) {
+    auto b = std::make_unique<Build>();
+    b->what = std::move(what);
+    b->then = std::move(then);
+    b->t0 = Clock::now();
+    // The task owns copies of what it reads; reading the data file reports its progress and stops when cancelled.
+    b->task = std::make_shared<Task<Built>>(
+        [cfg, data = std::move(data), companions = std::move(companions), strict, capacity = capacity_](TaskContext& ctx) {
+            LoadMonitor monitor([&ctx](double p) { ctx.progress(p); }, [&ctx] { return ctx.cancelled(); });
+            try {
+                return build(cfg, data, companions, strict, capacity);
+            } catch (const std::bad_alloc&) {
+                throw std::runtime_error("Out of memory while preparing the run: make it smaller, or lower limits.memory_mb so "
+                                         "such a run is refused up front");
+            }
+        });
+    build_ = std::move(b);
+    dirty_ = true;
+}
+
+bool Worker::finish_build() {
+    if (!build_ || !build_->task->ready()) return false;
+    std::unique_ptr<Build> b = std::move(build_);
+    std::optional<Built> r = b->task->take();
+    dirty_ = true;
+    if (!r) {
+        say(b->task->error(), true);  // the run shown stays
+        return true;
+    }
+    std::vector<std::string> warnings = std::move(r->warnings);
+    adopt(std::move(*r));
+    if (b->then) b->then();
+    if (!warnings.empty()) {
+        std::string all;
+        for (const std::string& w : warnings) all += (all.empty() ? "" : "; ") + w;
+        say(all, true);
+    }
+    return true;
+}
+
+// What a build shows while it runs.
+static std::string build_title(const Config& cfg) {
+    return cfg.data.kind == "file" ? "Loading " + cfg.data.path : "Preparing the run";
 }
 
 void Worker::set_lr(const std::string& name, double value) {
@@ -209,9 +271,9 @@ void Worker::apply(const Command& c) {
             steps_owed_ += std::max<std::int64_t>(c.count, 0);
             break;
         case K::Reset: {
-            // The same run (its rates as they are now, its lab data) with a new seed.
-            const nlohmann::json data = run_->reset_data();
-            restart(run_->reset_config(c.seed), &data);
+            // The same run (its rates as they are now, its lab data) with a new seed, built in the background.
+            const Config cfg = run_->reset_config(c.seed);
+            start_build(cfg, run_->reset_data(), companion_names(), true, build_title(cfg), nullptr);
             break;
         }
         case K::SetLr:
@@ -232,41 +294,41 @@ void Worker::apply(const Command& c) {
         case K::FrameTick:
             if (playing_ && speed_ == SpeedMode::StepsPerFrame) steps_owed_ += static_cast<std::int64_t>(std::max(1.0, speed_value_));
             break;
-        case K::LoadConfig:
-            try {
-                restart(c.flag ? run_->with_current_rates(*c.config) : *c.config);
-                stop_at_ = c.config->train.steps;  // a new config (another lab, a preset) pauses at its own train.steps
-            } catch (const std::exception& e) {
-                say(e.what(), true);
-            }
+        case K::LoadConfig: {
+            // Built in the background; a new config (another lab, a preset) pauses at its own train.steps.
+            const Config cfg = c.flag ? run_->with_current_rates(*c.config) : *c.config;
+            const std::int64_t stop = c.config->train.steps;
+            start_build(cfg, nlohmann::json(), companion_names(), true, build_title(cfg), [this, stop] { stop_at_ = stop; });
             playing_ = false;
             break;
-        case K::LoadSession:
-            try {
-                restart(c.session->config, &c.session->data);
-                stop_at_ = c.session->config.train.steps;
-                // Its companion runs (from step 0, so the replay steps them too) and its speed.
-                companions_.clear();
-                for (const std::string& name : c.session->companions) set_companion(name, true);
-                if (!c.session->speed_mode.empty()) {
-                    speed_ = speed_mode_of(c.session->speed_mode);
-                    speed_value_ = c.session->speed_value;
+        }
+        case K::LoadSession: {
+            // Its run and companion runs (from step 0, so the replay steps them too) are built in the background; then
+            // its speed, and the replay, which runs in slices from the loop, so the window stays live, Cancel works and
+            // quitting is immediate, whatever the session's step.
+            std::shared_ptr<const Session> session = c.session;
+            start_build(session->config, session->data, session->companions, false, build_title(session->config), [this, session] {
+                stop_at_ = session->config.train.steps;
+                if (!session->speed_mode.empty()) {
+                    speed_ = speed_mode_of(session->speed_mode);
+                    speed_value_ = session->speed_value;
                 }
-                // The replay runs in slices from the loop, so the window stays live, Cancel works and quitting is
-                // immediate, whatever the session's step.
                 auto r = std::make_unique<Replay>();
-                r->events = c.session->events;
-                r->target = c.session->step;
+                r->events = session->events;
+                r->target = session->step;
                 r->start_step = step_index();
                 r->t0 = Clock::now();
                 replay_ = std::move(r);
-                say("Loading a session: replaying to step " + std::to_string(c.session->step), false);
-            } catch (const std::exception& e) {
-                say(e.what(), true);
-            }
+                say("Loading a session: replaying to step " + std::to_string(session->step), false);
+            });
             playing_ = false;
             break;
+        }
         case K::CancelLoad:
+            if (build_) {
+                say("Stopped: " + build_->what + " (cancelled); the run shown stays", false);
+                build_.reset();  // cancels the task; it ends on its own
+            }
             if (replay_) {
                 say("Stopped loading at step " + std::to_string(step_index()) + " of " + std::to_string(replay_->target) +
                         "; press Play to go on from here",
@@ -343,7 +405,12 @@ void Worker::publish() {
     for (const auto& c : companions_) s->companions.push_back({c->name, c->frames.items()});
     s->frame_capacity = frames_.capacity();
     s->stop_at = stop_at_;
-    if (replay_) {
+    if (build_) {
+        s->loading = true;
+        s->load_what = build_->what;
+        s->load_fraction = build_->task->progress();
+        s->load_seconds = std::chrono::duration<double>(Clock::now() - build_->t0).count();
+    } else if (replay_) {
         s->loading = true;
         s->load_target = replay_->target;
         const double el = std::chrono::duration<double>(Clock::now() - replay_->t0).count();
@@ -389,6 +456,7 @@ void Worker::recover(const std::string& msg) {
     playing_ = false;
     steps_owed_ = 0;
     replay_.reset();
+    build_.reset();
     backlog_.clear();
     say(msg, true);
     try {
@@ -421,21 +489,24 @@ void Worker::loop_once() {
             // These end a session load (Cancel too: applied below); everything else waits until the load is done.
             if (replay_ && (c.kind == K::Reset || c.kind == K::LoadConfig || c.kind == K::LoadSession || c.kind == K::Lab))
                 replay_.reset();
+            // A newer restart replaces a run still being built.
+            if (build_ && (c.kind == K::Reset || c.kind == K::LoadConfig || c.kind == K::LoadSession)) build_.reset();
         }
-        if (replay_) {
+        bool applied_any = false;
+        if (replay_ || build_) {
             // Apply the Cancel (if any) at once; keep the rest for after the load.
             for (auto it = backlog_.begin(); it != backlog_.end();) {
                 if (it->kind == K::CancelLoad) {
                     apply(*it);
                     it = backlog_.erase(it);
                     ++applied_;
+                    applied_any = true;
                 } else {
                     ++it;
                 }
             }
         }
-        bool applied_any = false;
-        while (!backlog_.empty() && steps_owed_ == 0 && !replay_) {
+        while (!backlog_.empty() && steps_owed_ == 0 && !replay_ && !build_) {
             apply(backlog_.front());
             backlog_.pop_front();
             ++applied_;
@@ -447,7 +518,21 @@ void Worker::loop_once() {
             synced_cv_.notify_all();
         }
 
-        // 2. A session replay: a slice of it, then publish the progress.
+        // 2. A run being built: take it when it is done, else show the progress and wait a little.
+        if (build_) {
+            if (!finish_build()) {
+                if (Clock::now() - last_publish_ > std::chrono::milliseconds(50)) publish();
+                std::unique_lock<std::mutex> lk(queue_mu_);
+                queue_cv_.wait_for(lk, std::chrono::milliseconds(5), [&] { return pending_.load() || quit_.load(); });
+                return;
+            }
+            publish();
+            std::lock_guard<std::mutex> lk(queue_mu_);
+            synced_cv_.notify_all();
+            if (!replay_) return;
+        }
+
+        // 3. A session replay: a slice of it, then publish the progress.
         if (replay_) {
             if (replay_slice(std::chrono::milliseconds(8))) {
                 if (!lab().diverged()) say("Loaded a session at step " + std::to_string(step_index()), false);
@@ -464,7 +549,7 @@ void Worker::loop_once() {
             return;
         }
 
-        // 3. Step for at most ~4 ms, stopping early when a command arrives.
+        // 4. Step for at most ~4 ms, stopping early when a command arrives.
         const auto t0 = Clock::now();
         // (Checked afresh at every step: reaching train.steps or diverging pauses the run mid-loop.)
         auto free_running = [&] { return playing_ && speed_ != SpeedMode::StepsPerFrame; };
@@ -489,7 +574,7 @@ void Worker::loop_once() {
             }
         }
 
-        // 3. Measure the rate once a second.
+        // 5. Measure the rate once a second.
         const auto now = Clock::now();
         const double el = std::chrono::duration<double>(now - rate_t0_).count();
         if (el >= 1.0) {
@@ -499,11 +584,11 @@ void Worker::loop_once() {
             dirty_ = true;
         }
 
-        // 4. Publish at most ~60 times a second while stepping; at once when idle.
+        // 6. Publish at most ~60 times a second while stepping; at once when idle.
         const bool busy = (playing_ && speed_ != SpeedMode::StepsPerFrame) || steps_owed_ > 0 || !backlog_.empty();  // (a replay returned above)
         if (dirty_ && (!busy || now - last_publish_ > std::chrono::milliseconds(16))) publish();
 
-        // 5. Idle: sleep until a command arrives (or the rate limiter allows a step).
+        // 7. Idle: sleep until a command arrives (or the rate limiter allows a step).
         if (!busy || (speed_ == SpeedMode::StepsPerSecond && budget_ < 1.0)) {
             std::unique_lock<std::mutex> lk(queue_mu_);
             const auto wait = busy ? std::chrono::milliseconds(2) : std::chrono::milliseconds(250);

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -15,6 +16,7 @@
 #include "snapscope/history.hpp"
 #include "lab_window.hpp"
 #include "snapshot.hpp"
+#include "tasks.hpp"
 
 namespace snapscope::gui {
 
@@ -85,6 +87,38 @@ private:
         std::uint64_t seen = 0;
     };
     std::vector<std::unique_ptr<Companion>> companions_;
+    // A new run and its companions, made off the worker thread (see Build).
+    struct Built {
+        std::unique_ptr<WindowRun> run;
+        std::vector<std::unique_ptr<Companion>> companions;
+        std::size_t cap = 0;
+        std::vector<std::string> warnings;  // companions that could not be made (when not `strict`)
+    };
+    // Makes the run of `cfg` (with the lab's `data`) and the companions named; with `strict`, a companion that cannot
+    // be made fails the whole build, else it is left out with a warning. Throws like make_lab_run.
+    static Built build(Config cfg, const nlohmann::json& data, const std::vector<std::string>& companions, bool strict,
+                       std::size_t capacity);
+    // Makes `b` the run shown (from step 0).
+    void adopt(Built b);
+    // A restart in progress: the new run is built on the task runner (reading a big data file takes a while), the run
+    // shown stays and commands wait behind it (Cancel, and a newer restart, apply at once); `then` finishes the
+    // command once the run is in.
+    struct Build {
+        std::shared_ptr<Task<Built>> task;
+        std::function<void()> then;
+        std::string what;
+        std::chrono::steady_clock::time_point t0;
+    };
+    std::unique_ptr<Build> build_;
+    std::vector<std::string> companion_names() const {
+        std::vector<std::string> v;
+        for (const auto& c : companions_) v.push_back(c->name);
+        return v;
+    }
+    void start_build(const Config& cfg, nlohmann::json data, std::vector<std::string> companions, bool strict, std::string what,
+                     std::function<void()> then);
+    // Takes a finished build (true when there was one to take).
+    bool finish_build();
     std::shared_ptr<const std::vector<RunEvent>> events_shared_;  // the last published event list (see EventList)
     const Config& config() const { return lab().config(); }
     std::int64_t step_index() const { return lab().step_index(); }

@@ -63,6 +63,24 @@ bool StringLines::next_line(std::string& line, std::size_t max_line) {
     return true;
 }
 
+namespace {
+thread_local LoadMonitor* g_monitor = nullptr;
+}
+
+LoadMonitor::LoadMonitor(std::function<void(double)> progress, std::function<bool()> cancelled)
+    : progress_(std::move(progress)), cancelled_(std::move(cancelled)), previous_(g_monitor) {
+    g_monitor = this;
+}
+
+LoadMonitor::~LoadMonitor() { g_monitor = previous_; }
+
+void LoadMonitor::report(std::uint64_t done, std::uint64_t total, const std::string& what) {
+    LoadMonitor* m = g_monitor;
+    if (!m) return;
+    if (m->cancelled_ && m->cancelled_()) throw LoadCancelled("stopped reading " + what + " (cancelled)");
+    if (m->progress_) m->progress_(total > 0 ? std::min(1.0, static_cast<double>(done) / static_cast<double>(total)) : 1.0);
+}
+
 InputFile::InputFile(const std::string& path, const std::string& what, std::uint64_t max_bytes)
     : path_(path), what_(what), max_bytes_(max_bytes) {
     if (path.empty()) throw InputError("no " + what + " given (an empty path)");
@@ -118,6 +136,7 @@ bool InputFile::fill() {
         read_ += static_cast<std::uint64_t>(n);
         if (read_ > max_bytes_)
             throw InputError(path_ + ": the " + what_ + " grew to more than the " + mib(max_bytes_) + " it may have while it was read");
+        LoadMonitor::report(read_, size_, path_);
         pos_ = 0;
         len_ = static_cast<std::size_t>(n);
         return true;

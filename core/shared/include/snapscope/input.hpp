@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -37,6 +38,30 @@ public:
 };
 
 constexpr int kMaxJsonDepth = 64;
+// A long load stopped on request (LoadMonitor).
+class LoadCancelled : public InputError {
+public:
+    using InputError::InputError;
+};
+
+// Progress and cancel of a long load on the current thread (a run built in the background: reading its dataset
+// file). While a LoadMonitor is in scope, every InputFile read on this thread reports the fraction of the file read
+// so far and throws LoadCancelled once `cancelled` says so. Without one, reading reports nothing.
+class LoadMonitor {
+public:
+    LoadMonitor(std::function<void(double)> progress, std::function<bool()> cancelled);
+    ~LoadMonitor();  // the previous monitor of this thread (if any) is back
+    LoadMonitor(const LoadMonitor&) = delete;
+    LoadMonitor& operator=(const LoadMonitor&) = delete;
+    // Called by readers: `done` of `total` bytes read from `what`. Throws LoadCancelled naming `what`.
+    static void report(std::uint64_t done, std::uint64_t total, const std::string& what);
+
+private:
+    std::function<void(double)> progress_;
+    std::function<bool()> cancelled_;
+    LoadMonitor* previous_;
+};
+
 // Config and session files are small; a larger file is refused before it is read.
 constexpr std::uint64_t kMaxConfigFileBytes = 64ULL << 20;
 
