@@ -82,8 +82,11 @@ TEST(Labs, EachLabsSettingsAreItsOwnStructInTheConfig) {
     // the schema's, a copied Config copies them (no sharing), and a Config that never set them reads the defaults.
     const json schema_defaults = config_to_json(resolve_config(FlatConfig{}, "defaults"));
     EXPECT_EQ(config_to_json(Config{}), schema_defaults);
-    for (const KeySpec& k : config_schema())
-        if (!k.default_value.is_null()) EXPECT_EQ(schema_defaults[k.key], k.default_value) << k.key;
+    for (const KeySpec& k : config_schema()) {
+        if (!k.default_value.is_null()) {
+            EXPECT_EQ(schema_defaults[k.key], k.default_value) << k.key;
+        }
+    }
     const Config fig4 = resolve_config(preset_config("fig4"), "fig4");
     Config copy = fig4;
     scansnap_settings(copy).lr_z = 7;

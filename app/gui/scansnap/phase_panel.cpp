@@ -41,16 +41,17 @@ FlatConfig phase_cell_config(const FlatConfig& base, const std::vector<SweepAxis
 }
 
 void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink& send) {
-    if (!scansnap_view(view).show_phase) return;
+    ScanSnapView& sv = scansnap_view(view);
+    if (!sv.show_phase) return;
     const ImVec2 ds = ImGui::GetIO().DisplaySize;
     const float font = ImGui::GetFontSize();
     ImGui::SetNextWindowPos(ImVec2(ds.x * 0.12f, ds.y * 0.08f), ImGuiCond_Appearing);
     ImGui::SetNextWindowSize(ImVec2(ds.x * 0.76f, ds.y * 0.84f), ImGuiCond_Appearing);
-    if (!ImGui::Begin("Phase diagram (sweep in the background)", &scansnap_view(view).show_phase)) {
+    if (!ImGui::Begin("Phase diagram (sweep in the background)", &sv.show_phase)) {
         ImGui::End();
         return;
     }
-    PhaseState& ps = scansnap_view(view).phase;
+    PhaseState& ps = sv.phase;
     const bool running = ps.job && !ps.job->finished();
     ImGui::BeginDisabled(running);
     auto knob = [&](const char* label, int& idx, std::string& values, bool allow_none) {
@@ -233,7 +234,7 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
                     try {
                         send(Command::load_config(resolve_config(phase_cell_config(ps.job->base(), axes, v), "phase cell")));
                         view.live = true;
-                        scansnap_view(view).show_phase = false;
+                        sv.show_phase = false;
                     } catch (const std::exception& e) {
                         ps.error = e.what();
                     }

@@ -85,7 +85,8 @@ void settings(Config& c, const SettingsFields& ui) {
 }
 
 void run_buttons(const Snapshot&, ViewState& view) {
-    if (ImGui::Button("Phase diagram")) scansnap_view(view).show_phase = !scansnap_view(view).show_phase;
+    bool& show = scansnap_view(view).show_phase;
+    if (ImGui::Button("Phase diagram")) show = !show;
     const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
     view.widget_rects["phase"] = ImVec4(a.x, a.y, b.x, b.y);
     tip("P: sweep two knobs in the background and see the final attention entropy (or snap step) as a heatmap");
@@ -101,7 +102,10 @@ void panels(const Snapshot& snap, ViewState& view, const CommandSink&, HeatmapTe
 }
 
 void keys(const Snapshot&, ViewState& view) {
-    if (key_pressed(kKeyP)) scansnap_view(view).show_phase = !scansnap_view(view).show_phase;
+    if (key_pressed(kKeyP)) {
+        bool& show = scansnap_view(view).show_phase;
+        show = !show;
+    }
 }
 
 }  // namespace

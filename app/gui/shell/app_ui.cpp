@@ -209,11 +209,12 @@ void draw_loading(const Snapshot& snap, const CommandSink& send) {
     const ImVec2 ds = ImGui::GetIO().DisplaySize;
     const float font = ImGui::GetFontSize();
     const ImGuiWindowFlags flags = ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_AlwaysAutoResize;
-    if (!snap.load_what.empty()) {
-        // A run being built in the background (its data file read); shown once it takes a moment.
-        if (snap.load_seconds < kLoadWindowDelay) return;
-        ImGui::SetNextWindowPos(ImVec2(ds.x * 0.5f, ds.y * 0.4f), ImGuiCond_Always, ImVec2(0.5f, 0.5f));
-        ImGui::SetNextWindowSize(ImVec2(font * 26, 0), ImGuiCond_Always);
+    // A run being built in the background (its data file read) is shown once it takes a moment.
+    const bool building = !snap.load_what.empty();
+    if (building && snap.load_seconds < kLoadWindowDelay) return;
+    ImGui::SetNextWindowPos(ImVec2(ds.x * 0.5f, ds.y * 0.4f), ImGuiCond_Always, ImVec2(0.5f, 0.5f));
+    ImGui::SetNextWindowSize(ImVec2(font * 26, 0), ImGuiCond_Always);
+    if (building) {
         if (ImGui::Begin("Loading", nullptr, flags)) {
             ImGui::TextWrapped("%s", snap.load_what.c_str());
             ImGui::TextDisabled("The run shown stays until the new one is ready.");
@@ -226,8 +227,6 @@ void draw_loading(const Snapshot& snap, const CommandSink& send) {
         ImGui::End();
         return;
     }
-    ImGui::SetNextWindowPos(ImVec2(ds.x * 0.5f, ds.y * 0.4f), ImGuiCond_Always, ImVec2(0.5f, 0.5f));
-    ImGui::SetNextWindowSize(ImVec2(font * 26, 0), ImGuiCond_Always);
     if (ImGui::Begin("Loading the session", nullptr, flags)) {
         const double frac = snap.load_target > 0 ? static_cast<double>(snap.step) / static_cast<double>(snap.load_target) : 1.0;
         char buf[96];

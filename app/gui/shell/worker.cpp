@@ -109,9 +109,7 @@ void Worker::adopt(Built b) {
 
 void Worker::restart(const Config& cfg, const nlohmann::json* data) {
     // Any of these may throw: the old run stays.
-    std::vector<std::string> names;
-    for (const auto& c : companions_) names.push_back(c->name);
-    adopt(build(cfg, data ? *data : nlohmann::json(), names, true, capacity_));
+    adopt(build(cfg, data ? *data : nlohmann::json(), companion_names(), true, capacity_));
 }
 
 void Worker::start_build(const Config& cfg, nlohmann::json data, std::vector<std::string> companions, bool strict, std::string what,

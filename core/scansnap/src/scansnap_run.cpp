@@ -124,6 +124,7 @@ ScanSnapRun::ScanSnapRun(const Config& cfg, RunHistoryPlan plan)
       model_(data_->vocab_size(),
              ModelOptions{scansnap_settings(cfg).normalize, scansnap_settings(cfg).residual, scansnap_settings(cfg).attend_query}),
       mean_field_(scansnap_settings(cfg).mode == "mean_field"),
+      batch_size_(scansnap_settings(cfg).batch),
       lr_z_(scansnap_settings(cfg).lr_z),
       lr_y_(scansnap_settings(cfg).effective_lr_y()),
       momentum_(cfg.train.optimizer == "gd" ? 0.0 : cfg.train.momentum),
@@ -158,7 +159,7 @@ ScanSnapRun::ScanSnapRun(const Config& cfg, RunHistoryPlan plan)
 void ScanSnapRun::prepare_batch() {
     if (mean_field_ || batch_step_ == step_) return;
     batch_.clear();
-    data_->next_batch(scansnap_settings(cfg_).batch, data_rng_, batch_);
+    data_->next_batch(batch_size_, data_rng_, batch_);
     batch_step_ = step_;
 }
 

@@ -142,6 +142,7 @@ private:
     SliceMomentum opt_z_, opt_y_;
     Rng data_rng_;
     bool mean_field_;
+    int batch_size_;  // train.batch
     SparseBatch batch_;
     std::int64_t batch_step_ = -1;  // step the cached batch belongs to
     std::int64_t step_ = 0;
