@@ -125,6 +125,14 @@ SvmResult graph_svm(const TpgDataset& data, const std::vector<QueryGraph>& graph
     return out;
 }
 
+Eigen::MatrixXd orthonormal_span(const Eigen::MatrixXd& columns) {
+    if (columns.cols() == 0) return Eigen::MatrixXd(columns.rows(), 0);
+    Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(columns.rows(), columns.cols());
+    qr.setThreshold(kSpanRankTolerance);
+    qr.compute(columns);
+    return qr.householderQ() * Eigen::MatrixXd::Identity(columns.rows(), qr.rank());
+}
+
 FinResult soft_composition(const TpgDataset& data, const std::vector<QueryGraph>& graphs, const Eigen::MatrixXd& E,
                            std::uint64_t max_bytes, const std::function<bool()>& cancelled) {
     const int d = static_cast<int>(E.cols());
@@ -195,9 +203,7 @@ FinResult soft_composition(const TpgDataset& data, const std::vector<QueryGraph>
     if (nb > 0) {
         // An orthonormal basis of span(basis) by a thin column-pivoted QR: projecting onto S_fin is Q Q^T w, at
         // O(d^2 nb) per projection and memory (a pseudo-inverse would solve against a d^2 x d^2 identity).
-        const Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(f.basis);
-        const Eigen::Index r = qr.rank();
-        f.span = qr.householderQ() * Eigen::MatrixXd::Identity(f.basis.rows(), r);
+        f.span = orthonormal_span(f.basis);
     }
     if (f.reduced.empty() || nb == 0) return f;
 

@@ -64,6 +64,13 @@ struct FinResult {
     std::string note;                    // why W_fin is approximate, if it is
 };
 
+// An orthonormal basis (n x r) of the span of `columns`' columns, r their numerical rank: a column-pivoted QR whose
+// pivots below kSpanRankTolerance times the largest count as zero. (Eigen's default, epsilon times the number of
+// columns, let the rounding noise of two exactly opposite columns, e_a - mean and e_b - mean of a two-token SCC, pass as
+// a second direction on some CPUs: the projection then gained a random direction.)
+constexpr double kSpanRankTolerance = 1e-9;
+Eigen::MatrixXd orthonormal_span(const Eigen::MatrixXd& columns);
+
 // Throws ConfigError (model.dim) when its d*d x nb matrices would need more than `max_bytes`.
 FinResult soft_composition(const TpgDataset& data, const std::vector<QueryGraph>& graphs, const Eigen::MatrixXd& E,
                            std::uint64_t max_bytes = 1ULL << 30, const std::function<bool()>& cancelled = nullptr);
