@@ -1,13 +1,12 @@
 #version 330 core
-// Colours one data value per texel. u_map 0: viridis (sequential, for probabilities);
-// u_map 1: a blue-white-red diverging map centred on 0 (for signed logits).
+// Colours a heatmap where it is drawn: each pixel takes the value of the data cell under its centre.
+// u_map 0: viridis (sequential, for probabilities); u_map 1: a blue-white-red diverging map centred on 0 (for signed logits).
 // The stops are matplotlib's viridis at 0, 0.1, ..., 1 and a cool-warm diverging ramp;
 // app/gui/colormap.cpp holds the same tables for the CPU side (colour bars, tests).
-uniform sampler2D u_data;   // R32F, width = columns, height = rows (row 0 at the top of the image)
+uniform sampler2D u_data;   // R32F, width = columns, height = rows (texel row 0 = data row 0, the top of the image)
 uniform int u_map;
 uniform float u_min;
 uniform float u_max;
-uniform vec2 u_step;        // data cells per output texel (1, 1 unless the image is larger than its on-screen box)
 in vec2 v_uv;
 out vec4 frag;
 
@@ -33,8 +32,9 @@ vec3 ramp5(float t) {
 
 void main() {
     ivec2 size = textureSize(u_data, 0);
-    // The cell under this texel's centre (gl_FragCoord is the centre: i + 0.5).
-    ivec2 cell = ivec2(min(int(floor(gl_FragCoord.x * u_step.x)), size.x - 1), min(int(floor(gl_FragCoord.y * u_step.y)), size.y - 1));
+    // The cell under this pixel's centre: each pixel is coloured once, at the size the image is drawn (a 3000-row
+    // Fig 4 image in a 400-pixel box costs 400 rows of work, not 3000).
+    ivec2 cell = min(ivec2(floor(v_uv * vec2(size))), size - 1);
     float v = texelFetch(u_data, cell, 0).r;
     if (isnan(v)) { frag = vec4(0.3, 0.3, 0.3, 1.0); return; }
     float t;

@@ -1,8 +1,11 @@
 #version 330 core
-// Full-screen triangle; the fragment shader reads the data texel under each pixel.
+// A heatmap's rectangle, drawn as a 4-vertex triangle strip in the frame being rendered: u_rect holds its top-left
+// (x0, y0) and bottom-right (x1, y1) corners in clip coordinates. v_uv is (0, 0) at the top-left corner and (1, 1) at
+// the bottom-right one, so row 0 of the data is drawn at the top.
+uniform vec4 u_rect;
 out vec2 v_uv;
 void main() {
-    vec2 p = vec2((gl_VertexID == 1) ? 3.0 : -1.0, (gl_VertexID == 2) ? 3.0 : -1.0);
-    v_uv = p * 0.5 + 0.5;
-    gl_Position = vec4(p, 0.0, 1.0);
+    vec2 t = vec2(float(gl_VertexID & 1), float(gl_VertexID >> 1));
+    v_uv = t;
+    gl_Position = vec4(mix(u_rect.xy, u_rect.zw, t), 0.0, 1.0);
 }

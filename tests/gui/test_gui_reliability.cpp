@@ -2,6 +2,8 @@
 // under test can be swapped (SNAPSCOPE_GUI_UNDER_TEST=/path/to/old/snapscope) to see the failures on an older build.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -176,4 +178,41 @@ TEST(GuiStats, StatsPrintFrameTimesVerticesAndTheTrainingRate) {
     ASSERT_NE(v, std::string::npos);
     EXPECT_EQ(std::sscanf(r.out.c_str() + v, "vertices drawn per frame: median %lf", &vertices), 1);
     EXPECT_GT(vertices, 100) << "a frame of the whole window draws thousands of vertices";
+}
+
+// --max-fps caps the frame rate (Xvfb has no refresh to wait for, and an uncapped window took the CPU the training
+// thread needed). Only an upper bound on the number of frames is checked: a slow machine draws fewer, never more.
+TEST(GuiStats, MaxFpsCapsTheFrameRate) {
+    const ProcResult r = run_process(gui() + " --preset fig4 --steps 1 --seconds 3 --max-fps 10 --stats --autosave ''", 120);
+    EXPECT_FALSE(r.timed_out);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto at = r.out.find("frame interval: median ");
+    ASSERT_NE(at, std::string::npos) << r.out;
+    const auto over = r.out.find(" over ", at);
+    ASSERT_NE(over, std::string::npos) << r.out;
+    const int frames = std::atoi(r.out.c_str() + over + 6);
+    EXPECT_GT(frames, 0) << r.out;
+    EXPECT_LE(frames, 3 * 10 + 2) << "more frames than --max-fps 10 allows in 3 s:\n" << r.out;
+    double median = 0;
+    EXPECT_EQ(std::sscanf(r.out.c_str() + at, "frame interval: median %lf", &median), 1);
+    EXPECT_GE(median, 95.0) << r.out;
+    const ProcResult bad = run_process(gui() + " --max-fps -1 --seconds 1 --autosave ''", 60);
+    EXPECT_EQ(bad.status, 2) << bad.err;
+    EXPECT_NE(bad.err.find("--max-fps"), std::string::npos) << bad.err;
+}
+
+// With Mesa's software renderer the rasteriser's threads run at the lowest priority (nice 19), so a window training
+// flat out keeps the training thread's core; --rasterizer-nice 0 leaves them alone. Read back from /proc while the
+// window runs, through what --stats reports.
+TEST(GuiStats, TheSoftwareRasteriserYieldsToTraining) {
+    const ProcResult r = run_process(gui() + " --preset fig4 --steps 1 --seconds 1 --stats --autosave ''", 120);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto at = r.out.find("renderer: ");
+    ASSERT_NE(at, std::string::npos) << r.out;
+    const std::string line = r.out.substr(at, r.out.find('\n', at) - at);
+    if (line.find("llvmpipe") == std::string::npos) GTEST_SKIP() << "not a software renderer: " << line;
+    EXPECT_NE(line.find("rasteriser threads at nice 19"), std::string::npos) << line;
+    const ProcResult off = run_process(gui() + " --preset fig4 --steps 1 --seconds 1 --stats --rasterizer-nice 0 --autosave ''", 120);
+    ASSERT_EQ(off.status, 0) << off.err;
+    EXPECT_EQ(off.out.find("rasteriser threads at nice"), std::string::npos) << off.out;
 }

@@ -67,11 +67,9 @@ std::pair<int, int> heatmap(const HeatmapView& h, const RunInfo& info, HeatmapTe
     ImDrawList* dl = ImGui::GetWindowDrawList();
     ImGui::Dummy(size);
     if (h.rows <= 0 || h.cols <= 0) return {-1, -1};
-    // No more texels than the pixels the image covers (a long run's Fig 4 image has thousands of rows).
-    const int px_rows = std::max(1, static_cast<int>(std::ceil(b.y - a.y))), px_cols = std::max(1, static_cast<int>(std::ceil(b.x - a.x)));
-    ImTextureID tex = textures ? textures->heatmap(h.key, h.rows, h.cols, h.data.data(), h.map, h.vmin, h.vmax, px_rows, px_cols) : nullptr;
-    if (tex) dl->AddImage(tex, a, b);
-    else dl->AddRectFilled(a, b, IM_COL32(40, 40, 48, 255));
+    // Coloured as it is drawn, at the pixels it covers (a long run's Fig 4 image has thousands of rows).
+    if (!textures || !textures->draw(dl, a, b, h.key, h.rows, h.cols, h.data.data(), h.map, h.vmin, h.vmax))
+        dl->AddRectFilled(a, b, IM_COL32(40, 40, 48, 255));
     const float cw = (b.x - a.x) / h.cols, rh = (b.y - a.y) / h.rows;
     // Separators where the token kind changes, and between groups of one kind (a class's distinct tokens, one query)
     // when every group is at least 4 px wide: on the large preset 120 one-token groups drew a white wash.

@@ -80,14 +80,12 @@ void draw_status_bar(const Snapshot& snap, ViewState& view, ImVec2 pos, ImVec2 s
     consider(snap.message, snap.message_is_error, view.seen_message_time);
     if (view.status_time < 0 && !view.status.empty()) view.status_time = now;
     consider(view.status, view.status_error, view.status_time);
-    ImGui::SetNextWindowPos(pos, ImGuiCond_Always);
-    ImGui::SetNextWindowSize(size, ImGuiCond_Always);
     ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(ImGui::GetStyle().WindowPadding.x, 1));
     ImGui::PushStyleVar(ImGuiStyleVar_WindowMinSize, ImVec2(1, 1));  // (the default minimum is 32 px tall)
     const ImGuiWindowFlags flags = ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize |
                                    ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse | ImGuiWindowFlags_NoCollapse |
                                    ImGuiWindowFlags_NoSavedSettings;
-    if (ImGui::Begin("##status", nullptr, flags)) {
+    if (begin_tiled("##status", pos, size, flags)) {
         char right[96];
         std::snprintf(right, sizeof right, "step %lld   %.0f steps/s", static_cast<long long>(snap.step), snap.steps_per_second);
         const float rw = ImGui::CalcTextSize(right).x;
@@ -287,9 +285,7 @@ void draw_app(const Snapshot& snap, ViewState& view, const CommandSink& send, He
                                    (view.figure ? ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoScrollbar : 0);
 
     auto begin_panel = [&](Panel p, const char* title, ImVec2 pos, ImVec2 size) {
-        ImGui::SetNextWindowPos(pos, ImGuiCond_Always);
-        ImGui::SetNextWindowSize(size, ImGuiCond_Always);
-        const bool open = ImGui::Begin(title, nullptr, fixed);
+        const bool open = begin_tiled(title, pos, size, fixed);
         const int i = static_cast<int>(p);
         view.panel_pos[i] = ImGui::GetWindowPos();
         view.panel_size[i] = ImGui::GetWindowSize();
@@ -307,6 +303,7 @@ void draw_app(const Snapshot& snap, ViewState& view, const CommandSink& send, He
     area.bottom_h = ds.y - top_h;
     area.flags = fixed;
     area.begin_panel = begin_panel;
+    area.begin_window = [&](const char* title, ImVec2 pos, ImVec2 size) { return begin_tiled(title, pos, size, fixed); };
     if (lab.panels) lab.panels(snap, view, send, textures, area);
     if (!view.figure) {
         draw_status_bar(snap, view, ImVec2(0, ds.y), ImVec2(full.x, bar_h));
@@ -350,6 +347,15 @@ void draw_plot(const char* id, const char* title, const std::vector<PlotSeries>&
     ImGui::EndGroup();
 }
 
+
+ImVec4 frame_clear_colour() { return ImGui::GetStyle().Colors[ImGuiCol_WindowBg]; }
+
+bool begin_tiled(const char* title, ImVec2 pos, ImVec2 size, ImGuiWindowFlags flags) {
+    ImGui::SetNextWindowPos(pos, ImGuiCond_Always);
+    ImGui::SetNextWindowSize(size, ImGuiCond_Always);
+    ImGui::SetNextWindowBgAlpha(0.0f);  // the frame is cleared with this colour (borders are still drawn)
+    return ImGui::Begin(title, nullptr, flags | ImGuiWindowFlags_NoBringToFrontOnFocus);
+}
 
 void tip(const char* text) {
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", text);

@@ -153,6 +153,15 @@ void apply_plot_cursor(const PlotResult& r, const Snapshot& snap, ViewState& vie
 // The tooltip of the item just drawn, shown while it is hovered (every panel's controls use it).
 void tip(const char* text);
 
+// The window colour every frame is cleared with. Tiled windows (the panels and the status bar, which cover the whole
+// frame side by side) draw no background of their own: on a software renderer (llvmpipe, Xvfb) filling the frame a
+// second time costs about as much as everything else drawn in it.
+ImVec4 frame_clear_colour();
+
+// Begin() for a tiled window at a fixed place: no background (see frame_clear_colour) and never brought in front of a
+// floating window (which draws its own). Call ImGui::End() after, whatever it returns.
+bool begin_tiled(const char* title, ImVec2 pos, ImVec2 size, ImGuiWindowFlags flags);
+
 // A plot with the shell's cursor, snap mark and learning-rate markers (the events' labels from the lab).
 void draw_plot(const char* id, const char* title, const std::vector<PlotSeries>& series, PlotState& state, PlotOptions opt,
                const Snapshot& snap, ViewState& view, ImVec2 size);

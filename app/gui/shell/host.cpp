@@ -5,7 +5,10 @@
 #include <cstdio>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+
+#include <sys/resource.h>
 
 #include <glad/gl.h>
 #include <GLFW/glfw3.h>
@@ -13,6 +16,7 @@
 #include <backends/imgui_impl_opengl3.h>
 #include <imgui.h>
 
+#include "app_ui.hpp"
 #include "keys.hpp"
 #include "snapscope/config.hpp"
 #include "snapscope/limits.hpp"
@@ -134,6 +138,27 @@ Host::~Host() {
     }
 }
 
+std::string Host::renderer() const {
+    const GLubyte* r = glGetString(GL_RENDERER);
+    return r ? reinterpret_cast<const char*>(r) : "unknown";
+}
+
+int Host::lower_rasterizer_priority(int nice) const {
+    int n = 0;
+    std::error_code ec;
+    for (const auto& t : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+        std::FILE* f = std::fopen((t.path() / "comm").c_str(), "r");
+        if (!f) continue;
+        char comm[32] = {0};
+        const bool ok = std::fgets(comm, sizeof comm, f) != nullptr;
+        std::fclose(f);
+        if (!ok || std::strncmp(comm, "llvmpipe-", 9) != 0) continue;
+        const long tid = std::strtol(t.path().filename().c_str(), nullptr, 10);
+        if (tid > 0 && setpriority(PRIO_PROCESS, static_cast<id_t>(tid), nice) == 0) ++n;
+    }
+    return n;
+}
+
 bool Host::should_close() const { return glfwWindowShouldClose(window_); }
 
 void Host::set_title(const std::string& t) { glfwSetWindowTitle(window_, t.c_str()); }
@@ -153,7 +178,8 @@ double Host::frame(const Snapshot& snap, ViewState& view, const CommandSink& sen
     glfwGetFramebufferSize(window_, &w, &h);
     glBindFramebuffer(GL_FRAMEBUFFER, 0);
     glViewport(0, 0, w, h);
-    glClearColor(0.06f, 0.07f, 0.08f, 1.0f);
+    const ImVec4 bg = frame_clear_colour();  // the tiled windows draw no background of their own
+    glClearColor(bg.x, bg.y, bg.z, 1.0f);
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
     const double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -206,7 +232,8 @@ Image rasterise(ImDrawData* dd, int scale) {
     glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, tex, 0);
     if (glCheckFramebufferStatus(GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE) {
         glViewport(0, 0, img.width, img.height);
-        glClearColor(0.06f, 0.07f, 0.08f, 1.0f);
+        const ImVec4 bg = frame_clear_colour();
+        glClearColor(bg.x, bg.y, bg.z, 1.0f);
         glClear(GL_COLOR_BUFFER_BIT);
         ImGui_ImplOpenGL3_RenderDrawData(dd);
         img.rgba.resize(static_cast<std::size_t>(img.width) * img.height * 4);

@@ -46,6 +46,12 @@ public:
     // content rectangles: crop to one for a panel export.
     Image render_scaled(int scale, const Snapshot& snap, const ViewState& view, ImVec4 panels[3], bool figure = false);
     GlTextures& textures() { return *textures_; }
+    // The OpenGL renderer's name (GL_RENDERER), e.g. "llvmpipe (LLVM 15.0.6, 256 bits)".
+    std::string renderer() const;
+    // Sets the nice value of this process's software-rasteriser threads (Mesa's llvmpipe-N, started with the GL
+    // context) to `nice`, so they run on what the training thread leaves free. Returns how many it lowered (0 with a
+    // hardware driver).
+    int lower_rasterizer_priority(int nice) const;
     void set_title(const std::string& t);
 
 private:

@@ -16,6 +16,9 @@ struct LabArea {
     float x = 0, w = 0, top_h = 0, bottom_h = 0;  // the top panel spans [0, top_h), the bottom one the rest
     ImGuiWindowFlags flags = 0;
     std::function<bool(Panel, const char* title, ImVec2 pos, ImVec2 size)> begin_panel;  // call ImGui::End() after
+    // A tiled window that is not one of the exported panels (e.g. a second window beside the top panel): the same
+    // flags and no background of its own (see begin_tiled). Call ImGui::End() after.
+    std::function<bool(const char* title, ImVec2 pos, ImVec2 size)> begin_window;
 };
 
 // The fields the settings section offers a lab (two a row, label above, value below).

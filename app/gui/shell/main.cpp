@@ -4,6 +4,7 @@
 #include <cmath>
 #include <csignal>
 #include <chrono>
+#include <thread>
 #include <cstdlib>
 #include <cstdio>
 #include <ctime>
@@ -144,7 +145,8 @@ int main(int argc, char** argv) {
     std::string preset, session_path, config_path, screenshot, speed = "25";
     std::optional<std::int64_t> steps;
     int frames = 3, width = 1280, height = 800, scale = 1;
-    double seconds = 0;
+    double seconds = 0, max_fps = 60;
+    int rasterizer_nice = 19;
     bool large_font = false, stats = false, restore = false;
     std::string autosave_path;
     {
@@ -175,6 +177,15 @@ int main(int argc, char** argv) {
                 return std::string();
             },
             "SECONDS"));
+    app.add_option("--max-fps", max_fps,
+                   "Frames drawn per second at most (default 60; 0: as many as the machine can). Without a display that waits "
+                   "for its refresh (Xvfb, some drivers), an unlimited frame rate takes the CPU that training needs")
+        ->check(CLI::Range(0.0, 1000.0));
+    app.add_option("--rasterizer-nice", rasterizer_nice,
+                   "With a software OpenGL renderer (Mesa's llvmpipe: no GPU, e.g. under Xvfb), run its threads at this nice "
+                   "value (default 19, the lowest priority; 0: unchanged): frames then use the cores training leaves free, "
+                   "instead of taking half of the training thread's")
+        ->check(CLI::Range(0, 19));
     app.add_flag("--stats", stats, "Print frame-time and training-rate statistics on exit");
     app.add_option("--autosave", autosave_path, "Where the running session is saved every minute and on exit ('' to turn off)");
     app.add_flag("--restore", restore, "Reopen the last autosaved session (after a crash or a kill)");
@@ -235,6 +246,8 @@ int main(int argc, char** argv) {
     } catch (const HostError& e) {
         return fail(e.what());
     }
+    // A software renderer's threads yield to the training thread (see --rasterizer-nice).
+    const int lowered = rasterizer_nice > 0 ? host->lower_rasterizer_priority(rasterizer_nice) : 0;
     std::unique_ptr<Worker> worker;
     try {
         worker = std::make_unique<Worker>(cfg);
@@ -308,7 +321,16 @@ int main(int argc, char** argv) {
     };
     std::int64_t first_step = -1;
     try {
+    // Frames start at most max_fps times a second (a frame that took longer starts the next one at once).
+    const auto frame_period = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(max_fps > 0 ? 1.0 / max_fps : 0.0));
+    auto next_frame = std::chrono::steady_clock::now();
     while (!host->should_close() && !g_quit_signal) {
+        if (max_fps > 0) {
+            const auto now = std::chrono::steady_clock::now();
+            if (now < next_frame) std::this_thread::sleep_until(next_frame);
+            next_frame = std::max(next_frame + frame_period, now);
+        }
         worker->post(Command::frame_tick());
         const SnapshotPtr s = worker->snapshot();
         if (first_step < 0) first_step = s->step;
@@ -340,6 +362,8 @@ int main(int argc, char** argv) {
             std::printf("%s: median %.2f ms, p99 %.2f ms, worst %.2f ms over %zu frames\n", name, v[v.size() / 2],
                         v[std::min(v.size() - 1, v.size() * 99 / 100)], v.back(), v.size());
         };
+        std::printf("renderer: %s%s\n", host->renderer().c_str(),
+                    lowered > 0 ? (" (" + std::to_string(lowered) + " rasteriser threads at nice " + std::to_string(rasterizer_nice) + ")").c_str() : "");
         report("frame build+draw", build_ms);
         if (interval_ms.size() > 1) report("frame interval", std::vector<double>(interval_ms.begin() + 1, interval_ms.end()));
         std::sort(vertices.begin(), vertices.end());

@@ -700,9 +700,8 @@ void panels(const Snapshot& snap, ViewState& view, const CommandSink& send, Heat
     const float graph_w = std::floor(area.w * 0.55f);
     if (area.begin_panel(Panel::Attention, "Token-priority graph", ImVec2(area.x, 0), ImVec2(graph_w, area.top_h))) draw_tpg_graph(snap, view);
     ImGui::End();
-    ImGui::SetNextWindowPos(ImVec2(area.x + graph_w, 0), ImGuiCond_Always);
-    ImGui::SetNextWindowSize(ImVec2(area.w - graph_w, area.top_h), ImGuiCond_Always);
-    if (ImGui::Begin("Samples, probe and editor", nullptr, area.flags)) draw_tpg_samples(snap, view, send);
+    if (area.begin_window("Samples, probe and editor", ImVec2(area.x + graph_w, 0), ImVec2(area.w - graph_w, area.top_h)))
+        draw_tpg_samples(snap, view, send);
     ImGui::End();
     // The top panel, for exports, is the graph and the samples together.
     view.panel_pos[static_cast<int>(Panel::Attention)] = ImVec2(area.x, 0);
