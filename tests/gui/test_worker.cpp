@@ -359,7 +359,7 @@ TEST(Worker, FramesStayWithinTheirShareOfTheHistoryBudget) {
     // Point 6: the large preset's frames are ~1.1 MB each; with history.budget_mb = 16 the frames may take half.
     Config c = resolve_config(preset_config("large"), "large");
     c.history.budget_mb = 16;
-    scansnap_settings(c).batch = 4;
+    c.train.batch = 4;
     c.data.seq_len = 8;
     Worker w(c);
     w.post(Command::step(40));

@@ -129,7 +129,7 @@ TEST(Config, PresetsMatchThePaper) {
     EXPECT_EQ(scansnap_settings(f4).num_next_per_last, 1);
     EXPECT_EQ(scansnap_settings(f4).num_common_per_last, 0);
     EXPECT_EQ(f4.data.seq_len, 128);
-    EXPECT_EQ(scansnap_settings(f4).batch, 128);
+    EXPECT_EQ(f4.train.batch, 128);
     EXPECT_EQ(f4.train.seed, 2u);
     EXPECT_EQ(f4.train.steps, 100);
     EXPECT_EQ(scansnap_settings(f4).init, "zero");

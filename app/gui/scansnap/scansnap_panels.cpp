@@ -67,7 +67,7 @@ void settings(Config& c, const SettingsFields& ui) {
         ui.int_field("distinct / class", scansnap_settings(c).num_unique_per_next, 0, 1000, "data.num_unique_per_next");
         ui.int_field("sequence length", c.data.seq_len, 2, 100000, "data.seq_len: L-1 context tokens plus the query");
     }
-    ui.int_field("batch", scansnap_settings(c).batch, 1, 100000, "train.batch: samples per step");
+    ui.int_field("batch", c.train.batch, 1, 100000, "train.batch: samples per step");
     int init = scansnap_settings(c).init == "uniform" ? 1 : 0;
     ImGui::SetNextItemWidth(ui.half);
     if (ImGui::Combo("##init", &init, "zero init\0uniform init\0")) scansnap_settings(c).init = init ? "uniform" : "zero";

@@ -35,7 +35,6 @@ std::vector<KeyBinding> scansnap_config_keys() {
     v.push_back(bind_lab_key(number_key("data.common_weight", 1.0, 0, inf, "Unnormalised weight of each common token.", false, true), &ScanSnapSettings::common_weight));
     v.push_back(bind_lab_key(string_key("train.mode", "sampled", {"sampled", "mean_field"},
                                     "sampled: a fresh random batch per step; mean_field: the deterministic T -> infinity limit."), &ScanSnapSettings::mode));
-    v.push_back(bind_lab_key(int_key("train.batch", 128, 1, 100000000, "Samples per step."), &ScanSnapSettings::batch));
     v.push_back(bind_lab_key(number_key("train.lr_z", 1.0, 0, inf, "Learning rate of the attention logits Z.", false, true), &ScanSnapSettings::lr_z));
     // lr_y is written as the rate in effect (lr_z * lr_y_over_z when that is set).
     v.push_back({number_key("train.lr_y", 1.0, 0, inf, "Learning rate of the decoder Y.", false, true),
@@ -71,8 +70,8 @@ void check_scansnap_config(const Config& c, const std::string& source) {
         const double classes = static_cast<double>(s.num_last) * s.num_next_per_last;
         if (classes > 1e6) config_fail(source, "data.num_next_per_last", "too many classes (" + fmt(classes) + " > 1e6)");
     }
-    if (c.train.optimizer == "normalized_gd")
-        config_fail(source, "train.optimizer", "normalized_gd is for the tpg model; scan_snap trains with momentum (or gd)");
+    if (c.train.optimizer == "normalized_gd" || c.train.optimizer == "adam")
+        config_fail(source, "train.optimizer", c.train.optimizer + " is not offered by the scan_snap model; it trains with momentum (or gd)");
     if (s.effective_lr_y() != s.effective_lr_y() || std::isinf(s.effective_lr_y()))
         config_fail(source, "train.lr_y_over_z", "lr_z * lr_y_over_z is not finite");
 }

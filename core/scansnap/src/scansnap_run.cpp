@@ -17,7 +17,7 @@ double scansnap_matrix_record_bytes(const ScanSnapShape& sh) {
 
 MemoryEstimate scansnap_memory(const Config& cfg, const ScanSnapShape& sh, RunHistoryPlan plan) {
     const double M = static_cast<double>(sh.M), K = static_cast<double>(sh.classes), Q = static_cast<double>(sh.queries);
-    const double B = scansnap_settings(cfg).mode == "mean_field" ? K : static_cast<double>(scansnap_settings(cfg).batch);
+    const double B = scansnap_settings(cfg).mode == "mean_field" ? K : static_cast<double>(cfg.train.batch);
     const double k = std::min(static_cast<double>(cfg.data.kind == "synthetic" ? cfg.data.seq_len - 1 : sh.widest), static_cast<double>(sh.widest)) + 1;
     MemoryEstimate e;
     e.add("the model's M x M matrices Z and Y with their gradients and momentum buffers (M = " + std::to_string(sh.M) + ")", sh.vocab_key,
@@ -124,7 +124,7 @@ ScanSnapRun::ScanSnapRun(const Config& cfg, RunHistoryPlan plan)
       model_(data_->vocab_size(),
              ModelOptions{scansnap_settings(cfg).normalize, scansnap_settings(cfg).residual, scansnap_settings(cfg).attend_query}),
       mean_field_(scansnap_settings(cfg).mode == "mean_field"),
-      batch_size_(scansnap_settings(cfg).batch),
+      batch_size_(cfg.train.batch),
       lr_z_(scansnap_settings(cfg).lr_z),
       lr_y_(scansnap_settings(cfg).effective_lr_y()),
       momentum_(cfg.train.optimizer == "gd" ? 0.0 : cfg.train.momentum),

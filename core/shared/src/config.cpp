@@ -44,9 +44,10 @@ std::vector<KeyBinding> shared_bindings() {
     v.push_back(bind_key(int_key("train.steps", 100, 0, 1e15, "Number of optimiser steps."), &Config::train, &TrainConfig::steps));
     v.push_back(bind_key(int_key("train.seed", 0, 0, 18446744073709551615.0, "Random seed; the same seed replays the run bit for bit."),
                          &Config::train, &TrainConfig::seed));
-    v.push_back(bind_key(string_key("train.optimizer", "momentum", {"momentum", "gd", "normalized_gd"},
-                                    "momentum: SGD with train.momentum; gd: plain gradient descent; normalized_gd: a step of length lr along the gradient (where the lab offers it)."),
+    v.push_back(bind_key(string_key("train.optimizer", "momentum", {"momentum", "gd", "normalized_gd", "adam"},
+                                    "momentum: SGD with train.momentum; gd: plain gradient descent; normalized_gd: a step of length lr along the gradient; adam: Adam (where the lab offers it)."),
                          &Config::train, &TrainConfig::optimizer));
+    v.push_back(bind_key(int_key("train.batch", 128, 1, 100000000, "Samples per step."), &Config::train, &TrainConfig::batch));
     v.push_back(bind_key(string_key("sweep.grid", "", {}, "Sweeps: 'key=v1,v2;key2=a,b' (snapscope-cli sweep adds --grid axes)."),
                          &Config::sweep_grid));
     v.push_back(bind_key(int_key("sweep.seeds", 1, 1, 100000, "Sweeps: seeds 1..N per grid point."), &Config::sweep_seeds));

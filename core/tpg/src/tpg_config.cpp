@@ -26,6 +26,7 @@ void check_tpg_config(const Config& c, const std::string& source) {
         config_fail(source, "data.vocab_size", "the tpg generator needs the vocabulary size K >= 2");
     if (c.data.kind == "synthetic" && c.data.seq_len > 100000)
         config_fail(source, "data.seq_len", "the tpg generator's sequences are at most 100000 tokens");
+    if (c.train.optimizer == "adam") config_fail(source, "train.optimizer", "adam is not offered by the tpg model (normalized_gd, momentum or gd)");
 }
 
 }  // namespace snapscope

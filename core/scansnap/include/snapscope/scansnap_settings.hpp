@@ -25,7 +25,6 @@ struct ScanSnapSettings {
     double common_weight = 1.0;
     // train.*
     std::string mode = "sampled";  // sampled | mean_field
-    int batch = 128;
     double lr_z = 1.0;
     double lr_y = 1.0;
     std::optional<double> lr_y_over_z;  // when set, lr_y = lr_z * lr_y_over_z

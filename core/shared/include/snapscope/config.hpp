@@ -72,7 +72,8 @@ struct TrainConfig {
     double momentum = 0.9;
     std::int64_t steps = 100;
     std::uint64_t seed = 0;
-    std::string optimizer = "momentum";  // momentum | gd | normalized_gd
+    std::string optimizer = "momentum";  // momentum | gd | normalized_gd | adam (each lab takes those it offers)
+    int batch = 128;                     // samples (sequences) per step
 };
 
 struct HistoryConfig {
