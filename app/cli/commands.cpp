@@ -87,6 +87,12 @@ Config build_config(const RunOptions& opt) {
     return resolve_config(flat, source);
 }
 
+}  // namespace
+
+Config build_run_config(const RunOptions& opt) { return build_config(opt); }
+
+namespace {
+
 // Runs up to `steps` steps, one at a time so a stop signal is seen at the next step; draws a progress line on a
 // terminal at most 5 times a second. Stops early on divergence. The events (a session's learning-rate changes) are
 // applied before the step they were made at.

@@ -57,6 +57,10 @@ int guarded(F body) {
     }
 }
 
+// The config a run's options describe (--preset or --config, then --set, --steps, --seed), as `run` builds it; for a
+// lab's own commands too. Throws ConfigError.
+Config build_run_config(const RunOptions& opt);
+
 // Each returns the process exit status; errors are printed as one line.
 int cmd_sweep(const SweepOptions& opt);
 int cmd_merge(const std::vector<std::string>& dirs, const std::string& out_dir, bool allow_partial);

@@ -3,6 +3,7 @@
 
 #include "snapscope/scansnap_run.hpp"
 #include "snapscope/tpg_run.hpp"
+#include "snapscope/transformer_run.hpp"
 
 namespace snapscope {
 
@@ -11,6 +12,7 @@ const std::vector<LabSpec>& lab_registry() {
     static const std::vector<LabSpec> labs = {
         scansnap_lab(),
         tpg_lab(),
+        transformer_lab(),
     };
     return labs;
 }

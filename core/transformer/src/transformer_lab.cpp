@@ -1,0 +1,114 @@
+// The transformer run as a lab (LabRun): its files (config.json, trajectory.csv, final.json with every parameter),
+// summary and registry entry.
+#include <cmath>
+#include <cstdio>
+
+#include "snapscope/transformer_run.hpp"
+
+namespace snapscope {
+
+namespace {
+
+void write_trajectory(ByteSink& out, const TransformerRun& run) {
+    std::string header = "step,loss";
+    for (const char* n : transformer_lr_names()) header += std::string(",") + n;
+    out.write(header + ",grad_norm,accuracy\n");
+    std::string line;
+    for (const TransformerRecord& r : run.history()) {
+        line = std::to_string(r.step) + ',' + format_double(r.loss);
+        for (double v : r.lr) line += ',' + format_double(v);
+        line += ',' + format_double(r.grad_norm) + ',' + format_double(r.accuracy) + '\n';
+        out.write(line);
+    }
+}
+
+void write_final(ByteSink& out, TransformerRun& run, const RunTiming& t) {
+    run.record_now();
+    const TransformerRecord& last = run.history().back();
+    const TransformerSpec& s = run.engine().spec();
+    const TransformerSettings& ts = transformer_settings(run.config());
+    JsonWriter w(out);
+    w.begin_object();
+    w.key("accuracy").value(run.accuracy());
+    w.key("d_model").value(s.d);
+    if (run.diverged()) w.key("diverged").value(run.divergence_message());
+    w.key("elapsed_seconds").value(t.elapsed_seconds);
+    w.key("events").begin_array();
+    for (const RunEvent& e : run.events()) {
+        w.begin_object();
+        w.key("name").value(e.name);
+        w.key("new").value(e.new_value);
+        w.key("old").value(e.old_value);
+        w.key("step").value(e.step);
+        w.end_object();
+    }
+    w.end_array();
+    w.key("heads").value(s.heads);
+    if (t.interrupted) w.key("interrupted").value(true);
+    w.key("layers").value(s.layers);
+    w.key("loss").value(last.loss);
+    w.key("max_len").value(s.max_len);
+    w.key("order_blind_ceiling").value(run.source().order_blind_ceiling());
+    w.key("param_count").value(static_cast<std::int64_t>(run.param_count()));
+    // Every parameter, row-major, by the names model.init_from reads.
+    w.key("params").begin_object();
+    const std::vector<double> p = run.engine().params();
+    for (const ParamTensor& pt : run.engine().tensors()) {
+        w.key(pt.name).begin_object();
+        w.key("data").numbers(p.data() + pt.offset, pt.size);
+        w.key("shape").numbers(pt.shape);
+        w.end_object();
+    }
+    w.end_object();
+    w.key("precision").value(ts.precision);
+    w.key("seed").value(run.config().train.seed);
+    w.key("step").value(run.step_index());
+    w.key("steps_per_second").value(t.steps_per_second);
+    w.key("task").value(run.config().data.kind == "file" ? std::string("file") : ts.task);
+    w.key("test_size").value(static_cast<std::int64_t>(run.source().test_size()));
+    w.key("vocab").value(s.vocab);
+    w.end_object();
+    w.finish();
+}
+
+double files_bytes(const TransformerRun& run) {
+    return 26.0 * static_cast<double>(run.param_count()) + static_cast<double>(run.history().capacity()) * 200 + 65536;
+}
+
+std::unique_ptr<LabRun> make_transformer(const Config& cfg, RunUse, const nlohmann::json&) { return std::make_unique<TransformerRun>(cfg); }
+
+}  // namespace
+
+OutputFolder TransformerRun::prepare_folder(const std::string& dir) const { return run_output_folder(dir, files_bytes(*this)); }
+
+void TransformerRun::write_results(const OutputFolder& folder, const RunTiming& t) {
+    write_run_file_set(folder, *this, [&](ByteSink& o) { write_trajectory(o, *this); }, [&](ByteSink& o) { write_final(o, *this, t); });
+}
+
+void TransformerRun::print_summary(std::FILE* out) const {
+    if (history_.empty()) return;
+    const TransformerSpec& s = engine_->spec();
+    std::fprintf(out, "final loss %.6g; %s, %zu parameters (%s)\n", history_.back().loss, size_text().c_str(), param_count(),
+                 transformer_settings(cfg_).precision.c_str());
+    std::fprintf(out, "model: PE %s, %s, LayerNorm %s%s%s\n", pos_encoding_name(s.pe), s.causal ? "causal mask" : "no mask (bidirectional)",
+                 layer_norm_name(s.ln), s.residual ? ", residual" : ", no residual", s.mlp ? ", MLP" : ", no MLP");
+    if (std::isfinite(accuracy_))
+        std::fprintf(out, "held-out accuracy %.4f (%zu %s); a model blind to order gets at most %.4f\n", accuracy_, source_->test_size(),
+                     transformer_settings(cfg_).task == "addition" ? "problems, whole answers" : "sequences", source_->order_blind_ceiling());
+}
+
+LabSpec transformer_lab() {
+    LabSpec lab;
+    lab.kind = "transformer";
+    lab.title = "small transformer";
+    for (const char* n : transformer_lr_names()) lab.lr_names.push_back(n);
+    lab.lr_labels = {"eta_emb", "eta_attn", "eta_mlp", "eta_unemb"};
+    lab.check_session_data = nullptr;
+    lab.make = &make_transformer;
+    lab.sweep_columns = {{"accuracy", false, ""}, {"params", false, ""}};
+    lab.config_keys = transformer_config_keys();
+    lab.check_config = &check_transformer_config;
+    return lab;
+}
+
+}  // namespace snapscope

@@ -1,0 +1,83 @@
+#include "snapscope/transformer_optim.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace snapscope {
+
+template <class S>
+TransformerOptimizer<S>::TransformerOptimizer(const std::vector<ParamTensor>& tensors, OptimSettings s) : tensors_(tensors), s_(std::move(s)) {
+    if (s_.kind != "gd" && s_.kind != "momentum" && s_.kind != "adam") throw std::invalid_argument("optimizer: unknown kind " + s_.kind);
+    std::size_t n = 0;
+    for (const ParamTensor& t : tensors_) n = std::max(n, t.offset + t.size);
+    if (s_.kind == "momentum") m_.assign(n, S(0));
+    if (s_.kind == "adam") {
+        m_.assign(n, S(0));
+        v_.assign(n, S(0));
+    }
+}
+
+template <class S>
+void TransformerOptimizer<S>::step(std::vector<S>& params, const std::vector<S>& grads, const std::array<double, kNumParamGroups>& lr) {
+    ++t_;
+    const double bc1 = 1 - std::pow(s_.beta1, static_cast<double>(t_));
+    const double bc2_sqrt = std::sqrt(1 - std::pow(s_.beta2, static_cast<double>(t_)));
+    const S mu = static_cast<S>(s_.momentum), b1 = static_cast<S>(s_.beta1), b2 = static_cast<S>(s_.beta2);
+    const S one_b1 = static_cast<S>(1 - s_.beta1), one_b2 = static_cast<S>(1 - s_.beta2), eps = static_cast<S>(s_.eps);
+    for (const ParamTensor& t : tensors_) {
+        S* p = params.data() + t.offset;
+        const S* g = grads.data() + t.offset;
+        const S rate = static_cast<S>(lr[t.group]);
+        if (s_.kind == "gd") {
+            for (std::size_t i = 0; i < t.size; ++i) p[i] -= rate * g[i];
+        } else if (s_.kind == "momentum") {
+            S* b = m_.data() + t.offset;
+            if (t_ == 1)
+                for (std::size_t i = 0; i < t.size; ++i) b[i] = g[i];
+            else
+                for (std::size_t i = 0; i < t.size; ++i) b[i] = mu * b[i] + g[i];
+            for (std::size_t i = 0; i < t.size; ++i) p[i] -= rate * b[i];
+        } else {
+            S* m = m_.data() + t.offset;
+            S* v = v_.data() + t.offset;
+            const S step_size = static_cast<S>(lr[t.group] / bc1), bc2s = static_cast<S>(bc2_sqrt);
+            for (std::size_t i = 0; i < t.size; ++i) {
+                m[i] = m[i] * b1 + g[i] * one_b1;
+                v[i] = v[i] * b2 + one_b2 * g[i] * g[i];
+                const S denom = std::sqrt(v[i]) / bc2s + eps;
+                p[i] += -step_size * (m[i] / denom);
+            }
+        }
+    }
+}
+
+template <class S>
+double total_grad_norm(const std::vector<ParamTensor>& tensors, const std::vector<S>& grads) {
+    double total = 0;
+    for (const ParamTensor& t : tensors) {
+        double ss = 0;
+        for (std::size_t i = 0; i < t.size; ++i) ss += static_cast<double>(grads[t.offset + i]) * grads[t.offset + i];
+        total += ss;  // |g_t|^2: the norm of the per-tensor norms squared
+    }
+    return std::sqrt(total);
+}
+
+template <class S>
+double clip_grad_norm(const std::vector<ParamTensor>& tensors, std::vector<S>& grads, double max_norm) {
+    const double total = total_grad_norm(tensors, grads);
+    const double coef = max_norm / (total + 1e-6);
+    if (coef < 1) {
+        const S c = static_cast<S>(coef);
+        for (S& g : grads) g *= c;
+    }
+    return total;
+}
+
+template class TransformerOptimizer<double>;
+template class TransformerOptimizer<float>;
+template double total_grad_norm<double>(const std::vector<ParamTensor>&, const std::vector<double>&);
+template double total_grad_norm<float>(const std::vector<ParamTensor>&, const std::vector<float>&);
+template double clip_grad_norm<double>(const std::vector<ParamTensor>&, std::vector<double>&, double);
+template double clip_grad_norm<float>(const std::vector<ParamTensor>&, std::vector<float>&, double);
+
+}  // namespace snapscope

@@ -1,0 +1,381 @@
+#include "snapscope/transformer_run.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <sstream>
+
+#include "snapscope/input.hpp"
+
+namespace snapscope {
+
+const std::array<const char*, kNumParamGroups>& transformer_lr_names() {
+    static const std::array<const char*, kNumParamGroups> names = {"lr_embedding", "lr_attention", "lr_mlp", "lr_unembedding"};
+    return names;
+}
+
+namespace {
+
+template <class S>
+class Engine final : public TransformerEngine {
+public:
+    Engine(const TransformerSpec& spec, const OptimSettings& opt) : model_(spec), opt_(model_.tensors(), opt) {}
+    Transformer<S>& model() { return model_; }
+    const TransformerSpec& spec() const override { return model_.spec(); }
+    const std::vector<ParamTensor>& tensors() const override { return model_.tensors(); }
+    int scalar_bytes() const override { return static_cast<int>(sizeof(S)); }
+
+    bool train_step(const SeqBatch& batch, Rng* dropout, const std::array<double, kNumParamGroups>& lr, double clip, double& loss,
+                    double& grad_norm) override {
+        model_.zero_grads();
+        loss = model_.forward(batch, dropout);
+        if (!std::isfinite(loss)) return false;
+        model_.backward();
+        grad_norm = clip > 0 ? clip_grad_norm(model_.tensors(), model_.grads, clip) : total_grad_norm(model_.tensors(), model_.grads);
+        if (!std::isfinite(grad_norm)) return false;
+        // The update is kept only if every parameter stays finite: the state before it is kept aside when a bound
+        // cannot rule out an overflow (a run far from diverging never pays for the copy).
+        double pmax = 0, lmax = 0;
+        for (S p : model_.params) pmax = std::max(pmax, static_cast<double>(std::abs(p)));
+        for (double r : lr) lmax = std::max(lmax, r);
+        const OptimSettings& o = opt_.settings();
+        const double g = clip > 0 ? std::min(grad_norm, clip) : grad_norm;
+        const double step_bound = o.kind == "adam" ? lmax / (1 - o.beta1) * (g + bmax_) / o.eps : lmax * (g + bmax_ / std::max(1e-300, 1 - o.momentum));
+        const bool sure = pmax + step_bound < 1e30 && std::isfinite(step_bound);
+        if (!sure) {
+            TransformerOptimizer<S> keep_opt = opt_;
+            const std::vector<S> keep = model_.params;
+            opt_.step(model_.params, model_.grads, lr);
+            for (S p : model_.params)
+                if (!std::isfinite(p)) {
+                    model_.params = keep;
+                    opt_ = keep_opt;
+                    return false;
+                }
+        } else {
+            opt_.step(model_.params, model_.grads, lr);
+        }
+        bmax_ = std::max(bmax_, g);
+        return true;
+    }
+
+    double loss(const SeqBatch& batch) override { return model_.forward(batch, nullptr); }
+
+    std::vector<int> predict_last(const SeqBatch& batch) override {
+        model_.forward(batch, nullptr);
+        // One target (the last position) per sequence: the logits' rows are the sequences, in order.
+        const auto& lg = model_.logits();
+        std::vector<int> out(static_cast<std::size_t>(lg.rows()));
+        for (Eigen::Index r = 0; r < lg.rows(); ++r) {
+            Eigen::Index best = 0;
+            lg.row(r).maxCoeff(&best);
+            out[static_cast<std::size_t>(r)] = static_cast<int>(best);
+        }
+        return out;
+    }
+
+    TransformerView view(const std::vector<std::int32_t>& tokens) override {
+        SeqBatch b;
+        b.add(tokens, std::vector<std::int32_t>(tokens.size(), -1));
+        model_.forward(b, nullptr, true);
+        const TransformerSpec& s = model_.spec();
+        TransformerView v;
+        v.n = static_cast<int>(tokens.size());
+        v.vocab = s.vocab;
+        v.layers = s.layers;
+        v.heads = s.heads;
+        v.d = s.d;
+        const auto& lg = model_.logits();
+        v.logits.assign(lg.data(), lg.data() + lg.size());
+        const std::size_t nn = static_cast<std::size_t>(v.n) * v.n;
+        v.attention.resize(static_cast<std::size_t>(s.layers) * s.heads * nn);
+        for (int l = 0; l < s.layers; ++l)
+            for (int j = 0; j < s.heads; ++j) {
+                const S* p = model_.attention(l, 0, j);
+                std::copy(p, p + nn, v.attention.begin() + static_cast<std::ptrdiff_t>((static_cast<std::size_t>(l) * s.heads + j) * nn));
+            }
+        for (int l = 0; l <= s.layers; ++l) {
+            const auto& h = model_.hidden(l);
+            v.hidden.insert(v.hidden.end(), h.data(), h.data() + h.size());
+        }
+        return v;
+    }
+
+    std::vector<double> params() const override { return std::vector<double>(model_.params.begin(), model_.params.end()); }
+    void set_params(const std::vector<double>& p) override {
+        for (std::size_t i = 0; i < p.size() && i < model_.params.size(); ++i) model_.params[i] = static_cast<S>(p[i]);
+    }
+
+private:
+    Transformer<S> model_;
+    TransformerOptimizer<S> opt_;
+    double bmax_ = 0;  // the largest gradient norm so far (bounds the momentum buffer and Adam's first moment)
+};
+
+std::unique_ptr<SeqSource> make_source(const Config& cfg, Rng& test_rng, std::uint64_t limit) {
+    const TransformerSettings& t = transformer_settings(cfg);
+    const bool last = t.loss_positions == "last";
+    if (cfg.data.kind == "file") return std::make_unique<FileSequences>(cfg.data.path, last, cfg.data.vocab_size, limit);
+    try {
+        if (t.task == "addition") return std::make_unique<AdditionTask>(t.digits, t.causal && !last, t.num_test, test_rng);
+        return std::make_unique<FirstTokenTask>(cfg.data.vocab_size, cfg.data.seq_len, t.num_test, test_rng);
+    } catch (const std::invalid_argument& e) {
+        throw ConfigError(t.task == "addition" ? "data.num_test" : "data.num_test", std::string("config: key 'data.num_test': ") + e.what());
+    }
+}
+
+}  // namespace
+
+std::unique_ptr<TransformerEngine> make_transformer_engine(const TransformerSpec& spec, const std::string& precision, const OptimSettings& opt) {
+    if (precision == "float32") return std::make_unique<Engine<float>>(spec, opt);
+    return std::make_unique<Engine<double>>(spec, opt);
+}
+
+TransformerSpec transformer_spec(const Config& cfg, int vocab, int data_len) {
+    const TransformerSettings& t = transformer_settings(cfg);
+    TransformerSpec s;
+    s.vocab = vocab;
+    s.d = t.d_model;
+    s.max_len = t.max_len > 0 ? t.max_len : data_len;
+    s.layers = t.layers;
+    s.heads = t.heads;
+    s.mlp = t.mlp;
+    s.ffn = t.ffn;
+    s.act = t.activation == "gelu" ? Activation::Gelu : Activation::Relu;
+    s.pe = t.pos_encoding == "sinusoidal" ? PosEncoding::Sinusoidal : t.pos_encoding == "learned" ? PosEncoding::Learned : PosEncoding::None;
+    s.causal = t.causal;
+    s.residual = t.residual_connections;
+    s.ln = t.layer_norm == "pre" ? LayerNormMode::Pre : t.layer_norm == "post" ? LayerNormMode::Post : LayerNormMode::None;
+    s.dropout = t.dropout;
+    s.tied = t.tied;
+    s.scale_embedding = t.scale_embedding;
+    return s;
+}
+
+std::vector<double> read_transformer_params(const std::string& path, const TransformerSpec& spec, std::uint64_t max_bytes) {
+    const std::string where = "model.init_from '" + brief_text(path, 80) + "'";
+    auto fail = [&](const std::string& what) -> void { throw ConfigError("model.init_from", where + ": " + what); };
+    nlohmann::json doc;
+    try {
+        // The JSON document takes several times the text's bytes: the text may be an eighth of the memory limit.
+        doc = parse_json_text(read_input_file(path, "weights file (model.init_from)", std::max<std::uint64_t>(max_bytes / 8, 1 << 20)), path);
+    } catch (const InputError& e) {
+        throw ConfigError("model.init_from", "model.init_from: " + std::string(e.what()));
+    }
+    if (!doc.is_object() || !doc.contains("params") || !doc["params"].is_object())
+        fail("expected an object with \"params\": {\"name\": {\"shape\": [...], \"data\": [...]}, ...} (as final.json writes it)");
+    const nlohmann::json& ps = doc["params"];
+    const std::vector<ParamTensor> tensors = transformer_tensors(spec);
+    std::vector<double> out(transformer_param_count(spec), 0.0);
+    for (const ParamTensor& t : tensors) {
+        if (!ps.contains(t.name)) fail("no tensor \"" + t.name + "\" (the model's settings need it; are model.* the ones it was trained with?)");
+        const nlohmann::json& e = ps[t.name];
+        if (!e.is_object() || !e.contains("shape") || !e.contains("data") || !e["shape"].is_array() || !e["data"].is_array())
+            fail("\"" + t.name + "\" must be {\"shape\": [...], \"data\": [...]}, got " + brief(e));
+        std::vector<int> shape;
+        for (const nlohmann::json& n : e["shape"]) {
+            if (!n.is_number_integer() || n.get<std::int64_t>() < 0 || n.get<std::int64_t>() > (1 << 30))
+                fail("\"" + t.name + "\".shape must hold sizes, got " + brief(e["shape"]));
+            shape.push_back(n.get<int>());
+        }
+        auto text = [](const std::vector<int>& s) {
+            std::string r = "[";
+            for (std::size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
+            return r + "]";
+        };
+        if (shape != t.shape) fail("\"" + t.name + "\" has shape " + text(shape) + "; the model's is " + text(t.shape) + " (check model.* and the data's vocabulary)");
+        const nlohmann::json& data = e["data"];
+        if (data.size() != t.size)
+            fail("\"" + t.name + "\".data has " + std::to_string(data.size()) + " values; its shape " + text(t.shape) + " needs " + std::to_string(t.size));
+        for (std::size_t i = 0; i < t.size; ++i) {
+            const nlohmann::json& v = data[i];
+            if (!v.is_number() || !std::isfinite(v.get<double>()))
+                fail("\"" + t.name + "\".data[" + std::to_string(i) + "] must be a finite number, got " + brief(v));
+            out[t.offset + i] = v.get<double>();
+        }
+    }
+    for (auto it = ps.begin(); it != ps.end(); ++it) {
+        bool known = false;
+        for (const ParamTensor& t : tensors) known = known || t.name == it.key();
+        if (!known) fail("tensor \"" + brief_text(it.key(), 60) + "\" is not one of this model's (are model.* the ones it was trained with?)");
+    }
+    return out;
+}
+
+MemoryEstimate transformer_memory(const Config& cfg, const TransformerSpec& spec, double data_bytes, double batch_positions, double longest) {
+    const TransformerSettings& t = transformer_settings(cfg);
+    const double sb = t.precision == "float32" ? 4 : 8;
+    const double P = static_cast<double>(transformer_param_count(spec));
+    MemoryEstimate e;
+    const std::string pkey = spec.vocab > 4 * spec.d * spec.d ? "data.vocab_size" : "model.d_model";
+    // Parameters, gradients, two optimiser buffers, a copy kept aside for the divergence check, the files' doubles.
+    e.add("the model's " + std::to_string(static_cast<std::int64_t>(P)) + " parameters, gradients and optimiser state", pkey, P * (5 * sb + 16));
+    e.add("the work buffers of one batch (train.batch sequences)", "train.batch",
+          transformer_work_bytes(spec, batch_positions, longest, batch_positions, static_cast<int>(sb)));
+    e.add("the training and held-out data", cfg.data.kind == "file" ? "data.path" : "data.num_test", data_bytes);
+    e.add("the recorded history (at most history.budget_mb)", "history.budget_mb",
+          std::min(static_cast<double>(history_budget_bytes(cfg)), static_cast<double>(cfg.history.capacity) * (sizeof(TransformerRecord) + 32)));
+    return e;
+}
+
+TransformerRun::TransformerRun(const Config& cfg) : cfg_(cfg) {
+    if (cfg.model.kind != "transformer")
+        throw ConfigError("model.kind", "config: key 'model.kind': '" + cfg.model.kind + "' is not the transformer model");
+    const TransformerSettings& t = transformer_settings(cfg);
+    const std::uint64_t limit = memory_limit_bytes(cfg);
+    // Cheap facts first: a model that cannot fit is refused before any data is read or drawn.
+    Rng root(cfg.train.seed);
+    Rng init_rng = root.fork(1);
+    data_rng_ = root.fork(2);
+    drop_rng_ = root.fork(3);
+    Rng test_rng = root.fork(4);
+    if (cfg.data.kind == "synthetic") {
+        const int vocab = t.task == "addition" ? AdditionTask::kVocab : cfg.data.vocab_size + 1;
+        const int len = t.task == "addition" ? 3 * t.digits + 2 : cfg.data.seq_len;
+        const double per = t.task == "addition" ? (t.loss_positions == "last" ? (t.digits + 1) * (2.0 * t.digits + 2 + t.digits / 2.0) : len) : len;
+        transformer_memory(cfg, transformer_spec(cfg, vocab, len), 64.0 * len * t.num_test, per * cfg.train.batch, len).check(limit, "config");
+    }
+    source_ = make_source(cfg, test_rng, limit);
+    const TransformerSpec spec = transformer_spec(cfg, source_->vocab(), source_->max_len());
+    if (spec.max_len < source_->max_len())
+        throw ConfigError("model.max_len", "config: key 'model.max_len': " + std::to_string(spec.max_len) + " is shorter than the data's longest sequence (" +
+                                               std::to_string(source_->max_len()) + ")");
+    double batch_positions = static_cast<double>(cfg.train.batch) * source_->max_len();
+    if (cfg.data.kind == "synthetic" && t.task == "addition" && t.loss_positions == "last") batch_positions *= t.digits + 1;
+    try {
+        transformer_memory(cfg, spec, source_->bytes(), batch_positions, source_->max_len()).check(limit, cfg.data.kind == "file" ? cfg.data.path : "config");
+    } catch (const ConfigError& e) {
+        if (cfg.data.kind == "file") throw DataError(e.what(), e.key());
+        throw;
+    }
+    OptimSettings o;
+    o.kind = cfg.train.optimizer;
+    o.momentum = cfg.train.momentum;
+    o.beta1 = t.beta1;
+    o.beta2 = t.beta2;
+    o.eps = t.adam_eps;
+    engine_ = make_transformer_engine(spec, t.precision, o);
+    if (!t.init_from.empty()) {
+        engine_->set_params(read_transformer_params(t.init_from, spec, limit));
+    } else {
+        // Initialised in float64 and rounded, so both precisions start from the same weights.
+        Transformer<double> init(spec);
+        init.init(init_rng);
+        engine_->set_params(init.params);
+    }
+    lr_ = {t.lr_embedding, t.lr_attention, t.lr_mlp, t.lr_unembedding};
+    history_.set_capacity(history_records(cfg, 1.0, sizeof(TransformerRecord) + 32, "the trajectory's records"));
+}
+
+std::size_t TransformerRun::param_count() const { return transformer_param_count(engine_->spec()); }
+
+std::array<double, kNumParamGroups> TransformerRun::effective_lr() const {
+    const TransformerSettings& t = transformer_settings(cfg_);
+    std::array<double, kNumParamGroups> r = lr_;
+    if (t.lr_decay_every > 0) {
+        const double f = std::pow(t.lr_decay, static_cast<double>(step_ / t.lr_decay_every));
+        for (double& v : r) v *= f;
+    }
+    return r;
+}
+
+void TransformerRun::prepare_batch() {
+    if (batch_step_ == step_) return;
+    batch_.clear();
+    source_->next_batch(cfg_.train.batch, data_rng_, batch_);
+    batch_step_ = step_;
+}
+
+void TransformerRun::record(double loss, double grad_norm, bool evaluate) {
+    TransformerRecord r;
+    r.step = step_;
+    r.loss = loss;
+    r.grad_norm = grad_norm;
+    r.lr = effective_lr();
+    if (evaluate) {
+        accuracy_ = source_->accuracy([this](const SeqBatch& b) { return engine_->predict_last(b); });
+        r.accuracy = accuracy_;
+    }
+    history_.push(r);
+    ++record_count_;
+}
+
+bool TransformerRun::step() {
+    if (diverged()) return false;
+    prepare_batch();
+    const TransformerSettings& t = transformer_settings(cfg_);
+    const std::array<double, kNumParamGroups> lr = effective_lr();
+    // The record of this step (its loss, the rates in effect, the accuracy of the parameters before the update)
+    // comes from the step itself; a rate changed since a record_now() replaces that record.
+    const bool evaluate = step_ % t.eval_every == 0;
+    double loss = NAN, gnorm = NAN;
+    double acc = NAN;
+    if (evaluate) acc = source_->accuracy([this](const SeqBatch& b) { return engine_->predict_last(b); });
+    if (!engine_->train_step(batch_, t.dropout > 0 ? &drop_rng_ : nullptr, lr, t.clip_grad_norm, loss, gnorm)) {
+        std::ostringstream os;
+        os << "the run diverged at step " << step_ << " (loss " << loss << ", gradient norm " << gnorm
+           << ": the loss, a gradient or an updated weight is not finite); lower the learning rates (train.lr_*) and continue";
+        divergence_ = os.str();
+        return false;
+    }
+    TransformerRecord r;
+    r.step = step_;
+    r.loss = loss;
+    r.grad_norm = gnorm;
+    r.lr = lr;
+    if (evaluate) {
+        accuracy_ = acc;
+        r.accuracy = acc;
+    }
+    history_.push(r);
+    ++record_count_;
+    ++step_;
+    return true;
+}
+
+std::int64_t TransformerRun::run(std::int64_t n) {
+    std::int64_t done = 0;
+    while (done < n && step()) ++done;
+    return done;
+}
+
+void TransformerRun::record_now() {
+    if (!history_.empty() && history_.back().step == step_ && history_.back().lr == effective_lr()) return;
+    prepare_batch();
+    record(engine_->loss(batch_), NAN, true);
+}
+
+std::vector<LrGroup> TransformerRun::lr_groups() const {
+    static const char* labels[] = {"eta_emb", "eta_attn", "eta_mlp", "eta_unemb"};
+    std::vector<LrGroup> g;
+    for (int i = 0; i < kNumParamGroups; ++i) g.push_back({transformer_lr_names()[i], labels[i], lr_[static_cast<std::size_t>(i)]});
+    return g;
+}
+
+void TransformerRun::set_lr(const std::string& name, double value) {
+    for (int i = 0; i < kNumParamGroups; ++i)
+        if (name == transformer_lr_names()[i]) {
+            double& lr = lr_[static_cast<std::size_t>(i)];
+            if (lr == value) return;
+            events_.push_back({step_, name, lr, value});
+            lr = value;
+            return;
+        }
+    throw ConfigError("events", "unknown event '" + name + "' (the transformer lab's learning rates: lr_embedding, lr_attention, lr_mlp, lr_unembedding)");
+}
+
+std::vector<std::pair<std::string, double>> TransformerRun::scalar_metrics() const {
+    if (history_.empty()) return {};
+    return {{"grad_norm", history_.back().grad_norm}, {"accuracy", accuracy_}};
+}
+
+std::string TransformerRun::size_text() const {
+    const TransformerSpec& s = engine_->spec();
+    return "V " + std::to_string(s.vocab) + ", d " + std::to_string(s.d) + ", " + std::to_string(s.layers) + "L " + std::to_string(s.heads) + "H";
+}
+
+std::vector<double> TransformerRun::sweep_values(const SweepMeasure&) const {
+    return {diverged() ? NAN : accuracy_, static_cast<double>(param_count())};
+}
+
+}  // namespace snapscope
