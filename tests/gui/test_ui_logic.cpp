@@ -15,6 +15,7 @@
 #include "worker.hpp"
 #include "scansnap/scansnap_panels.hpp"
 #include "tpg/tpg_panels.hpp"
+#include "transformer/transformer_panels.hpp"
 
 namespace {
 // The mean-field twin's frames (empty when it is off).
@@ -742,4 +743,125 @@ TEST(UiLogic, AFrameFillsItsPixelsAboutOnce) {
         EXPECT_LT(area, 0.9 * 1920 * 1080) << preset << ": the frame's triangles cover " << area / (1920.0 * 1080) << " frames";
         EXPECT_GT(area, 0.05 * 1920 * 1080) << preset << ": nothing drawn?";
     }
+}
+
+namespace {
+
+Config symmetry_config(const std::vector<std::string>& sets) {
+    FlatConfig f = preset_config("symmetry-addition");
+    for (const std::string& s : sets) apply_assignment(f, s);
+    return resolve_config(f, "test");
+}
+
+}  // namespace
+
+// Issue 12: the symmetry lab. The lab switch loads it; the probe's "Permute the prefix" button shuffles positions
+// 0..n-2 of the shown sequence and the window shows that the NoPE model without mask predicts exactly the same, while
+// the model with a positional encoding does not; the prediction and the maps come from the live weights.
+TEST(UiLogic, TheSymmetryProbeShowsThePredictionBeforeAndAfterPermutingThePrefix) {
+    Ui ui;
+    HostRequests host;
+    for (const auto& [sets, invariant] : std::vector<std::pair<std::vector<std::string>, bool>>{
+             {{"model.causal=false", "train.loss_positions=last"}, true},
+             {{"model.pos_encoding=sinusoidal"}, false},
+             {{"model.layers=1"}, true},
+             {{}, false}}) {
+        ViewState view;
+        Worker worker(symmetry_config(sets));
+        const CommandSink send = [&](Command c) { worker.post(c); };
+        auto frame = [&] { ui.frame(*worker.snapshot(), view, send, host); };
+        worker.post(Command::step(30));
+        worker.sync();
+        frame();
+        TransformerLabView& v = transformer_view(view);
+        ASSERT_TRUE(v.probe.error.empty()) << v.probe.error;
+        const std::vector<std::int32_t> before = v.probe.permuted;
+        EXPECT_EQ(before, v.probe.tokens) << "the original order at first";
+        EXPECT_EQ(v.probe.max_change, 0.0);
+        click(ui, centre(view, "transformer.permute"), frame);
+        frame();
+        ASSERT_EQ(v.probe.permuted.size(), before.size());
+        EXPECT_NE(v.probe.permuted, before) << "the button permuted nothing";
+        EXPECT_EQ(v.probe.permuted.back(), before.back()) << "the last position stays";
+        std::vector<std::int32_t> a = v.probe.permuted, b = before;
+        std::sort(a.begin(), a.end());
+        std::sort(b.begin(), b.end());
+        EXPECT_EQ(a, b) << "a permutation of the same tokens";
+        if (invariant) EXPECT_LT(v.probe.max_change, 1e-9) << sets.size();
+        else EXPECT_GT(v.probe.max_change, 1e-4) << (sets.empty() ? "NoPE causal 2 layers" : sets[0]);
+        // The maps: one attention map per layer and head, rows summing to 1; the cosine map's diagonal is 1.
+        const int n = v.probe.n;
+        ASSERT_EQ(v.probe.attention.size(), static_cast<std::size_t>(v.probe.layers * v.probe.heads * n * n));
+        for (int i = 0; i < n; ++i) {
+            double row = 0;
+            for (int j = 0; j < n; ++j) row += v.probe.attention[static_cast<std::size_t>(i * n + j)];
+            EXPECT_NEAR(row, 1.0, 1e-9);
+        }
+        const int m = (v.probe.layers + 1) * n;
+        for (int i = 0; i < m; ++i) EXPECT_NEAR(v.probe.cosine[static_cast<std::size_t>(i * m + i)], 1.0, 1e-9);
+        // The whole answer, decoded greedily, for both orders.
+        EXPECT_EQ(v.probe.answer.size(), 3u);
+        // Training moves the weights: the probe follows the live ones.
+        const double p0 = v.probe.probs[static_cast<std::size_t>(v.probe.predicted)];
+        worker.post(Command::step(200));
+        worker.sync();
+        frame();
+        EXPECT_NE(v.probe.probs[static_cast<std::size_t>(v.probe.predicted)], p0);
+    }
+}
+
+TEST(UiLogic, TheSymmetryLabTypesSequencesAndComparesVariants) {
+    Ui ui;
+    HostRequests host;
+    ViewState view;
+    Worker worker(fig4());
+    const CommandSink send = [&](Command c) { worker.post(c); };
+    auto frame = [&] { ui.frame(*worker.snapshot(), view, send, host); };
+    frame();
+    // The lab switch's third entry.
+    click(ui, centre(view, "lab"), frame);
+    const ImVec4 r = view.widget_rects.at("lab");
+    click(ui, ImVec2((r.x + r.z) / 2, r.w + ImGui::GetFontSize() * 3.2f), frame);
+    worker.sync();
+    ASSERT_EQ(worker.snapshot()->info->config.model.kind, "transformer");
+    EXPECT_EQ(worker.snapshot()->stop_at, 3000) << "the lab's preset's own steps";
+    frame();
+    TransformerLabView& v = transformer_view(view);
+    const TransformerInfo& info = transformer_info(*worker.snapshot()->info);
+    EXPECT_EQ(parse_sequence("12+34=", info), (std::vector<std::int32_t>{1, 2, 10, 3, 4, 11}));
+    EXPECT_THROW(parse_sequence("12*3", info), std::invalid_argument);
+    v.typed = "12+34=";
+    frame();
+    EXPECT_EQ(v.probe.tokens, (std::vector<std::int32_t>{1, 2, 10, 3, 4, 11}));
+    v.typed = "12+3x";
+    frame();
+    EXPECT_NE(v.probe.error.find("'x'"), std::string::npos) << v.probe.error;
+    v.typed = "1234567890+1234567890=";
+    frame();
+    EXPECT_NE(v.probe.error.find("longer than"), std::string::npos) << v.probe.error;
+    v.typed.clear();
+    // Compare mode: every variant on; they train beside the run and their curves are drawn.
+    for (const std::string& n : transformer_variant_names()) worker.post(Command::set_companion(n, true));
+    worker.post(Command::step(20));
+    worker.sync();
+    frame();
+    const SnapshotPtr s = worker.snapshot();
+    ASSERT_EQ(s->companions.size(), 4u);
+    for (const CompanionFrames& c : s->companions) {
+        ASSERT_FALSE(c.frames.empty()) << c.name;
+        EXPECT_EQ(c.frames.back()->step, 20) << c.name;
+    }
+    // A session keeps the probe's example and permutation; a bad permutation is refused with a warning.
+    v.example = 3;
+    permute_prefix(v, 6);
+    nlohmann::json j = view.to_json();
+    ViewState back;
+    EXPECT_TRUE(back.from_json(j, "s.json").empty());
+    EXPECT_EQ(transformer_view(back).example, 3);
+    EXPECT_EQ(transformer_view(back).perm, v.perm);
+    j["probe_permutation"] = {0, 0, 1};
+    ViewState bad;
+    const auto warnings = bad.from_json(j, "s.json");
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find("probe_permutation"), std::string::npos);
 }

@@ -29,12 +29,12 @@ void section(const char* title) {
 // it shows the pending value and changes nothing; the value is applied once, when the drag ends or Enter is pressed:
 // then it returns true with the value in `out`. So a drag logs one event, and typing "0.5" never trains a step on
 // the partial "0".
-bool lr_slider(const char* label, const char* id, double current, SliderEdit& edit, ViewState& view, const char* help, double& out) {
+bool lr_slider(const char* label, const char* id, double current, SliderEdit& edit, ViewState& view, const char* help, double& out,
+               double lo = 1e-3, double hi = 100.0, float label_w = 0) {
     if (!edit.active) edit.value = current;
     ImGui::TextUnformatted(label);
-    ImGui::SameLine(ImGui::GetFontSize() * 4.5f);
+    ImGui::SameLine(std::max(ImGui::GetFontSize() * 4.5f, label_w));
     ImGui::SetNextItemWidth(-1);
-    static const double lo = 1e-3, hi = 100.0;
     const bool pending = edit.active && edit.value != current;
     if (pending) ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(255, 190, 90, 255));
     ImGui::SliderScalar(id, ImGuiDataType_Double, &edit.value, &lo, &hi, pending ? "%.4g (pending)" : "%.4g",
@@ -195,13 +195,16 @@ void draw_controls(const Snapshot& snap, ViewState& view, const CommandSink& sen
 
     // One slider per learning-rate group of the lab; with two groups, their ratio and the lock.
     section(snap.lrs.size() == 1 ? "Learning rate (acts at the next step)" : "Learning rates (act at the next step)");
+    float label_w = 0;  // the sliders start right of the widest label
+    for (const LrGroup& g : snap.lrs) label_w = std::max(label_w, ImGui::CalcTextSize(g.label.c_str()).x + ImGui::GetFontSize() * 0.6f);
     for (const LrGroup& g : snap.lrs) {
         std::string help = "Learning rate " + g.name + " (log scale)";
         for (const auto& [name, text] : current.lr_help)
             if (name == g.name) help = text;
         const std::string id = "##" + g.name;
         double v = 0;
-        if (lr_slider(g.label.c_str(), id.c_str(), g.value, view.edit_lr[g.name], view, help.c_str(), v)) send(Command::set_lr(g.name, v));
+        if (lr_slider(g.label.c_str(), id.c_str(), g.value, view.edit_lr[g.name], view, help.c_str(), v, g.lo, g.hi, label_w))
+            send(Command::set_lr(g.name, v));
     }
     if (snap.lrs.size() == 2) {
         const LrGroup &a = snap.lrs[0], &b = snap.lrs[1];

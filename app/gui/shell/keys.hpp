@@ -18,6 +18,7 @@ enum Key : int {
     kKeyP = 80,
     kKeyR = 82,
     kKeyS = 83,
+    kKeyX = 88,
     kKeyEscape = 256,
     kKeyRight = 262,
     kKeyLeft = 263,

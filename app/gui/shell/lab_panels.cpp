@@ -2,6 +2,7 @@
 
 #include "scansnap/scansnap_panels.hpp"
 #include "tpg/tpg_panels.hpp"
+#include "transformer/transformer_panels.hpp"
 
 namespace snapscope::gui {
 
@@ -10,6 +11,7 @@ const std::vector<LabPanels>& lab_panels() {
     static const std::vector<LabPanels> labs = {
         scansnap_panels(),
         tpg_panels(),
+        transformer_panels(),
     };
     return labs;
 }

@@ -31,6 +31,10 @@ public:
     virtual double frame_bytes() const = 0;
     // The run's fixed facts for the panels.
     virtual std::shared_ptr<const RunInfo> info() const = 0;
+    // The lab's live state for this publication (Snapshot::live: the newest only, never kept in the history); null
+    // when the lab has none. Called at every publication: a lab may hand back the previous object when nothing it
+    // shows changed.
+    virtual std::shared_ptr<const LabFrame> live() { return nullptr; }
 
     // `cfg` with this run's learning rates as they are now (the settings' Apply keeps them).
     virtual Config with_current_rates(Config cfg) const = 0;

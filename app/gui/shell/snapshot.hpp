@@ -104,6 +104,9 @@ struct Snapshot {
     double steps_per_second = 0;    // measured over the last second of stepping
     std::uint64_t seed = 0;
     std::vector<FramePtr> frames;        // the bounded history, oldest first; back() is the live state
+    // The lab's picture of the run as it is now, not kept in the history (e.g. the weights, for a panel that runs the
+    // model on what the user types); null for a lab that has none. Immutable, like frames.
+    std::shared_ptr<const LabFrame> live;
     std::vector<CompanionFrames> companions;  // the companion runs switched on, with their histories
     EventList events;
     std::shared_ptr<const nlohmann::json> session_data;  // what a session of this run holds beyond config and events

@@ -2,6 +2,7 @@
 
 #include "scansnap/scansnap_window.hpp"
 #include "tpg/tpg_window.hpp"
+#include "transformer/transformer_window.hpp"
 
 namespace snapscope::gui {
 
@@ -18,6 +19,7 @@ const std::vector<WindowLab>& window_labs() {
     static const std::vector<WindowLab> labs = {
         scansnap_window_lab(),
         tpg_window_lab(),
+        transformer_window_lab(),
     };
     return labs;
 }

@@ -400,6 +400,7 @@ void Worker::publish() {
     s->steps_per_second = rate_;
     s->seed = config().train.seed;
     s->frames = frames_.items();
+    s->live = run_->live();
     for (const auto& c : companions_) s->companions.push_back({c->name, c->frames.items()});
     s->frame_capacity = frames_.capacity();
     s->stop_at = stop_at_;

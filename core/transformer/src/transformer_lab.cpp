@@ -97,6 +97,34 @@ void TransformerRun::print_summary(std::FILE* out) const {
                      transformer_settings(cfg_).task == "addition" ? "problems, whole answers" : "sequences", source_->order_blind_ceiling());
 }
 
+const std::vector<std::string>& transformer_variant_names() {
+    static const std::vector<std::string> n = {"nope_bidirectional", "nope_causal_1", "nope_causal_2", "sinusoidal"};
+    return n;
+}
+
+Config transformer_variant_config(const Config& cfg, const std::string& name) {
+    Config c = cfg;
+    TransformerSettings& t = transformer_settings(c);
+    if (name == "nope_bidirectional") {
+        t.pos_encoding = "none";
+        t.causal = false;
+        t.loss_positions = "last";
+    } else if (name == "nope_causal_1" || name == "nope_causal_2") {
+        t.pos_encoding = "none";
+        t.causal = true;
+        t.layers = name == "nope_causal_1" ? 1 : 2;
+    } else if (name == "sinusoidal") {
+        t.pos_encoding = "sinusoidal";
+        t.causal = true;
+        if (t.d_model % 2 != 0) throw ConfigError("model.d_model", "a sinusoidal compare run needs an even model.d_model");
+    } else {
+        throw ConfigError("companions", "the transformer lab has no compare run '" + name + "'");
+    }
+    t.init_from.clear();  // (another shape, perhaps) fresh weights from the same seed
+    check_transformer_config(c, "compare run " + name);
+    return c;
+}
+
 LabSpec transformer_lab() {
     LabSpec lab;
     lab.kind = "transformer";
@@ -106,6 +134,7 @@ LabSpec transformer_lab() {
     lab.check_session_data = nullptr;
     lab.make = &make_transformer;
     lab.sweep_columns = {{"accuracy", false, ""}, {"params", false, ""}};
+    lab.companions = transformer_variant_names();
     lab.config_keys = transformer_config_keys();
     lab.check_config = &check_transformer_config;
     return lab;

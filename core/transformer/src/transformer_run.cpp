@@ -348,7 +348,7 @@ void TransformerRun::record_now() {
 std::vector<LrGroup> TransformerRun::lr_groups() const {
     static const char* labels[] = {"eta_emb", "eta_attn", "eta_mlp", "eta_unemb"};
     std::vector<LrGroup> g;
-    for (int i = 0; i < kNumParamGroups; ++i) g.push_back({transformer_lr_names()[i], labels[i], lr_[static_cast<std::size_t>(i)]});
+    for (int i = 0; i < kNumParamGroups; ++i) g.push_back({transformer_lr_names()[i], labels[i], lr_[static_cast<std::size_t>(i)], 1e-5, 10});
     return g;
 }
 

@@ -36,6 +36,7 @@ struct LrGroup {
     std::string name;  // the event name ("lr_z"); also the config key train.<name>
     std::string label;  // for people ("eta_Z")
     double value = 0;
+    double lo = 1e-3, hi = 100;  // the range a slider offers (log scale)
 };
 
 // A column of a sweep's results.csv after "loss" (the lab's final measures of a run), and how summary.csv sums it up:

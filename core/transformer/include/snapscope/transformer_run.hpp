@@ -124,6 +124,13 @@ MemoryEstimate transformer_memory(const Config& cfg, const TransformerSpec& spec
 LabSpec transformer_lab();
 std::vector<KeyBinding> transformer_config_keys();
 void check_transformer_config(const Config& c, const std::string& source);
+// The compare runs the window trains beside a run (its companions): the run's settings with another positional encoding,
+// mask or depth, on the same data and seed. nope_bidirectional (no PE, no mask, loss at the last position),
+// nope_causal_1, nope_causal_2 (no PE, the causal mask, 1 or 2 layers), sinusoidal (sinusoidal PE, the mask).
+const std::vector<std::string>& transformer_variant_names();
+// `cfg` made into variant `name`; throws ConfigError for an unknown name or one the settings do not allow.
+Config transformer_variant_config(const Config& cfg, const std::string& name);
+
 // The learning-rate group names ("lr_embedding", ...) in ParamGroup order.
 const std::array<const char*, kNumParamGroups>& transformer_lr_names();
 

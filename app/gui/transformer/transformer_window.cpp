@@ -1,0 +1,116 @@
+#include "transformer/transformer_window.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "snapscope/limits.hpp"
+
+namespace snapscope::gui {
+
+const TransformerFrame& transformer_frame(const Frame& f) {
+    static const TransformerFrame none;
+    const TransformerFrame* t = f.lab_as<TransformerFrame>();
+    return t ? *t : none;
+}
+
+const TransformerInfo& transformer_info(const RunInfo& info) {
+    static const TransformerInfo none;
+    const TransformerInfo* t = info.lab_as<TransformerInfo>();
+    return t ? *t : none;
+}
+
+namespace {
+
+class TransformerWindowRun : public WindowRun {
+public:
+    explicit TransformerWindowRun(const Config& cfg) : run_(std::make_unique<TransformerRun>(cfg)) {}
+
+    LabRun& run() override { return *run_; }
+    std::uint64_t record_count() const override { return run_->history().empty() ? 0 : run_->record_count(); }
+
+    FramePtr frame() const override {
+        const TransformerRecord& r = run_->history().back();
+        auto lab = std::make_shared<TransformerFrame>();
+        lab->accuracy = r.accuracy;
+        lab->grad_norm = r.grad_norm;
+        auto f = std::make_shared<Frame>();
+        f->step = r.step;
+        f->loss = r.loss;
+        f->lrs.assign(r.lr.begin(), r.lr.end());
+        f->lab = std::move(lab);
+        return f;
+    }
+
+    double frame_bytes() const override { return sizeof(Frame) + sizeof(TransformerFrame) + 8 * kNumParamGroups + 128; }
+
+    std::shared_ptr<const RunInfo> info() const override {
+        auto ti = std::make_shared<TransformerInfo>();
+        const TransformerSettings& t = transformer_settings(run_->config());
+        ti->spec = run_->engine().spec();
+        ti->task = run_->config().data.kind == "file" ? "file" : t.task;
+        ti->digits = t.digits;
+        for (int i = 0; i < ti->spec.vocab; ++i) ti->token_names.push_back(run_->source().token_name(i));
+        const std::size_t shown = std::min<std::size_t>(64, std::max<std::size_t>(run_->source().test_size(), 16));
+        for (std::size_t i = 0; i < shown; ++i) ti->examples.push_back(run_->source().example(static_cast<int>(i)));
+        ti->ceiling = run_->source().order_blind_ceiling();
+        ti->params = run_->param_count();
+        ti->test_size = run_->source().test_size();
+        auto info = std::make_shared<RunInfo>();
+        info->config = run_->config();
+        info->M = ti->spec.vocab;
+        info->token_labels = ti->token_names;
+        info->lab = std::move(ti);
+        return info;
+    }
+
+    // The weights, copied when they changed, at most every 100 ms while training (and at once when it stops).
+    std::shared_ptr<const LabFrame> live() override {
+        const std::int64_t step = run_->step_index();
+        const auto now = std::chrono::steady_clock::now();
+        const bool changed = !live_ || live_->step != step;
+        const bool stopped = step == last_seen_step_;
+        last_seen_step_ = step;
+        if (changed && (stopped || now - live_time_ > std::chrono::milliseconds(100))) {
+            auto l = std::make_shared<TransformerLive>();
+            l->step = step;
+            l->serial = ++serial_;
+            l->params = run_->engine().params();
+            live_ = std::move(l);
+            live_time_ = now;
+        }
+        return live_;
+    }
+
+    Config with_current_rates(Config cfg) const override {
+        TransformerSettings& t = transformer_settings(cfg);
+        const auto& lr = run_->base_lr();
+        t.lr_embedding = lr[kGroupEmbedding];
+        t.lr_attention = lr[kGroupAttention];
+        t.lr_mlp = lr[kGroupMlp];
+        t.lr_unembedding = lr[kGroupUnembedding];
+        return cfg;
+    }
+
+    // A compare run: the same data and seed with another PE, mask or depth; its memory is checked with the run's.
+    std::unique_ptr<WindowRun> make_companion(const std::string& name, std::size_t capacity, std::size_t& cap) const override {
+        const Config c = transformer_variant_config(run_->config(), name);
+        auto comp = std::make_unique<TransformerWindowRun>(c);
+        cap = std::min(capacity, history_records(c, 0.1, frame_bytes(), "a compare run's frames"));
+        return comp;
+    }
+
+private:
+    std::unique_ptr<TransformerRun> run_;
+    std::shared_ptr<const TransformerLive> live_;
+    std::chrono::steady_clock::time_point live_time_{};
+    std::int64_t last_seen_step_ = -1;
+    std::uint64_t serial_ = 0;
+};
+
+std::unique_ptr<WindowRun> make(const Config& cfg, const nlohmann::json&) { return std::make_unique<TransformerWindowRun>(cfg); }
+
+}  // namespace
+
+WindowLab transformer_window_lab() { return {"transformer", &make}; }
+
+}  // namespace snapscope::gui
