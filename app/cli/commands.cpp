@@ -203,11 +203,12 @@ int cmd_keys() {
     });
 }
 
-int cmd_bench(const std::vector<std::string>& names, std::int64_t steps) {
+int cmd_bench(const std::vector<std::string>& names, std::int64_t steps, const std::vector<std::string>& sets) {
     return guarded([&] {
         std::printf("%-12s %14s %8s %12s %12s\n", "preset", "size", "steps", "seconds", "steps/s");
         for (const auto& name : names) {
             FlatConfig flat = preset_config(name);
+            for (const std::string& s : sets) apply_assignment(flat, s, "--set");
             const Config cfg = resolve_config(flat, "preset " + name);
             const std::unique_ptr<LabRun> owned = make_lab_run(cfg, RunUse::Cli);  // as `run` trains
             LabRun& run = *owned;

@@ -67,6 +67,6 @@ int cmd_merge(const std::vector<std::string>& dirs, const std::string& out_dir, 
 int cmd_run(const RunOptions& opt);
 int cmd_presets();
 int cmd_keys();
-int cmd_bench(const std::vector<std::string>& presets, std::int64_t steps);
+int cmd_bench(const std::vector<std::string>& presets, std::int64_t steps, const std::vector<std::string>& sets = {});
 
 }  // namespace snapscope::cli

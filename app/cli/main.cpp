@@ -140,6 +140,8 @@ int run_cli(int argc, char** argv) {
     auto* b = app.add_subcommand("bench", "Measure training steps per second on presets");
     b->add_option("--preset", bench_presets, "Presets to measure (default: fig4 large)");
     b->add_option("--steps", bench_steps, "Steps per preset (default or 0: about 3 seconds of work each)")->check(integer_in(0, 1000000000000LL));
+    std::vector<std::string> bench_sets;
+    b->add_option("--set", bench_sets, "Override a config key of every preset measured: key=value (repeatable)");
 
     if (argc > 1 && argv[1][0] != '-') {
         const std::string first = argv[1];
@@ -207,7 +209,7 @@ int run_cli(int argc, char** argv) {
         return cmd_sweep(sw);
     }
     if (app.got_subcommand("merge")) return cmd_merge(merge_dirs, merge_out, allow_partial);
-    if (app.got_subcommand("bench")) return cmd_bench(bench_presets, bench_steps);
+    if (app.got_subcommand("bench")) return cmd_bench(bench_presets, bench_steps, bench_sets);
     return 2;
 }
 

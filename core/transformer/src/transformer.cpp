@@ -507,6 +507,7 @@ double Transformer<S>::forward(const SeqBatch& batch, Rng* rng, bool all_logits)
         }
     }
     rows_ = static_cast<int>(loss_rows_.size());
+    probs_used_ = false;
     return rows_ > 0 ? loss / rows_ : 0.0;
 }
 
@@ -516,13 +517,22 @@ void Transformer<S>::backward() {
     const SeqBatch& batch = *batch_;
     const int d = spec_.d, V = spec_.vocab, L = spec_.layers;
     const int N = batch.positions(), R = static_cast<int>(logit_pos_.size());
-    // dlogits = (softmax - onehot(target)) / rows at target rows, 0 elsewhere.   [R, V]
-    Mat dlogits = Mat::Zero(R, V);
-    if (rows_ > 0) {
-        const S inv = static_cast<S>(1.0 / rows_);
-        for (int r : loss_rows_) {
-            dlogits.row(r) = probs_rows_.row(r) * inv;
-            dlogits(r, batch.targets[logit_pos_[r]]) -= inv;
+    // dlogits = (softmax - onehot(target)) / rows at target rows, 0 elsewhere   [R, V], made in place of the softmax
+    // (forward's probabilities are not needed again: a second backward() needs a new forward()).
+    if (probs_used_) throw std::logic_error("transformer: backward() twice after one forward()");
+    probs_used_ = true;
+    Mat& dlogits = probs_rows_;
+    {
+        const S inv = static_cast<S>(rows_ > 0 ? 1.0 / rows_ : 0.0);
+        std::size_t next = 0;
+        for (int r = 0; r < R; ++r) {
+            if (next < loss_rows_.size() && loss_rows_[next] == r) {
+                dlogits.row(r) *= inv;
+                dlogits(r, batch.targets[logit_pos_[r]]) -= inv;
+                ++next;
+            } else {
+                dlogits.row(r).setZero();  // a position without a target (all_logits)
+            }
         }
     }
     CMapM<S> E(param(tok_), V, d);

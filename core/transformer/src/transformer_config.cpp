@@ -35,8 +35,9 @@ std::vector<KeyBinding> transformer_config_keys() {
                              &TS::init_from));
     v.push_back(bind_lab_key(int_key("model.max_len", 0, 0, 1048576, "transformer: longest sequence the model takes (0: what the data needs)."),
                              &TS::max_len));
-    v.push_back(bind_lab_key(string_key("data.task", "addition", {"addition", "first"},
-                                        "transformer generator: addition ('12+34=046' as digit tokens) or first (which symbol came first)."),
+    v.push_back(bind_lab_key(string_key("data.task", "addition", {"addition", "first", "random"},
+                                        "transformer generator: addition ('12+34=046' as digit tokens), first (which symbol came first), or random "
+                                        "(uniform tokens of data.vocab_size, data.seq_len long: nothing to learn; for timing)."),
                              &TS::task));
     v.push_back(bind_lab_key(int_key("data.digits", 2, 1, 9, "transformer addition: digits of each operand."), &TS::digits));
     v.push_back(bind_lab_key(int_key("data.num_test", 256, 1, 10000000, "transformer generators: held-out problems for the accuracy (never trained on)."),
@@ -71,6 +72,8 @@ void check_transformer_config(const Config& c, const std::string& source) {
         config_fail(source, "model.d_model", "sinusoidal positional encoding needs an even width, got " + std::to_string(t.d_model));
     if (c.train.optimizer == "normalized_gd")
         config_fail(source, "train.optimizer", "normalized_gd is not offered by the transformer model (adam, momentum or gd)");
+    if (c.data.kind == "synthetic" && t.task == "random" && c.data.vocab_size < 2)
+        config_fail(source, "data.vocab_size", "the random task draws tokens of data.vocab_size (2 or more)");
     if (c.data.kind == "synthetic" && t.task == "first") {
         if (c.data.seq_len < 3) config_fail(source, "data.seq_len", "the first-token task needs sequences of at least 3 tokens (two symbols and the query)");
         if (c.data.vocab_size < c.data.seq_len - 1)

@@ -1,6 +1,8 @@
 #include "snapscope/transformer_optim.hpp"
 
 #include <cmath>
+
+#include <Eigen/Core>
 #include <stdexcept>
 
 namespace snapscope {
@@ -25,28 +27,32 @@ void TransformerOptimizer<S>::step(std::vector<S>& params, const std::vector<S>&
     const S mu = static_cast<S>(s_.momentum), b1 = static_cast<S>(s_.beta1), b2 = static_cast<S>(s_.beta2);
     const S one_b1 = static_cast<S>(1 - s_.beta1), one_b2 = static_cast<S>(1 - s_.beta2), eps = static_cast<S>(s_.eps);
     for (const ParamTensor& t : tensors_) {
-        S* p = params.data() + t.offset;
-        const S* g = grads.data() + t.offset;
+        S* __restrict p = params.data() + t.offset;
+        const S* __restrict g = grads.data() + t.offset;
         const S rate = static_cast<S>(lr[t.group]);
         if (s_.kind == "gd") {
             for (std::size_t i = 0; i < t.size; ++i) p[i] -= rate * g[i];
         } else if (s_.kind == "momentum") {
-            S* b = m_.data() + t.offset;
+            S* __restrict b = m_.data() + t.offset;
             if (t_ == 1)
                 for (std::size_t i = 0; i < t.size; ++i) b[i] = g[i];
             else
                 for (std::size_t i = 0; i < t.size; ++i) b[i] = mu * b[i] + g[i];
             for (std::size_t i = 0; i < t.size; ++i) p[i] -= rate * b[i];
         } else {
-            S* m = m_.data() + t.offset;
-            S* v = v_.data() + t.offset;
+            S* __restrict m = m_.data() + t.offset;
+            S* __restrict v = v_.data() + t.offset;
             const S step_size = static_cast<S>(lr[t.group] / bc1), bc2s = static_cast<S>(bc2_sqrt);
-            for (std::size_t i = 0; i < t.size; ++i) {
-                m[i] = m[i] * b1 + g[i] * one_b1;
-                v[i] = v[i] * b2 + one_b2 * g[i] * g[i];
-                const S denom = std::sqrt(v[i]) / bc2s + eps;
-                p[i] += -step_size * (m[i] / denom);
-            }
+            // As Eigen arrays, so the square root and the division are vectorised (std::sqrt's errno keeps a plain loop
+            // scalar); each entry is computed in the same order as the formula above.
+            using Arr = Eigen::Map<Eigen::Array<S, Eigen::Dynamic, 1>>;
+            using CArr = Eigen::Map<const Eigen::Array<S, Eigen::Dynamic, 1>>;
+            const Eigen::Index n = static_cast<Eigen::Index>(t.size);
+            Arr M(m, n), Vv(v, n), P(p, n);
+            const CArr G(g, n);
+            M = M * b1 + G * one_b1;
+            Vv = Vv * b2 + one_b2 * G * G;
+            P += -step_size * (M / (Vv.sqrt() / bc2s + eps));
         }
     }
 }

@@ -118,6 +118,7 @@ std::unique_ptr<SeqSource> make_source(const Config& cfg, Rng& test_rng, std::ui
     if (cfg.data.kind == "file") return std::make_unique<FileSequences>(cfg.data.path, last, cfg.data.vocab_size, limit);
     try {
         if (t.task == "addition") return std::make_unique<AdditionTask>(t.digits, t.causal && !last, t.num_test, test_rng);
+        if (t.task == "random") return std::make_unique<RandomTokens>(cfg.data.vocab_size, cfg.data.seq_len, last);
         return std::make_unique<FirstTokenTask>(cfg.data.vocab_size, cfg.data.seq_len, t.num_test, test_rng);
     } catch (const std::invalid_argument& e) {
         throw ConfigError(t.task == "addition" ? "data.num_test" : "data.num_test", std::string("config: key 'data.num_test': ") + e.what());
@@ -230,7 +231,7 @@ TransformerRun::TransformerRun(const Config& cfg) : cfg_(cfg) {
     drop_rng_ = root.fork(3);
     Rng test_rng = root.fork(4);
     if (cfg.data.kind == "synthetic") {
-        const int vocab = t.task == "addition" ? AdditionTask::kVocab : cfg.data.vocab_size + 1;
+        const int vocab = t.task == "addition" ? AdditionTask::kVocab : t.task == "random" ? cfg.data.vocab_size : cfg.data.vocab_size + 1;
         const int len = t.task == "addition" ? 3 * t.digits + 2 : cfg.data.seq_len;
         const double per = t.task == "addition" ? (t.loss_positions == "last" ? (t.digits + 1) * (2.0 * t.digits + 2 + t.digits / 2.0) : len) : len;
         transformer_memory(cfg, transformer_spec(cfg, vocab, len), 64.0 * len * t.num_test, per * cfg.train.batch, len).check(limit, "config");

@@ -267,6 +267,36 @@ std::string FirstTokenTask::token_name(int id) const {
 
 std::vector<std::int32_t> FirstTokenTask::example(int i) const { return test_[static_cast<std::size_t>(i) % test_.size()]; }
 
+// ---------------------------------------------------------------------------------------------------- random
+
+RandomTokens::RandomTokens(int vocab, int length, bool last_only) : last_only_(last_only) {
+    if (vocab < 2 || length < 1) throw std::invalid_argument("random tokens: needs a vocabulary of 2 or more and a length of 1 or more");
+    vocab_ = vocab;
+    max_len_ = length;
+}
+
+void RandomTokens::next_batch(int batch, Rng& rng, SeqBatch& out) {
+    std::vector<std::int32_t> t(static_cast<std::size_t>(max_len_) + 1), in, tg;
+    for (int b = 0; b < batch; ++b) {
+        for (auto& x : t) x = static_cast<std::int32_t>(rng.below(static_cast<std::uint64_t>(vocab_)));
+        in.assign(t.begin(), t.end() - 1);
+        if (last_only_) {
+            tg.assign(in.size(), -1);
+            tg.back() = t.back();
+        } else {
+            tg.assign(t.begin() + 1, t.end());
+        }
+        out.add(in, tg);
+    }
+}
+
+std::vector<std::int32_t> RandomTokens::example(int i) const {
+    Rng r(static_cast<std::uint64_t>(i) + 1);
+    std::vector<std::int32_t> t(static_cast<std::size_t>(max_len_));
+    for (auto& x : t) x = static_cast<std::int32_t>(r.below(static_cast<std::uint64_t>(vocab_)));
+    return t;
+}
+
 // ---------------------------------------------------------------------------------------------------- file
 
 namespace {

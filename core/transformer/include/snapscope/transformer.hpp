@@ -173,6 +173,7 @@ private:
     Mat logits_, probs_rows_;
     std::vector<int> logit_pos_, loss_rows_;  // loss_rows_: index into logits_ rows of each target position
     int rows_ = 0;
+    bool probs_used_ = false;  // backward() turned probs_rows_ into the logits' gradient
 };
 
 extern template class Transformer<double>;

@@ -106,6 +106,21 @@ private:
     std::unordered_set<std::string> held_out_;
 };
 
+// Uniform random tokens, a language model's shapes with nothing to learn (the loss stays near ln V): for timing. With
+// loss on all positions a sample is seq_len + 1 tokens (inputs and their next tokens); with loss at the last, seq_len
+// tokens and a random label.
+class RandomTokens final : public SeqSource {
+public:
+    RandomTokens(int vocab, int length, bool last_only);
+    void next_batch(int batch, Rng& rng, SeqBatch& out) override;
+    double accuracy(const PredictLast&) const override { return NAN; }
+    std::vector<std::int32_t> example(int i) const override;
+    double bytes() const override { return 1024; }
+
+private:
+    bool last_only_;
+};
+
 class FileSequences final : public SeqSource {
 public:
     struct Line {
