@@ -49,7 +49,7 @@ void check_gradients(const TransformerSpec& spec, bool last_only, std::uint64_t 
     m.zero_grads();
     loss();
     m.backward();
-    const std::vector<double> analytic = m.grads;
+    const std::vector<double> analytic(m.grads.begin(), m.grads.end());
     const double h = 1e-6;
     int checked = 0;
     double worst = 0;

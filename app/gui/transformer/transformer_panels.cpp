@@ -204,7 +204,7 @@ void update_probe(const Snapshot& snap, TransformerLabView& v) {
         v.model_serial = 0;
     }
     if (v.model_serial != live->serial) {
-        v.model->params = live->params;
+        v.model->params.assign(live->params.begin(), live->params.end());
         v.model_serial = live->serial;
     }
     r.tokens = seq;

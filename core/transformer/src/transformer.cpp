@@ -231,7 +231,7 @@ const S* Transformer<S>::attention(int layer, int seq, int head) const {
 }
 
 template <class S>
-void Transformer<S>::dropout(Mat& x, std::vector<S>& keep, Rng* rng) const {
+void Transformer<S>::dropout(Mat& x, AlignedVector<S>& keep, Rng* rng) const {
     keep.clear();
     if (!rng || spec_.dropout <= 0) return;
     const double p = spec_.dropout;

@@ -20,7 +20,7 @@ TransformerOptimizer<S>::TransformerOptimizer(const std::vector<ParamTensor>& te
 }
 
 template <class S>
-void TransformerOptimizer<S>::step(std::vector<S>& params, const std::vector<S>& grads, const std::array<double, kNumParamGroups>& lr) {
+void TransformerOptimizer<S>::step(AlignedVector<S>& params, const AlignedVector<S>& grads, const std::array<double, kNumParamGroups>& lr) {
     ++t_;
     const double bc1 = 1 - std::pow(s_.beta1, static_cast<double>(t_));
     const double bc2_sqrt = std::sqrt(1 - std::pow(s_.beta2, static_cast<double>(t_)));
@@ -58,7 +58,7 @@ void TransformerOptimizer<S>::step(std::vector<S>& params, const std::vector<S>&
 }
 
 template <class S>
-double total_grad_norm(const std::vector<ParamTensor>& tensors, const std::vector<S>& grads) {
+double total_grad_norm(const std::vector<ParamTensor>& tensors, const AlignedVector<S>& grads) {
     double total = 0;
     for (const ParamTensor& t : tensors) {
         double ss = 0;
@@ -69,7 +69,7 @@ double total_grad_norm(const std::vector<ParamTensor>& tensors, const std::vecto
 }
 
 template <class S>
-double clip_grad_norm(const std::vector<ParamTensor>& tensors, std::vector<S>& grads, double max_norm) {
+double clip_grad_norm(const std::vector<ParamTensor>& tensors, AlignedVector<S>& grads, double max_norm) {
     const double total = total_grad_norm(tensors, grads);
     const double coef = max_norm / (total + 1e-6);
     if (coef < 1) {
@@ -81,9 +81,9 @@ double clip_grad_norm(const std::vector<ParamTensor>& tensors, std::vector<S>& g
 
 template class TransformerOptimizer<double>;
 template class TransformerOptimizer<float>;
-template double total_grad_norm<double>(const std::vector<ParamTensor>&, const std::vector<double>&);
-template double total_grad_norm<float>(const std::vector<ParamTensor>&, const std::vector<float>&);
-template double clip_grad_norm<double>(const std::vector<ParamTensor>&, std::vector<double>&, double);
-template double clip_grad_norm<float>(const std::vector<ParamTensor>&, std::vector<float>&, double);
+template double total_grad_norm<double>(const std::vector<ParamTensor>&, const AlignedVector<double>&);
+template double total_grad_norm<float>(const std::vector<ParamTensor>&, const AlignedVector<float>&);
+template double clip_grad_norm<double>(const std::vector<ParamTensor>&, AlignedVector<double>&, double);
+template double clip_grad_norm<float>(const std::vector<ParamTensor>&, AlignedVector<float>&, double);
 
 }  // namespace snapscope

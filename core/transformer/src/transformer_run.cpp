@@ -44,7 +44,7 @@ public:
         const bool sure = pmax + step_bound < 1e30 && std::isfinite(step_bound);
         if (!sure) {
             TransformerOptimizer<S> keep_opt = opt_;
-            const std::vector<S> keep = model_.params;
+            const AlignedVector<S> keep = model_.params;
             opt_.step(model_.params, model_.grads, lr);
             for (S p : model_.params)
                 if (!std::isfinite(p)) {
@@ -262,7 +262,7 @@ TransformerRun::TransformerRun(const Config& cfg) : cfg_(cfg) {
         // Initialised in float64 and rounded, so both precisions start from the same weights.
         Transformer<double> init(spec);
         init.init(init_rng);
-        engine_->set_params(init.params);
+        engine_->set_params(std::vector<double>(init.params.begin(), init.params.end()));
     }
     lr_ = {t.lr_embedding, t.lr_attention, t.lr_mlp, t.lr_unembedding};
     history_.set_capacity(history_records(cfg, 1.0, sizeof(TransformerRecord) + 32, "the trajectory's records"));

@@ -44,7 +44,7 @@ std::vector<SymmetryResult> symmetry_checks(const TransformerSpec& base, const s
             if (weights->size() != m.params.size() || transformer_tensors(s).size() != transformer_tensors(base).size())
                 throw std::invalid_argument(std::string("the weights do not fit a model with PE ") + pos_encoding_name(c.pe) + " and " +
                                             std::to_string(c.layers) + " layers");
-            m.params = *weights;
+            m.params.assign(weights->begin(), weights->end());
         } else {
             m.init(rng);
         }

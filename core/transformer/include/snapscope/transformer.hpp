@@ -23,10 +23,17 @@
 #include <vector>
 
 #include <Eigen/Core>
+#include <Eigen/StdVector>
 
 #include "snapscope/rng.hpp"
 
 namespace snapscope {
+
+// The model's buffers are aligned as Eigen aligns its own (EIGEN_MAX_ALIGN_BYTES): Eigen's vectorised loops handle
+// the first unaligned elements apart, so with malloc's 16-byte alignment the rounding of a run depended on where its
+// buffers landed (runs of one config differed in the last bits from one process to another).
+template <class S>
+using AlignedVector = std::vector<S, Eigen::aligned_allocator<S>>;
 
 enum class PosEncoding { None, Sinusoidal, Learned };
 enum class LayerNormMode { None, Pre, Post };
@@ -103,8 +110,8 @@ public:
     const std::vector<ParamTensor>& tensors() const { return tensors_; }
     const ParamTensor* find(const std::string& name) const;
 
-    std::vector<S> params;  // every parameter, in tensors() order
-    std::vector<S> grads;   // the same layout; backward() adds to it
+    AlignedVector<S> params;  // every parameter, in tensors() order
+    AlignedVector<S> grads;   // the same layout; backward() adds to it
 
     // PyTorch's module defaults: embeddings N(0, 1); linear weights and biases U(-1/sqrt(fan_in), 1/sqrt(fan_in));
     // LayerNorm weight 1, bias 0.
@@ -135,9 +142,9 @@ private:
     struct LayerCache {
         Mat x_in, a, q, k, v, ctx, attn_out, y1, x_mid, m, z, hid, mlp_out, y2;
         LnCache ln1, ln2;
-        std::vector<S> probs;      // attention probabilities (after the mask, before dropout)
-        std::vector<S> prob_keep;  // dropout scales of the probabilities (0 or 1/(1-p)); empty without dropout
-        std::vector<S> attn_keep, hid_keep, mlp_keep;
+        AlignedVector<S> probs;      // attention probabilities (after the mask, before dropout)
+        AlignedVector<S> prob_keep;  // dropout scales of the probabilities (0 or 1/(1-p)); empty without dropout
+        AlignedVector<S> attn_keep, hid_keep, mlp_keep;
     };
     S* param(const ParamTensor* t) { return t ? params.data() + t->offset : nullptr; }
     const S* param(const ParamTensor* t) const { return t ? params.data() + t->offset : nullptr; }
@@ -148,7 +155,7 @@ private:
     void attention_back(int l, const Mat& dout, LayerCache& c, Mat& da);
     void mlp_fwd(int l, const Mat& m, LayerCache& c, Rng* rng);
     void mlp_back(int l, const Mat& dout, LayerCache& c, Mat& dm);
-    void dropout(Mat& x, std::vector<S>& keep, Rng* rng) const;
+    void dropout(Mat& x, AlignedVector<S>& keep, Rng* rng) const;
 
     TransformerSpec spec_;
     std::vector<ParamTensor> tensors_;
@@ -165,7 +172,7 @@ private:
     std::vector<int> seq_of_, pos_in_seq_;  // per position
     std::vector<std::size_t> att_off_;      // per layer-independent (sequence, head): offset into probs
     Mat x0_;
-    std::vector<S> emb_keep_;
+    AlignedVector<S> emb_keep_;
     std::vector<LayerCache> cache_;
     std::vector<Mat> hidden_;
     Mat h_final_, h_rows_;

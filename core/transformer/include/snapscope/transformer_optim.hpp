@@ -26,23 +26,23 @@ class TransformerOptimizer {
 public:
     TransformerOptimizer(const std::vector<ParamTensor>& tensors, OptimSettings s);
     // One update of `params` with `grads` (same layout), lr[g] for the tensors of group g.
-    void step(std::vector<S>& params, const std::vector<S>& grads, const std::array<double, kNumParamGroups>& lr);
+    void step(AlignedVector<S>& params, const AlignedVector<S>& grads, const std::array<double, kNumParamGroups>& lr);
     std::int64_t steps() const { return t_; }
     const OptimSettings& settings() const { return s_; }
 
 private:
     std::vector<ParamTensor> tensors_;
     OptimSettings s_;
-    std::vector<S> m_, v_;  // momentum buffer (m_) or Adam's moments
+    AlignedVector<S> m_, v_;  // momentum buffer (m_) or Adam's moments
     std::int64_t t_ = 0;
 };
 
 // The L2 norm over all tensors (as clip_grad_norm_ computes it: the norm of the per-tensor norms).
 template <class S>
-double total_grad_norm(const std::vector<ParamTensor>& tensors, const std::vector<S>& grads);
+double total_grad_norm(const std::vector<ParamTensor>& tensors, const AlignedVector<S>& grads);
 // Scales the gradients to norm max_norm if their norm is larger (clip_grad_norm_); returns the norm before.
 template <class S>
-double clip_grad_norm(const std::vector<ParamTensor>& tensors, std::vector<S>& grads, double max_norm);
+double clip_grad_norm(const std::vector<ParamTensor>& tensors, AlignedVector<S>& grads, double max_norm);
 
 extern template class TransformerOptimizer<double>;
 extern template class TransformerOptimizer<float>;
