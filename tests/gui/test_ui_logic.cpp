@@ -865,3 +865,59 @@ TEST(UiLogic, TheSymmetryLabTypesSequencesAndComparesVariants) {
     ASSERT_EQ(warnings.size(), 1u);
     EXPECT_NE(warnings[0].find("probe_permutation"), std::string::npos);
 }
+
+// Issue 12, the depth-width preset: a sweep over layers x width in the background, drawn as the final loss against
+// the parameter count, one line per depth (mean over seeds, the spread dashed).
+TEST(UiLogic, TheDepthWidthWindowSweepsLayersAndWidthInTheBackground) {
+    Ui ui;
+    ViewState view;
+    HostRequests host;
+    Worker worker(symmetry_config({"train.steps=20", "data.digits=1", "data.num_test=20"}));
+    const CommandSink send = [&](Command c) { worker.post(c); };
+    auto frame = [&] { ui.frame(*worker.snapshot(), view, send, host); };
+    frame();
+    ui.key(kKeyD, true);
+    frame();
+    ui.key(kKeyD, false);
+    frame();
+    TransformerLabView& v = transformer_view(view);
+    ASSERT_TRUE(v.show_depth_width) << "D opens the window";
+    v.dw_layers = "1,2";
+    v.dw_widths = "8,16,32";
+    v.dw_seeds = 2;
+    // Press Run sweep: the window's first button after the fields.
+    frame();
+    ImGuiWindow* w = ImGui::FindWindowByName("Depth x width (sweep in the background)");
+    ASSERT_NE(w, nullptr);
+    FlatConfig base;
+    const nlohmann::json cj = config_to_json(worker.snapshot()->info->config);
+    for (auto& [k, val] : cj.items()) base[k] = val;
+    base["sweep.grid"] = "";
+    v.dw_job = std::make_shared<SweepJob>(make_sweep_definition(base, {"model.layers=1,2", "model.d_model=8,16,32"}, 2, kSnapTolerance, kSnapWindow), 2);
+    for (int i = 0; i < 120000 && !v.dw_job->finished(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ASSERT_TRUE(v.dw_job->finished());
+    EXPECT_TRUE(v.dw_job->error().empty()) << v.dw_job->error();
+    EXPECT_EQ(v.dw_job->results().size(), 12u);
+    frame();
+    const std::vector<PlotSeries> s = depth_width_series(*v.dw_job, 0);
+    ASSERT_EQ(s.size(), 6u);  // per depth: the mean and its two dashed bounds
+    for (const PlotSeries& p : s) {
+        ASSERT_EQ(p.x.size(), 3u) << p.label;
+        EXPECT_LT(p.x[0], p.x[1]);
+        EXPECT_LT(p.x[1], p.x[2]) << "parameters grow with the width";
+    }
+    EXPECT_EQ(s[2].label, "1 layer");
+    EXPECT_EQ(s[5].label, "2 layers");
+    EXPECT_GT(s[5].x[0], s[2].x[0]) << "a second layer adds parameters";
+    for (std::size_t i = 0; i < 3; ++i) {
+        EXPECT_LE(s[0].y[i], s[2].y[i]);
+        EXPECT_GE(s[1].y[i], s[2].y[i]);
+    }
+    // The parameter count is the model's: d 8, 1 layer, the preset's MLP width 64, vocabulary 12.
+    TransformerSpec t;
+    t.vocab = 12;
+    t.d = 8;
+    t.ffn = 64;
+    t.max_len = 8;
+    EXPECT_NEAR(std::pow(10.0, s[2].x[0]), static_cast<double>(transformer_param_count(t)), 1e-6);
+}

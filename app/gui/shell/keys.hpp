@@ -12,6 +12,7 @@ namespace snapscope::gui {
 
 enum Key : int {
     kKeySpace = 32,
+    kKeyD = 68,
     kKeyL = 76,
     kKeyM = 77,
     kKeyO = 79,

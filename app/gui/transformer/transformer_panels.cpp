@@ -566,9 +566,17 @@ void settings(Config& c, const SettingsFields& ui) {
     combo("##opt", c.train.optimizer, {"adam", "momentum", "gd"}, ui.half, "train.optimizer: Adam or SGD (with train.momentum), PyTorch's semantics");
 }
 
+void run_buttons(const Snapshot&, ViewState& view) {
+    if (ImGui::Button("Depth x width (D)")) transformer_view(view).show_depth_width = true;
+    tip("A sweep over depth and width on the current settings, in the background: final loss against parameter count (Levine et al. 2020)");
+}
+
+void windows(const Snapshot& snap, ViewState& view, const CommandSink&) { draw_depth_width(snap, view); }
+
 void keys(const Snapshot& snap, ViewState& view) {
     if (ImGui::GetIO().WantTextInput) return;
     TransformerLabView& v = transformer_view(view);
+    if (key_pressed(kKeyD) && !ImGui::GetIO().KeyCtrl) v.show_depth_width = !v.show_depth_width;
     if (key_pressed(kKeyX) && !ImGui::GetIO().KeyCtrl) permute_prefix(v, std::max(2, static_cast<int>(v.probe.tokens.size())));
     if (key_pressed(kKeyO) && !ImGui::GetIO().KeyCtrl) std::iota(v.perm.begin(), v.perm.end(), 0);
     (void)snap;
@@ -613,8 +621,10 @@ LabPanels transformer_panels() {
     p.settings = &settings;
     p.panels = &panels;
     p.keys = &keys;
+    p.run_buttons = &run_buttons;
+    p.windows = &windows;
     p.make_view = &make_view;
-    p.help = {{"X", "permute the prefix of the probe's sequence"}, {"O", "the probe's original order"}};
+    p.help = {{"X", "permute the prefix of the probe's sequence"}, {"O", "the probe's original order"}, {"D", "depth x width window"}};
     return p;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "lab_panels.hpp"
+#include "sweep_job.hpp"
 #include "snapscope/transformer.hpp"
 #include "transformer/transformer_window.hpp"
 
@@ -41,6 +42,13 @@ struct TransformerLabView : LabView {
     std::uint64_t model_serial = 0;
     std::string input_key;
     ProbeResult probe;
+    // The depth x width window (D): its sweep in the background and what it plots.
+    bool show_depth_width = false;
+    std::string dw_layers = "1,2,3,4", dw_widths = "16,32,64";
+    int dw_seeds = 2, dw_metric = 0;
+    std::shared_ptr<SweepJob> dw_job;
+    std::string dw_error;
+    PlotState dw_plot;
     void to_json(nlohmann::json& view) const override;
     void from_json(ViewJsonReader& r) override;
 };
@@ -58,6 +66,10 @@ void permute_prefix(TransformerLabView& v, int n);
 void draw_transformer_probe(const Snapshot& snap, ViewState& view);
 void draw_transformer_maps(const Snapshot& snap, ViewState& view, HeatmapTextures* textures);
 void draw_transformer_curves(const Snapshot& snap, ViewState& view);
+// The depth x width window and the series it draws (per depth: the metric, 0 loss or 1 accuracy, against
+// log10(parameters), mean over seeds, mean +- sd dashed).
+void draw_depth_width(const Snapshot& snap, ViewState& view);
+std::vector<PlotSeries> depth_width_series(const SweepJob& job, int metric);
 
 LabPanels transformer_panels();
 
