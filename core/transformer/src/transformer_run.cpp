@@ -154,8 +154,6 @@ TransformerSpec transformer_spec(const Config& cfg, int vocab, int data_len) {
 }
 
 std::vector<double> read_transformer_params(const std::string& path, const TransformerSpec& spec, std::uint64_t max_bytes) {
-    const std::string where = "model.init_from '" + brief_text(path, 80) + "'";
-    auto fail = [&](const std::string& what) -> void { throw ConfigError("model.init_from", where + ": " + what); };
     nlohmann::json doc;
     try {
         // The JSON document takes several times the text's bytes: the text may be an eighth of the memory limit.
@@ -163,6 +161,11 @@ std::vector<double> read_transformer_params(const std::string& path, const Trans
     } catch (const InputError& e) {
         throw ConfigError("model.init_from", "model.init_from: " + std::string(e.what()));
     }
+    return transformer_params_from_json(doc, spec, "model.init_from '" + brief_text(path, 80) + "'");
+}
+
+std::vector<double> transformer_params_from_json(const nlohmann::json& doc, const TransformerSpec& spec, const std::string& where) {
+    auto fail = [&](const std::string& what) -> void { throw ConfigError("model.init_from", where + ": " + what); };
     if (!doc.is_object() || !doc.contains("params") || !doc["params"].is_object())
         fail("expected an object with \"params\": {\"name\": {\"shape\": [...], \"data\": [...]}, ...} (as final.json writes it)");
     const nlohmann::json& ps = doc["params"];

@@ -62,6 +62,8 @@ TransformerSpec transformer_spec(const Config& cfg, int vocab, int data_len);
 // against `spec`: every tensor present with its shape, no other, every value a finite number. Throws ConfigError
 // naming model.init_from and the tensor.
 std::vector<double> read_transformer_params(const std::string& path, const TransformerSpec& spec, std::uint64_t max_bytes);
+// The same check of a parsed document; `where` names it in messages.
+std::vector<double> transformer_params_from_json(const nlohmann::json& doc, const TransformerSpec& spec, const std::string& where);
 
 class TransformerRun final : public LabRun {
 public:
