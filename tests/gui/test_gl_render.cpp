@@ -15,6 +15,7 @@
 #include "snapscope/presets.hpp"
 #include "snapscope/session.hpp"
 #include "scansnap/scansnap_window.hpp"
+#include "transformer/transformer_panels.hpp"
 
 using namespace snapscope;
 using namespace snapscope::gui;
@@ -294,4 +295,35 @@ TEST(GlRender, PanelExportIsTheContentOnly) {
     // The curves are there: the loss curve's white and the classes' orange.
     EXPECT_GT(count(fig, 240, 240, 240, 6), 200);
     EXPECT_GT(count(fig, 255, 140, 40, 12), 200);
+}
+
+// Issue 12: the symmetry lab's maps are drawn by the shader where they are on screen: the window's pixel at each cell
+// centre of the first attention map and of the hidden-state cosine map has the colour of the probe's value there.
+TEST(GlRender, TheSymmetryLabDrawsItsAttentionAndCosineMaps) {
+    Worker worker(resolve_config(preset_config("symmetry-addition"), "symmetry-addition"));
+    worker.post(Command::step(100));
+    worker.sync();
+    const SnapshotPtr snap = worker.snapshot();
+    ViewState view;
+    HostRequests req;
+    for (int k = 0; k < 3; ++k) host().frame(*snap, view, [](Command) {}, req);
+    const ProbeResult& r = transformer_view(view).probe;
+    ASSERT_TRUE(r.error.empty()) << r.error;
+    const int n = r.n, m = (r.layers + 1) * n;
+    ASSERT_GT(n, 2);
+    const Image shot = host().render_offscreen(1);
+    auto check = [&](const std::string& key, int cells, const std::vector<double>& values, Colormap map, float lo, float hi) {
+        const ImVec4 box = host().textures().last_box(key);
+        ASSERT_GT(box.z - box.x, static_cast<float>(cells)) << key;
+        for (int i = 0; i < cells; i += std::max(1, cells / 5))
+            for (int j = 0; j < cells; j += std::max(1, cells / 5)) {
+                const int x = static_cast<int>(box.x + (j + 0.5f) * (box.z - box.x) / cells);
+                const int y = static_cast<int>(box.y + (i + 0.5f) * (box.w - box.y) / cells);
+                expect_colour(&shot.rgba[(static_cast<std::size_t>(y) * shot.width + x) * 4],
+                              colormap_rgb(map, static_cast<float>(values[static_cast<std::size_t>(i) * cells + j]), lo, hi),
+                              key + " cell " + std::to_string(i) + "," + std::to_string(j));
+            }
+    };
+    check("attn0", n, std::vector<double>(r.attention.begin(), r.attention.begin() + n * n), Colormap::Viridis, 0.f, 1.f);
+    check("cosine", m, r.cosine, Colormap::Diverging, -1.f, 1.f);
 }
