@@ -664,3 +664,17 @@ TEST(Worker, ABigDataFileLoadsInTheBackgroundWithProgressAndCancel) {
     EXPECT_EQ(s->step, 2);
     std::filesystem::remove_all(dir);
 }
+
+// Issue 12: a compare run identical to the run (the symmetry-addition preset is NoPE causal with 2 layers) is refused
+// with a message instead of training a copy; the others run beside it.
+TEST(Worker, ACompareRunThatIsTheRunItselfIsRefused) {
+    Worker w(resolve_config(preset_config("symmetry-addition"), "symmetry-addition"));
+    w.post(Command::set_companion("nope_causal_2", true));
+    w.post(Command::set_companion("sinusoidal", true));
+    w.post(Command::step(3));
+    w.sync();
+    const SnapshotPtr s = w.snapshot();
+    ASSERT_EQ(s->companions.size(), 1u);
+    EXPECT_EQ(s->companions[0].name, "sinusoidal");
+    EXPECT_EQ(s->companions[0].frames.back()->step, 3);
+}

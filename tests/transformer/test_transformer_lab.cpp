@@ -94,7 +94,7 @@ TEST(SymmetryLearning, OrderNeedsAPositionSignalOrACausalMaskWithTwoLayers) {
         s.insert(s.end(), extra.begin(), extra.end());
         TransformerRun run(transformer_config(s));
         run.run(steps);
-        run.record_now();
+        run.evaluate_now();
         return std::make_pair(run.accuracy(), run.source().order_blind_ceiling());
     };
     const auto [causal2, ceiling] = train({"model.layers=2"}, 2000);

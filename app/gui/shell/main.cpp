@@ -271,6 +271,8 @@ int main(int argc, char** argv) {
     if (!screenshot.empty()) {
         if (!session) worker->post(Command::step(steps ? *steps : cfg.train.steps));
         worker->sync();
+        // A session is replayed in the background: the picture is of the session at its step.
+        while (session && worker->snapshot()->loading && !g_quit_signal) std::this_thread::sleep_for(std::chrono::milliseconds(20));
         for (int k = 0; k < frames; ++k) {
             const SnapshotPtr s = worker->snapshot();
             host->frame(*s, view, send, req);

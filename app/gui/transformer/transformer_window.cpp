@@ -94,6 +94,8 @@ public:
     // A compare run: the same data and seed with another PE, mask or depth; its memory is checked with the run's.
     std::unique_ptr<WindowRun> make_companion(const std::string& name, std::size_t capacity, std::size_t& cap) const override {
         const Config c = transformer_variant_config(run_->config(), name);
+        if (config_to_json(c) == config_to_json(run_->config()))
+            throw ConfigError("companions", "it is this run's own model (nothing to compare)");
         auto comp = std::make_unique<TransformerWindowRun>(c);
         cap = std::min(capacity, history_records(c, 0.1, frame_bytes(), "a compare run's frames"));
         return comp;

@@ -23,7 +23,7 @@ void write_trajectory(ByteSink& out, const TransformerRun& run) {
 }
 
 void write_final(ByteSink& out, TransformerRun& run, const RunTiming& t) {
-    run.record_now();
+    run.evaluate_now();
     const TransformerRecord& last = run.history().back();
     const TransformerSpec& s = run.engine().spec();
     const TransformerSettings& ts = transformer_settings(run.config());
@@ -82,6 +82,7 @@ std::unique_ptr<LabRun> make_transformer(const Config& cfg, RunUse, const nlohma
 OutputFolder TransformerRun::prepare_folder(const std::string& dir) const { return run_output_folder(dir, files_bytes(*this)); }
 
 void TransformerRun::write_results(const OutputFolder& folder, const RunTiming& t) {
+    evaluate_now();  // the last row of the trajectory and final.json carry the final accuracy
     write_run_file_set(folder, *this, [&](ByteSink& o) { write_trajectory(o, *this); }, [&](ByteSink& o) { write_final(o, *this, t); });
 }
 

@@ -345,8 +345,19 @@ std::int64_t TransformerRun::run(std::int64_t n) {
 
 void TransformerRun::record_now() {
     if (!history_.empty() && history_.back().step == step_ && history_.back().lr == effective_lr()) return;
+    // The held-out set is evaluated at the evaluation steps only (the window records the newest state at every
+    // publication; evaluating there cost more than the training steps between).
     prepare_batch();
-    record(engine_->loss(batch_), NAN, true);
+    record(engine_->loss(batch_), NAN, step_ % transformer_settings(cfg_).eval_every == 0);
+}
+
+void TransformerRun::evaluate_now() {
+    record_now();
+    if (std::isfinite(history_.back().accuracy)) return;
+    TransformerRecord r = history_.back();
+    accuracy_ = source_->accuracy([this](const SeqBatch& b) { return engine_->predict_last(b); });
+    r.accuracy = accuracy_;
+    history_.push(r);  // (the same step: replaces the record)
 }
 
 std::vector<LrGroup> TransformerRun::lr_groups() const {

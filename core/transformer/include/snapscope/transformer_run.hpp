@@ -75,6 +75,9 @@ public:
     bool step() override;
     std::int64_t run(std::int64_t n) override;
     void record_now() override;
+    // record_now(), and the held-out accuracy of the current weights in that record even between evaluation steps
+    // (the end of a run).
+    void evaluate_now();
     double last_loss() const override { return history_.empty() ? NAN : history_.back().loss; }
     std::vector<LrGroup> lr_groups() const override;
     void set_lr(const std::string& name, double value) override;
