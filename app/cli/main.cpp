@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
+#include <memory>
 #include <new>
 #include <iostream>
 
@@ -13,6 +15,8 @@
 #include "commands.hpp"
 #include "lab_commands.hpp"
 #include "snapscope/input.hpp"
+#include "snapscope/parallel.hpp"
+#include "thread_runner.hpp"
 
 namespace {
 int run_cli(int argc, char** argv);
@@ -105,6 +109,9 @@ int run_cli(int argc, char** argv) {
     auto* seed_opt = r->add_option("--seed", seed_text, "Random seed, 0 to 18446744073709551615 (overrides train.seed)")->excludes("--session");
     r->add_option("--out", run.out_dir, "Output folder (created if missing)")->required();
     r->add_flag("-q,--quiet", run.quiet, "No progress line and no summary");
+    int threads = 0;
+    r->add_option("--threads", threads, "Threads a step may use where the lab splits its work (the transformer lab; default: every core)")
+        ->check(integer_in(1, 256));
 
     app.add_subcommand("presets", "List the built-in presets");
     app.add_subcommand("keys", "List every config key with its default and meaning");
@@ -142,6 +149,8 @@ int run_cli(int argc, char** argv) {
     b->add_option("--steps", bench_steps, "Steps per preset (default or 0: about 3 seconds of work each)")->check(integer_in(0, 1000000000000LL));
     std::vector<std::string> bench_sets;
     b->add_option("--set", bench_sets, "Override a config key of every preset measured: key=value (repeatable)");
+    b->add_option("--threads", threads, "Threads a step may use where the lab splits its work (default 1, as the comparisons use)")
+        ->check(integer_in(1, 256));
 
     if (argc > 1 && argv[1][0] != '-') {
         const std::string first = argv[1];
@@ -175,6 +184,16 @@ int run_cli(int argc, char** argv) {
         if (msg.size() > 600) msg = msg.substr(0, 600) + "...";
         std::fprintf(stderr, "snapscope-cli: error: %s (usage: %s)\n", snapscope::message_text(msg, 700).c_str(), where.c_str());
         return 2;
+    }
+    // A step's work split across threads (the transformer lab's half-batches): every core for run, one for bench
+    // (comparisons are made thread for thread); sweeps run their jobs in parallel instead.
+    std::unique_ptr<snapscope::cli::ThreadRunner> runner;
+    if (app.got_subcommand("run") || app.got_subcommand("bench")) {
+        const int n = threads > 0 ? threads : app.got_subcommand("run") ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : 1;
+        if (n > 1) {
+            runner = std::make_unique<snapscope::cli::ThreadRunner>(n);
+            snapscope::set_parallel_runner(runner.get());
+        }
     }
     if (app.got_subcommand("run")) {
         if (seed_opt->count() > 0) {  // (an empty value is an error, not "no seed")

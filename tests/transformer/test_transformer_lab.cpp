@@ -7,10 +7,12 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "proc_util.hpp"
+#include "snapscope/parallel.hpp"
 #include "snapscope/presets.hpp"
 #include "snapscope/session.hpp"
 #include "snapscope/transformer_optim.hpp"
@@ -431,4 +433,62 @@ TEST(TransformerRun, RunsAreTheSameWhereverTheirBuffersLand) {
         if (k == 0) first = a.engine().params();
         else EXPECT_EQ(a.engine().params(), first) << "run " << k;
     }
+}
+
+// The batch's two halves go through two copies of the model; with threads to spare they run at once. The results are
+// the same bit for bit either way (what runs them never changes how the work is split).
+TEST(TransformerRun, HalfBatchesOnTwoThreadsGiveTheSameRun) {
+    struct Threads : ParallelRunner {
+        int calls = 0;
+        int threads() const override { return 2; }
+        void run(int n, const std::function<void(int)>& task) override {
+            ++calls;
+            std::vector<std::thread> t;
+            for (int i = 1; i < n; ++i) t.emplace_back([&, i] { task(i); });
+            task(0);
+            for (auto& x : t) x.join();
+        }
+    };
+    const Config c = transformer_config({"model.d_model=16", "model.ffn=16", "train.batch=7", "data.digits=1", "data.num_test=20",
+                                         "train.optimizer=adam", "model.dropout=0.1", "train.eval_every=1000"});
+    TransformerRun one(c);
+    one.run(15);
+    Threads runner;
+    set_parallel_runner(&runner);
+    TransformerRun two(c);
+    two.run(15);
+    set_parallel_runner(nullptr);
+    EXPECT_EQ(runner.calls, 15);
+    EXPECT_EQ(two.engine().params(), one.engine().params());
+    for (std::size_t i = 0; i < one.history().size(); ++i) EXPECT_EQ(two.history()[i].loss, one.history()[i].loss) << i;
+}
+
+// The half-batch gradient is the gradient of the whole batch: the weighted halves against one forward and backward of
+// the full batch on the same weights (float64, to rounding).
+TEST(TransformerRun, TheHalvesGradientIsTheWholeBatchs) {
+    TransformerSpec s;
+    s.vocab = 12;
+    s.d = 8;
+    s.ffn = 8;
+    s.max_len = 8;
+    s.layers = 2;
+    Rng rng(3);
+    Transformer<double> whole(s);
+    whole.init(rng);
+    AdditionTask task(1, true, 10, rng);
+    SeqBatch batch;
+    task.next_batch(9, rng, batch);
+    whole.zero_grads();
+    const double l = whole.forward(batch);
+    whole.backward();
+    OptimSettings o;
+    o.kind = "gd";
+    auto engine = make_transformer_engine(s, "float64", o);
+    engine->set_params(std::vector<double>(whole.params.begin(), whole.params.end()));
+    double loss = 0, norm = 0;
+    const std::array<double, kNumParamGroups> lr = {1, 1, 1, 1};
+    ASSERT_TRUE(engine->train_step(batch, nullptr, lr, 0, loss, norm));
+    EXPECT_NEAR(loss, l, 1e-12);
+    const std::vector<double> after = engine->params();
+    for (std::size_t i = 0; i < after.size(); ++i) EXPECT_NEAR(after[i], whole.params[i] - whole.grads[i], 1e-12) << i;
 }

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "snapscope/input.hpp"
+#include "snapscope/parallel.hpp"
 
 namespace snapscope {
 
@@ -25,12 +26,50 @@ public:
     const std::vector<ParamTensor>& tensors() const override { return model_.tensors(); }
     int scalar_bytes() const override { return static_cast<int>(sizeof(S)); }
 
+    // A batch of two or more sequences is always split in two halves, each through its own copy of the model, and the
+    // gradient is the halves' gradients weighted by their targets: the two can run at once (parallel_for), and the
+    // results are the same bit for bit whether they do or not.
+    static constexpr int kParts = 2;
+
     bool train_step(const SeqBatch& batch, Rng* dropout, const std::array<double, kNumParamGroups>& lr, double clip, double& loss,
                     double& grad_norm) override {
-        model_.zero_grads();
-        loss = model_.forward(batch, dropout);
-        if (!std::isfinite(loss)) return false;
-        model_.backward();
+        const int B = batch.size();
+        if (B < kParts) {
+            model_.zero_grads();
+            loss = model_.forward(batch, dropout);
+            if (!std::isfinite(loss)) return false;
+            model_.backward();
+        } else {
+            if (!replica_) replica_ = std::make_unique<Transformer<S>>(model_.spec());
+            replica_->params = model_.params;
+            for (int p = 0; p < kParts; ++p) {
+                SeqBatch& part = parts_[p];
+                part.clear();
+                const int from = B * p / kParts, to = B * (p + 1) / kParts;
+                const int a = batch.offsets[static_cast<std::size_t>(from)], b = batch.offsets[static_cast<std::size_t>(to)];
+                part.tokens.assign(batch.tokens.begin() + a, batch.tokens.begin() + b);
+                part.targets.assign(batch.targets.begin() + a, batch.targets.begin() + b);
+                for (int s = from; s < to; ++s) part.offsets.push_back(batch.offsets[static_cast<std::size_t>(s) + 1] - a);
+                if (dropout) drop_[p] = dropout->fork(static_cast<std::uint64_t>(p) + 1);
+            }
+            double losses[kParts];
+            int rows[kParts];
+            parallel_for(kParts, [&](int p) {
+                Transformer<S>& m = p == 0 ? model_ : *replica_;
+                m.zero_grads();
+                losses[p] = m.forward(parts_[p], dropout ? &drop_[p] : nullptr);
+                rows[p] = m.targets_counted();
+                if (std::isfinite(losses[p])) m.backward();
+            });
+            const int total = rows[0] + rows[1];
+            loss = total > 0 ? (losses[0] * rows[0] + losses[1] * rows[1]) / total : 0.0;
+            if (!std::isfinite(loss)) return false;
+            const S w0 = static_cast<S>(total > 0 ? static_cast<double>(rows[0]) / total : 0.5);
+            const S w1 = static_cast<S>(total > 0 ? static_cast<double>(rows[1]) / total : 0.5);
+            S* __restrict g = model_.grads.data();
+            const S* __restrict h = replica_->grads.data();
+            for (std::size_t i = 0; i < model_.grads.size(); ++i) g[i] = g[i] * w0 + h[i] * w1;
+        }
         grad_norm = clip > 0 ? clip_grad_norm(model_.tensors(), model_.grads, clip) : total_grad_norm(model_.tensors(), model_.grads);
         if (!std::isfinite(grad_norm)) return false;
         // The update is kept only if every parameter stays finite: the state before it is kept aside when a bound
@@ -109,6 +148,9 @@ public:
 private:
     Transformer<S> model_;
     TransformerOptimizer<S> opt_;
+    std::unique_ptr<Transformer<S>> replica_;  // the second half's copy of the model
+    SeqBatch parts_[kParts];
+    Rng drop_[kParts];
     double bmax_ = 0;  // the largest gradient norm so far (bounds the momentum buffer and Adam's first moment)
 };
 
@@ -212,8 +254,9 @@ MemoryEstimate transformer_memory(const Config& cfg, const TransformerSpec& spec
     const double P = static_cast<double>(transformer_param_count(spec));
     MemoryEstimate e;
     const std::string pkey = spec.vocab > 4 * spec.d * spec.d ? "data.vocab_size" : "model.d_model";
-    // Parameters, gradients, two optimiser buffers, a copy kept aside for the divergence check, the files' doubles.
-    e.add("the model's " + std::to_string(static_cast<std::int64_t>(P)) + " parameters, gradients and optimiser state", pkey, P * (5 * sb + 16));
+    // Parameters, gradients, two optimiser buffers, a copy kept aside for the divergence check, the second half-batch's
+    // copy of the model (parameters and gradients), the files' doubles.
+    e.add("the model's " + std::to_string(static_cast<std::int64_t>(P)) + " parameters, gradients and optimiser state", pkey, P * (7 * sb + 16));
     e.add("the work buffers of one batch (train.batch sequences)", "train.batch",
           transformer_work_bytes(spec, batch_positions, longest, batch_positions, static_cast<int>(sb)));
     e.add("the training and held-out data", cfg.data.kind == "file" ? "data.path" : "data.num_test", data_bytes);
