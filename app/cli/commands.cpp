@@ -133,6 +133,7 @@ int train_and_write(const RunOptions& opt, const Config& cfg, const std::vector<
                     const nlohmann::json& data = nullptr) {
     const std::unique_ptr<LabRun> owned = make_lab_run(cfg, RunUse::Cli, data);
     LabRun& run = *owned;
+    for (const std::string& n : run.notes()) std::fprintf(stderr, "snapscope-cli: note: %s\n", message_text(n).c_str());
     const OutputFolder folder = run.prepare_folder(opt.out_dir);  // locked while training, so no sweep starts writing here meanwhile
     const bool progress = !opt.quiet && ::isatty(STDERR_FILENO);
     const auto t0 = Clock::now();

@@ -228,3 +228,57 @@ TEST(PlotGeometry, SimplifiedPolylinesStayWithinTheTolerance) {
     for (const auto& p : s) top = std::max(top, p.y);
     EXPECT_EQ(top, 100.f);
 }
+
+// A noisy curve (a training loss step by step) is decimated to each pixel column's extremes, so its polyline zigzags
+// up and down within a pixel. ImGui's joins of such sharp reversals collapse to slivers (seen: the symmetry lab's loss
+// curve drawn as specks). The widget draws pieces that never turn back sharply, and the ink is where the line is.
+TEST(PlotGeometry, ANoisyCurveIsDrawnWhereItIsNotAsSpecks) {
+    ImGuiContext* ctx = ImGui::CreateContext();
+    ImGuiIO& io = ImGui::GetIO();
+    io.DisplaySize = ImVec2(800, 600);
+    unsigned char* px;
+    int w, h;
+    io.Fonts->GetTexDataAsRGBA32(&px, &w, &h);
+    ImGui::NewFrame();
+    std::mt19937_64 rng(5);
+    std::uniform_real_distribution<float> u(0.f, 1.f);
+    std::vector<ImVec2> pts;
+    for (int col = 0; col < 300; ++col)
+        for (int k = 0; k < 4; ++k) pts.emplace_back(100.f + col + 0.25f * k, 200.f + 150.f * u(rng));
+    double length = 0;
+    for (std::size_t i = 1; i < pts.size(); ++i) length += std::hypot(pts[i].x - pts[i - 1].x, pts[i].y - pts[i - 1].y);
+    const float th = 1.6f;
+    auto area = [](const ImDrawList& dl) {
+        double a = 0;
+        for (int e = 0; e + 2 < dl.IdxBuffer.Size; e += 3) {
+            const ImVec2 p = dl.VtxBuffer[dl.IdxBuffer[e]].pos, q = dl.VtxBuffer[dl.IdxBuffer[e + 1]].pos, r = dl.VtxBuffer[dl.IdxBuffer[e + 2]].pos;
+            a += std::abs((q.x - p.x) * (r.y - p.y) - (r.x - p.x) * (q.y - p.y)) / 2;
+        }
+        return a;
+    };
+    ImDrawList whole(ImGui::GetDrawListSharedData()), pieces(ImGui::GetDrawListSharedData());
+    for (ImDrawList* dl : {&whole, &pieces}) {
+        dl->_ResetForNewFrame();
+        dl->PushClipRectFullScreen();
+    }
+    whole.AddPolyline(pts.data(), static_cast<int>(pts.size()), IM_COL32_WHITE, 0, th);
+    const auto cuts = polyline_pieces(pts);
+    ASSERT_GT(cuts.size(), 100u);
+    for (std::size_t i = 0; i < cuts.size(); ++i) {
+        ASSERT_LT(cuts[i].first + 1, cuts[i].second);
+        if (i > 0) EXPECT_EQ(cuts[i].first + 1, cuts[i - 1].second) << "pieces share their end point";
+    }
+    EXPECT_EQ(cuts.front().first, 0u);
+    EXPECT_EQ(cuts.back().second, pts.size());
+    for (const auto& [from, to] : cuts) pieces.AddPolyline(pts.data() + from, static_cast<int>(to - from), IM_COL32_WHITE, 0, th);
+    // The line's ink: about its length times its width (the AA fringe adds some); the joined polyline had little.
+    EXPECT_GT(area(pieces), 0.8 * length * th);
+    EXPECT_LT(area(whole), 0.5 * length * th) << "ImGui 1.86's joins of reversals (why the widget cuts the line)";
+    // A smooth curve is one piece.
+    std::vector<ImVec2> smooth;
+    for (int i = 0; i < 200; ++i) smooth.emplace_back(static_cast<float>(i), 100.f + 50.f * std::sin(i * 0.05f));
+    EXPECT_EQ(polyline_pieces(smooth).size(), 1u);
+    EXPECT_TRUE(polyline_pieces({ImVec2(1, 1)}).empty());
+    ImGui::EndFrame();
+    ImGui::DestroyContext(ctx);
+}

@@ -30,12 +30,12 @@ public:
                "encoding x causal mask x depth (the transformer lab)";
     }
     void declare(CLI::App& sub) override {
-        sub.add_option("--preset", opt_.preset, "Start from a preset (default: the transformer lab's defaults)");
+        sub.add_option("--preset", opt_.preset, "Start from a preset (default: symmetry-addition)");
         sub.add_option("--config", opt_.config_file, "Start from a config file")->excludes("--preset");
         sub.add_option("--set", opt_.sets, "Override a config key: key=value (repeatable)");
-        sub.add_option("--pe", pe_, "Positional encodings to check: none,sinusoidal,learned (default: all three; with model.init_from: the model's)");
+        sub.add_option("--pe", pe_, "Positional encodings to check: none,sinusoidal,learned (default: all three; with model.init_from: the one its weights were trained with)");
         sub.add_option("--causal", causal_, "Masks to check: off,on (default: both)");
-        sub.add_option("--layers", layers_, "Depths to check, e.g. 1,2,3 (default 1,2,3; with model.init_from: the model's)");
+        sub.add_option("--layers", layers_, "Depths to check, e.g. 1,2,3 (default 1,2,3, whatever model.layers says; with model.init_from: the model's)");
         sub.add_option("--permutations", perms_, "Random permutations per case (default 20)")->check(integer_in(1, 100000));
         sub.add_option("--length", length_, "Sequence length n (default: the model's longest, at most 16)")->check(integer_in(2, 4096));
     }
@@ -56,8 +56,15 @@ public:
             std::vector<double> weights;
             const bool from_file = !t.init_from.empty();
             if (from_file) weights = probe.engine().params();
+            // With weights from a file, the encoding they were trained with (final.json records it), else the config's.
+            std::string file_pe = pos_encoding_name(base.pe);
+            if (from_file) {
+                const nlohmann::json arch = transformer_weights_architecture(t.init_from, memory_limit_bytes(cfg));
+                if (arch.is_object() && arch.contains("model.pos_encoding") && arch["model.pos_encoding"].is_string())
+                    file_pe = arch["model.pos_encoding"].get<std::string>();
+            }
             std::vector<SymmetryCase> cases;
-            const std::vector<std::string> pes = pe_.empty() ? (from_file ? std::vector<std::string>{pos_encoding_name(base.pe)}
+            const std::vector<std::string> pes = pe_.empty() ? (from_file ? std::vector<std::string>{file_pe}
                                                                           : std::vector<std::string>{"none", "sinusoidal", "learned"})
                                                              : split(pe_);
             const std::vector<std::string> masks = causal_.empty() ? std::vector<std::string>{"off", "on"} : split(causal_);

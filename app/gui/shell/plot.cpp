@@ -138,6 +138,23 @@ std::vector<ImVec2> simplify_polyline(const std::vector<ImVec2>& pts, float tol)
     return out;
 }
 
+std::vector<std::pair<std::size_t, std::size_t>> polyline_pieces(const std::vector<ImVec2>& pts) {
+    std::vector<std::pair<std::size_t, std::size_t>> out;
+    std::size_t start = 0;
+    for (std::size_t k = 1; k + 1 < pts.size(); ++k) {
+        const double ax = pts[k].x - pts[k - 1].x, ay = pts[k].y - pts[k - 1].y;
+        const double bx = pts[k + 1].x - pts[k].x, by = pts[k + 1].y - pts[k].y;
+        const double dot = ax * bx + ay * by, na = std::hypot(ax, ay), nb = std::hypot(bx, by);
+        // A turn of more than 120 degrees (cos < -0.5) ends the piece at k; the next starts there.
+        if (na > 0 && nb > 0 && dot < -0.5 * na * nb) {
+            out.emplace_back(start, k + 1);
+            start = k;
+        }
+    }
+    if (pts.size() >= 2) out.emplace_back(start, pts.size());
+    return out;
+}
+
 std::vector<ImVec2> decimate(const std::vector<double>& x, const std::vector<double>& yin, double x0, double x1, int columns,
                              bool log_y) {
     std::vector<ImVec2> out;
@@ -489,7 +506,9 @@ PlotResult plot_lines(const char* id, const std::vector<PlotSeries>& series, Plo
         } else if (s.dashed) {
             for (const auto& [p, q] : dash_segments(pts, 6.f * px, 4.f * px, clip, 50000)) dl->AddLine(p, q, col, th);
         } else if (pts.size() > 1) {
-            dl->AddPolyline(pts.data(), static_cast<int>(pts.size()), col, 0, th);
+            // Drawn in pieces that never turn back sharply: ImGui's joins of a polyline that reverses (a noisy curve
+            // decimated to each pixel column's extremes zigzags) collapse to slivers, and the curve showed as specks.
+            for (const auto& [from, to] : polyline_pieces(pts)) dl->AddPolyline(pts.data() + from, static_cast<int>(to - from), col, 0, th);
         }
     };
     const bool any_highlight = !state.highlight.empty();

@@ -80,6 +80,10 @@ std::vector<ImVec2> decimate(const std::vector<double>& x, const std::vector<dou
 // and non-finite points (which break the line) are kept. Fewer triangles for the rasteriser, the same picture.
 std::vector<ImVec2> simplify_polyline(const std::vector<ImVec2>& pts, float tol);
 
+// A polyline cut into pieces [from, to) (consecutive pieces share their end point) at every vertex where it turns by
+// more than 120 degrees: each piece is drawn with joins, and a reversal is never joined (ImGui's joins of a sharp
+// reversal collapse). A line of fewer than 2 points has no piece.
+std::vector<std::pair<std::size_t, std::size_t>> polyline_pieces(const std::vector<ImVec2>& pts);
 // The legend of plot_lines: one entry per key (a series' group, else its label), in order, wrapping at `width`
 // (`new_row`: the entry starts a row). In a figure, hidden entries (per `state`, may be null) are left out.
 struct LegendEntry {

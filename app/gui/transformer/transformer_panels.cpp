@@ -342,16 +342,31 @@ void draw_transformer_probe(const Snapshot& snap, ViewState& view) {
         ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "%s", r.error.c_str());
         return;
     }
+    // Which weights: the probe runs the live ones, even when the step cursor shows an earlier step.
+    if (const auto* live = dynamic_cast<const TransformerLive*>(snap.live.get())) {
+        const std::int64_t cursor = frame_at(snap, view).step;
+        if (!view.live && cursor != live->step)
+            ImGui::TextColored(ImVec4(1, 0.8f, 0.4f, 1), "The probe runs the weights of step %lld (the newest); the cursor is at step %lld.",
+                               static_cast<long long>(live->step), static_cast<long long>(cursor));
+        else
+            ImGui::TextDisabled("weights of step %lld%s", static_cast<long long>(live->step),
+                                info.spec.vocab > 0 && transformer_settings(snap.info->config).precision == "float32" ? " (float32 run, probed in float64)" : "");
+    }
     ImGui::TextDisabled("original");
     ImGui::SameLine(font * 5);
     token_row(r.tokens, nullptr, info);
     ImGui::TextDisabled("permuted");
     ImGui::SameLine(font * 5);
     token_row(r.permuted, &r.perm, info);
-    const bool same = r.max_change < 1e-9;
-    ImGui::PushStyleColor(ImGuiCol_Text, same ? ImVec4(0.5f, 0.9f, 0.5f, 1) : ImVec4(1, 0.7f, 0.3f, 1));
-    ImGui::Text("max |change of the last position's logits| = %.3g  %s", r.max_change, same ? "(invariant: the order is invisible)" : "(the order matters)");
-    ImGui::PopStyleColor();
+    if (r.permuted == r.tokens) {
+        ImGui::TextDisabled("The permuted prefix is the same sequence: permute it (X) to test the order.");
+    } else {
+        const bool same = r.max_change < 1e-9;
+        ImGui::PushStyleColor(ImGuiCol_Text, same ? ImVec4(0.5f, 0.9f, 0.5f, 1) : ImVec4(1, 0.7f, 0.3f, 1));
+        ImGui::TextWrapped("max |change of the last position's logits| = %.3g  %s", r.max_change,
+                           same ? "(invariant: the order is invisible)" : "(the order matters)");
+        ImGui::PopStyleColor();
+    }
     const std::string a = static_cast<std::size_t>(r.predicted) < info.token_names.size() ? info.token_names[static_cast<std::size_t>(r.predicted)] : "?";
     const std::string b = static_cast<std::size_t>(r.predicted_permuted) < info.token_names.size() ? info.token_names[static_cast<std::size_t>(r.predicted_permuted)] : "?";
     if (!r.answer.empty())
@@ -404,13 +419,25 @@ void draw_transformer_maps(const Snapshot& snap, ViewState& view, HeatmapTexture
     const float font = ImGui::GetFontSize();
     const ImVec2 avail = ImGui::GetContentRegionAvail();
     const std::vector<std::int32_t>& t = v.show_permuted ? r.permuted : r.tokens;
-    // Attention maps: one per layer and head (rows: the querying position, columns: the position attended to).
+    // Attention maps: one per layer and head (rows: the querying position, columns: the position attended to), as a
+    // grid of as many columns as makes the maps largest while every map fits.
     const int maps = r.layers * r.heads;
-    const float cos_w = std::min(avail.x * 0.4f, avail.y - font * 2.5f);
+    const float title_h = font * 2.2f, pad = font * 1.5f;
+    const float cos_w = std::max(font * 4, std::min(avail.x * 0.38f, avail.y - title_h - font * 0.5f));
     const float grid_w = avail.x - cos_w - font;
-    const int cols = std::max(1, std::min(maps, static_cast<int>(std::floor(grid_w / (font * 7)))));
+    int cols = 1;
+    float cell = 0;
+    for (int c = 1; c <= maps; ++c) {
+        const int rr = (maps + c - 1) / c;
+        const float s = std::min(grid_w / c - pad, (avail.y - font * 0.5f) / rr - title_h);
+        if (s > cell) {
+            cell = s;
+            cols = c;
+        }
+    }
+    cell = std::max(cell, font * 1.5f);
     const int rows = (maps + cols - 1) / cols;
-    const float cell = std::max(font * 3, std::min(grid_w / cols - font * 1.5f, (avail.y - font * 1.4f) / rows - font * 2.2f));
+    const bool short_titles = cell < font * 7;
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const ImVec2 origin = ImGui::GetCursorScreenPos();
     auto labels = [&](ImVec2 a, float size, int n, const std::vector<std::int32_t>& toks) {
@@ -427,9 +454,9 @@ void draw_transformer_maps(const Snapshot& snap, ViewState& view, HeatmapTexture
     std::vector<float> data(static_cast<std::size_t>(n) * n);
     for (int m = 0; m < maps; ++m) {
         const int l = m / r.heads, j = m % r.heads;
-        const ImVec2 a(origin.x + font + (m % cols) * (cell + font * 1.5f), origin.y + font * 2.2f + (m / cols) * (cell + font * 2.2f));
+        const ImVec2 a(origin.x + font + (m % cols) * (cell + pad), origin.y + title_h + (m / cols) * (cell + title_h));
         char title[48];
-        std::snprintf(title, sizeof title, "layer %d, head %d", l + 1, j + 1);
+        std::snprintf(title, sizeof title, short_titles ? "L%d H%d" : "layer %d, head %d", l + 1, j + 1);
         dl->AddText(ImVec2(a.x, a.y - font * 2.15f), IM_COL32(230, 230, 230, 255), title);
         for (std::size_t e = 0; e < data.size(); ++e) data[e] = static_cast<float>(r.attention[static_cast<std::size_t>(m) * n * n + e]);
         const ImVec2 b(a.x + cell, a.y + cell);
@@ -441,16 +468,31 @@ void draw_transformer_maps(const Snapshot& snap, ViewState& view, HeatmapTexture
     // off-diagonal bands where position k keeps its direction from layer to layer.
     const int m = (r.layers + 1) * n;
     const ImVec2 ca(origin.x + avail.x - cos_w, origin.y + font * 2.2f), cb(ca.x + cos_w - font * 0.5f, ca.y + cos_w - font * 0.5f);
-    dl->AddText(ImVec2(ca.x, ca.y - font * 2.15f), IM_COL32(230, 230, 230, 255), "cosine of hidden states (layer, position)");
+    dl->AddText(ImVec2(ca.x, ca.y - font * 2.15f), IM_COL32(230, 230, 230, 255), cos_w > font * 16 ? "cosine of hidden states (layer, position)" : "hidden-state cosine");
     std::vector<float> cd(r.cosine.begin(), r.cosine.end());
     if (!textures || !textures->draw(dl, ca, cb, "cosine", m, m, cd.data(), Colormap::Diverging, -1.f, 1.f))
         dl->AddRectFilled(ca, cb, IM_COL32(40, 40, 48, 255));
     const float step = (cb.x - ca.x) / m;
     for (int l = 1; l <= r.layers; ++l) {
-        dl->AddLine(ImVec2(ca.x + step * n * l, ca.y), ImVec2(ca.x + step * n * l, cb.y), IM_COL32(255, 255, 255, 160));
-        dl->AddLine(ImVec2(ca.x, ca.y + step * n * l), ImVec2(cb.x, ca.y + step * n * l), IM_COL32(255, 255, 255, 160));
+        dl->AddLine(ImVec2(ca.x + step * n * l, ca.y), ImVec2(ca.x + step * n * l, cb.y), IM_COL32(20, 20, 20, 255), std::max(1.5f, font / 8));
+        dl->AddLine(ImVec2(ca.x, ca.y + step * n * l), ImVec2(cb.x, ca.y + step * n * l), IM_COL32(20, 20, 20, 255), std::max(1.5f, font / 8));
     }
-    ImGui::Dummy(ImVec2(avail.x, std::max(rows * (cell + font * 2.2f), cos_w) + font));
+    // The cosine map's scale: -1 (blue) to 1 (red), and which block is which layer.
+    for (int k = 0; k <= 20; ++k) {
+        const float x0 = ca.x + (cb.x - ca.x) * k / 21.f, x1 = ca.x + (cb.x - ca.x) * (k + 1) / 21.f;
+        const auto rgb = colormap_rgb(Colormap::Diverging, -1.f + 2.f * k / 20.f, -1.f, 1.f);
+        dl->AddRectFilled(ImVec2(x0, cb.y + font * 0.3f), ImVec2(x1, cb.y + font * 0.7f),
+                          IM_COL32(static_cast<int>(rgb[0] * 255), static_cast<int>(rgb[1] * 255), static_cast<int>(rgb[2] * 255), 255));
+    }
+    dl->AddText(ImVec2(ca.x, cb.y + font * 0.8f), IM_COL32(190, 190, 190, 255), "-1");
+    dl->AddText(ImVec2(cb.x - font, cb.y + font * 0.8f), IM_COL32(190, 190, 190, 255), "1");
+    if (step * n >= font * 1.5f)
+        for (int l = 0; l <= r.layers; ++l) {
+            char b[8];
+            std::snprintf(b, sizeof b, "L%d", l);
+            dl->AddText(ImVec2(ca.x + step * n * l + 2, ca.y + 1), IM_COL32(255, 255, 255, 200), b);
+        }
+    ImGui::Dummy(ImVec2(avail.x, std::max(rows * (cell + title_h), cos_w + font * 2) + font * 0.5f));
     const ImVec2 mp = ImGui::GetIO().MousePos;
     if (mp.x >= ca.x && mp.x < cb.x && mp.y >= ca.y && mp.y < cb.y && !view.figure) {
         const int i = static_cast<int>((mp.y - ca.y) / step), j = static_cast<int>((mp.x - ca.x) / step);
@@ -500,11 +542,13 @@ void draw_transformer_curves(const Snapshot& snap, ViewState& view) {
     }
     int legend = 1;
     for (const auto* s : {&loss, &acc, &grad}) legend = std::max(legend, legend_rows(*s, w, view.figure));
+    const int rows = (3 + per_row - 1) / per_row;  // (the panel scrolls when they do not fit)
     const float overhead = 2 * font + 2 * st.ItemSpacing.y + legend * (font + 2 * st.FramePadding.y + st.ItemSpacing.y);
-    const ImVec2 size(w, std::max(font * 6, avail.y - overhead - st.ItemSpacing.y));
-    auto plot = [&](const char* id, const char* title, const std::vector<PlotSeries>& s, PlotState& state, PlotOptions opt, bool last) {
+    const ImVec2 size(w, std::max(font * 6, (avail.y - (rows - 1) * st.ItemSpacing.y) / rows - overhead));
+    int placed = 0;
+    auto plot = [&](const char* id, const char* title, const std::vector<PlotSeries>& s, PlotState& state, PlotOptions opt, bool) {
         draw_plot(id, title, s, state, opt, snap, view, size);
-        if (!last) ImGui::SameLine();
+        if (++placed % per_row != 0 && placed < 3) ImGui::SameLine();
     };
     PlotOptions lo;
     lo.log_y = view.log_loss;

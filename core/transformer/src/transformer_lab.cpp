@@ -48,6 +48,8 @@ void write_final(ByteSink& out, TransformerRun& run, const RunTiming& t) {
     w.key("layers").value(s.layers);
     w.key("loss").value(last.loss);
     w.key("max_len").value(s.max_len);
+    // The settings the weights belong to (model.init_from compares them with its run's).
+    w.key("model").value(transformer_architecture_json(ts, s));
     w.key("order_blind_ceiling").value(run.source().order_blind_ceiling());
     w.key("param_count").value(static_cast<std::int64_t>(run.param_count()));
     // Every parameter, row-major, by the names model.init_from reads.

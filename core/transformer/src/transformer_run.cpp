@@ -248,6 +248,40 @@ std::vector<double> transformer_params_from_json(const nlohmann::json& doc, cons
     return out;
 }
 
+nlohmann::json transformer_architecture_json(const TransformerSettings& t, const TransformerSpec& s) {
+    return {{"model.activation", t.activation},
+            {"model.causal", t.causal},
+            {"model.d_model", s.d},
+            {"model.ffn", s.ffn_width()},
+            {"model.heads", s.heads},
+            {"model.layer_norm", t.layer_norm},
+            {"model.layers", s.layers},
+            {"model.mlp", t.mlp},
+            {"model.pos_encoding", t.pos_encoding},
+            {"model.residual_connections", t.residual_connections},
+            {"model.scale_embedding", t.scale_embedding},
+            {"model.tied", t.tied}};
+}
+
+std::vector<std::string> transformer_architecture_differences(const nlohmann::json& file_model, const nlohmann::json& run_model) {
+    std::vector<std::string> out;
+    if (!file_model.is_object()) return out;
+    for (auto it = run_model.begin(); it != run_model.end(); ++it)
+        if (file_model.contains(it.key()) && file_model[it.key()] != it.value())
+            out.push_back(it.key() + " = " + brief(file_model[it.key()]) + ", this run " + brief(it.value()));
+    return out;
+}
+
+nlohmann::json transformer_weights_architecture(const std::string& path, std::uint64_t max_bytes) {
+    try {
+        const nlohmann::json doc = parse_json_text(read_input_file(path, "weights file (model.init_from)", std::max<std::uint64_t>(max_bytes / 8, 1 << 20)), path);
+        if (doc.is_object() && doc.contains("model") && doc["model"].is_object()) return doc["model"];
+    } catch (const InputError&) {
+        // read_transformer_params says what is wrong with the file
+    }
+    return nullptr;
+}
+
 MemoryEstimate transformer_memory(const Config& cfg, const TransformerSpec& spec, double data_bytes, double batch_positions, double longest) {
     const TransformerSettings& t = transformer_settings(cfg);
     const double sb = t.precision == "float32" ? 4 : 8;
@@ -257,8 +291,18 @@ MemoryEstimate transformer_memory(const Config& cfg, const TransformerSpec& spec
     // Parameters, gradients, two optimiser buffers, a copy kept aside for the divergence check, the second half-batch's
     // copy of the model (parameters and gradients), the files' doubles.
     e.add("the model's " + std::to_string(static_cast<std::int64_t>(P)) + " parameters, gradients and optimiser state", pkey, P * (7 * sb + 16));
-    e.add("the work buffers of one batch (train.batch sequences)", "train.batch",
+    // The batch's work buffers (its two halves, one per copy of the model, together one batch), named by what sizes
+    // them more: the number of sequences or their length.
+    const double sequences = longest > 0 ? batch_positions / longest : batch_positions;
+    const std::string wkey = cfg.data.kind == "synthetic" && longest > sequences ? "data.seq_len" : "train.batch";
+    e.add("the work buffers of one batch (train.batch sequences)", wkey,
           transformer_work_bytes(spec, batch_positions, longest, batch_positions, static_cast<int>(sb)));
+    // The held-out evaluation runs chunks of up to 512 sequences through the model: their buffers too.
+    if (cfg.data.kind == "synthetic" && transformer_settings(cfg).task != "random") {
+        const double eval = std::min<double>(512, transformer_settings(cfg).num_test) * longest;
+        e.add("the work buffers of the held-out evaluation (up to 512 sequences at once)", "data.num_test",
+              transformer_work_bytes(spec, eval, longest, std::min<double>(512, transformer_settings(cfg).num_test), static_cast<int>(sb)));
+    }
     e.add("the training and held-out data", cfg.data.kind == "file" ? "data.path" : "data.num_test", data_bytes);
     e.add("the recorded history (at most history.budget_mb)", "history.budget_mb",
           std::min(static_cast<double>(history_budget_bytes(cfg)), static_cast<double>(cfg.history.capacity) * (sizeof(TransformerRecord) + 32)));
@@ -303,7 +347,11 @@ TransformerRun::TransformerRun(const Config& cfg) : cfg_(cfg) {
     o.eps = t.adam_eps;
     engine_ = make_transformer_engine(spec, t.precision, o);
     if (!t.init_from.empty()) {
+        const nlohmann::json file_model = transformer_weights_architecture(t.init_from, limit);
         engine_->set_params(read_transformer_params(t.init_from, spec, limit));
+        for (const std::string& d : transformer_architecture_differences(file_model, transformer_architecture_json(t, spec)))
+            notes_.push_back("model.init_from's weights were trained with " + d + " (the shapes fit; the optimiser starts afresh)");
+        if (file_model.is_null()) notes_.push_back("model.init_from records no model settings: check that model.* are the ones its weights were trained with");
     } else {
         // Initialised in float64 and rounded, so both precisions start from the same weights.
         Transformer<double> init(spec);

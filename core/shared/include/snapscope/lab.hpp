@@ -106,6 +106,10 @@ public:
     // What a session must hold beyond the config and the events to replay this run (e.g. an edited training set);
     // null when the config says it all. Read back by the lab's make function.
     virtual nlohmann::json session_data() const { return nullptr; }
+
+    // What the user should know about this run before it trains (e.g. weights it starts from that were trained with
+    // other settings); the command-line tool prints them as notes. Empty for most runs.
+    virtual std::vector<std::string> notes() const { return {}; }
 };
 
 struct LabSpec {

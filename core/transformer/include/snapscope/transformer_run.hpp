@@ -62,6 +62,13 @@ TransformerSpec transformer_spec(const Config& cfg, int vocab, int data_len);
 // against `spec`: every tensor present with its shape, no other, every value a finite number. Throws ConfigError
 // naming model.init_from and the tensor.
 std::vector<double> read_transformer_params(const std::string& path, const TransformerSpec& spec, std::uint64_t max_bytes);
+// The model settings weights belong to, as final.json records them ({"model.d_model": 32, "model.pos_encoding":
+// "none", ...}: the config keys that decide the model), and how a run's differ from a file's (one line per key;
+// empty when the file records none).
+nlohmann::json transformer_architecture_json(const TransformerSettings& t, const TransformerSpec& s);
+std::vector<std::string> transformer_architecture_differences(const nlohmann::json& file_model, const nlohmann::json& run_model);
+// The "model" a weights file records (null if none or unreadable).
+nlohmann::json transformer_weights_architecture(const std::string& path, std::uint64_t max_bytes);
 // The same check of a parsed document; `where` names it in messages.
 std::vector<double> transformer_params_from_json(const nlohmann::json& doc, const TransformerSpec& spec, const std::string& where);
 
@@ -91,6 +98,7 @@ public:
     void write_results(const OutputFolder& folder, const RunTiming& t) override;
     void print_summary(std::FILE* out) const override;
     std::vector<double> sweep_values(const SweepMeasure& m) const override;
+    std::vector<std::string> notes() const override { return notes_; }
 
     const ThinningHistory<TransformerRecord>& history() const { return history_; }
     std::uint64_t record_count() const { return record_count_; }
@@ -120,6 +128,7 @@ private:
     ThinningHistory<TransformerRecord> history_;
     std::uint64_t record_count_ = 0;
     double accuracy_ = NAN;
+    std::vector<std::string> notes_;
 };
 
 // Everything a run of `cfg` holds, for the memory check (given the model spec and the data's bytes).

@@ -47,7 +47,7 @@ public:
     // The best accuracy a model blind to the order of the prefix can expect (one whose prediction depends only on
     // which tokens occur, as a model with neither positional encoding nor causal mask): over the task's distribution,
     // problems grouped by the multiset of their prefix, each group answered with its most common answer. NaN for a
-    // file.
+    // file, and for addition beyond 3 digits (not counted).
     virtual double order_blind_ceiling() const { return NAN; }
     // A token for people ("7", "+", "?", "#12").
     virtual std::string token_name(int id) const { return "#" + std::to_string(id); }
