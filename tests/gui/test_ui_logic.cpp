@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <numeric>
 #include <thread>
 
 #include "app_ui.hpp"
@@ -807,6 +808,14 @@ TEST(UiLogic, TheSymmetryProbeShowsThePredictionBeforeAndAfterPermutingThePrefix
         worker.sync();
         frame();
         EXPECT_NE(v.probe.probs[static_cast<std::size_t>(v.probe.predicted)], p0);
+        // ... the weights of the step shown, not of one a little before it (they were copied at most every 100 ms).
+        const auto* live = dynamic_cast<const TransformerLive*>(worker.snapshot()->live.get());
+        ASSERT_NE(live, nullptr);
+        EXPECT_EQ(live->step, worker.snapshot()->step);
+        // An unpermuted sequence is not a test of the order.
+        std::iota(v.perm.begin(), v.perm.end(), 0);
+        frame();
+        EXPECT_EQ(v.probe.permuted, v.probe.tokens);
     }
 }
 

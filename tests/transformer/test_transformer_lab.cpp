@@ -207,6 +207,13 @@ TEST(TransformerRun, WeightsFilesRoundTripAndAreChecked) {
     std::size_t total = 0;
     for (auto it = fin["params"].begin(); it != fin["params"].end(); ++it) total += it.value()["data"].size();
     EXPECT_EQ(total, fin["param_count"].get<std::size_t>());
+    // The file records the settings the weights belong to; a run with other settings whose shapes fit is told.
+    EXPECT_EQ(fin["model"]["model.pos_encoding"], "learned");
+    EXPECT_EQ(fin["model"]["model.layers"], 2);
+    r = run_cli("run " + common + " --steps 0 --set model.causal=false --set train.loss_positions=last --set model.init_from=" +
+                (d / "a" / "final.json").string() + " --out " + (d / "n").string());
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.err.find("note: model.init_from's weights were trained with model.causal = true, this run false"), std::string::npos) << r.err;
     // Starting from them gives back the same weights (no step taken) ...
     r = run_cli("run " + common + " --steps 0 --set model.init_from=" + (d / "a" / "final.json").string() + " --out " + (d / "b").string());
     ASSERT_EQ(r.status, 0) << r.err;
@@ -289,6 +296,10 @@ TEST(TransformerTasks, AdditionSamplesAreTheProblemsAndTheHeldOutSetIsNeverTrain
     EXPECT_NEAR(causal.order_blind_ceiling(), 0.285, 1e-12);  // 2850 of the 10^4 problems (counted independently)
     AdditionTask one(1, true, 10, rng);
     EXPECT_DOUBLE_EQ(one.order_blind_ceiling(), 1.0);  // a + b is a function of {a, b}
+    AdditionTask three(3, true, 10, rng);
+    EXPECT_NEAR(three.order_blind_ceiling(), 0.053192, 1e-6);  // counted independently
+    AdditionTask four(4, true, 10, rng);
+    EXPECT_TRUE(std::isnan(four.order_blind_ceiling())) << "not counted beyond 3 digits (a sample overstates it)";
     EXPECT_THROW(AdditionTask(1, true, 51, rng), std::invalid_argument);  // more than half of the 100 problems
 }
 

@@ -570,14 +570,20 @@ void draw_transformer_curves(const Snapshot& snap, ViewState& view) {
 
 namespace {
 
-void combo(const char* id, std::string& value, std::initializer_list<const char*> choices, float width, const char* help) {
+// A combo with its label above (as the settings' number fields have), `width` wide.
+bool combo(const char* label, const char* id, std::string& value, std::initializer_list<const char*> choices, float width, const char* help) {
     std::vector<const char*> c(choices);
     int k = 0;
     for (std::size_t i = 0; i < c.size(); ++i)
         if (value == c[i]) k = static_cast<int>(i);
+    ImGui::BeginGroup();
+    ImGui::TextDisabled("%s", label);
     ImGui::SetNextItemWidth(width);
-    if (ImGui::Combo(id, &k, c.data(), static_cast<int>(c.size()))) value = c[static_cast<std::size_t>(k)];
+    const bool changed = ImGui::Combo(id, &k, c.data(), static_cast<int>(c.size()));
+    if (changed) value = c[static_cast<std::size_t>(k)];
+    ImGui::EndGroup();
     tip(help);
+    return changed;
 }
 
 void settings(Config& c, const SettingsFields& ui) {
@@ -586,28 +592,40 @@ void settings(Config& c, const SettingsFields& ui) {
     ui.int_field("layers", t.layers, 1, 8, "model.layers");
     ui.int_field("heads", t.heads, 1, 16, "model.heads: attention heads per layer");
     ui.int_field("MLP width", t.ffn, 0, 4096, "model.ffn: MLP width (0: 4 d)");
-    if (c.data.kind == "synthetic" && t.task == "addition") ui.int_field("digits", t.digits, 1, 5, "data.digits: digits of each operand");
+    if (c.data.kind == "synthetic" && t.task == "addition") ui.int_field("digits", t.digits, 1, 9, "data.digits: digits of each operand");
+    if (c.data.kind == "synthetic" && t.task != "addition") {
+        ui.int_field(t.task == "first" ? "symbols" : "vocabulary", c.data.vocab_size, 2, 1000,
+                     t.task == "first" ? "data.vocab_size: the symbols (at least length - 1: they are distinct)" : "data.vocab_size: tokens");
+        ui.int_field("length", c.data.seq_len, 3, 512, t.task == "first" ? "data.seq_len: the symbols and the query" : "data.seq_len: tokens a sequence");
+    }
     ui.int_field("batch", c.train.batch, 1, 4096, "train.batch: problems per step");
-    combo("##pe", t.pos_encoding, {"none", "sinusoidal", "learned"}, ui.half, "model.pos_encoding: none: the model sees no positions");
-    ImGui::SameLine();
-    combo("##ln", t.layer_norm, {"none", "pre", "post"}, ui.half, "model.layer_norm: LayerNorm before each block (pre) or after each sum (post)");
-    if (ImGui::Checkbox("causal mask", &t.causal)) t.loss_positions = t.causal ? "all" : "last";
+    const float gap = ImGui::GetStyle().ItemSpacing.x;
+    combo("positional encoding", "##pe", t.pos_encoding, {"none", "sinusoidal", "learned"}, ui.half, "model.pos_encoding: none: the model sees no positions");
+    ImGui::SameLine(0, gap);
+    combo("LayerNorm", "##ln", t.layer_norm, {"none", "pre", "post"}, ui.half, "model.layer_norm: LayerNorm before each block (pre) or after each sum (post)");
+    if (ImGui::Checkbox("causal mask", &t.causal) && !t.causal) t.loss_positions = "last";
     tip("model.causal: a position attends to itself and earlier ones only. Without it the model trains on prefix -> next token "
         "samples (train.loss_positions = last), as it must never see the token it predicts");
-    ImGui::SameLine(ui.half + ImGui::GetStyle().ItemSpacing.x);
+    ImGui::SameLine(ui.half + gap);
     ImGui::Checkbox("residual", &t.residual_connections);
     tip("model.residual_connections: x + Attn(x), x + MLP(x)");
     ImGui::Checkbox("MLP", &t.mlp);
     tip("model.mlp: a position-wise MLP after each attention");
-    ImGui::SameLine(ui.half + ImGui::GetStyle().ItemSpacing.x);
+    ImGui::SameLine(ui.half + gap);
     bool f32 = t.precision == "float32";
     if (ImGui::Checkbox("float32", &f32)) t.precision = f32 ? "float32" : "float64";
     tip("model.precision: float32 or float64");
     if (c.data.kind == "synthetic") {
-        combo("##task", t.task, {"addition", "first"}, ui.half, "data.task: addition ('12+34=046') or which symbol came first");
-        ImGui::SameLine();
+        if (combo("task", "##task", t.task, {"addition", "first", "random"}, ui.half, "data.task: addition ('12+34=046'), which symbol came first, or random tokens (timing)")) {
+            if (t.task == "first" && c.data.vocab_size < c.data.seq_len - 1) {  // sizes that make a first-token task
+                c.data.vocab_size = 8;
+                c.data.seq_len = 6;
+            }
+            if (t.task == "random" && c.data.vocab_size < 2) c.data.vocab_size = 100;
+        }
+        ImGui::SameLine(0, gap);
     }
-    combo("##opt", c.train.optimizer, {"adam", "momentum", "gd"}, ui.half, "train.optimizer: Adam or SGD (with train.momentum), PyTorch's semantics");
+    combo("optimiser", "##opt", c.train.optimizer, {"adam", "momentum", "gd"}, ui.half, "train.optimizer: Adam or SGD (with train.momentum), PyTorch's semantics");
 }
 
 void run_buttons(const Snapshot&, ViewState& view) {
