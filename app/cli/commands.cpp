@@ -182,7 +182,7 @@ int cmd_presets() {
         StreamSink out(stdout, "standard output");
         char buf[512];
         for (const auto& p : presets()) {
-            std::snprintf(buf, sizeof buf, "%-12s %s\n", p.name.c_str(), p.description.c_str());
+            std::snprintf(buf, sizeof buf, "%-18s %s\n", p.name.c_str(), p.description.c_str());
             out.write(std::string(buf));
         }
         out.finish();
@@ -206,7 +206,7 @@ int cmd_keys() {
 
 int cmd_bench(const std::vector<std::string>& names, std::int64_t steps, const std::vector<std::string>& sets) {
     return guarded([&] {
-        std::printf("%-12s %14s %8s %12s %12s\n", "preset", "size", "steps", "seconds", "steps/s");
+        std::printf("%-18s %22s %8s %12s %12s\n", "preset", "size", "steps", "seconds", "steps/s");
         for (const auto& name : names) {
             FlatConfig flat = preset_config(name);
             for (const std::string& s : sets) apply_assignment(flat, s, "--set");
@@ -224,7 +224,7 @@ int cmd_bench(const std::vector<std::string>& names, std::int64_t steps, const s
             const auto t0 = Clock::now();
             const std::int64_t done = run.run(n);
             const double el = seconds_since(t0);
-            std::printf("%-12s %14s %8lld %12.3f %12.1f\n", name.c_str(), run.size_text().c_str(), static_cast<long long>(done), el,
+            std::printf("%-18s %22s %8lld %12.3f %12.1f\n", name.c_str(), run.size_text().c_str(), static_cast<long long>(done), el,
                         done / el);
         }
         StreamSink out(stdout, "standard output");
