@@ -114,9 +114,10 @@ public:
                 w.begin_object();
                 w.key("causal").value(r.c.causal);
                 w.key("equivariance_error").value(r.equivariance_error);
-                w.key("equivariant").value(r.equivariance_error < 1e-9);
-                w.key("invariant").value(r.max_change < 1e-9);
+                w.key("equivariant").value(r.equivariant());
+                w.key("invariant").value(r.invariant());
                 w.key("layers").value(r.c.layers);
+                w.key("max_abs_logit").value(r.scale);
                 w.key("max_abs_logit_change").value(r.max_change);
                 w.key("pos_encoding").value(pos_encoding_name(r.c.pe));
                 w.end_object();

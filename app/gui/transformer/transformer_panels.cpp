@@ -250,7 +250,10 @@ void update_probe(const Snapshot& snap, TransformerLabView& v) {
     if (!v.show_permuted) collect();
     r.probs = softmax(lo.data(), V);
     r.probs_permuted = softmax(lp.data(), V);
-    for (int k = 0; k < V; ++k) r.max_change = std::max(r.max_change, std::abs(lo[static_cast<std::size_t>(k)] - lp[static_cast<std::size_t>(k)]));
+    for (int k = 0; k < V; ++k) {
+        r.max_change = std::max(r.max_change, std::abs(lo[static_cast<std::size_t>(k)] - lp[static_cast<std::size_t>(k)]));
+        r.max_logit = std::max(r.max_logit, std::abs(lo[static_cast<std::size_t>(k)]));
+    }
     r.predicted = static_cast<int>(std::max_element(r.probs.begin(), r.probs.end()) - r.probs.begin());
     r.predicted_permuted = static_cast<int>(std::max_element(r.probs_permuted.begin(), r.probs_permuted.end()) - r.probs_permuted.begin());
     if (info.task == "addition" && seq.back() == AdditionTask::kEquals) {
@@ -361,7 +364,7 @@ void draw_transformer_probe(const Snapshot& snap, ViewState& view) {
     if (r.permuted == r.tokens) {
         ImGui::TextDisabled("The permuted prefix is the same sequence: permute it (X) to test the order.");
     } else {
-        const bool same = r.max_change < 1e-9;
+        const bool same = r.max_change <= 1e-9 * std::max(1.0, r.max_logit);  // (rounding is relative to the logits' size)
         ImGui::PushStyleColor(ImGuiCol_Text, same ? ImVec4(0.5f, 0.9f, 0.5f, 1) : ImVec4(1, 0.7f, 0.3f, 1));
         ImGui::TextWrapped("max |change of the last position's logits| = %.3g  %s", r.max_change,
                            same ? "(invariant: the order is invisible)" : "(the order matters)");

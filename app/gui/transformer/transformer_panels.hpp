@@ -20,6 +20,7 @@ struct ProbeResult {
     std::vector<int> perm;                       // permuted[i] = tokens[perm[i]]
     std::vector<double> probs, probs_permuted;   // softmax of the last position's logits
     double max_change = 0;                       // max |logit change| at the last position
+    double max_logit = 0;                        // max |logit| there (the change is rounding below 1e-9 of it)
     int predicted = -1, predicted_permuted = -1;
     // Addition, a prefix ending in '=': the whole answer decoded greedily from each order.
     std::vector<std::int32_t> answer, answer_permuted;

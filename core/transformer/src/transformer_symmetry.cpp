@@ -54,6 +54,7 @@ std::vector<SymmetryResult> symmetry_checks(const TransformerSpec& base, const s
         const Eigen::MatrixXd ref = all_logits(m, x);
         SymmetryResult r;
         r.c = c;
+        r.scale = ref.cwiseAbs().maxCoeff();
         std::vector<int> perm(static_cast<std::size_t>(n));
         std::vector<std::int32_t> y(x.size());
         for (int k = 0; k < permutations; ++k) {

@@ -4,6 +4,7 @@
 // (generically) not two; a positional encoding breaks the invariance.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -24,6 +25,10 @@ struct SymmetryResult {
     double max_change = 0;
     // max over R random permutations pi of all n positions of max_i |logits(x_pi)[i] - logits(x)[pi(i)]|
     double equivariance_error = 0;
+    double scale = 0;  // max |logit| of the unpermuted sequence: the changes above are rounding when below 1e-9 of it
+    bool invariant() const { return max_change <= kSymmetryTolerance * std::max(1.0, scale); }
+    bool equivariant() const { return equivariance_error <= kSymmetryTolerance * std::max(1.0, scale); }
+    static constexpr double kSymmetryTolerance = 1e-9;
 };
 
 // Each case is `base` with its PE, mask and depth, in float64, with the weights `weights` (base's layout and the
