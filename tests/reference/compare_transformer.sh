@@ -11,8 +11,9 @@ cli="$here/build/app/snapscope-cli"
 py=/usr/bin/python3
 [ -x "$cli" ] || { echo "compare_transformer.sh: build first (./snapscope.sh build)" >&2; exit 1; }
 "$py" -c "import torch" 2>/dev/null || { echo "compare_transformer.sh: apt-get install python3-torch libopenblas0-serial" >&2; exit 1; }
+cores=$(nproc)  # (before OMP_NUM_THREADS, which nproc honours)
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "machine: $cores cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 for shape in bench-lm bench-lm-2l; do
