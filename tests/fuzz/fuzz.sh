@@ -7,7 +7,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 budget="${1:-60}"
-targets=(config jsonl session sweep transformer)
+targets=(config jsonl session sweep tokenizer transformer)
 command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ is missing (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
 CC=clang CXX=clang++ cmake -S "$here" -B "$here/build-fuzz" -DCMAKE_BUILD_TYPE=Release -DSNAPSCOPE_FUZZ=ON \
   -DSNAPSCOPE_SANITIZE=address -DSNAPSCOPE_BUILD_TESTS=OFF -DSNAPSCOPE_BUILD_BENCH=OFF >/dev/null

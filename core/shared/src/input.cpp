@@ -41,11 +41,12 @@ namespace {
 
 // The end of reading line `line_no` of `source`: a trailing CR dropped, a NUL byte refused (the message says the
 // file, named `what` when given, is not a text file). Builds no text unless it throws.
-void finish_line(std::string& line, const std::string& source, std::size_t line_no, const std::string* what) {
+void finish_line(std::string& line, const std::string& source, std::size_t line_no, const std::string* what, std::uint64_t offset) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     const std::size_t z = find_nul(line);
     if (z != std::string::npos)
-        throw InputError(source + ":" + std::to_string(line_no) + ": a NUL byte at column " + std::to_string(z + 1) + ": " +
+        throw InputError(source + ":" + std::to_string(line_no) + ": a NUL byte at column " + std::to_string(z + 1) + " (byte offset " +
+                         std::to_string(offset + z) + "): " +
                          (what ? "the " + *what + " is not a text file" : std::string("not a text file")));
 }
 
@@ -58,13 +59,25 @@ bool StringLines::next_line(std::string& line, std::size_t max_line) {
     ++line_;
     if (nl - pos_ > max_line) throw InputError(source_ + ":" + std::to_string(line_) + ": a line longer than " + std::to_string(max_line) + " bytes");
     line.assign(text_, pos_, nl - pos_);
+    start_ = pos_;
     pos_ = nl + 1;
-    finish_line(line, source_, line_, nullptr);
+    finish_line(line, source_, line_, nullptr, start_);
     return true;
 }
 
 namespace {
 thread_local LoadMonitor* g_monitor = nullptr;
+thread_local double g_stage_base = 0, g_stage_share = 1;
+}
+
+LoadMonitor::Stage::Stage(double base, double share) : base_(g_stage_base), share_(g_stage_share) {
+    g_stage_base = base_ + share_ * base;
+    g_stage_share = share_ * share;
+}
+
+LoadMonitor::Stage::~Stage() {
+    g_stage_base = base_;
+    g_stage_share = share_;
 }
 
 LoadMonitor::LoadMonitor(std::function<void(double)> progress, std::function<bool()> cancelled)
@@ -78,7 +91,8 @@ void LoadMonitor::report(std::uint64_t done, std::uint64_t total, const std::str
     LoadMonitor* m = g_monitor;
     if (!m) return;
     if (m->cancelled_ && m->cancelled_()) throw LoadCancelled("stopped reading " + what + " (cancelled)");
-    if (m->progress_) m->progress_(total > 0 ? std::min(1.0, static_cast<double>(done) / static_cast<double>(total)) : 1.0);
+    const double f = total > 0 ? std::min(1.0, static_cast<double>(done) / static_cast<double>(total)) : 1.0;
+    if (m->progress_) m->progress_(g_stage_base + g_stage_share * f);
 }
 
 InputFile::InputFile(const std::string& path, const std::string& what, std::uint64_t max_bytes)
@@ -165,7 +179,9 @@ bool InputFile::next_line(std::string& line, std::size_t max_line) {
         }
     }
     ++line_;
-    finish_line(line, path_, line_, &what_);
+    start_ = consumed_;
+    consumed_ += line.size() + 1;  // the newline (one byte too many after a last line without one: never read)
+    finish_line(line, path_, line_, &what_, start_);
     return true;
 }
 

@@ -56,6 +56,19 @@ public:
     // Called by readers: `done` of `total` bytes read from `what`. Throws LoadCancelled naming `what`.
     static void report(std::uint64_t done, std::uint64_t total, const std::string& what);
 
+    // Within a LoadStage, a reader's fraction f is reported as base + share * f (a load of several files or passes
+    // reports one rising fraction for the whole).
+    class Stage {
+    public:
+        Stage(double base, double share);
+        ~Stage();
+        Stage(const Stage&) = delete;
+        Stage& operator=(const Stage&) = delete;
+
+    private:
+        double base_, share_;
+    };
+
 private:
     std::function<void(double)> progress_;
     std::function<bool()> cancelled_;
@@ -73,6 +86,7 @@ public:
     // bytes throws InputError naming the line.
     virtual bool next_line(std::string& line, std::size_t max_line) = 0;
     virtual std::size_t line_number() const = 0;  // of the line last returned (1-based)
+    virtual std::uint64_t line_offset() const = 0;  // byte offset of the start of the line last returned
 };
 
 class StringLines final : public LineSource {
@@ -80,11 +94,12 @@ public:
     StringLines(const std::string& text, std::string source) : text_(text), source_(std::move(source)) {}
     bool next_line(std::string& line, std::size_t max_line) override;
     std::size_t line_number() const override { return line_; }
+    std::uint64_t line_offset() const override { return start_; }
 
 private:
     const std::string& text_;
     std::string source_;
-    std::size_t pos_ = 0, line_ = 0;
+    std::size_t pos_ = 0, line_ = 0, start_ = 0;
 };
 
 // Opens `path` if it is a regular file (after following symbolic links) and reads it line by line. `what` names
@@ -100,6 +115,7 @@ public:
     const std::string& path() const { return path_; }
     bool next_line(std::string& line, std::size_t max_line) override;
     std::size_t line_number() const override { return line_; }
+    std::uint64_t line_offset() const override { return start_; }
     // The whole (remaining) content.
     std::string read_all();
 
@@ -110,6 +126,7 @@ private:
     std::uint64_t size_ = 0, max_bytes_ = 0, read_ = 0;
     std::unique_ptr<char[]> buf_;
     std::size_t pos_ = 0, len_ = 0, line_ = 0;
+    std::uint64_t consumed_ = 0, start_ = 0;  // bytes before the next line, and before the line last returned
     bool eof_ = false;
 };
 
