@@ -144,16 +144,18 @@ int train_and_write(const RunOptions& opt, const Config& cfg, const std::vector<
     t.steps_per_second = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
     t.interrupted = g_stop_signal != 0;
     run.write_results(folder, t);
+    std::string names;
+    for (const std::string& n : run.output_files()) names += (names.empty() ? "" : ", ") + n;
     if (t.interrupted) {
-        std::fprintf(stderr, "snapscope-cli: stopped by %s at step %lld; wrote what was trained to %s/{config.json, trajectory.csv, final.json}\n",
-                     signal_name(g_stop_signal), static_cast<long long>(run.step_index()), message_text(opt.out_dir).c_str());
+        std::fprintf(stderr, "snapscope-cli: stopped by %s at step %lld; wrote what was trained to %s/{%s}\n", signal_name(g_stop_signal),
+                     static_cast<long long>(run.step_index()), message_text(opt.out_dir).c_str(), names.c_str());
         return stopped_status();
     }
     if (run.diverged()) return error(run.divergence_message() + "; wrote the history up to there to " + opt.out_dir);
     if (!opt.quiet) {
         std::printf("%lld steps in %.3f s (%.0f steps/s); ", static_cast<long long>(done), elapsed, t.steps_per_second);
         run.print_summary(stdout);
-        std::printf("wrote %s/{config.json, trajectory.csv, final.json}\n", opt.out_dir.c_str());
+        std::printf("wrote %s/{%s}\n", opt.out_dir.c_str(), names.c_str());
         StreamSink out(stdout, "standard output");
         out.finish();
     }

@@ -131,6 +131,7 @@ TEST(Labs, EachLabDeclaresItsOwnConfigKeysOnce) {
             case ValueType::String: other = b.spec.choices.empty() ? json("x.jsonl") : json(b.spec.choices.back()); break;
         }
         if (b.spec.key == "train.optimizer") other = "normalized_gd";  // (the tpg lab's; the last choice, adam, is another lab's)
+        if (b.spec.key == "data.kind") other = "file";  // (text is the transformer lab's)
         FlatConfig flat;
         flat[b.spec.key] = other;
         if (b.spec.key == "data.kind") flat["data.path"] = "d.jsonl";

@@ -29,15 +29,25 @@ std::vector<KeyBinding> shared_bindings() {
     std::vector<KeyBinding> v;
     v.push_back(bind_key(string_key("description", "", {}, "One line saying what this configuration is for."), &Config::description));
     v.push_back(bind_key(string_key("model.kind", default_lab_kind().c_str(), kinds, kind_help.c_str()), &Config::model, &ModelConfig::kind));
-    v.push_back(bind_key(string_key("data.kind", "synthetic", {"synthetic", "file"},
-                                    "synthetic: the lab's generator; file: JSON Lines samples from data.path."),
+    v.push_back(bind_key(string_key("data.kind", "synthetic", {"synthetic", "file", "text"},
+                                    "synthetic: the lab's generator; file: JSON Lines samples from data.path; text: a text corpus at data.path "
+                                    "(a UTF-8 file or a folder of them, read as words)."),
                          &Config::data, &DataConfig::kind));
+    v.push_back(bind_key(string_key("data.text_format", "auto", {"auto", "plain", "wikitext", "wikitext-joined"},
+                                    "data.kind = text: how lines become words: plain (torchtext's basic_english), wikitext (the same on "
+                                    "WikiText: '=' and '@-@' are words, as in the paper), wikitext-joined (headings' '=' dropped, "
+                                    "'a @-@ b' one word 'a-b'); auto: wikitext for *.tokens / *.raw files and texts that open with a heading."),
+                         &Config::data, &DataConfig::text_format));
+    v.push_back(bind_key(number_key("data.valid_fraction", 0.1, 0, 0.9,
+                                    "data.kind = text: the share of the text (its last bytes, at a line boundary) held out for validation, "
+                                    "unless a folder holds WikiText's wiki.train / wiki.valid files."),
+                         &Config::data, &DataConfig::valid_fraction));
     v.push_back(bind_key(int_key("data.seq_len", 128, 2, 100000000, "Sequence length L (L-1 contextual tokens plus the query)."),
                          &Config::data, &DataConfig::seq_len));
-    v.push_back(bind_key(string_key("data.path", "", {}, "JSON Lines file for data.kind = file: {\"tokens\": [...], \"label\": n} per line."),
+    v.push_back(bind_key(string_key("data.path", "", {}, "data.kind = file: a JSON Lines file, {\"tokens\": [...], \"label\": n} per line; data.kind = text: a text file or a folder of them."),
                          &Config::data, &DataConfig::path));
     v.push_back(bind_key(int_key("data.vocab_size", 0, 0, 100000000,
-                                 "Vocabulary size for file data (0: largest id + 1); a lab's generator may read its vocabulary from it."),
+                                 "Vocabulary size for file data (0: largest id + 1); for a text, the most common words kept, <unk> included (0: every word); a lab's generator may read its vocabulary from it."),
                          &Config::data, &DataConfig::vocab_size));
     v.push_back(bind_key(number_key("train.momentum", 0.9, 0, 1, "SGD momentum (PyTorch semantics); 0 for plain SGD.", false, true),
                          &Config::train, &TrainConfig::momentum));
@@ -392,7 +402,7 @@ Config resolve_config(const FlatConfig& flat_in, const std::string& source) {
         if (!v.is_null()) b.set(c, v);  // null: a nullable key left unset
     }
     // Rules that involve more than one key: the shared ones, then those of the lab model.kind picks.
-    if (c.data.kind == "file" && c.data.path.empty()) fail(source, "data.path", "is required when data.kind is 'file'");
+    if ((c.data.kind == "file" || c.data.kind == "text") && c.data.path.empty()) fail(source, "data.path", "is required when data.kind is '" + c.data.kind + "'");
     const LabSpec& lab = lab_of_kind(c.model.kind);
     if (lab.check_config) lab.check_config(c, source);
     return c;

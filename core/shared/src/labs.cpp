@@ -44,11 +44,12 @@ OutputFolder run_output_folder(const std::string& dir, double bytes) {
 }
 
 void write_run_file_set(const OutputFolder& folder, LabRun& run, const std::function<void(ByteSink&)>& trajectory,
-                        const std::function<void(ByteSink&)>& final_json) {
+                        const std::function<void(ByteSink&)>& final_json, const std::function<void(FileSet&)>& extra) {
     run.record_now();
     FileSet set(folder.dir());
     set.open("config.json").write(dump_json(config_to_json(run.config())));
     trajectory(set.open("trajectory.csv"));
+    if (extra) extra(set);
     final_json(set.open("final.json"));
     set.commit();
 }

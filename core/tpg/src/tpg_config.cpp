@@ -22,6 +22,7 @@ std::vector<KeyBinding> tpg_config_keys() {
 }
 
 void check_tpg_config(const Config& c, const std::string& source) {
+    if (c.data.kind == "text") config_fail(source, "data.kind", "a text corpus is read by the small transformer (model.kind = transformer)");
     if (c.data.kind == "synthetic" && c.data.vocab_size < 2)
         config_fail(source, "data.vocab_size", "the tpg generator needs the vocabulary size K >= 2");
     if (c.data.kind == "synthetic" && c.data.seq_len > 100000)

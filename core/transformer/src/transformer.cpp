@@ -200,7 +200,9 @@ void Transformer<S>::init(Rng& rng) {
         S* p = params.data() + t.offset;
         const std::string& n = t.name;
         const bool ln = n.find("ln") != std::string::npos && (n.find(".weight") != std::string::npos || n.find(".bias") != std::string::npos);
-        if (n == "tok_emb" || n == "pos_emb") {
+        if (spec_.init_range > 0 && (n == "tok_emb" || n == "unembed")) {
+            for (std::size_t i = 0; i < t.size; ++i) p[i] = static_cast<S>(rng.uniform(-spec_.init_range, spec_.init_range));
+        } else if (n == "tok_emb" || n == "pos_emb") {
             for (std::size_t i = 0; i < t.size; ++i) p[i] = static_cast<S>(normal());
         } else if (ln) {
             const S v = n.find(".weight") != std::string::npos ? S(1) : S(0);

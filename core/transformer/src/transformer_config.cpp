@@ -1,6 +1,8 @@
 // The transformer lab's config keys (each written once: its schema entry and its field) and its cross-key rules.
+#include <algorithm>
 #include <limits>
 
+#include "snapscope/input.hpp"
 #include "snapscope/transformer_run.hpp"
 
 namespace snapscope {
@@ -29,6 +31,11 @@ std::vector<KeyBinding> transformer_config_keys() {
                              &TS::dropout));
     v.push_back(bind_lab_key(bool_key("model.tied", false, "transformer: the unembedding is the token embedding transposed."), &TS::tied));
     v.push_back(bind_lab_key(bool_key("model.scale_embedding", false, "transformer: multiply the token embedding by sqrt(d)."), &TS::scale_embedding));
+    v.push_back(bind_lab_key(number_key("model.init_range", 0.0, 0, 1e6,
+                                        "transformer: > 0: the token embedding and the unembedding start uniform in [-r, r] (the PyTorch "
+                                        "word-language-model tutorial: 0.1); 0: embedding N(0, 1), unembedding U(+-1/sqrt(d)).",
+                                        false, true),
+                             &TS::init_range));
     v.push_back(bind_lab_key(string_key("model.precision", "float64", {"float64", "float32"}, "transformer: floating-point type of the model."),
                              &TS::precision));
     v.push_back(bind_lab_key(string_key("model.init_from", "", {}, "transformer: start from the weights of this file (a final.json's \"params\"; shapes checked)."),
@@ -57,7 +64,37 @@ std::vector<KeyBinding> transformer_config_keys() {
                              &TS::lr_decay_every));
     v.push_back(bind_lab_key(number_key("train.lr_decay", 1.0, 0, 1, "transformer: the step-LR factor (gamma).", true), &TS::lr_decay));
     v.push_back(bind_lab_key(int_key("train.eval_every", 50, 1, 1e9, "transformer: steps between held-out accuracy evaluations."), &TS::eval_every));
+    v.push_back(bind_lab_key(bool_key("train.lr_decay_per_epoch", false,
+                                      "transformer on a text: multiply the learning rates by train.lr_decay after every pass over the training text."),
+                             &TS::lr_decay_per_epoch));
+    v.push_back(bind_lab_key(int_key("data.valid_tokens", 10000, 0, 1e12,
+                                     "transformer on a text: predicted words of the validation text in each perplexity evaluation (0: all)."),
+                             &TS::valid_tokens));
+    v.push_back(bind_lab_key(string_key("output.attention_steps", "", {},
+                                        "transformer on a text: steps (\"0,500,1000,1500\") at which the attention maps of the watched batch are "
+                                        "kept and written (attention.json, attention_STEP.png)."),
+                             &TS::attention_steps));
     return v;
+}
+
+std::vector<std::int64_t> transformer_attention_steps(const std::string& text, const std::string& source) {
+    std::vector<std::int64_t> steps;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        std::size_t j = text.find(',', i);
+        if (j == std::string::npos) j = text.size();
+        std::string item = text.substr(i, j - i);
+        item.erase(0, item.find_first_not_of(' '));
+        item.erase(item.find_last_not_of(' ') + 1);
+        if (item.empty() || item.size() > 15 || item.find_first_not_of("0123456789") != std::string::npos)
+            config_fail(source, "output.attention_steps", "'" + brief_text(item, 40) + "' is not a step (a list of whole numbers: \"0,500,1000\")");
+        steps.push_back(std::stoll(item));
+        i = j + 1;
+    }
+    std::sort(steps.begin(), steps.end());
+    steps.erase(std::unique(steps.begin(), steps.end()), steps.end());
+    if (steps.size() > 64) config_fail(source, "output.attention_steps", "at most 64 steps are kept, got " + std::to_string(steps.size()));
+    return steps;
 }
 
 void check_transformer_config(const Config& c, const std::string& source) {
@@ -70,6 +107,16 @@ void check_transformer_config(const Config& c, const std::string& source) {
         config_fail(source, "model.heads", std::to_string(t.heads) + " heads do not split model.d_model = " + std::to_string(t.d_model) + " evenly");
     if (t.pos_encoding == "sinusoidal" && t.d_model % 2 != 0)
         config_fail(source, "model.d_model", "sinusoidal positional encoding needs an even width, got " + std::to_string(t.d_model));
+    if (t.lr_decay_per_epoch && t.lr_decay_every > 0)
+        config_fail(source, "train.lr_decay_per_epoch", "decays once per epoch; train.lr_decay_every = " + std::to_string(t.lr_decay_every) +
+                                                            " asks for every so many steps as well: set one of them");
+    if (t.lr_decay_per_epoch && c.data.kind != "text")
+        config_fail(source, "train.lr_decay_per_epoch", "epochs are passes over a text (data.kind = text); use train.lr_decay_every");
+    if (!t.attention_steps.empty()) {
+        transformer_attention_steps(t.attention_steps, source);
+        if (c.data.kind != "text")
+            config_fail(source, "output.attention_steps", "the watched batch is a text's (data.kind = text)");
+    }
     if (c.train.optimizer == "normalized_gd")
         config_fail(source, "train.optimizer", "normalized_gd is not offered by the transformer model (adam, momentum or gd)");
     if (c.data.kind == "synthetic" && t.task == "random" && c.data.vocab_size < 2)

@@ -4,22 +4,70 @@
 #include <cstdio>
 
 #include "snapscope/transformer_run.hpp"
+#include "snapscope/transformer_text.hpp"
 
 namespace snapscope {
 
 namespace {
 
 void write_trajectory(ByteSink& out, const TransformerRun& run) {
+    // A text adds the validation loss and perplexity, the watched batch's attention entropy, the seconds since the
+    // run was built and the steps per second since the row before.
+    const bool text = run.config().data.kind == "text";
     std::string header = "step,loss";
     for (const char* n : transformer_lr_names()) header += std::string(",") + n;
-    out.write(header + ",grad_norm,accuracy\n");
+    out.write(header + ",grad_norm,accuracy" + (text ? ",valid_loss,valid_perplexity,attention_entropy,seconds,steps_per_second" : "") + "\n");
     std::string line;
+    std::int64_t prev_step = -1;
+    double prev_seconds = 0;
     for (const TransformerRecord& r : run.history()) {
         line = std::to_string(r.step) + ',' + format_double(r.loss);
         for (double v : r.lr) line += ',' + format_double(v);
-        line += ',' + format_double(r.grad_norm) + ',' + format_double(r.accuracy) + '\n';
-        out.write(line);
+        line += ',' + format_double(r.grad_norm) + ',' + format_double(r.accuracy);
+        if (text) {
+            const double rate = prev_step >= 0 && r.seconds > prev_seconds ? static_cast<double>(r.step - prev_step) / (r.seconds - prev_seconds) : NAN;
+            line += ',' + format_double(r.valid_loss) + ',' + format_double(std::exp(r.valid_loss)) + ',' + format_double(r.attention_entropy) + ',' +
+                    format_double(r.seconds) + ',' + format_double(rate);
+            prev_step = r.step;
+            prev_seconds = r.seconds;
+        }
+        out.write(line + '\n');
     }
+}
+
+// attention.json: the watched sequence's words and, per pinned step, its maps [layer][head][query][key].
+void write_attention(ByteSink& out, const TransformerRun& run) {
+    JsonWriter w(out);
+    w.begin_object();
+    w.key("maps").begin_array();
+    for (const PinnedAttention& p : run.pinned_attention()) {
+        w.begin_object();
+        w.key("attention").begin_array();
+        const std::size_t n = p.tokens.size();
+        for (int l = 0; l < p.layers; ++l) {
+            w.begin_array();
+            for (int h = 0; h < p.heads; ++h) {
+                w.begin_array();
+                for (std::size_t q = 0; q < n; ++q)
+                    w.numbers(p.attention.data() + ((static_cast<std::size_t>(l) * p.heads + h) * n + q) * n, n);
+                w.end_array();
+            }
+            w.end_array();
+        }
+        w.end_array();
+        w.key("step").value(p.step);
+        w.end_object();
+    }
+    w.end_array();
+    w.key("steps").begin_array();
+    for (const PinnedAttention& p : run.pinned_attention()) w.value(p.step);
+    w.end_array();
+    w.key("words").begin_array();
+    if (!run.pinned_attention().empty())
+        for (std::int32_t t : run.pinned_attention().front().tokens) w.value(run.source().token_name(t));
+    w.end_array();
+    w.end_object();
+    w.finish();
 }
 
 void write_final(ByteSink& out, TransformerRun& run, const RunTiming& t) {
@@ -30,6 +78,21 @@ void write_final(ByteSink& out, TransformerRun& run, const RunTiming& t) {
     JsonWriter w(out);
     w.begin_object();
     w.key("accuracy").value(run.accuracy());
+    if (const auto* text = dynamic_cast<const TextSequences*>(&run.source())) {
+        const Corpus& c = text->corpus();
+        w.key("attention_entropy").value(run.attention_entropy());
+        w.key("corpus").begin_object();
+        w.key("describe").value(c.describe());
+        w.key("steps_per_epoch").value(text->steps_per_epoch());
+        w.key("train_words").value(static_cast<std::int64_t>(c.train.size()));
+        w.key("valid_words").value(static_cast<std::int64_t>(c.valid.size()));
+        w.key("validation_windows").value(text->validation_windows());
+        // The vocabulary, id by id (the rows of tok_emb and the columns of unembed).
+        w.key("words").begin_array();
+        for (const std::string& word : c.words) w.value(word);
+        w.end_array();
+        w.end_object();
+    }
     w.key("d_model").value(s.d);
     if (run.diverged()) w.key("diverged").value(run.divergence_message());
     w.key("elapsed_seconds").value(t.elapsed_seconds);
@@ -66,15 +129,24 @@ void write_final(ByteSink& out, TransformerRun& run, const RunTiming& t) {
     w.key("seed").value(run.config().train.seed);
     w.key("step").value(run.step_index());
     w.key("steps_per_second").value(t.steps_per_second);
-    w.key("task").value(run.config().data.kind == "file" ? std::string("file") : ts.task);
+    w.key("task").value(run.config().data.kind != "synthetic" ? run.config().data.kind : ts.task);
     w.key("test_size").value(static_cast<std::int64_t>(run.source().test_size()));
+    if (run.config().data.kind == "text") {
+        w.key("valid_loss").value(run.valid_loss());
+        w.key("valid_perplexity").value(std::exp(run.valid_loss()));
+    }
     w.key("vocab").value(s.vocab);
     w.end_object();
     w.finish();
 }
 
 double files_bytes(const TransformerRun& run) {
-    return 26.0 * static_cast<double>(run.param_count()) + static_cast<double>(run.history().capacity()) * 200 + 65536;
+    double maps = 0;
+    const TransformerSpec& s = run.engine().spec();
+    const std::string& pins = transformer_settings(run.config()).attention_steps;
+    if (!pins.empty())
+        maps = 26.0 * static_cast<double>(transformer_attention_steps(pins, "config").size()) * s.layers * s.heads * s.max_len * s.max_len;
+    return 26.0 * static_cast<double>(run.param_count()) + static_cast<double>(run.history().capacity()) * 300 + maps + 20.0 * s.vocab + 65536;
 }
 
 std::unique_ptr<LabRun> make_transformer(const Config& cfg, RunUse, const nlohmann::json&) { return std::make_unique<TransformerRun>(cfg); }
@@ -85,7 +157,19 @@ OutputFolder TransformerRun::prepare_folder(const std::string& dir) const { retu
 
 void TransformerRun::write_results(const OutputFolder& folder, const RunTiming& t) {
     evaluate_now();  // the last row of the trajectory and final.json carry the final accuracy
-    write_run_file_set(folder, *this, [&](ByteSink& o) { write_trajectory(o, *this); }, [&](ByteSink& o) { write_final(o, *this, t); });
+    const bool maps = !transformer_settings(cfg_).attention_steps.empty();
+    write_run_file_set(
+        folder, *this, [&](ByteSink& o) { write_trajectory(o, *this); }, [&](ByteSink& o) { write_final(o, *this, t); },
+        [&](FileSet& set) {
+            if (maps) write_attention(set.open("attention.json"), *this);
+        });
+}
+
+std::vector<std::string> TransformerRun::output_files() const {
+    std::vector<std::string> f = {"config.json", "trajectory.csv"};
+    if (!transformer_settings(cfg_).attention_steps.empty()) f.push_back("attention.json");
+    f.push_back("final.json");
+    return f;
 }
 
 void TransformerRun::print_summary(std::FILE* out) const {
@@ -95,6 +179,9 @@ void TransformerRun::print_summary(std::FILE* out) const {
                  transformer_settings(cfg_).precision.c_str());
     std::fprintf(out, "model: PE %s, %s, LayerNorm %s%s%s\n", pos_encoding_name(s.pe), s.causal ? "causal mask" : "no mask (bidirectional)",
                  layer_norm_name(s.ln), s.residual ? ", residual" : ", no residual", s.mlp ? ", MLP" : ", no MLP");
+    if (std::isfinite(valid_loss_))
+        std::fprintf(out, "validation loss %.4f (perplexity %.2f) on %lld windows; watched batch's attention entropy %.4f nats\n", valid_loss_,
+                     std::exp(valid_loss_), static_cast<long long>(dynamic_cast<const TextSequences&>(*source_).validation_windows()), attention_entropy_);
     if (std::isfinite(accuracy_))
         std::fprintf(out, "held-out accuracy %.4f (%zu %s); a model blind to order gets at most %.4f\n", accuracy_, source_->test_size(),
                      transformer_settings(cfg_).task == "addition" ? "problems, whole answers" : "sequences", source_->order_blind_ceiling());

@@ -1,4 +1,5 @@
 #include "snapscope/transformer_run.hpp"
+#include "snapscope/transformer_text.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -158,6 +159,24 @@ std::unique_ptr<SeqSource> make_source(const Config& cfg, Rng& test_rng, std::ui
     const TransformerSettings& t = transformer_settings(cfg);
     const bool last = t.loss_positions == "last";
     if (cfg.data.kind == "file") return std::make_unique<FileSequences>(cfg.data.path, last, cfg.data.vocab_size, limit);
+    if (cfg.data.kind == "text") {
+        CorpusOptions co;
+        co.max_vocab = cfg.data.vocab_size;
+        co.valid_fraction = cfg.data.valid_fraction;
+        co.format = cfg.data.text_format;
+        co.max_bytes = limit;
+        Corpus corpus;
+        try {
+            corpus = load_corpus(cfg.data.path, co);
+        } catch (const LoadCancelled&) {
+            throw;
+        } catch (const DataError&) {
+            throw;
+        } catch (const InputError& e) {
+            throw DataError(e.what(), e.key().empty() ? "data.path" : e.key());
+        }
+        return std::make_unique<TextSequences>(std::move(corpus), cfg.train.batch, cfg.data.seq_len, last, t.valid_tokens);
+    }
     try {
         if (t.task == "addition") return std::make_unique<AdditionTask>(t.digits, t.causal && !last, t.num_test, test_rng);
         if (t.task == "random") return std::make_unique<RandomTokens>(cfg.data.vocab_size, cfg.data.seq_len, last);
@@ -192,6 +211,7 @@ TransformerSpec transformer_spec(const Config& cfg, int vocab, int data_len) {
     s.dropout = t.dropout;
     s.tied = t.tied;
     s.scale_embedding = t.scale_embedding;
+    s.init_range = t.init_range;
     return s;
 }
 
@@ -303,7 +323,12 @@ MemoryEstimate transformer_memory(const Config& cfg, const TransformerSpec& spec
         e.add("the work buffers of the held-out evaluation (up to 512 sequences at once)", "data.num_test",
               transformer_work_bytes(spec, eval, longest, std::min<double>(512, transformer_settings(cfg).num_test), static_cast<int>(sb)));
     }
-    e.add("the training and held-out data", cfg.data.kind == "file" ? "data.path" : "data.num_test", data_bytes);
+    if (cfg.data.kind == "text") {
+        // The validation text is evaluated 16 windows at a time.
+        e.add("the work buffers of the validation (16 windows at once)", "data.seq_len",
+              transformer_work_bytes(spec, 16 * longest, longest, 16 * longest, static_cast<int>(sb)));
+    }
+    e.add("the training and held-out data", cfg.data.kind == "synthetic" ? "data.num_test" : "data.path", data_bytes);
     e.add("the recorded history (at most history.budget_mb)", "history.budget_mb",
           std::min(static_cast<double>(history_budget_bytes(cfg)), static_cast<double>(cfg.history.capacity) * (sizeof(TransformerRecord) + 32)));
     return e;
@@ -334,9 +359,9 @@ TransformerRun::TransformerRun(const Config& cfg) : cfg_(cfg) {
     double batch_positions = static_cast<double>(cfg.train.batch) * source_->max_len();
     if (cfg.data.kind == "synthetic" && t.task == "addition" && t.loss_positions == "last") batch_positions *= t.digits + 1;
     try {
-        transformer_memory(cfg, spec, source_->bytes(), batch_positions, source_->max_len()).check(limit, cfg.data.kind == "file" ? cfg.data.path : "config");
+        transformer_memory(cfg, spec, source_->bytes(), batch_positions, source_->max_len()).check(limit, cfg.data.kind == "synthetic" ? "config" : cfg.data.path);
     } catch (const ConfigError& e) {
-        if (cfg.data.kind == "file") throw DataError(e.what(), e.key());
+        if (cfg.data.kind != "synthetic") throw DataError(e.what(), e.key());
         throw;
     }
     OptimSettings o;
@@ -359,6 +384,8 @@ TransformerRun::TransformerRun(const Config& cfg) : cfg_(cfg) {
         engine_->set_params(std::vector<double>(init.params.begin(), init.params.end()));
     }
     lr_ = {t.lr_embedding, t.lr_attention, t.lr_mlp, t.lr_unembedding};
+    if (!t.attention_steps.empty()) pin_steps_ = transformer_attention_steps(t.attention_steps, "config");
+    start_ = std::chrono::steady_clock::now();
     history_.set_capacity(history_records(cfg, 1.0, sizeof(TransformerRecord) + 32, "the trajectory's records"));
 }
 
@@ -367,11 +394,56 @@ std::size_t TransformerRun::param_count() const { return transformer_param_count
 std::array<double, kNumParamGroups> TransformerRun::effective_lr() const {
     const TransformerSettings& t = transformer_settings(cfg_);
     std::array<double, kNumParamGroups> r = lr_;
-    if (t.lr_decay_every > 0) {
-        const double f = std::pow(t.lr_decay, static_cast<double>(step_ / t.lr_decay_every));
+    const std::int64_t every = t.lr_decay_every > 0 ? t.lr_decay_every : t.lr_decay_per_epoch ? source_->steps_per_epoch() : 0;
+    if (every > 0) {
+        const double f = std::pow(t.lr_decay, static_cast<double>(step_ / every));
         for (double& v : r) v *= f;
     }
     return r;
+}
+
+double TransformerRun::seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
+
+void TransformerRun::evaluate_into(TransformerRecord& r) {
+    accuracy_ = source_->accuracy([this](const SeqBatch& b) { return engine_->predict_last(b); });
+    r.accuracy = accuracy_;
+    if (const SeqBatch* probe = source_->probe()) {
+        valid_loss_ = source_->validation_loss([this](const SeqBatch& b) { return engine_->loss(b); });
+        // The watched batch's attention entropy: -sum p log p of every query's row, averaged.
+        double h = 0, rows = 0;
+        for (int s = 0; s < probe->size(); ++s) {
+            const std::vector<std::int32_t> toks(probe->tokens.begin() + probe->offsets[static_cast<std::size_t>(s)],
+                                                 probe->tokens.begin() + probe->offsets[static_cast<std::size_t>(s) + 1]);
+            const TransformerView v = engine_->view(toks);
+            const std::size_t n = static_cast<std::size_t>(v.n);
+            for (std::size_t row = 0; row < v.attention.size() / n; ++row) {
+                const double* p = v.attention.data() + row * n;
+                double e = 0;
+                for (std::size_t j = 0; j < n; ++j)
+                    if (p[j] > 0) e -= p[j] * std::log(p[j]);
+                h += e;
+                rows += 1;
+            }
+        }
+        attention_entropy_ = rows > 0 ? h / rows : NAN;
+        r.valid_loss = valid_loss_;
+        r.attention_entropy = attention_entropy_;
+    }
+}
+
+void TransformerRun::pin_attention() {
+    if (!std::binary_search(pin_steps_.begin(), pin_steps_.end(), step_)) return;
+    if (!pinned_.empty() && pinned_.back().step == step_) return;
+    const SeqBatch* probe = source_->probe();
+    if (!probe || probe->size() == 0) return;
+    PinnedAttention p;
+    p.step = step_;
+    p.tokens.assign(probe->tokens.begin(), probe->tokens.begin() + probe->offsets[1]);
+    TransformerView v = engine_->view(p.tokens);
+    p.layers = v.layers;
+    p.heads = v.heads;
+    p.attention = std::move(v.attention);
+    pinned_.push_back(std::move(p));
 }
 
 void TransformerRun::prepare_batch() {
@@ -387,10 +459,8 @@ void TransformerRun::record(double loss, double grad_norm, bool evaluate) {
     r.loss = loss;
     r.grad_norm = grad_norm;
     r.lr = effective_lr();
-    if (evaluate) {
-        accuracy_ = source_->accuracy([this](const SeqBatch& b) { return engine_->predict_last(b); });
-        r.accuracy = accuracy_;
-    }
+    r.seconds = seconds();
+    if (evaluate) evaluate_into(r);
     history_.push(r);
     ++record_count_;
 }
@@ -404,8 +474,9 @@ bool TransformerRun::step() {
     // comes from the step itself; a rate changed since a record_now() replaces that record.
     const bool evaluate = step_ % t.eval_every == 0;
     double loss = NAN, gnorm = NAN;
-    double acc = NAN;
-    if (evaluate) acc = source_->accuracy([this](const SeqBatch& b) { return engine_->predict_last(b); });
+    TransformerRecord before;
+    if (evaluate) evaluate_into(before);
+    pin_attention();
     if (!engine_->train_step(batch_, t.dropout > 0 ? &drop_rng_ : nullptr, lr, t.clip_grad_norm, loss, gnorm)) {
         std::ostringstream os;
         os << "the run diverged at step " << step_ << " (loss " << loss << ", gradient norm " << gnorm
@@ -418,9 +489,11 @@ bool TransformerRun::step() {
     r.loss = loss;
     r.grad_norm = gnorm;
     r.lr = lr;
+    r.seconds = seconds();
     if (evaluate) {
-        accuracy_ = acc;
-        r.accuracy = acc;
+        r.accuracy = before.accuracy;
+        r.valid_loss = before.valid_loss;
+        r.attention_entropy = before.attention_entropy;
     }
     history_.push(r);
     ++record_count_;
@@ -444,10 +517,12 @@ void TransformerRun::record_now() {
 
 void TransformerRun::evaluate_now() {
     record_now();
-    if (std::isfinite(history_.back().accuracy)) return;
-    TransformerRecord r = history_.back();
-    accuracy_ = source_->accuracy([this](const SeqBatch& b) { return engine_->predict_last(b); });
-    r.accuracy = accuracy_;
+    pin_attention();
+    const TransformerRecord& b = history_.back();
+    if (std::isfinite(b.accuracy) || std::isfinite(b.valid_loss)) return;
+    TransformerRecord r = b;
+    evaluate_into(r);
+    if (!std::isfinite(r.accuracy) && !std::isfinite(r.valid_loss)) return;  // nothing to evaluate (no held-out set)
     history_.push(r);  // (the same step: replaces the record)
 }
 

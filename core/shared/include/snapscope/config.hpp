@@ -62,10 +62,12 @@ struct ModelConfig {
 };
 
 struct DataConfig {
-    std::string kind = "synthetic";  // synthetic | file
+    std::string kind = "synthetic";  // synthetic | file | text
     int seq_len = 128;
     std::string path;
-    int vocab_size = 0;  // 0: from the data (largest id + 1) or the lab's generator
+    int vocab_size = 0;  // 0: from the data (largest id + 1) or the lab's generator; a text: every word
+    std::string text_format = "auto";
+    double valid_fraction = 0.1;
 };
 
 struct TrainConfig {

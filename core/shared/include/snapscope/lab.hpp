@@ -96,6 +96,8 @@ public:
     // checked against the disk), and the files written there as a set. Throw IoError.
     virtual OutputFolder prepare_folder(const std::string& dir) const = 0;
     virtual void write_results(const OutputFolder& folder, const RunTiming& t) = 0;
+    // The names of the files write_results writes.
+    virtual std::vector<std::string> output_files() const { return {"config.json", "trajectory.csv", "final.json"}; }
     // The result lines `snapscope-cli run` prints after training.
     virtual void print_summary(std::FILE* out) const = 0;
 
@@ -147,8 +149,9 @@ std::unique_ptr<LabRun> make_lab_run(const Config& cfg, RunUse use, const nlohma
 OutputFolder run_output_folder(const std::string& dir, double bytes);
 // Writes a run's three files as a set: config.json (its config), then trajectory.csv and final.json by the lab's
 // writers. The current state is recorded first (a rate changed since the last step shows in the trajectory too).
+// `extra`, when given, opens and writes the lab's further files of the set (before final.json, which comes last).
 void write_run_file_set(const OutputFolder& folder, LabRun& run, const std::function<void(ByteSink&)>& trajectory,
-                        const std::function<void(ByteSink&)>& final_json);
+                        const std::function<void(ByteSink&)>& final_json, const std::function<void(FileSet&)>& extra = nullptr);
 
 // Applies one logged event (a learning-rate change) to a run; unknown names throw ConfigError.
 void apply_event(LabRun& run, const RunEvent& e);

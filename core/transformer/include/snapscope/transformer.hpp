@@ -58,6 +58,9 @@ struct TransformerSpec {
     double dropout = 0;
     bool tied = false;            // unembed = tok_emb^T
     bool scale_embedding = false;  // x0 = tok_emb[token] * sqrt(d) + PE
+    // Initialisation (not the model): > 0, tok_emb and unembed uniform in [-r, r] (the PyTorch word-language-model
+    // tutorial's 0.1); 0, tok_emb and pos_emb N(0, 1) (nn.Embedding's default), unembed like any linear map.
+    double init_range = 0;
     int ffn_width() const { return ffn > 0 ? ffn : 4 * d; }
     int head_dim() const { return d / heads; }
 };

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -23,7 +24,19 @@ struct TransformerRecord {
     std::int64_t step = 0;
     double loss = 0, grad_norm = 0;
     double accuracy = NAN;  // evaluated every train.eval_every steps (and at the end); NaN in between
+    // A text, at the same steps: mean cross-entropy per word of the validation text, and the watched batch's attention
+    // entropy (nats, the mean over layers, heads, sequences and query positions).
+    double valid_loss = NAN, attention_entropy = NAN;
+    double seconds = 0;  // since the run was built
     std::array<double, kNumParamGroups> lr{};
+};
+
+// The attention maps of the watched batch's first sequence at a pinned step (output.attention_steps).
+struct PinnedAttention {
+    std::int64_t step = 0;
+    std::vector<std::int32_t> tokens;
+    int layers = 0, heads = 0;
+    std::vector<double> attention;  // [layers, heads, n, n]
 };
 
 // What one look inside the model shows (the GUI, the symmetry checks): for one sequence, every position's logits and
@@ -96,9 +109,14 @@ public:
     std::string size_text() const override;
     OutputFolder prepare_folder(const std::string& dir) const override;
     void write_results(const OutputFolder& folder, const RunTiming& t) override;
+    std::vector<std::string> output_files() const override;
     void print_summary(std::FILE* out) const override;
     std::vector<double> sweep_values(const SweepMeasure& m) const override;
     std::vector<std::string> notes() const override { return notes_; }
+    // A text: the pinned maps so far, and the newest validation loss and attention entropy (NaN before the first).
+    const std::vector<PinnedAttention>& pinned_attention() const { return pinned_; }
+    double valid_loss() const { return valid_loss_; }
+    double attention_entropy() const { return attention_entropy_; }
 
     const ThinningHistory<TransformerRecord>& history() const { return history_; }
     std::uint64_t record_count() const { return record_count_; }
@@ -115,6 +133,10 @@ public:
 private:
     void prepare_batch();
     void record(double loss, double grad_norm, bool evaluate);
+    // The held-out measures of the current weights into `r` (accuracy; a text's validation loss and entropy).
+    void evaluate_into(TransformerRecord& r);
+    void pin_attention();
+    double seconds() const;
     Config cfg_;
     std::unique_ptr<SeqSource> source_;
     std::unique_ptr<TransformerEngine> engine_;
@@ -127,9 +149,15 @@ private:
     std::vector<RunEvent> events_;
     ThinningHistory<TransformerRecord> history_;
     std::uint64_t record_count_ = 0;
-    double accuracy_ = NAN;
+    double accuracy_ = NAN, valid_loss_ = NAN, attention_entropy_ = NAN;
     std::vector<std::string> notes_;
+    std::vector<std::int64_t> pin_steps_;
+    std::vector<PinnedAttention> pinned_;
+    std::chrono::steady_clock::time_point start_;
 };
+
+// output.attention_steps as sorted distinct steps; throws ConfigError naming the key.
+std::vector<std::int64_t> transformer_attention_steps(const std::string& text, const std::string& source);
 
 // Everything a run of `cfg` holds, for the memory check (given the model spec and the data's bytes).
 MemoryEstimate transformer_memory(const Config& cfg, const TransformerSpec& spec, double data_bytes, double batch_positions, double longest);

@@ -23,6 +23,7 @@ struct TransformerSettings {
     double dropout = 0;
     bool tied = false;
     bool scale_embedding = false;
+    double init_range = 0;
     std::string precision = "float64";    // float64 | float32
     std::string init_from;                // a final.json (or any JSON with "params") to start from
     int max_len = 0;                      // 0: what the data needs
@@ -38,6 +39,9 @@ struct TransformerSettings {
     int lr_decay_every = 0;               // steps; 0: no decay
     double lr_decay = 1.0;                // the factor every lr_decay_every steps (step LR)
     int eval_every = 50;                  // steps between held-out evaluations
+    bool lr_decay_per_epoch = false;      // a text: the step-LR factor once per pass over the training text
+    int valid_tokens = 10000;             // a text: predicted words of the validation text evaluated (0: all)
+    std::string attention_steps;          // a text: steps whose attention maps of the watched batch are kept ("0,500")
 };
 
 inline TransformerSettings& transformer_settings(Config& c) { return c.lab<TransformerSettings>(); }

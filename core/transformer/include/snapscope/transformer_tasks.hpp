@@ -55,6 +55,12 @@ public:
     virtual std::vector<std::int32_t> example(int i) const = 0;
     // Bytes it holds.
     virtual double bytes() const = 0;
+    // A text: steps in one pass over the training text (0: no epochs), the mean cross-entropy per predicted word of
+    // the validation text by `loss` (the model's mean loss of a batch; NaN without one), and the fixed batch whose
+    // attention is watched (nullptr: none).
+    virtual std::int64_t steps_per_epoch() const { return 0; }
+    virtual double validation_loss(const std::function<double(const SeqBatch&)>& loss) const { return NAN; }
+    virtual const SeqBatch* probe() const { return nullptr; }
 
 protected:
     int vocab_ = 0, max_len_ = 0;
