@@ -51,6 +51,12 @@ TextFormat detect_format(LineSource& lines) {
     return TextFormat::Plain;
 }
 
+std::string hex_byte(char c) {
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned>(static_cast<unsigned char>(c)));
+    return hex;
+}
+
 // One pass over one file's lines: checks each line and hands its words to `on_words(words, valid)`.
 void read_file_words(LineSource& lines, const CorpusFile& f, std::uint64_t split_base, std::uint64_t split_at,
                      const std::function<void(const std::vector<std::string>&, bool)>& on_words) {
@@ -59,21 +65,15 @@ void read_file_words(LineSource& lines, const CorpusFile& f, std::uint64_t split
     while (lines.next_line(line, kMaxLine)) {
         const std::uint64_t off = lines.line_offset();
         const std::size_t bad = binary_byte_offset(line);
-        if (bad != std::string::npos) {
-            char hex[8];
-            std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned>(static_cast<unsigned char>(line[bad])));
+        if (bad != std::string::npos)
             throw DataError(f.path + ": byte offset " + std::to_string(off + bad) + " (line " + std::to_string(lines.line_number()) +
-                                "): the control byte " + hex + ": this is not a text file",
+                                "): the control byte " + hex_byte(line[bad]) + ": this is not a text file",
                             "data.path");
-        }
         const std::size_t u = invalid_utf8_offset(line);
-        if (u != std::string::npos) {
-            char hex[8];
-            std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned>(static_cast<unsigned char>(line[u])));
+        if (u != std::string::npos)
             throw DataError(f.path + ": byte offset " + std::to_string(off + u) + " (line " + std::to_string(lines.line_number()) +
-                                "): the byte " + hex + " is not UTF-8 (convert the file, e.g. iconv -f latin1 -t utf-8)",
+                                "): the byte " + hex_byte(line[u]) + " is not UTF-8 (convert the file, e.g. iconv -f latin1 -t utf-8)",
                             "data.path");
-        }
         words.clear();
         tokenize_line(line, f.format, words);
         if (words.empty()) continue;
@@ -273,8 +273,7 @@ Corpus load_corpus(const std::string& path, const CorpusOptions& opt) {
     auto open = [&files](std::size_t i) -> std::unique_ptr<LineSource> {
         return std::make_unique<InputFile>(files[i].path, kWhat, std::numeric_limits<std::uint64_t>::max());
     };
-    const std::vector<CorpusFile> copy = files;
-    return build(path, copy, opt, open);
+    return build(path, files, opt, open);  // (a copy: `open` reads `files`)
 }
 
 Corpus corpus_from_text(const std::string& text, const CorpusOptions& opt, const std::string& source) {

@@ -26,7 +26,10 @@ TextSequences::TextSequences(Corpus corpus, int columns, int window, bool last_o
 }
 
 void TextSequences::window(std::int64_t column, std::int64_t at, SeqBatch& out) const {
-    const std::int32_t* p = corpus_.train.data() + column * column_len_ + at;
+    add_window(corpus_.train.data() + column * column_len_ + at, out);
+}
+
+void TextSequences::add_window(const std::int32_t* p, SeqBatch& out) const {
     std::vector<std::int32_t> toks(p, p + window_), tgts;
     if (last_only_) {
         tgts.assign(static_cast<std::size_t>(window_), -1);
@@ -64,17 +67,7 @@ double TextSequences::validation_loss(const std::function<double(const SeqBatch&
     for (std::int64_t w0 = 0; w0 < valid_windows_; w0 += chunk) {
         b.clear();
         const std::int64_t w1 = std::min(valid_windows_, w0 + chunk);
-        for (std::int64_t w = w0; w < w1; ++w) {
-            const std::int32_t* p = corpus_.valid.data() + w * window_;
-            std::vector<std::int32_t> toks(p, p + window_), tgts;
-            if (last_only_) {
-                tgts.assign(static_cast<std::size_t>(window_), -1);
-                tgts.back() = p[window_];
-            } else {
-                tgts.assign(p + 1, p + window_ + 1);
-            }
-            b.add(toks, tgts);
-        }
+        for (std::int64_t w = w0; w < w1; ++w) add_window(corpus_.valid.data() + w * window_, b);
         const double rows = static_cast<double>(w1 - w0) * (last_only_ ? 1 : window_);
         sum += loss(b) * rows;
         count += rows;

@@ -31,6 +31,8 @@ public:
 
 private:
     void window(std::int64_t column, std::int64_t at, SeqBatch& out) const;
+    // The window of data.seq_len words at `p` and its targets (the next words, or the one after it).
+    void add_window(const std::int32_t* p, SeqBatch& out) const;
     Corpus corpus_;
     int columns_, window_;
     bool last_only_;
