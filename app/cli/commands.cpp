@@ -12,6 +12,7 @@
 #include <set>
 
 #include "snapscope/config.hpp"
+#include "snapscope/input.hpp"
 #include "snapscope/limits.hpp"
 #include "snapscope/presets.hpp"
 #include "snapscope/session.hpp"
@@ -34,6 +35,35 @@ extern "C" void on_stop_signal(int sig) {
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 const char* signal_name(int sig) { return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal"; }
+
+// The loading bar on stderr: "loading the data [#########           ]  45%", redrawn at most 10 times a second;
+// cleared when done.
+class LoadBar {
+public:
+    explicit LoadBar(bool on) : on_(on) {}
+    ~LoadBar() { clear(); }
+    void show(double f) {
+        if (!on_ || !(f >= 0)) return;
+        const auto now = Clock::now();
+        const bool last = f >= 1.0;
+        if (!last && drew_ && std::chrono::duration<double>(now - last_).count() < 0.1) return;
+        last_ = now;
+        constexpr int kWidth = 30;
+        const int filled = static_cast<int>(std::min(f, 1.0) * kWidth);
+        std::fprintf(stderr, "\rloading the data [%s%s] %3.0f%%", std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                     std::string(static_cast<std::size_t>(kWidth - filled), ' ').c_str(), 100.0 * std::min(f, 1.0));
+        std::fflush(stderr);
+        drew_ = true;
+    }
+    void clear() {
+        if (drew_) std::fprintf(stderr, "\r%*s\r", 60, "");
+        drew_ = false;
+    }
+
+private:
+    bool on_, drew_ = false;
+    Clock::time_point last_;
+};
 
 }  // namespace
 
@@ -131,11 +161,24 @@ std::int64_t train(LabRun& run, std::int64_t steps, bool progress, const std::ve
 // (created, writable, room for the files) before training starts.
 int train_and_write(const RunOptions& opt, const Config& cfg, const std::vector<RunEvent>& events = {}, std::int64_t steps = -1,
                     const nlohmann::json& data = nullptr) {
-    const std::unique_ptr<LabRun> owned = make_lab_run(cfg, RunUse::Cli, data);
+    const bool progress = !opt.quiet && (opt.progress || ::isatty(STDERR_FILENO));
+    std::unique_ptr<LabRun> owned;
+    {
+        // Building the run reads its data (a corpus of hundreds of MB takes a while): a bar while it does; SIGINT or
+        // SIGTERM stops the load (nothing is written).
+        LoadBar bar(progress);
+        LoadMonitor monitor([&bar](double f) { bar.show(f); }, [] { return g_stop_signal != 0; });
+        try {
+            owned = make_lab_run(cfg, RunUse::Cli, data);
+        } catch (const LoadCancelled&) {
+            bar.clear();
+            std::fprintf(stderr, "snapscope-cli: stopped by %s while loading the data; nothing written\n", signal_name(g_stop_signal));
+            return stopped_status();
+        }
+    }
     LabRun& run = *owned;
     for (const std::string& n : run.notes()) std::fprintf(stderr, "snapscope-cli: note: %s\n", message_text(n).c_str());
     const OutputFolder folder = run.prepare_folder(opt.out_dir);  // locked while training, so no sweep starts writing here meanwhile
-    const bool progress = !opt.quiet && ::isatty(STDERR_FILENO);
     const auto t0 = Clock::now();
     const std::int64_t done = train(run, steps >= 0 ? steps : cfg.train.steps, progress, events);
     const double elapsed = seconds_since(t0);

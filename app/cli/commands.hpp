@@ -21,6 +21,7 @@ struct RunOptions {
     std::optional<std::uint64_t> seed;  // --seed, when given
     std::string out_dir;
     bool quiet = false;
+    bool progress = false;  // --progress: the loading bar and the step line even when stderr is not a terminal
 };
 
 struct SweepOptions {

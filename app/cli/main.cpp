@@ -109,6 +109,7 @@ int run_cli(int argc, char** argv) {
     auto* seed_opt = r->add_option("--seed", seed_text, "Random seed, 0 to 18446744073709551615 (overrides train.seed)")->excludes("--session");
     r->add_option("--out", run.out_dir, "Output folder (created if missing)")->required();
     r->add_flag("-q,--quiet", run.quiet, "No progress line and no summary");
+    r->add_flag("--progress", run.progress, "Show the loading bar and the step line even when stderr is not a terminal (a log file)");
     int threads = 0;
     r->add_option("--threads", threads, "Threads a step may use where the lab splits its work (the transformer lab; default: every core)")
         ->check(integer_in(1, 256));

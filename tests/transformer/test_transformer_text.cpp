@@ -9,6 +9,7 @@
 #include <random>
 
 #include <nlohmann/json.hpp>
+#include <stb_image.h>
 
 #include "proc_util.hpp"
 #include "snapscope/corpus.hpp"
@@ -200,8 +201,12 @@ TEST(TextRun, TheFig7PresetRunsFromTheCommandLineAndWritesItsMaps) {
     const fs::path d = test::test_dir("cli");
     test::write_file(d / "g.txt", grammar_text(1500, 2));
     const test::ProcResult r = test::run_cli("run --preset fig7 --set data.path=" + (d / "g.txt").string() +
-                                             " --set train.steps=4 --set train.eval_every=2 --set output.attention_steps=0,4 --out " + (d / "out").string());
+                                             " --set train.steps=4 --set train.eval_every=2 --set output.attention_steps=0,4 --progress --out " +
+                                             (d / "out").string());
     ASSERT_EQ(r.status, 0) << r.err;
+    // --progress: the loading bar (and the step line) although stderr is a pipe here.
+    EXPECT_NE(r.err.find("loading the data ["), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("] 100%"), std::string::npos) << r.err;
     EXPECT_NE(r.out.find("validation loss"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("attention.json"), std::string::npos) << r.out;
     std::ifstream tr(d / "out" / "trajectory.csv");
@@ -219,4 +224,14 @@ TEST(TextRun, TheFig7PresetRunsFromTheCommandLineAndWritesItsMaps) {
     EXPECT_EQ(f["corpus"]["words"][0], "<unk>");
     EXPECT_EQ(f["corpus"]["words"].size(), static_cast<std::size_t>(f["vocab"].get<int>()));
     EXPECT_GT(f["valid_perplexity"].get<double>(), 1.0);
+    // The maps as PNG heatmaps, one per pinned step, named in the output.
+    for (const char* name : {"attention_0.png", "attention_4.png"}) {
+        EXPECT_NE(r.out.find(name), std::string::npos) << r.out;
+        int w = 0, h = 0, c = 0;
+        unsigned char* px = stbi_load((d / "out" / name).string().c_str(), &w, &h, &c, 4);
+        ASSERT_NE(px, nullptr) << name;
+        EXPECT_GT(w, 35 * 9);
+        EXPECT_GT(h, 35 * 9);
+        stbi_image_free(px);
+    }
 }

@@ -1,13 +1,9 @@
-// The colour maps of shaders/heatmap.frag, on the CPU (colour bars, tests).
+// The colour maps live in the core (snapscope/colormap.hpp), shared with the headless tool's figures.
 #pragma once
 
-#include <array>
+#include "snapscope/colormap.hpp"
 
 namespace snapscope::gui {
-
-enum class Colormap { Viridis = 0, Diverging = 1 };
-
-// RGB in [0, 1]. Viridis maps [vmin, vmax] to the ramp; Diverging maps [-m, m], m = max(|vmin|, |vmax|).
-std::array<float, 3> colormap_rgb(Colormap map, float v, float vmin, float vmax);
-
+using snapscope::Colormap;
+using snapscope::colormap_rgb;
 }  // namespace snapscope::gui

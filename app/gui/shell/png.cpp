@@ -1,23 +1,13 @@
 #include "png.hpp"
 
 #include <stb_image.h>
-#include <stb_image_write.h>
 
-#include "snapscope/files.hpp"
+#include "snapscope/raster.hpp"
 
 namespace snapscope::gui {
 
-namespace {
-void append(void* ctx, void* data, int size) {
-    static_cast<std::string*>(ctx)->append(static_cast<const char*>(data), static_cast<std::size_t>(size));
-}
-}  // namespace
-
 void write_png(const std::string& path, int width, int height, const std::vector<unsigned char>& rgba) {
-    std::string bytes;
-    if (!stbi_write_png_to_func(append, &bytes, width, height, 4, rgba.data(), width * 4))
-        throw IoError(path + ": PNG encoding failed");
-    write_file_atomic(path, bytes);
+    write_png_file(path, RgbaImage::from_rgba(width, height, rgba));
 }
 
 bool read_png(const std::string& path, int& width, int& height, std::vector<unsigned char>& rgba) {

@@ -1,9 +1,11 @@
 // The transformer run as a lab (LabRun): its files (config.json, trajectory.csv, final.json with every parameter),
 // summary and registry entry.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
 #include "snapscope/transformer_run.hpp"
+#include "snapscope/transformer_figure.hpp"
 #include "snapscope/transformer_text.hpp"
 
 namespace snapscope {
@@ -144,8 +146,13 @@ double files_bytes(const TransformerRun& run) {
     double maps = 0;
     const TransformerSpec& s = run.engine().spec();
     const std::string& pins = transformer_settings(run.config()).attention_steps;
-    if (!pins.empty())
-        maps = 26.0 * static_cast<double>(transformer_attention_steps(pins, "config").size()) * s.layers * s.heads * s.max_len * s.max_len;
+    if (!pins.empty()) {
+        const double pinned = static_cast<double>(transformer_attention_steps(pins, "config").size());
+        maps = 26.0 * pinned * s.layers * s.heads * s.max_len * s.max_len;
+        // Each PNG at most its raw RGBA pixels: per drawn map, its cells and a margin for the words.
+        const double side = std::min(s.max_len, kFigureMaxPositions) * std::clamp(560 / std::max(std::min(s.max_len, kFigureMaxPositions), 1), 1, 18) + 300.0;
+        maps += pinned * std::min(s.layers * s.heads, kFigureMaxMaps) * side * side * 4;
+    }
     return 26.0 * static_cast<double>(run.param_count()) + static_cast<double>(run.history().capacity()) * 300 + maps + 20.0 * s.vocab + 65536;
 }
 
@@ -161,13 +168,27 @@ void TransformerRun::write_results(const OutputFolder& folder, const RunTiming& 
     write_run_file_set(
         folder, *this, [&](ByteSink& o) { write_trajectory(o, *this); }, [&](ByteSink& o) { write_final(o, *this, t); },
         [&](FileSet& set) {
-            if (maps) write_attention(set.open("attention.json"), *this);
+            if (!maps) return;
+            write_attention(set.open("attention.json"), *this);
+            for (const PinnedAttention& p : pinned_) set.open(attention_png_name(p.step)).write(encode_png(attention_png(p)));
         });
+}
+
+std::string attention_png_name(std::int64_t step) { return "attention_" + std::to_string(step) + ".png"; }
+
+RgbaImage TransformerRun::attention_png(const PinnedAttention& p) const {
+    std::vector<std::string> words;
+    for (std::int32_t t : p.tokens) words.push_back(source_->token_name(t));
+    return attention_figure(p, words, engine_->spec().causal,
+                            "step " + std::to_string(p.step) + ": attention of the watched window (rows: query word, columns: key word)");
 }
 
 std::vector<std::string> TransformerRun::output_files() const {
     std::vector<std::string> f = {"config.json", "trajectory.csv"};
-    if (!transformer_settings(cfg_).attention_steps.empty()) f.push_back("attention.json");
+    if (!transformer_settings(cfg_).attention_steps.empty()) {
+        f.push_back("attention.json");
+        for (const PinnedAttention& p : pinned_) f.push_back(attention_png_name(p.step));
+    }
     f.push_back("final.json");
     return f;
 }

@@ -20,6 +20,8 @@
 
 namespace snapscope {
 
+class RgbaImage;
+
 struct TransformerRecord {
     std::int64_t step = 0;
     double loss = 0, grad_norm = 0;
@@ -110,6 +112,8 @@ public:
     OutputFolder prepare_folder(const std::string& dir) const override;
     void write_results(const OutputFolder& folder, const RunTiming& t) override;
     std::vector<std::string> output_files() const override;
+    // The PNG figure of a pinned map (attention_STEP.png), words on its axes.
+    RgbaImage attention_png(const PinnedAttention& p) const;
     void print_summary(std::FILE* out) const override;
     std::vector<double> sweep_values(const SweepMeasure& m) const override;
     std::vector<std::string> notes() const override { return notes_; }
@@ -155,6 +159,9 @@ private:
     std::vector<PinnedAttention> pinned_;
     std::chrono::steady_clock::time_point start_;
 };
+
+// attention_STEP.png
+std::string attention_png_name(std::int64_t step);
 
 // output.attention_steps as sorted distinct steps; throws ConfigError naming the key.
 std::vector<std::int64_t> transformer_attention_steps(const std::string& text, const std::string& source);

@@ -1,9 +1,9 @@
-#include "colormap.hpp"
+#include "snapscope/colormap.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-namespace snapscope::gui {
+namespace snapscope {
 
 namespace {
 constexpr float kViridis[11][3] = {{0.267f, 0.005f, 0.329f}, {0.283f, 0.141f, 0.458f}, {0.254f, 0.265f, 0.530f},
@@ -32,4 +32,4 @@ std::array<float, 3> colormap_rgb(Colormap map, float v, float vmin, float vmax)
     return ramp(kViridis, vmax > vmin ? (v - vmin) / (vmax - vmin) : 0.f);
 }
 
-}  // namespace snapscope::gui
+}  // namespace snapscope
