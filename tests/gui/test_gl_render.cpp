@@ -327,3 +327,46 @@ TEST(GlRender, TheSymmetryLabDrawsItsAttentionAndCosineMaps) {
     check("attn0", n, std::vector<double>(r.attention.begin(), r.attention.begin() + n * n), Colormap::Viridis, 0.f, 1.f);
     check("cosine", m, r.cosine, Colormap::Diverging, -1.f, 1.f);
 }
+
+// Issue 13: the text view draws the watched window's map where the UI says it is: at each cell centre the window's
+// pixel has the colour of the frame's attention weight (masked cells dark), and the words label the rows.
+TEST(GlRender, TheTextViewDrawsTheWatchedWindowsAttentionWithItsWords) {
+    FlatConfig f = preset_config("fig7");
+    apply_assignment(f, "train.steps=30");
+    Worker worker(resolve_config(f, "fig7"));
+    worker.post(Command::step(30));
+    worker.sync();
+    const SnapshotPtr snap = worker.snapshot();
+    ViewState view;
+    HostRequests req;
+    for (int k = 0; k < 3; ++k) host().frame(*snap, view, [](Command) {}, req);
+    const TransformerInfo& info = transformer_info(*snap->info);
+    ASSERT_TRUE(info.text);
+    const int n = static_cast<int>(info.watched.size());
+    ASSERT_EQ(n, 35);
+    const float* map = watched_map(*snap->frames.back(), info, 0);
+    ASSERT_NE(map, nullptr);
+    const ImVec4 box = view.widget_rects.at("text.map");
+    const float cell = (box.z - box.x) / n;
+    ASSERT_GE(cell, 5.f);
+    const int every = std::max(1, static_cast<int>(std::ceil(ImGui::GetFontSize() * 0.8f / cell)));
+    const Image shot = host().render_offscreen(1);
+    auto px = [&](int x, int y) { return &shot.rgba[(static_cast<std::size_t>(y) * shot.width + x) * 4]; };
+    for (int q = 0; q < n; q += 4)
+        for (int k = 0; k <= q; k += 3) {
+            const int x = static_cast<int>(box.x + (k + 0.5f) * cell), y = static_cast<int>(box.y + (q + 0.5f) * cell);
+            expect_colour(px(x, y), colormap_rgb(Colormap::Viridis, map[q * n + k], 0.f, 1.f), "cell " + std::to_string(q) + "," + std::to_string(k));
+        }
+    // Left of each labelled row (every one, or every second when the cells are smaller than the text): its word.
+    int total = 0;
+    for (int q = 0; q < n; q += every) {
+        int light = 0;
+        // (the word's line of text, centred on the row: a '.' sits low in it)
+        const float mid = box.y + (q + 0.5f) * cell, half = ImGui::GetFontSize() * 0.6f;
+        for (int y = static_cast<int>(mid - half); y < static_cast<int>(mid + half); ++y)
+            for (int x = static_cast<int>(box.x) - 80; x < static_cast<int>(box.x) - 2; ++x) light += px(x, y)[0] > 110;
+        EXPECT_GT(light, 0) << "no word left of row " << q;  // (a '.' is a few pixels)
+        total += light;
+    }
+    EXPECT_GT(total, 150);
+}

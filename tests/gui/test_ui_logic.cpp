@@ -5,13 +5,18 @@
 #include <imgui.h>
 #include <imgui_internal.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <cmath>
 #include <numeric>
 #include <thread>
 
 #include "app_ui.hpp"
 #include "keys.hpp"
+#include "open_data.hpp"
 #include "snapscope/presets.hpp"
 #include "worker.hpp"
 #include "scansnap/scansnap_panels.hpp"
@@ -930,4 +935,149 @@ TEST(UiLogic, TheDepthWidthWindowSweepsLayersAndWidthInTheBackground) {
     t.ffn = 64;
     t.max_len = 8;
     EXPECT_NEAR(std::pow(10.0, s[2].x[0]), static_cast<double>(transformer_param_count(t)), 1e-6);
+}
+
+// Issue 13: the text view. A text run (data.kind = text) shows the watched window's attention with its words, each
+// frame holding that step's maps; the steps of output.attention_steps are pinned at first, P pins the step shown, a
+// click on a row picks the query word whose top words are listed; a text file opened (the Open data window, or a
+// drop, which calls the same function) restarts on the Fig 7 model from any lab.
+namespace {
+std::string grammar_words(int sentences) {
+    const char* nouns[] = {"cat", "dog", "bird"};
+    const char* verbs[] = {"sees", "likes"};
+    const char* objects[] = {"mouse", "ball"};
+    std::string t;
+    for (int s = 0; s < sentences; ++s) {
+        const int v = s % 2;
+        t += std::string("the ") + nouns[(s * 7) % 3] + " " + verbs[v] + " the " + objects[v] + " .\n";
+    }
+    return t;
+}
+}  // namespace
+
+TEST(UiLogic, TheTextViewShowsTheWatchedWindowsAttentionPinsStepsAndOpensTexts) {
+    const std::filesystem::path d = std::filesystem::temp_directory_path() / ("snapscope-textview-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(d);
+    std::filesystem::create_directories(d / "sub");
+    { std::ofstream(d / "g.txt") << grammar_words(400); }
+    { std::ofstream(d / ".hidden") << "x"; }
+    FlatConfig f = preset_config("fig7");
+    for (const std::string s : {"data.path=" + (d / "g.txt").string(), std::string("model.d_model=16"), std::string("model.ffn=16"),
+                                std::string("data.seq_len=12"), std::string("train.batch=4"), std::string("train.eval_every=5"),
+                                std::string("output.attention_steps=0,10,1000"), std::string("data.valid_tokens=200")})
+        apply_assignment(f, s);
+    Ui ui;
+    HostRequests host;
+    ViewState view;
+    Worker worker(resolve_config(f, "test"));
+    const CommandSink send = [&](Command c) { worker.post(c); };
+    auto frame = [&] { ui.frame(*worker.snapshot(), view, send, host); };
+    worker.post(Command::step(20));
+    worker.sync();
+    frame();
+    frame();
+    const SnapshotPtr snap = worker.snapshot();
+    const TransformerInfo& info = transformer_info(*snap->info);
+    ASSERT_TRUE(info.text);
+    ASSERT_EQ(info.watched.size(), 12u);
+    // Every frame holds its step's map of the watched window: rows are distributions over the causal prefix.
+    for (const FramePtr& fr : snap->frames) {
+        const float* m = watched_map(*fr, info, 0);
+        ASSERT_NE(m, nullptr) << "step " << fr->step;
+        for (int q = 0; q < 12; ++q) {
+            double row = 0;
+            for (int k = 0; k < 12; ++k) {
+                if (k > q) EXPECT_EQ(m[q * 12 + k], 0.f);
+                row += m[q * 12 + k];
+            }
+            EXPECT_NEAR(row, 1.0, 1e-4);
+        }
+    }
+    // The maps change with training (the frames are not one shared map).
+    const float* first = watched_map(*snap->frames.front(), info, 0);
+    const float* last = watched_map(*snap->frames.back(), info, 0);
+    double diff = 0;
+    for (int e = 0; e < 144; ++e) diff += std::abs(first[e] - last[e]);
+    EXPECT_GT(diff, 1e-3);
+    // Validation loss at evaluation steps.
+    int evaluated = 0;
+    for (const FramePtr& fr : snap->frames) evaluated += std::isfinite(transformer_frame(*fr).valid_loss);
+    EXPECT_GE(evaluated, 3);
+    TransformerLabView& v = transformer_view(view);
+    EXPECT_EQ(v.pins, (std::vector<std::int64_t>{0, 10, 1000})) << "output.attention_steps are pinned at first";
+    // Step 7 shown (the cursor), pinned by its button and then by P (once: a step is pinned once).
+    view.live = false;
+    view.cursor_step = 7;
+    frame();
+    click(ui, centre(view, "text.pin"), frame);
+    EXPECT_EQ(v.pins, (std::vector<std::int64_t>{0, 7, 10, 1000}));
+    view.cursor_step = 15;
+    frame();
+    ui.key(kKeyP, true);
+    frame();
+    ui.key(kKeyP, false);
+    frame();
+    EXPECT_EQ(v.pins, (std::vector<std::int64_t>{0, 7, 10, 15, 1000}));
+    // A pinned step can be removed.
+    click(ui, centre(view, "text.unpin.1000"), frame);
+    EXPECT_EQ(v.pins, (std::vector<std::int64_t>{0, 7, 10, 15}));
+    // A click on row 3 of the map makes position 3 the query word; Up moves to 2.
+    const ImVec4 r = view.widget_rects.at("text.map");
+    const float cell = (r.w - r.y) / 12;
+    click(ui, ImVec2(r.x + cell * 0.5f, r.y + cell * 3.5f), frame);
+    EXPECT_EQ(v.query, 3);
+    ui.key(kKeyUp, true);
+    frame();
+    ui.key(kKeyUp, false);
+    frame();
+    EXPECT_EQ(v.query, 2);
+    // Top words: the heaviest keys of the query's row, in order.
+    const float* m = watched_map(frame_at(*worker.snapshot(), view), info, 0);
+    const auto top = top_keys(m, 12, 5, 3);
+    ASSERT_EQ(top.size(), 3u);
+    EXPECT_GE(top[0].second, top[1].second);
+    EXPECT_GE(top[1].second, top[2].second);
+    for (int k = 0; k < 12; ++k)
+        if (k != top[0].first) EXPECT_LE(m[5 * 12 + k], top[0].second);
+    // The pins and the query word are kept in a session's view.
+    ViewState back;
+    back.from_json(view.to_json(), "test");
+    EXPECT_EQ(transformer_view(back).pins, v.pins);
+    EXPECT_EQ(transformer_view(back).query, 2);
+
+    // Opening a text from another lab (fig4 shown): the Open data window lists folders first and leaves hidden files
+    // off; a file picked and opened restarts on the Fig 7 model on it.
+    std::vector<Command> sent;
+    const CommandSink record = [&](Command c) { sent.push_back(c); };
+    Worker other(fig4());
+    ViewState v2;
+    v2.open_data.open = true;
+    v2.open_data.dir = d.string();
+    auto frame2 = [&] { ui.frame(*other.snapshot(), v2, record, host); };
+    frame2();
+    ASSERT_EQ(v2.open_data.entries.size(), 2u);
+    EXPECT_TRUE(v2.open_data.entries[0].folder);
+    EXPECT_EQ(v2.open_data.entries[0].name, "sub");
+    EXPECT_EQ(v2.open_data.entries[1].name, "g.txt");
+    click(ui, centre(v2, "open.entry.g.txt"), frame2);
+    EXPECT_EQ(v2.open_data.typed, (d / "g.txt").string());
+    click(ui, centre(v2, "open.open"), frame2);
+    ASSERT_EQ(sent.size(), 1u);
+    ASSERT_EQ(sent[0].kind, Command::Kind::LoadConfig);
+    EXPECT_EQ(sent[0].config->model.kind, "transformer");
+    EXPECT_EQ(sent[0].config->data.kind, "text");
+    EXPECT_EQ(sent[0].config->data.path, (d / "g.txt").string());
+    EXPECT_FALSE(v2.open_data.open) << "the window closes once a lab opens the path";
+    // From a text run, the same settings on the new text; a path that does not exist is refused with a message.
+    sent.clear();
+    EXPECT_TRUE(open_data_path(*worker.snapshot(), view, record, d.string()));
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(transformer_settings(*sent[0].config).d_model, 16);
+    EXPECT_EQ(sent[0].config->data.path, d.string());
+    sent.clear();
+    EXPECT_FALSE(open_data_path(*worker.snapshot(), view, record, (d / "missing.txt").string()));
+    EXPECT_TRUE(sent.empty());
+    EXPECT_TRUE(view.status_error);
+    EXPECT_NE(view.status.find("no such file"), std::string::npos) << view.status;
+    std::filesystem::remove_all(d);
 }

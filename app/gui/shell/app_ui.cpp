@@ -11,6 +11,7 @@
 #include "snapscope/input.hpp"
 
 #include "keys.hpp"
+#include "open_data.hpp"
 
 namespace snapscope::gui {
 
@@ -185,7 +186,8 @@ void handle_keys(const Snapshot& snap, ViewState& view, const CommandSink& send,
         else send(Command::step(1));
     }
     if (key_pressed(kKeyR) && !io.KeyCtrl) send(Command::reset(snap.seed));
-    if (key_pressed(kKeyO) && io.KeyCtrl) host.load_session = true;
+    if (key_pressed(kKeyO) && io.KeyCtrl && !io.KeyShift) host.load_session = true;
+    if (key_pressed(kKeyO) && io.KeyCtrl && io.KeyShift) view.open_data.open = true;
     if (key_pressed(kKeyL)) view.live = true;
     if (key_pressed(kKeyLeft, true) && !snap.frames.empty()) {
         const Frame& f = frame_at(snap, view);
@@ -252,7 +254,7 @@ void draw_help(const Snapshot& snap, ViewState& view) {
                                  {"L", "back to live"},               {"Click a curve", "show that step everywhere"},
                                  {"F12", "screenshot of the window"}, {"Ctrl+S / Ctrl+O", "save / load session"},
                                  {"F11", "large font (projectors)"},  {"F1", "this help"},
-                                 {"Esc", "stop loading a session"}};
+                                 {"Esc", "stop loading a session"},   {"Ctrl+Shift+O", "open data (a text file or folder; or drop it)"}};
         for (auto& r : rows) {
             ImGui::TextUnformatted(r[0]);
             ImGui::SameLine(ImGui::GetFontSize() * 9);
@@ -309,6 +311,7 @@ void draw_app(const Snapshot& snap, ViewState& view, const CommandSink& send, He
         draw_status_bar(snap, view, ImVec2(0, ds.y), ImVec2(full.x, bar_h));
         if (lab.windows) lab.windows(snap, view, send);
         draw_help(snap, view);
+        draw_open_dialog(snap, view, send);
         draw_loading(snap, send);
     }
 }

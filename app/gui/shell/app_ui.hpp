@@ -78,6 +78,22 @@ struct LabView {
     virtual void from_json(ViewJsonReader& r) { (void)r; }
 };
 
+// The Open data window's state (shell/open_data.cpp).
+struct OpenDataDialog {
+    bool open = false;
+    std::string dir;     // the folder listed
+    std::string typed;   // the path field
+    std::string error;   // why the folder cannot be listed
+    struct Entry {
+        std::string name;
+        bool folder = false;
+        std::uintmax_t bytes = 0;
+    };
+    std::vector<Entry> entries;  // of `dir`, folders first, each group by name
+    std::string listed;          // the folder `entries` belong to
+    std::string note;            // e.g. how many entries were left off
+};
+
 struct ViewState {
     // Step cursor: follow the newest step, or show a recorded past step.
     bool live = true;
@@ -90,6 +106,7 @@ struct ViewState {
     int export_scale = 1;
     std::string export_dir = "snapscope-exports";
     std::string session_path = "snapscope-exports/session.json";
+    OpenDataDialog open_data;
     std::string status;          // last host message ("wrote ...")
     bool status_error = false;
     double status_time = -1;     // ImGui time it was said (-1: not yet shown)

@@ -291,6 +291,11 @@ void draw_controls(const Snapshot& snap, ViewState& view, const CommandSink& sen
     ImGui::SameLine();
     if (ImGui::Button("Load session")) host.load_session = true;
     tip("Ctrl+O: replay a saved session to its step");
+    ImGui::SameLine();
+    if (ImGui::Button("Open data...")) view.open_data.open = true;
+    view.widget_rects["controls.open_data"] = ImVec4(ImGui::GetItemRectMin().x, ImGui::GetItemRectMin().y, ImGui::GetItemRectMax().x,
+                                                     ImGui::GetItemRectMax().y);
+    tip("Ctrl+Shift+O: train on a text file or a folder of them (the Fig 7 model); or drop a file on the window");
     char sp[512];
     std::snprintf(sp, sizeof sp, "%s", view.session_path.c_str());
     ImGui::SetNextItemWidth(-1);

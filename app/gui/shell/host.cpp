@@ -18,6 +18,7 @@
 
 #include "app_ui.hpp"
 #include "keys.hpp"
+#include "open_data.hpp"
 #include "snapscope/config.hpp"
 #include "snapscope/limits.hpp"
 
@@ -33,6 +34,13 @@ void on_key(GLFWwindow* w, int key, int scancode, int action, int mods) {
     if (g_imgui_key_callback) g_imgui_key_callback(w, key, scancode, action, mods);
     if (action == GLFW_PRESS) key_queue_push(key, false);
     else if (action == GLFW_REPEAT) key_queue_push(key, true);
+}
+
+// Files dropped on the window since the last frame (GLFW calls this from glfwPollEvents, on the UI thread).
+std::vector<std::string> g_dropped;
+void on_drop(GLFWwindow*, int count, const char** paths) {
+    for (int i = 0; i < count && i < 64; ++i)
+        if (paths[i]) g_dropped.emplace_back(paths[i]);
 }
 
 void on_glfw_error(int code, const char* what) { g_glfw_error = "GLFW error " + std::to_string(code) + ": " + (what ? what : "?"); }
@@ -121,6 +129,7 @@ Host::Host(int width, int height, bool visible) {
     }
     ImGui_ImplGlfw_InitForOpenGL(window_, true);
     g_imgui_key_callback = glfwSetKeyCallback(window_, on_key);  // chained: ImGui's callback still runs first
+    glfwSetDropCallback(window_, on_drop);
     key_queue_enable(true);
     ImGui_ImplOpenGL3_Init("#version 330 core");
     textures_ = std::make_unique<GlTextures>();
@@ -166,6 +175,12 @@ void Host::set_title(const std::string& t) { glfwSetWindowTitle(window_, t.c_str
 double Host::frame(const Snapshot& snap, ViewState& view, const CommandSink& send, HostRequests& host) {
     glfwPollEvents();
     key_queue_new_frame();
+    // A file dropped on the window opens as data (the first one, if several: one run at a time).
+    if (!g_dropped.empty()) {
+        const std::string path = g_dropped.front();
+        g_dropped.clear();
+        if (ImGui::GetCurrentContext()) open_data_path(snap, view, send, path);
+    }
     const auto t0 = std::chrono::steady_clock::now();
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();

@@ -22,6 +22,8 @@ enum Key : int {
     kKeyX = 88,
     kKeyEscape = 256,
     kKeyRight = 262,
+    kKeyDown = 264,
+    kKeyUp = 265,
     kKeyLeft = 263,
     kKeyF1 = 290,
     kKeyF11 = 300,

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,9 @@ struct LabPanels {
     void (*keys)(const Snapshot& snap, ViewState& view) = nullptr;
     // Makes the lab's view state (ViewState::lab_views[kind]); may be null for a lab that keeps none in sessions.
     std::shared_ptr<LabView> (*make_view)() = nullptr;
+    // The config that trains this lab on a data file or folder the user opened or dropped (`snap` the run shown,
+    // maybe another lab's), or nothing when the lab does not read such a path; may be null.
+    std::optional<Config> (*open_path)(const Snapshot& snap, const std::string& path) = nullptr;
     // Its lines in the help overlay (key, what it does).
     std::vector<std::pair<std::string, std::string>> help;
 };

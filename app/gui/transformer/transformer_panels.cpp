@@ -16,10 +16,30 @@ TransformerLabView& transformer_view(ViewState& view) { return view.lab_view<Tra
 void TransformerLabView::to_json(nlohmann::json& view) const {
     view["probe_example"] = example;
     view["probe_permutation"] = perm;
+    if (pins_set) view["text_pins"] = pins;
+    view["text_map"] = text_map;
+    view["text_query"] = query;
 }
 
 void TransformerLabView::from_json(ViewJsonReader& r) {
     r.integer("probe_example", example, 0, 1000000);
+    r.integer("text_map", text_map, 0, 8 * 64 - 1);
+    r.integer("text_query", query, -1, 1048575);
+    if (r.has("text_pins")) {
+        const nlohmann::json& p = r.at("text_pins");
+        std::vector<std::int64_t> v;
+        bool ok = p.is_array() && p.size() <= 64;
+        for (std::size_t i = 0; ok && i < p.size(); ++i) {
+            ok = p[i].is_number_integer() && p[i].get<long long>() >= 0;
+            if (ok) v.push_back(p[i].get<std::int64_t>());
+        }
+        if (ok) {
+            pins = v;
+            pins_set = true;
+        } else {
+            r.warn("text_pins", "at most 64 steps (whole numbers from 0)");
+        }
+    }
     if (r.has("probe_permutation")) {
         const nlohmann::json& p = r.at("probe_permutation");
         std::vector<int> v;
@@ -640,6 +660,10 @@ void windows(const Snapshot& snap, ViewState& view, const CommandSink&) { draw_d
 
 void keys(const Snapshot& snap, ViewState& view) {
     if (ImGui::GetIO().WantTextInput) return;
+    if (info_of(snap).text) {
+        text_keys(snap, view);
+        return;
+    }
     TransformerLabView& v = transformer_view(view);
     if (key_pressed(kKeyD) && !ImGui::GetIO().KeyCtrl) v.show_depth_width = !v.show_depth_width;
     if (key_pressed(kKeyX) && !ImGui::GetIO().KeyCtrl) permute_prefix(v, std::max(2, static_cast<int>(v.probe.tokens.size())));
@@ -648,6 +672,10 @@ void keys(const Snapshot& snap, ViewState& view) {
 }
 
 void panels(const Snapshot& snap, ViewState& view, const CommandSink&, HeatmapTextures* textures, const LabArea& area) {
+    if (info_of(snap).text) {
+        draw_text_panels(snap, view, textures, area);
+        return;
+    }
     const float probe_w = std::floor(area.w * 0.42f);
     if (area.begin_panel(Panel::Attention, "Symmetry probe: permute the prefix", ImVec2(area.x, 0), ImVec2(probe_w, area.top_h)))
         draw_transformer_probe(snap, view);
@@ -689,7 +717,9 @@ LabPanels transformer_panels() {
     p.run_buttons = &run_buttons;
     p.windows = &windows;
     p.make_view = &make_view;
-    p.help = {{"X", "permute the prefix of the probe's sequence"}, {"O", "the probe's original order"}, {"D", "depth x width window"}};
+    p.open_path = &open_text_path;
+    p.help = {{"X", "permute the prefix of the probe's sequence"}, {"O", "the probe's original order"}, {"D", "depth x width window"},
+              {"P", "text: pin the step shown"}, {"Up / Down", "text: the query word above / below"}};
     return p;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,14 @@ struct TransformerLabView : LabView {
     std::shared_ptr<SweepJob> dw_job;
     std::string dw_error;
     PlotState dw_plot;
+    // The text view (data.kind = text): the steps pinned side by side (from output.attention_steps at first), the map
+    // shown (layer-major index), the query word (position in the watched window, -1: its last), a step being typed.
+    std::vector<std::int64_t> pins;
+    bool pins_set = false;
+    int text_map = 0;
+    int query = -1;
+    std::int64_t pin_input = 0;
+    PlotState ppl_plot, ent_plot, top_plot;
     void to_json(nlohmann::json& view) const override;
     void from_json(ViewJsonReader& r) override;
 };
@@ -71,6 +80,16 @@ void draw_transformer_curves(const Snapshot& snap, ViewState& view);
 // log10(parameters), mean over seeds, mean +- sd dashed).
 void draw_depth_width(const Snapshot& snap, ViewState& view);
 std::vector<PlotSeries> depth_width_series(const SweepJob& job, int metric);
+
+// The text view (app/gui/transformer/text_view.cpp): the watched window's attention with its words, the pinned steps,
+// the top words of a query, loss / perplexity / entropy; and the config that trains on a text the user opened.
+void draw_text_panels(const Snapshot& snap, ViewState& view, HeatmapTextures* textures, const LabArea& area);
+void text_keys(const Snapshot& snap, ViewState& view);
+std::optional<Config> open_text_path(const Snapshot& snap, const std::string& path);
+// The map of frame `f` for map index m (layer-major), n positions; null when the frame has none.
+const float* watched_map(const Frame& f, const TransformerInfo& info, int m);
+// The k keys query q attends to most in `map` [n, n]: (position, weight), heaviest first.
+std::vector<std::pair<int, float>> top_keys(const float* map, int n, int q, int k);
 
 LabPanels transformer_panels();
 

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "snapscope/limits.hpp"
+#include "snapscope/transformer_text.hpp"
 
 namespace snapscope::gui {
 
@@ -23,9 +24,22 @@ namespace {
 
 class TransformerWindowRun : public WindowRun {
 public:
-    explicit TransformerWindowRun(const Config& cfg) : run_(std::make_unique<TransformerRun>(cfg)) {}
+    explicit TransformerWindowRun(const Config& cfg)
+        : run_(std::make_unique<TransformerRun>(cfg)), text_(cfg.data.kind == "text") {
+        after_step();  // the map of step 0
+    }
 
     LabRun& run() override { return *run_; }
+
+    // A text: the watched window's attention after each step (one forward pass of one window: a few per cent of a step).
+    void after_step() override {
+        if (!text_) return;
+        const SeqBatch* probe = run_->source().probe();
+        if (!probe || probe->size() == 0) return;
+        const std::vector<std::int32_t> tokens(probe->tokens.begin(), probe->tokens.begin() + probe->offsets[1]);
+        const TransformerView v = run_->engine().view(tokens);
+        watched_ = std::make_shared<const std::vector<float>>(v.attention.begin(), v.attention.end());
+    }
     std::uint64_t record_count() const override { return run_->history().empty() ? 0 : run_->record_count(); }
 
     FramePtr frame() const override {
@@ -33,6 +47,9 @@ public:
         auto lab = std::make_shared<TransformerFrame>();
         lab->accuracy = r.accuracy;
         lab->grad_norm = r.grad_norm;
+        lab->valid_loss = r.valid_loss;
+        lab->attention_entropy = r.attention_entropy;
+        lab->watched = watched_;
         auto f = std::make_shared<Frame>();
         f->step = r.step;
         f->loss = r.loss;
@@ -41,7 +58,11 @@ public:
         return f;
     }
 
-    double frame_bytes() const override { return sizeof(Frame) + sizeof(TransformerFrame) + 8 * kNumParamGroups + 128; }
+    double frame_bytes() const override {
+        const TransformerSpec& s = run_->engine().spec();
+        const double maps = text_ ? 4.0 * s.layers * s.heads * s.max_len * s.max_len + 64 : 0.0;
+        return sizeof(Frame) + sizeof(TransformerFrame) + 8 * kNumParamGroups + 128 + maps;
+    }
 
     std::shared_ptr<const RunInfo> info() const override {
         auto ti = std::make_shared<TransformerInfo>();
@@ -55,6 +76,14 @@ public:
         ti->ceiling = run_->source().order_blind_ceiling();
         ti->params = run_->param_count();
         ti->test_size = run_->source().test_size();
+        if (const auto* text = dynamic_cast<const TextSequences*>(&run_->source())) {
+            ti->text = true;
+            ti->corpus = text->corpus().describe();
+            ti->steps_per_epoch = text->steps_per_epoch();
+            if (const SeqBatch* probe = text->probe(); probe && probe->size() > 0)
+                ti->watched.assign(probe->tokens.begin(), probe->tokens.begin() + probe->offsets[1]);
+            if (!t.attention_steps.empty()) ti->pins = transformer_attention_steps(t.attention_steps, "config");
+        }
         auto info = std::make_shared<RunInfo>();
         info->config = run_->config();
         info->M = ti->spec.vocab;
@@ -100,6 +129,8 @@ public:
 
 private:
     std::unique_ptr<TransformerRun> run_;
+    bool text_ = false;
+    std::shared_ptr<const std::vector<float>> watched_;
     std::shared_ptr<const TransformerLive> live_;
     std::uint64_t serial_ = 0;
 };

@@ -15,6 +15,10 @@ namespace snapscope::gui {
 struct TransformerFrame : LabFrame {
     double accuracy = NAN;  // NaN except at evaluation steps
     double grad_norm = NAN;
+    // A text: the validation loss and the watched batch's attention entropy (NaN except at evaluation steps), and the
+    // attention of the watched window at this step, [layers, heads, n, n] (the text view's maps; empty otherwise).
+    double valid_loss = NAN, attention_entropy = NAN;
+    std::shared_ptr<const std::vector<float>> watched;
 };
 
 struct TransformerInfo : LabInfo {
@@ -26,6 +30,12 @@ struct TransformerInfo : LabInfo {
     double ceiling = NAN;                  // the order-blind ceiling of the accuracy
     std::size_t params = 0;
     std::size_t test_size = 0;
+    // A text (data.kind = text): the watched window (its token ids), the corpus, the steps output.attention_steps pins.
+    bool text = false;
+    std::vector<std::int32_t> watched;
+    std::string corpus;
+    std::int64_t steps_per_epoch = 0;
+    std::vector<std::int64_t> pins;
 };
 
 // The weights as they are now (Snapshot::live).
