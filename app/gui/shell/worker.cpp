@@ -155,7 +155,7 @@ bool Worker::finish_build() {
 
 // What a build shows while it runs.
 static std::string build_title(const Config& cfg) {
-    return cfg.data.kind == "file" ? "Loading " + cfg.data.path : "Preparing the run";
+    return cfg.data.kind != "synthetic" && !cfg.data.path.empty() ? "Loading " + cfg.data.path : "Preparing the run";
 }
 
 void Worker::set_lr(const std::string& name, double value) {
