@@ -38,7 +38,7 @@ void DataSource::mean_field_batch(SparseBatch& out) const {
 }
 
 std::string DataSource::describe_token(int id) const {
-    std::string s = std::to_string(id);
+    std::string s = token_name(id);
     if (id < 0 || id >= static_cast<int>(tokens_.size())) return s + " (out of range)";
     const TokenInfo& t = tokens_[id];
     s += std::string(" (") + token_kind_name(t.kind);

@@ -51,7 +51,6 @@ std::vector<KeyBinding> scansnap_config_keys() {
 
 void check_scansnap_config(const Config& c, const std::string& source) {
     const ScanSnapSettings& s = scansnap_settings(c);
-    if (c.data.kind == "text") config_fail(source, "data.kind", "a text corpus is read by the small transformer (model.kind = transformer)");
     if (s.unique_max < s.unique_min)
         config_fail(source, "data.unique_max",
                     "must be >= data.unique_min (" + fmt(s.unique_max) + " < " + fmt(s.unique_min) + ")");

@@ -52,8 +52,13 @@ void ScanSnapRun::print_summary(std::FILE* out) const {
     const ScalarRecord& last = scalars_.back();
     std::fprintf(out, "final loss %.6g; M = %d\n", last.loss, vocab_size());
     for (std::size_t c = 0; c < last.common_mass.size(); ++c)
-        std::fprintf(out, "class %zu (query %d -> %d): common mass %.4f, distinct entropy %.4f nats\n", c,
-                     data().classes()[c].query, data().classes()[c].label, last.common_mass[c], last.distinct_entropy[c]);
+        if (data().words().empty())
+            std::fprintf(out, "class %zu (query %d -> %d): common mass %.4f, distinct entropy %.4f nats\n", c, data().classes()[c].query,
+                         data().classes()[c].label, last.common_mass[c], last.distinct_entropy[c]);
+        else  // a text: the words
+            std::fprintf(out, "class %zu ('%s' -> '%s'): common mass %.4f, distinct entropy %.4f nats\n", c,
+                         message_text(data().token_name(data().classes()[c].query)).c_str(),
+                         message_text(data().token_name(data().classes()[c].label)).c_str(), last.common_mass[c], last.distinct_entropy[c]);
 }
 
 namespace {

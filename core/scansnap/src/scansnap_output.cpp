@@ -25,6 +25,7 @@ void write_final_json(ByteSink& out, ScanSnapRun& run, const RunTiming& t) {
     const ScalarRecord& last = run.scalars().back();
     const ClassMetrics cm = run.class_metrics();
     const auto& cl = run.data().classes();
+    const std::vector<std::string>& words = run.data().words();
     JsonWriter w(out);
     // Keys in alphabetical order, as nlohmann's dump writes an object.
     w.begin_object();
@@ -40,7 +41,9 @@ void write_final_json(ByteSink& out, ScanSnapRun& run, const RunTiming& t) {
         w.key("distinct_entropy").value(cm.distinct_entropy[c]);
         w.key("distinct_tokens").numbers(cl[c].distinct);
         w.key("label").value(cl[c].label);
+        if (!words.empty()) w.key("label_word").value(run.data().token_name(cl[c].label));
         w.key("query").value(cl[c].query);
+        if (!words.empty()) w.key("query_word").value(run.data().token_name(cl[c].query));
         w.end_object();
     }
     w.end_array();
@@ -57,6 +60,11 @@ void write_final_json(ByteSink& out, ScanSnapRun& run, const RunTiming& t) {
     w.key("seed").value(run.config().train.seed);
     w.key("step").value(run.step_index());
     w.key("steps_per_second").value(t.steps_per_second);
+    if (!words.empty()) {  // a text: the word of each token id
+        w.key("words").begin_array();
+        for (const std::string& word : words) w.value(word);
+        w.end_array();
+    }
     w.end_object();
     w.finish();
 }

@@ -1,5 +1,7 @@
 #include "snapscope/scansnap_run.hpp"
 
+#include "snapscope/corpus.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -27,7 +29,7 @@ MemoryEstimate scansnap_memory(const Config& cfg, const ScanSnapShape& sh, RunHi
     // The grouped path's dense work: logits and their gradient per sample (M x B), support blocks (M x k).
     e.add("the batch's work buffers (M x batch logits)", "train.batch", (K <= 256 ? M * B * 8 + 4 * k * B * 8 : 0) + 2 * M * k * 8 + 3 * M * 8);
     e.add("the attention metrics of one record (classes x M)", "data.num_next_per_last", K * M * 8 * 2 + K * static_cast<double>(sh.widest) * 16);
-    e.add("the training data", cfg.data.kind == "file" ? "data.path" : "data.num_unique_per_next", sh.data_bytes + M * 16);
+    e.add("the training data", cfg.data.kind != "synthetic" ? "data.path" : "data.num_unique_per_next", sh.data_bytes + M * 16);
     const double hs = plan.scalar_share > 0 ? plan.scalar_share * static_cast<double>(history_budget_bytes(cfg)) : 4 * scansnap_scalar_record_bytes(sh);
     const double hm = plan.matrix_share > 0 ? plan.matrix_share * static_cast<double>(history_budget_bytes(cfg)) : 4 * scansnap_matrix_record_bytes(sh);
     e.add("the recorded history (at most its share of history.budget_mb)", "history.budget_mb",
@@ -65,6 +67,35 @@ std::string synthetic_vocab_key(const Config& cfg) {
     return best->second;
 }
 
+// The model's size for these samples, checked against the limit before the token table and the matrices are built.
+std::unique_ptr<FileData> checked_file_data(const Config& cfg, const JsonlData& data, RunHistoryPlan plan, ScanSnapShape& shape,
+                                            std::uint64_t limit) {
+    shape.M = data.K;
+    shape.vocab_key = "data.vocab_size";
+    std::set<std::pair<int, int>> classes;
+    std::set<int> queries;
+    for (const JsonlSample& s : data.samples) {
+        classes.insert({s.tokens.back(), s.label});
+        queries.insert(s.tokens.back());
+        shape.widest = std::max<std::int64_t>(shape.widest, static_cast<std::int64_t>(s.tokens.size()));
+    }
+    shape.classes = static_cast<std::int64_t>(classes.size());
+    shape.queries = static_cast<std::int64_t>(queries.size());
+    shape.data_bytes = 28.0 * static_cast<double>(data.tokens) + 64.0 * static_cast<double>(data.samples.size());
+    try {
+        scansnap_memory(cfg, shape, plan).check(limit, cfg.data.path);
+    } catch (const ConfigError& e) {
+        std::string msg = e.what();
+        if (e.key() == "data.vocab_size" && cfg.data.kind == "text")
+            msg += " (M is the text's vocabulary, " + std::to_string(data.K) + " words: cap it with data.vocab_size)";
+        else if (e.key() == "data.vocab_size" && cfg.data.vocab_size == 0)
+            msg += " (M is the dataset's largest token id + 1 = " + std::to_string(data.K) + ")";
+        throw DataError(msg, e.key());
+    }
+    return std::make_unique<FileData>(data);
+}
+
+
 // Builds the data source after checking that the whole run fits in limits.memory_mb.
 std::unique_ptr<DataSource> checked_data(const Config& cfg, RunHistoryPlan plan, ScanSnapShape& shape) {
     if (cfg.model.kind != "scan_snap")
@@ -90,30 +121,18 @@ std::unique_ptr<DataSource> checked_data(const Config& cfg, RunHistoryPlan plan,
         scansnap_memory(cfg, shape, plan).check(limit, "config");
         return std::make_unique<SyntheticData>(cfg);
     }
+    if (cfg.data.kind == "text") {
+        // A text: its (window -> next word) samples of the kept classes (text_pair_samples), then as a dataset file.
+        const Corpus corpus = load_config_corpus(cfg, limit);
+        const ScanSnapSettings& d = scansnap_settings(cfg);
+        std::unique_ptr<FileData> fd =
+            checked_file_data(cfg, text_pair_samples(corpus, d.num_last, d.num_next_per_last, cfg.data.seq_len, limit), plan, shape, limit);
+        fd->set_words(corpus.words);
+        return fd;
+    }
     // File data: the samples are read first (counted against the limit as they are read), then the model's size
     // is known and checked before the token table and the matrices are built.
-    const JsonlData data = read_jsonl_file(cfg.data.path, cfg.data.vocab_size, limit);
-    shape.M = data.K;
-    shape.vocab_key = "data.vocab_size";
-    std::set<std::pair<int, int>> classes;
-    std::set<int> queries;
-    for (const JsonlSample& s : data.samples) {
-        classes.insert({s.tokens.back(), s.label});
-        queries.insert(s.tokens.back());
-        shape.widest = std::max<std::int64_t>(shape.widest, static_cast<std::int64_t>(s.tokens.size()));
-    }
-    shape.classes = static_cast<std::int64_t>(classes.size());
-    shape.queries = static_cast<std::int64_t>(queries.size());
-    shape.data_bytes = 28.0 * static_cast<double>(data.tokens) + 64.0 * static_cast<double>(data.samples.size());
-    try {
-        scansnap_memory(cfg, shape, plan).check(limit, cfg.data.path);
-    } catch (const ConfigError& e) {
-        std::string msg = e.what();
-        if (e.key() == "data.vocab_size" && cfg.data.vocab_size == 0)
-            msg += " (M is the dataset's largest token id + 1 = " + std::to_string(data.K) + ")";
-        throw DataError(msg, e.key());
-    }
-    return std::make_unique<FileData>(data);
+    return checked_file_data(cfg, read_jsonl_file(cfg.data.path, cfg.data.vocab_size, limit), plan, shape, limit);
 }
 
 }  // namespace

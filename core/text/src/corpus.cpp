@@ -1,5 +1,7 @@
 #include "snapscope/corpus.hpp"
 
+#include "snapscope/config.hpp"
+
 #include <dirent.h>
 #include <sys/stat.h>
 
@@ -286,6 +288,23 @@ Corpus corpus_from_text(const std::string& text, const CorpusOptions& opt, const
     }
     auto open = [&text, &source](std::size_t) -> std::unique_ptr<LineSource> { return std::make_unique<StringLines>(text, source); };
     return build(source, {f}, opt, open);
+}
+
+Corpus load_config_corpus(const Config& cfg, std::uint64_t max_bytes) {
+    CorpusOptions co;
+    co.max_vocab = cfg.data.vocab_size;
+    co.valid_fraction = cfg.data.valid_fraction;
+    co.format = cfg.data.text_format;
+    co.max_bytes = max_bytes;
+    try {
+        return load_corpus(cfg.data.path, co);
+    } catch (const LoadCancelled&) {
+        throw;
+    } catch (const DataError&) {
+        throw;
+    } catch (const InputError& e) {
+        throw DataError(e.what(), e.key().empty() ? "data.path" : e.key());
+    }
 }
 
 }  // namespace snapscope

@@ -160,21 +160,7 @@ std::unique_ptr<SeqSource> make_source(const Config& cfg, Rng& test_rng, std::ui
     const bool last = t.loss_positions == "last";
     if (cfg.data.kind == "file") return std::make_unique<FileSequences>(cfg.data.path, last, cfg.data.vocab_size, limit);
     if (cfg.data.kind == "text") {
-        CorpusOptions co;
-        co.max_vocab = cfg.data.vocab_size;
-        co.valid_fraction = cfg.data.valid_fraction;
-        co.format = cfg.data.text_format;
-        co.max_bytes = limit;
-        Corpus corpus;
-        try {
-            corpus = load_corpus(cfg.data.path, co);
-        } catch (const LoadCancelled&) {
-            throw;
-        } catch (const DataError&) {
-            throw;
-        } catch (const InputError& e) {
-            throw DataError(e.what(), e.key().empty() ? "data.path" : e.key());
-        }
+        Corpus corpus = load_config_corpus(cfg, limit);
         return std::make_unique<TextSequences>(std::move(corpus), cfg.train.batch, cfg.data.seq_len, last, t.valid_tokens);
     }
     try {

@@ -15,6 +15,7 @@
 
 #include "snapscope/alias.hpp"
 #include "snapscope/config.hpp"
+#include "snapscope/corpus.hpp"
 #include "snapscope/input.hpp"
 #include "snapscope/multinomial.hpp"
 #include "snapscope/rng.hpp"
@@ -82,8 +83,13 @@ public:
     // expected counts and weight = class prior.
     void mean_field_batch(SparseBatch& out) const;
 
-    // Short description of a token, e.g. "12 (distinct, class 0)".
+    // Short description of a token, e.g. "12 (distinct, class 0)", or "cat (distinct, class 0)" when the tokens
+    // are words.
     std::string describe_token(int id) const;
+    // The words the ids stand for (a text's vocabulary; empty for numbered tokens).
+    const std::vector<std::string>& words() const { return words_; }
+    void set_words(std::vector<std::string> w) { words_ = std::move(w); }
+    std::string token_name(int id) const { return id >= 0 && id < static_cast<int>(words_.size()) ? words_[id] : std::to_string(id); }
 
 protected:
     void finish_token_table();  // fills kinds from classes_, queries_
@@ -91,6 +97,7 @@ protected:
     std::vector<ClassInfo> classes_;
     std::vector<TokenInfo> tokens_;
     std::vector<int> queries_;
+    std::vector<std::string> words_;
 };
 
 // The official generator (luckmatters Dataset2), see theory.md section 1.
@@ -145,6 +152,13 @@ JsonlData read_jsonl(LineSource& lines, const std::string& source, int vocab_siz
 JsonlData read_jsonl_text(const std::string& text, const std::string& source, int vocab_size,
                           std::uint64_t max_bytes = 1ULL << 30);
 JsonlData read_jsonl_file(const std::string& path, int vocab_size, std::uint64_t max_bytes);
+
+// Scan and Snap on a text (data.kind = text): windows of `seq_len` words of the training text and the word after each.
+// The queries are the num_last words most often last in a window (not <unk>); each query's classes are its
+// num_next_per_last most frequent next words (not <unk>); every window ending in a kept query and followed by one of
+// its kept next words is a sample, in text order. The samples' bytes are checked against `max_bytes` before they are
+// built. Throws DataError (data.seq_len: a text shorter than a window, or too many bytes; data.path: no sample).
+JsonlData text_pair_samples(const Corpus& c, int num_last, int num_next_per_last, int seq_len, std::uint64_t max_bytes);
 
 // JSON Lines samples: {"tokens": [x_1, ..., x_L], "label": n}; x_L is the query.
 class FileData final : public DataSource {

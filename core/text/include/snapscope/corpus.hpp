@@ -62,6 +62,11 @@ Corpus load_corpus(const std::string& path, const CorpusOptions& opt);
 // The same from a text in memory (tests, fuzzing), as one file named `source` with role "split".
 Corpus corpus_from_text(const std::string& text, const CorpusOptions& opt, const std::string& source = "text");
 
+// The corpus a config names (data.path, data.vocab_size, data.valid_fraction, data.text_format), within `max_bytes`:
+// every failure but a cancel is a DataError naming its key (data.path unless the error names another).
+struct Config;
+Corpus load_config_corpus(const Config& cfg, std::uint64_t max_bytes);
+
 // Estimated bytes of the count table per distinct word (for the limit check while counting).
 constexpr double kCountTableBytesPerWord = 96;
 
