@@ -1081,3 +1081,29 @@ TEST(UiLogic, TheTextViewShowsTheWatchedWindowsAttentionPinsStepsAndOpensTexts) 
     EXPECT_NE(view.status.find("no such file"), std::string::npos) << view.status;
     std::filesystem::remove_all(d);
 }
+
+// Scan and Snap on a text names its tokens by their words in the window (the token labels, the query rows).
+TEST(UiLogic, ScanSnapOnATextNamesItsTokensByTheirWords) {
+    const std::filesystem::path d = std::filesystem::temp_directory_path() / ("snapscope-sstext-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(d);
+    { std::ofstream(d / "g.txt") << grammar_words(300); }
+    FlatConfig f = preset_config("scansnap-text");
+    for (const std::string s : {"data.path=" + (d / "g.txt").string(), std::string("data.num_last=1"), std::string("data.num_next_per_last=2"),
+                                std::string("data.seq_len=4")})
+        apply_assignment(f, s);
+    Worker worker(resolve_config(f, "test"));
+    worker.post(Command::step(5));
+    worker.sync();
+    const RunInfo& info = *worker.snapshot()->info;
+    const ScanSnapInfo& si = scansnap_info(info);
+    ASSERT_FALSE(si.words.empty());
+    ASSERT_EQ(si.classes.size(), 2u);
+    EXPECT_EQ(si.name(si.classes[0].query), "the");
+    const auto sees = std::find(si.words.begin(), si.words.end(), "sees") - si.words.begin();
+    EXPECT_EQ(token_short(info, static_cast<int>(sees)).rfind("sees ", 0), 0u) << token_short(info, static_cast<int>(sees));
+    Ui ui;
+    HostRequests host;
+    ViewState view;
+    ui.frame(*worker.snapshot(), view, [](Command) {}, host);  // draws with words (no crash, no id lookups past the table)
+    std::filesystem::remove_all(d);
+}

@@ -170,8 +170,8 @@ void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* text
         std::string label = "class " + std::to_string(sv.selected_class);
         if (ImGui::BeginCombo("##class", label.c_str())) {
             for (int c = 0; c < K; ++c) {
-                const std::string l = "class " + std::to_string(c) + ": query " + std::to_string(ssi.classes[c].query) + " -> " +
-                                      std::to_string(ssi.classes[c].label);
+                const std::string l = "class " + std::to_string(c) + ": query " + ssi.name(ssi.classes[c].query) + " -> " +
+                                      ssi.name(ssi.classes[c].label);
                 if (ImGui::Selectable(l.c_str(), c == sv.selected_class)) sv.selected_class = c;
             }
             ImGui::EndCombo();
@@ -205,7 +205,7 @@ void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* text
     for (float v : z.data) zm = std::max(zm, std::abs(v));
     z.vmax = sv.auto_range ? std::max(zm, 1e-6f) : sv.z_range;
     z.vmin = -z.vmax;
-    for (int q = 0; q < Q; ++q) z.row_labels.push_back("q" + std::to_string(ssi.queries[q]));
+    for (int q = 0; q < Q; ++q) z.row_labels.push_back(ssi.words.empty() ? "q" + std::to_string(ssi.queries[q]) : ssi.name(ssi.queries[q]));
     z.row_axis = "query";
     z.value_name = "Z";
 

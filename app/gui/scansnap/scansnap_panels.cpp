@@ -27,17 +27,19 @@ ImU32 token_color(const RunInfo& info, int token, float alpha) {
 }
 
 std::string token_short(const RunInfo& info, int token) {
-    const TokenInfo& t = scansnap_info(info).tokens[static_cast<std::size_t>(token)];
+    const ScanSnapInfo& si = scansnap_info(info);
+    const TokenInfo& t = si.tokens[static_cast<std::size_t>(token)];
+    const std::string name = si.name(token);  // the word of a text, else the id
     char buf[64];
     switch (t.kind) {
-        case TokenKind::Common: std::snprintf(buf, sizeof buf, "%d common", token); break;
-        case TokenKind::QueryCommon: std::snprintf(buf, sizeof buf, "%d q%d-common", token, t.group); break;
-        case TokenKind::Distinct: std::snprintf(buf, sizeof buf, "%d distinct c%d", token, t.group); break;
-        case TokenKind::Query: std::snprintf(buf, sizeof buf, "%d query %d", token, t.group); break;
-        case TokenKind::Next: std::snprintf(buf, sizeof buf, "%d next c%d", token, t.group); break;
-        default: std::snprintf(buf, sizeof buf, "%d unused", token); break;
+        case TokenKind::Common: std::snprintf(buf, sizeof buf, " common"); break;
+        case TokenKind::QueryCommon: std::snprintf(buf, sizeof buf, " q%d-common", t.group); break;
+        case TokenKind::Distinct: std::snprintf(buf, sizeof buf, " distinct c%d", t.group); break;
+        case TokenKind::Query: std::snprintf(buf, sizeof buf, " query %d", t.group); break;
+        case TokenKind::Next: std::snprintf(buf, sizeof buf, " next c%d", t.group); break;
+        default: std::snprintf(buf, sizeof buf, " unused"); break;
     }
-    return buf;
+    return name + buf;
 }
 
 ScanSnapView& scansnap_view(ViewState& view) { return view.lab_view<ScanSnapView>("scan_snap"); }

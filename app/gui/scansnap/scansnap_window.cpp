@@ -57,6 +57,7 @@ public:
         lab->tokens = run_->data().tokens();
         lab->classes = run_->data().classes();
         lab->queries = run_->data().queries();
+        lab->words = run_->data().words();
         info->lab = std::move(lab);
         return info;
     }

@@ -20,6 +20,10 @@ struct ScanSnapInfo : LabInfo {
     std::vector<TokenInfo> tokens;
     std::vector<ClassInfo> classes;
     std::vector<int> queries;
+    std::vector<std::string> words;  // a text's word per token id (empty for numbered tokens)
+    std::string name(int token) const {
+        return token >= 0 && token < static_cast<int>(words.size()) ? words[static_cast<std::size_t>(token)] : std::to_string(token);
+    }
 };
 
 // The companion run of Scan and Snap: the deterministic T -> infinity model on the same data and rates.
