@@ -1039,6 +1039,19 @@ TEST(UiLogic, TheTextViewShowsTheWatchedWindowsAttentionPinsStepsAndOpensTexts) 
     EXPECT_GE(top[1].second, top[2].second);
     for (int k = 0; k < 12; ++k)
         if (k != top[0].first) EXPECT_LE(m[5 * 12 + k], top[0].second);
+    // Each frame's map entropy is computed once (cached by step), not at every UI frame.
+    EXPECT_FALSE(v.entropy_cache.empty());
+    EXPECT_LE(v.entropy_cache.size(), worker.snapshot()->frames.size());
+    for (const auto& [step, h] : v.entropy_cache) {
+        const Frame* fr = nullptr;
+        for (const FramePtr& p : worker.snapshot()->frames)
+            if (p->step == step) fr = p.get();
+        ASSERT_NE(fr, nullptr);
+        const float* mm = watched_map(*fr, info, 0);
+        double want = 0;
+        for (int e = 0; e < 144; ++e) want -= mm[e] > 0 ? mm[e] * std::log(mm[e]) : 0.0;
+        EXPECT_NEAR(h, want / 12, 1e-6);
+    }
     // The pins and the query word are kept in a session's view.
     ViewState back;
     back.from_json(view.to_json(), "test");

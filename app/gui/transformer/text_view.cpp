@@ -65,7 +65,20 @@ double map_entropy(const float* map, int n) {
     return n > 0 ? h / n : NAN;
 }
 
-constexpr int kMaxCellsDrawn = 160;  // positions drawn as cells (a longer window: its first 160)
+constexpr int kMaxCellsDrawn = 160;
+
+// A frame's map entropy, computed once per (run, map, step): a long window's n^2 logs are not redone every UI frame.
+double frame_entropy(TransformerLabView& v, const Snapshot& snap, const Frame& f, const float* map, int n) {
+    if (!map) return NAN;
+    if (v.entropy_info.lock() != snap.info || v.entropy_map != v.text_map || v.entropy_cache.size() > 200000) {
+        v.entropy_cache.clear();
+        v.entropy_info = snap.info;
+        v.entropy_map = v.text_map;
+    }
+    const auto [it, added] = v.entropy_cache.emplace(f.step, 0.0);
+    if (added) it->second = map_entropy(map, n);
+    return it->second;
+}  // positions drawn as cells (a longer window: its first 160)
 
 // One map with its words: rows (queries) labelled on the left, columns (keys) under the map reading upwards. Returns
 // the cell under the mouse (-1, -1 when none).
@@ -149,7 +162,7 @@ void draw_live_map(const Snapshot& snap, ViewState& view) {
     const float* map = watched_map(f, info, v.text_map);
     ImGui::Text("step %lld%s", static_cast<long long>(f.step), view.live && view.preview_step < 0 ? " (live)" : "");
     ImGui::SameLine();
-    if (map) ImGui::TextDisabled("entropy %.3f nats", map_entropy(map, n));
+    if (map) ImGui::TextDisabled("entropy %.3f nats", frame_entropy(v, snap, f, map, n));
     ImGui::SameLine();
     if (ImGui::SmallButton("Pin this step (P)")) {
         v.pins_set = true;
@@ -215,7 +228,7 @@ void draw_pins(const Snapshot& snap, ViewState& view) {
             char t[64];
             std::snprintf(t, sizeof t, "step %lld", static_cast<long long>(map ? f->step : pin));
             dl->AddText(ImVec2(a.x, o.y), IM_COL32(230, 230, 230, 255), t);
-            if (map) std::snprintf(t, sizeof t, "%.2f nats", map_entropy(map, n));
+            if (map) std::snprintf(t, sizeof t, "%.2f nats", frame_entropy(v, snap, *f, map, n));
             else std::snprintf(t, sizeof t, "not reached");
             dl->AddText(ImVec2(a.x, o.y + font * 1.15f), IM_COL32(170, 170, 170, 255), t);
             ImGui::SetCursorScreenPos(ImVec2(a.x + slot - font * 2.2f, o.y));
@@ -304,7 +317,7 @@ void draw_text_curves(const Snapshot& snap, ViewState& view) {
         const float* map = watched_map(f, info, v.text_map);
         if (!map) continue;
         we.x.push_back(static_cast<double>(f.step));
-        we.y.push_back(map_entropy(map, n));
+        we.y.push_back(frame_entropy(v, snap, f, map, n));
         for (std::size_t k = 0; k < keys.size(); ++k) {
             top[k].x.push_back(static_cast<double>(f.step));
             top[k].y.push_back(map[static_cast<std::size_t>(q) * n + keys[k].first]);

@@ -3,6 +3,7 @@
 // compare runs; and its entry in the window's lab list.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,6 +60,10 @@ struct TransformerLabView : LabView {
     int query = -1;
     std::int64_t pin_input = 0;
     PlotState ppl_plot, ent_plot, top_plot;
+    // Each frame's map entropy, by step, for the run and map it was computed for.
+    std::weak_ptr<const RunInfo> entropy_info;
+    int entropy_map = -1;
+    std::map<std::int64_t, double> entropy_cache;
     void to_json(nlohmann::json& view) const override;
     void from_json(ViewJsonReader& r) override;
 };
