@@ -34,9 +34,8 @@ public:
     // A text: the watched window's attention after each step (one forward pass of one window: a few per cent of a step).
     void after_step() override {
         if (!text_) return;
-        const SeqBatch* probe = run_->source().probe();
-        if (!probe || probe->size() == 0) return;
-        const std::vector<std::int32_t> tokens(probe->tokens.begin(), probe->tokens.begin() + probe->offsets[1]);
+        const std::vector<std::int32_t> tokens = run_->watched_tokens();
+        if (tokens.empty()) return;
         const TransformerView v = run_->engine().view(tokens);
         watched_ = std::make_shared<const std::vector<float>>(v.attention.begin(), v.attention.end());
     }
@@ -80,8 +79,7 @@ public:
             ti->text = true;
             ti->corpus = text->corpus().describe();
             ti->steps_per_epoch = text->steps_per_epoch();
-            if (const SeqBatch* probe = text->probe(); probe && probe->size() > 0)
-                ti->watched.assign(probe->tokens.begin(), probe->tokens.begin() + probe->offsets[1]);
+            ti->watched = run_->watched_tokens();
             if (!t.attention_steps.empty()) ti->pins = transformer_attention_steps(t.attention_steps, "config");
         }
         auto info = std::make_shared<RunInfo>();

@@ -417,14 +417,19 @@ void TransformerRun::evaluate_into(TransformerRecord& r) {
     }
 }
 
+std::vector<std::int32_t> TransformerRun::watched_tokens() const {
+    const SeqBatch* probe = source_->probe();
+    if (!probe || probe->size() == 0) return {};
+    return std::vector<std::int32_t>(probe->tokens.begin(), probe->tokens.begin() + probe->offsets[1]);
+}
+
 void TransformerRun::pin_attention() {
     if (!std::binary_search(pin_steps_.begin(), pin_steps_.end(), step_)) return;
     if (!pinned_.empty() && pinned_.back().step == step_) return;
-    const SeqBatch* probe = source_->probe();
-    if (!probe || probe->size() == 0) return;
     PinnedAttention p;
     p.step = step_;
-    p.tokens.assign(probe->tokens.begin(), probe->tokens.begin() + probe->offsets[1]);
+    p.tokens = watched_tokens();
+    if (p.tokens.empty()) return;
     TransformerView v = engine_->view(p.tokens);
     p.layers = v.layers;
     p.heads = v.heads;

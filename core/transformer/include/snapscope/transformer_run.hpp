@@ -119,6 +119,8 @@ public:
     std::vector<std::string> notes() const override { return notes_; }
     // A text: the pinned maps so far, and the newest validation loss and attention entropy (NaN before the first).
     const std::vector<PinnedAttention>& pinned_attention() const { return pinned_; }
+    // The watched window: the probe batch's first sequence (empty when the source has no probe).
+    std::vector<std::int32_t> watched_tokens() const;
     double valid_loss() const { return valid_loss_; }
     double attention_entropy() const { return attention_entropy_; }
 
