@@ -27,6 +27,16 @@ Host& host() {
     return h;
 }
 
+// The snapshot of a preset's run after `steps` steps (the worker gone: the snapshot keeps what it shows).
+SnapshotPtr trained(const std::string& preset, int steps) {
+    FlatConfig f = preset_config(preset);
+    apply_assignment(f, "train.steps=" + std::to_string(steps));
+    Worker worker(resolve_config(f, preset));
+    worker.post(Command::step(steps));
+    worker.sync();
+    return worker.snapshot();
+}
+
 void expect_colour(const unsigned char* px, std::array<float, 3> want, const std::string& where) {
     for (int k = 0; k < 3; ++k) EXPECT_NEAR(px[k], want[k] * 255, 2.5) << where << " channel " << k;
 }
@@ -331,12 +341,7 @@ TEST(GlRender, TheSymmetryLabDrawsItsAttentionAndCosineMaps) {
 // Issue 13: the text view draws the watched window's map where the UI says it is: at each cell centre the window's
 // pixel has the colour of the frame's attention weight (masked cells dark), and the words label the rows.
 TEST(GlRender, TheTextViewDrawsTheWatchedWindowsAttentionWithItsWords) {
-    FlatConfig f = preset_config("fig7");
-    apply_assignment(f, "train.steps=30");
-    Worker worker(resolve_config(f, "fig7"));
-    worker.post(Command::step(30));
-    worker.sync();
-    const SnapshotPtr snap = worker.snapshot();
+    const SnapshotPtr snap = trained("fig7", 30);
     ViewState view;
     HostRequests req;
     for (int k = 0; k < 3; ++k) host().frame(*snap, view, [](Command) {}, req);
@@ -369,4 +374,33 @@ TEST(GlRender, TheTextViewDrawsTheWatchedWindowsAttentionWithItsWords) {
         total += light;
     }
     EXPECT_GT(total, 150);
+}
+
+// The token-priority graph of a text's query word (preset tpg-text, the licence texts): the graph's nodes are named
+// by their words, drawn white on the node.
+TEST(GlRender, TheTokenPriorityGraphOfATextNamesItsNodesByTheirWords) {
+    const SnapshotPtr snap = trained("tpg-text", 50);
+    ASSERT_TRUE(snap->info) << snap->message;
+    ViewState view;
+    HostRequests req;
+    for (int k = 0; k < 3; ++k) host().frame(*snap, view, [](Command) {}, req);
+    const Image shot = host().render_offscreen(1);
+    auto px = [&](int x, int y) { return &shot.rgba[(static_cast<std::size_t>(y) * shot.width + x) * 4]; };
+    int labels = 0;
+    bool query_seen = false;
+    for (const auto& [name, r] : view.widget_rects) {
+        if (name.rfind("tpg.label.", 0) != 0) continue;
+        const std::string word = name.substr(10);
+        EXPECT_FALSE(word.empty());
+        EXPECT_TRUE(word.find_first_not_of("0123456789") != std::string::npos || word.size() < 3) << "a token id, not a word: " << word;
+        query_seen = query_seen || word == "the";  // the label of most of the query "of"'s windows, in the top SCC
+        if (word.find_first_of("abcdefghijklmnopqrstuvwxyz") == std::string::npos) continue;  // punctuation: a few grey pixels
+        int white = 0;
+        for (int y = static_cast<int>(r.y); y < static_cast<int>(r.w); ++y)
+            for (int x = static_cast<int>(r.x); x < static_cast<int>(r.z); ++x) white += px(x, y)[0] > 230 && px(x, y)[1] > 230 && px(x, y)[2] > 230;
+        EXPECT_GT(white, 0) << "no text drawn for " << word;
+        ++labels;
+    }
+    EXPECT_GE(labels, 5);
+    EXPECT_TRUE(query_seen) << "the top SCC's 'the' is labelled";
 }

@@ -235,6 +235,7 @@ TEST(PlotGeometry, SimplifiedPolylinesStayWithinTheTolerance) {
 TEST(PlotGeometry, ANoisyCurveIsDrawnWhereItIsNotAsSpecks) {
     ImGuiContext* ctx = ImGui::CreateContext();
     ImGuiIO& io = ImGui::GetIO();
+    io.IniFilename = nullptr;  // no imgui.ini left in the working folder
     io.DisplaySize = ImVec2(800, 600);
     unsigned char* px;
     int w, h;

@@ -1120,3 +1120,67 @@ TEST(UiLogic, ScanSnapOnATextNamesItsTokensByTheirWords) {
     ui.frame(*worker.snapshot(), view, [](Command) {}, host);  // draws with words (no crash, no id lookups past the table)
     std::filesystem::remove_all(d);
 }
+
+// The token-priority graph of a text's query word: the Scan-and-Snap text view's "priority graph" button opens the
+// tpg lab on the same text for the selected class's query word; its graph, samples, probe and editor name the words.
+TEST(UiLogic, AScanSnapTextOpensTheTokenPriorityGraphOfItsQueryWord) {
+    const std::filesystem::path d = std::filesystem::temp_directory_path() / ("snapscope-tpgtext-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(d);
+    { std::ofstream(d / "g.txt") << grammar_words(300); }
+    FlatConfig f = preset_config("scansnap-text");
+    // A window of 12 words ending in the second "the" holds the object of two sentences before (the same verb).
+    for (const std::string& s : {"data.path=" + (d / "g.txt").string(), std::string("data.num_last=1"), std::string("data.num_next_per_last=2"),
+                                std::string("data.seq_len=12")})
+        apply_assignment(f, s);
+    Worker worker(resolve_config(f, "test"));
+    worker.post(Command::step(2));
+    worker.sync();
+    Ui ui;
+    HostRequests host;
+    ViewState view;
+    std::vector<Command> sent;
+    const CommandSink record = [&](Command c) { sent.push_back(std::move(c)); };
+    auto frame = [&] { ui.frame(*worker.snapshot(), view, record, host); };
+    frame();
+    ASSERT_TRUE(view.widget_rects.count("scansnap.priority_graph"));
+    click(ui, centre(view, "scansnap.priority_graph"), frame);
+    ASSERT_EQ(sent.size(), 1u);
+    ASSERT_EQ(sent[0].kind, Command::Kind::LoadConfig);
+    const Config& c = *sent[0].config;
+    EXPECT_EQ(c.model.kind, "tpg");
+    EXPECT_EQ(c.data.kind, "text");
+    EXPECT_EQ(c.data.path, (d / "g.txt").string());
+    EXPECT_EQ(c.data.seq_len, 12);
+    EXPECT_EQ(c.data.vocab_size, worker.snapshot()->info->config.data.vocab_size);
+    EXPECT_EQ(tpg_settings(c).query_word, "the");
+    // The tpg lab on it: the graph of "the", its nodes and samples named by words.
+    worker.post(Command::load_config(c));
+    worker.post(Command::step(50));
+    worker.sync();
+    const TpgInfo* t = tpg_of(*worker.snapshot());
+    ASSERT_TRUE(t) << worker.snapshot()->message;
+    ASSERT_FALSE(t->data.words.empty());
+    ASSERT_EQ(t->graphs.size(), 1u);
+    EXPECT_EQ(t->data.name(t->graphs[0].query), "the");
+    for (const TpgSample& s : t->data.samples) {
+        const std::string label = t->data.name(s.label);
+        EXPECT_TRUE(label == "mouse" || label == "ball") << label;
+    }
+    // The probe and the editor read words (and ids); a word the windows lack is named in the message.
+    std::vector<int> toks;
+    std::string err;
+    ASSERT_TRUE(tpg_parse_tokens("cat mouse the", t->data, toks, err)) << err;
+    EXPECT_EQ(t->data.name(toks[0]), "cat");
+    EXPECT_EQ(t->data.name(toks[2]), "the");
+    ASSERT_TRUE(tpg_parse_tokens("0 the", t->data, toks, err)) << err;
+    EXPECT_EQ(toks[0], 0);
+    EXPECT_FALSE(tpg_parse_tokens("cat zebra the", t->data, toks, err));
+    EXPECT_NE(err.find("'zebra' is neither a word"), std::string::npos) << err;
+    // Drawn with words; a text's graph starts at 40 nodes at most (readable), the synthetic default being 200.
+    frame();
+    frame();
+    EXPECT_EQ(tpg_view(view).top_n, 40);
+    tpg_view(view).probe = "cat mouse the";
+    frame();
+    std::filesystem::remove_all(d);
+}

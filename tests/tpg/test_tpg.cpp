@@ -42,11 +42,11 @@ Config tpg_config(const std::vector<std::string>& sets = {}) {
 }
 
 TpgDataset chain() {
-    return {4, {{{0, 1, 3}, 0}, {{1, 2, 3}, 1}, {{2, 3}, 2}}};
+    return {4, {{{0, 1, 3}, 0}, {{1, 2, 3}, 1}, {{2, 3}, 2}}, {}};
 }
 
 TpgDataset cycle() {
-    return {3, {{{0, 1, 2}, 0}, {{0, 1, 2}, 0}, {{0, 1, 2}, 1}}};
+    return {3, {{{0, 1, 2}, 0}, {{0, 1, 2}, 0}, {{0, 1, 2}, 1}}, {}};
 }
 
 }  // namespace
@@ -272,7 +272,7 @@ TEST(TpgGraph, SparseColumnsWithoutEmbeddingsAndSizeLimits) {
 TEST(TpgGraph, SvmQpsShareOneWorkBudget) {
     // A chain of 3000 tokens under one query: the QPs stop within the budget given and say W_svm is approximate;
     // a short chain converges well inside it, to the exact column (h_t = (n-1)/2 - t on a chain of equal weights).
-    TpgDataset data{3001, {}};
+    TpgDataset data{3001, {}, {}};
     for (int i = 0; i + 1 < 3000; ++i) data.samples.push_back({{i, i + 1, 3000}, i});
     const auto graphs = token_priority_graphs(data);
     const SvmResult cut = graph_svm(data, graphs, Eigen::MatrixXd(), true, 1ULL << 30, nullptr, 1e6);
@@ -280,7 +280,7 @@ TEST(TpgGraph, SvmQpsShareOneWorkBudget) {
     EXPECT_GT(cut.work, 0.5e6);
     EXPECT_FALSE(cut.converged);
     EXPECT_NE(cut.skipped.find("approximate"), std::string::npos) << cut.skipped;
-    TpgDataset small{11, {}};
+    TpgDataset small{11, {}, {}};
     for (int i = 0; i + 1 < 10; ++i) small.samples.push_back({{i, i + 1, 10}, i});
     const SvmResult full = graph_svm(small, token_priority_graphs(small), Eigen::MatrixXd(), true);
     EXPECT_TRUE(full.converged);

@@ -148,7 +148,7 @@ std::pair<int, int> heatmap(const HeatmapView& h, const RunInfo& info, HeatmapTe
 
 }  // namespace
 
-void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* textures) {
+void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* textures, const CommandSink& send) {
     const RunInfo& info = *snap.info;
     const ScanSnapInfo& ssi = scansnap_info(info);
     const Frame& frame = frame_at(snap, view);
@@ -177,6 +177,25 @@ void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* text
             ImGui::EndCombo();
         }
         if (ImGui::IsItemHovered()) ImGui::SetTooltip("The class shown in the Fig 4 image and the per-token curves");
+    }
+    if (K > 0 && !ssi.words.empty() && info.config.data.kind == "text") {
+        // The first paper's query word, seen by the second: the token-priority graph of the windows ending in it.
+        const std::string word = ssi.name(ssi.classes[static_cast<std::size_t>(sv.selected_class)].query);
+        ImGui::SameLine();
+        const bool clicked = ImGui::SmallButton("priority graph");
+        view.widget_rects["scansnap.priority_graph"] = ImVec4(ImGui::GetItemRectMin().x, ImGui::GetItemRectMin().y, ImGui::GetItemRectMax().x, ImGui::GetItemRectMax().y);
+        if (clicked) {
+            try {
+                send(Command::load_config(priority_graph_config(info.config, word)));
+                view.say("Building the token-priority graph of '" + word + "' from " + info.config.data.path, false);
+            } catch (const std::exception& e) {
+                view.say(std::string("Cannot build the token-priority graph: ") + e.what(), true);
+            }
+        }
+        if (ImGui::IsItemHovered())
+            ImGui::SetTooltip("Open the token-priority-graph lab on this text: the graph of the windows ending in '%s' (the selected class's "
+                              "query word), its SCCs and W's convergence to W_svm",
+                              word.c_str());
     }
     ImGui::SameLine();
     ImGui::Checkbox("auto range", &sv.auto_range);

@@ -3,9 +3,19 @@
 #include <cstdio>
 
 #include "keys.hpp"
+#include "snapscope/presets.hpp"
 #include "scansnap/scansnap_panels.hpp"
 
 namespace snapscope::gui {
+
+Config priority_graph_config(const Config& text_run, const std::string& query_word) {
+    FlatConfig flat = preset_config("tpg-text");
+    const nlohmann::json run = config_to_json(text_run);
+    for (const char* key : {"data.path", "data.text_format", "data.vocab_size", "data.valid_fraction", "data.seq_len"})
+        if (run.contains(key)) flat[key] = run[key];
+    flat["data.query_word"] = query_word;
+    return resolve_config(flat, "the token-priority graph of '" + query_word + "'");
+}
 
 ImU32 token_color(const RunInfo& info, int token, float alpha) {
     const TokenInfo& t = scansnap_info(info).tokens[static_cast<std::size_t>(token)];
@@ -95,8 +105,8 @@ void run_buttons(const Snapshot&, ViewState& view) {
     ImGui::SameLine();
 }
 
-void panels(const Snapshot& snap, ViewState& view, const CommandSink&, HeatmapTextures* textures, const LabArea& area) {
-    if (area.begin_panel(Panel::Attention, "Attention", ImVec2(area.x, 0), ImVec2(area.w, area.top_h))) draw_attention(snap, view, textures);
+void panels(const Snapshot& snap, ViewState& view, const CommandSink& send, HeatmapTextures* textures, const LabArea& area) {
+    if (area.begin_panel(Panel::Attention, "Attention", ImVec2(area.x, 0), ImVec2(area.w, area.top_h))) draw_attention(snap, view, textures, send);
     ImGui::End();
     if (area.begin_panel(Panel::Curves, "Curves over training steps", ImVec2(area.x, area.top_h), ImVec2(area.w, area.bottom_h)))
         draw_curves(snap, view);

@@ -51,7 +51,11 @@ struct ScanSnapView : LabView {
 ScanSnapView& scansnap_view(ViewState& view);
 const ScanSnapView& scansnap_view(const ViewState& view);
 
-void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* textures);
+void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* textures, const CommandSink& send);
+// The token-priority-graph model (model.kind = tpg, preset tpg-text) on the text of a Scan-and-Snap text run
+// (`text_run`: the same data.path, text format, vocabulary, window and split), its graph being that of `query_word`.
+// Throws ConfigError when the result is not a valid config.
+Config priority_graph_config(const Config& text_run, const std::string& query_word);
 void draw_curves(const Snapshot& snap, ViewState& view);
 // Brings the lab view's snap step up to date with the snapshot (see ScanSnapView::snap_task). `now` in seconds.
 constexpr double kSnapInlineWork = 2e6;

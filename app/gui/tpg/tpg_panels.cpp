@@ -58,27 +58,55 @@ const std::vector<QueryGraph>& shown_graphs(const Snapshot& snap, const ViewStat
     return showing_edit(view) ? tpg_view(view).edit->graphs : tpg_info(snap).graphs;
 }
 
-std::string join(const std::vector<int>& v) {
+// Tokens by name: a text's words, else their ids.
+std::string join(const std::vector<int>& v, const TpgDataset& d) {
     std::string s;
-    for (int x : v) s += (s.empty() ? "" : " ") + std::to_string(x);
+    for (int x : v) s += (s.empty() ? "" : " ") + d.name(x);
     return s;
 }
 
-bool parse_ids(const std::string& text, int K, std::vector<int>& out, std::string& err) {
+// A name cut to `width` pixels ("..." ends a cut one), for a label under a bar or on a node.
+std::string fit_text(const std::string& text, float width) {
+    if (ImGui::CalcTextSize(text.c_str()).x <= width) return text;
+    std::string s = text;
+    while (!s.empty()) {
+        // Drop the last whole UTF-8 character: its continuation bytes, then its first byte.
+        while (!s.empty() && (static_cast<unsigned char>(s.back()) & 0xC0) == 0x80) s.pop_back();
+        if (!s.empty()) s.pop_back();
+        if (s.empty()) break;  // not even one character fits: no label
+        const std::string cut = s + "..";
+        if (ImGui::CalcTextSize(cut.c_str()).x <= width) return cut;
+    }
+    return std::string();
+}
+
+}  // namespace
+
+bool tpg_parse_tokens(const std::string& text, const TpgDataset& d, std::vector<int>& out, std::string& err) {
     out.clear();
     std::istringstream in(text);
     std::string tok;
+    const int K = d.K;
     while (in >> tok) {
+        // A text's word first (its words may be numbers too), then an id.
+        const auto w = std::find(d.words.begin(), d.words.end(), tok);
+        if (w != d.words.end()) {
+            out.push_back(static_cast<int>(w - d.words.begin()));
+            continue;
+        }
         char* end = nullptr;
         const long v = std::strtol(tok.c_str(), &end, 10);
-        if (*end != '\0' || v < 0 || v >= K) {
-            err = "'" + tok + "' is not a token id in 0.." + std::to_string(K - 1);
+        if (tok.empty() || *end != '\0' || v < 0 || v >= K) {
+            err = d.words.empty() ? "'" + tok + "' is not a token id in 0.." + std::to_string(K - 1)
+                                  : "'" + tok + "' is neither a word of these windows nor a token id in 0.." + std::to_string(K - 1);
             return false;
         }
         out.push_back(static_cast<int>(v));
     }
     return true;
 }
+
+namespace {
 
 // Attention of W (column-major d x d) for a sequence, the last token being the query.
 std::vector<double> attention_of(const TpgInfo& info, const double* W, const std::vector<int>& tokens) {
@@ -88,11 +116,12 @@ std::vector<double> attention_of(const TpgInfo& info, const double* W, const std
 }
 
 // Bars for one sequence: height = attention, colour = the token's SCC in the query's graph.
-void attention_bars(const std::vector<int>& tokens, const std::vector<double>& att, const QueryGraph* g, int label, float height,
-                    const char* id) {
+void attention_bars(const TpgDataset& data, const std::vector<int>& tokens, const std::vector<double>& att, const QueryGraph* g, int label,
+                    float height, const char* id) {
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const float font = ImGui::GetFontSize();
-    const float w = std::max(font * 1.6f, std::min(font * 3.0f, ImGui::GetContentRegionAvail().x / std::max<std::size_t>(1, tokens.size())));
+    const float widest = data.words.empty() ? font * 3.0f : font * 5.0f;  // room for a word
+    const float w = std::max(font * 1.6f, std::min(widest, ImGui::GetContentRegionAvail().x / std::max<std::size_t>(1, tokens.size())));
     const ImVec2 p = ImGui::GetCursorScreenPos();
     const std::vector<int> rank = g ? scc_ranks(*g) : std::vector<int>{};
     for (std::size_t t = 0; t < tokens.size(); ++t) {
@@ -104,9 +133,9 @@ void attention_bars(const std::vector<int>& tokens, const std::vector<double>& a
         dl->AddRectFilled(ImVec2(x + 2, p.y), ImVec2(x + w - 2, p.y + height), IM_COL32(40, 44, 52, 255));
         dl->AddRectFilled(ImVec2(x + 2, p.y + height - h), ImVec2(x + w - 2, p.y + height), col);
         if (tokens[t] == label) dl->AddRect(ImVec2(x + 1, p.y), ImVec2(x + w - 1, p.y + height), IM_COL32(255, 255, 255, 230), 0, 0, 1.5f);
+        const std::string name = fit_text(data.name(tokens[t]), w - 2);
+        dl->AddText(ImVec2(x + w / 2 - ImGui::CalcTextSize(name.c_str()).x / 2, p.y + height + 1), ImGui::GetColorU32(ImGuiCol_Text), name.c_str());
         char buf[16];
-        std::snprintf(buf, sizeof buf, "%d", tokens[t]);
-        dl->AddText(ImVec2(x + w / 2 - ImGui::CalcTextSize(buf).x / 2, p.y + height + 1), ImGui::GetColorU32(ImGuiCol_Text), buf);
         if (comp >= 0) {
             std::snprintf(buf, sizeof buf, "#%d", rank[comp] + 1);
             dl->AddText(ImVec2(x + w / 2 - ImGui::CalcTextSize(buf).x / 2, p.y + height + 1 + font), ImGui::GetColorU32(ImGuiCol_TextDisabled), buf);
@@ -117,7 +146,8 @@ void attention_bars(const std::vector<int>& tokens, const std::vector<double>& a
         const int t = static_cast<int>((ImGui::GetIO().MousePos.x - p.x) / w);
         if (t >= 0 && t < static_cast<int>(tokens.size()) && t < static_cast<int>(att.size())) {
             ImGui::BeginTooltip();
-            ImGui::Text("position %d: token %d, attention %.4f", t, tokens[t], att[t]);
+            if (data.words.empty()) ImGui::Text("position %d: token %d, attention %.4f", t, tokens[t], att[t]);
+            else ImGui::Text("position %d: '%s' (token %d), attention %.4f", t, data.name(tokens[t]).c_str(), tokens[t], att[t]);
             if (g && g->comp_of(tokens[t]) >= 0) ImGui::Text("SCC #%d in the priority order", rank[g->comp_of(tokens[t])] + 1);
             else if (g) ImGui::TextDisabled("not in this query's graph");
             if (tokens[t] == label) ImGui::TextDisabled("(the label)");
@@ -191,19 +221,26 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
         // A new run: show the graph of the first sample's query.
         tpg_view(view).run_id = snap.run_id;
         tpg_view(view).sample = 0;
+        // A text's graph has a node per word its windows hold: start at the 40 of highest degree to stay readable.
+        if (!info.data.words.empty() && tpg_view(view).top_n == TpgView{}.top_n) tpg_view(view).top_n = 40;
         for (int i = 0; i < static_cast<int>(graphs.size()); ++i)
             if (!info.data.samples.empty() && graphs[i].query == info.data.samples[0].query()) tpg_view(view).query_index = i;
     }
     tpg_view(view).query_index = std::clamp(tpg_view(view).query_index, 0, static_cast<int>(graphs.size()) - 1);
     const QueryGraph& g = graphs[tpg_view(view).query_index];
+    {  // this frame's node labels replace the last frame's
+        auto& rects = view.widget_rects;
+        auto it = rects.lower_bound("tpg.label.");
+        while (it != rects.end() && it->first.rfind("tpg.label.", 0) == 0) it = rects.erase(it);
+    }
     // Header: query picker, condensation toggle, node limit (in a figure: the query alone, as text).
     if (view.figure) {
-        ImGui::Text("Token-priority graph of query %d", g.query);
+        ImGui::Text("Token-priority graph of query %s", info.data.name(g.query).c_str());
     } else {
-    ImGui::SetNextItemWidth(font * 7);
-    if (ImGui::BeginCombo("##query", ("query " + std::to_string(g.query)).c_str())) {
+    ImGui::SetNextItemWidth(font * (info.data.words.empty() ? 7 : 11));
+    if (ImGui::BeginCombo("##query", ("query " + info.data.name(g.query)).c_str())) {
         for (int i = 0; i < static_cast<int>(graphs.size()); ++i) {
-            const std::string l = "query " + std::to_string(graphs[i].query) + " (" + std::to_string(graphs[i].samples.size()) + " samples)";
+            const std::string l = "query " + info.data.name(graphs[i].query) + " (" + std::to_string(graphs[i].samples.size()) + " samples)";
             if (ImGui::Selectable(l.c_str(), i == tpg_view(view).query_index)) tpg_view(view).query_index = i;
         }
         ImGui::EndCombo();
@@ -224,7 +261,7 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
     if (tpg_view(view).focus >= 0) {
         ImGui::SameLine();
         if (ImGui::SmallButton("all nodes")) tpg_view(view).focus = -1;
-        if (ImGui::IsItemHovered()) ImGui::SetTooltip("Showing the SCC of token %d and its neighbours", tpg_view(view).focus);
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("Showing the SCC of token %s and its neighbours", info.data.name(tpg_view(view).focus).c_str());
     }
     if (tpg_view(view).edit && tpg_view(view).edit->dirty) {
         ImGui::SameLine();
@@ -301,7 +338,11 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
     ImDrawList* dl = ImGui::GetWindowDrawList();
     dl->PushClipRect(p0, ImVec2(p0.x + size.x, p0.y + size.y), true);
     dl->AddRectFilled(p0, ImVec2(p0.x + size.x, p0.y + size.y), IM_COL32(18, 20, 26, 255));
-    const float r = std::clamp(font * 0.9f * std::sqrt(tpg_view(view).zoom) * (nodes.size() > 60 ? 0.5f : 1.0f), 3.0f, font * 3);
+    // Node radius: from the font and zoom, in each layer no wider than its room (nodes of a crowded layer never overlap).
+    const float r_base = font * 0.9f * std::sqrt(tpg_view(view).zoom) * (nodes.size() > 60 ? 0.5f : 1.0f);
+    std::map<int, float> layer_r;
+    for (const auto& [layer, room] : spacing) layer_r[layer] = std::clamp(std::min(r_base, room * 0.45f), 3.0f, font * 3);
+    auto rad = [&](int n) { return layer_r[g.scc.layer[comp_of(n)]]; };
     // Layer guides with their priority rank.
     for (const auto& [layer, members] : layers) {
         const float y = pos[members.front()].y;
@@ -313,6 +354,7 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
     // SCC groups behind their members (tokens view).
     if (!tpg_view(view).condensed)
         for (const auto& [layer, members] : layers) {
+            const float r = layer_r[layer];
             std::map<int, std::pair<float, float>> span;
             for (int n : members) {
                 auto& s = span.try_emplace(g.comp_of(n), pos[n].x, pos[n].x).first->second;
@@ -330,23 +372,25 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
     int hover = -1;
     for (int n : nodes) {
         const ImVec2 q = pos[n];
-        if (hovered && std::hypot(io.MousePos.x - q.x, io.MousePos.y - q.y) <= r * 1.2f) hover = n;
+        if (hovered && std::hypot(io.MousePos.x - q.x, io.MousePos.y - q.y) <= rad(n) * 1.2f) hover = n;
     }
     // Edges with arrowheads, from the winner (higher priority) to the beaten token.
-    auto arrow = [&](ImVec2 a, ImVec2 b, ImU32 col, float th) {
+    auto arrow = [&](int from, int to, ImU32 col, float th) {
+        const ImVec2 a = pos[from], b = pos[to];
+        const float ra = rad(from), rb = rad(to);
         const float dx = b.x - a.x, dy = b.y - a.y, len = std::sqrt(dx * dx + dy * dy);
-        if (len < 2 * r) return;
+        if (len < ra + rb) return;
         const ImVec2 u(dx / len, dy / len);
-        const ImVec2 s(a.x + u.x * r, a.y + u.y * r), e(b.x - u.x * r, b.y - u.y * r);
+        const ImVec2 s(a.x + u.x * ra, a.y + u.y * ra), e(b.x - u.x * rb, b.y - u.y * rb);
         dl->AddLine(s, e, col, th);
-        const float hsz = std::max(4.f, r * 0.6f);
+        const float hsz = std::max(4.f, rb * 0.6f);
         dl->AddTriangleFilled(e, ImVec2(e.x - u.x * hsz - u.y * hsz * 0.5f, e.y - u.y * hsz + u.x * hsz * 0.5f),
                               ImVec2(e.x - u.x * hsz + u.y * hsz * 0.5f, e.y - u.y * hsz - u.x * hsz * 0.5f), col);
     };
     if (tpg_view(view).condensed) {
         for (int c : nodes)
             for (int d : g.scc.dag[c])
-                if (pos.count(d)) arrow(pos[c], pos[d], hover == c || hover == d ? IM_COL32(255, 255, 255, 230) : IM_COL32(150, 155, 170, 170), 1.5f);
+                if (pos.count(d)) arrow(c, d, hover == c || hover == d ? IM_COL32(255, 255, 255, 230) : IM_COL32(150, 155, 170, 170), 1.5f);
     } else {
         for (const auto& e : edges) {
             if (!pos.count(e.first) || !pos.count(e.second)) continue;
@@ -354,7 +398,7 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
             const bool hi = hover == e.first || hover == e.second;
             ImU32 col = inside ? scc_color(rank[g.comp_of(e.first)], 0.9f) : IM_COL32(150, 155, 170, 140);
             if (hover >= 0) col = hi ? IM_COL32(255, 255, 255, 240) : IM_COL32(90, 95, 105, 90);
-            arrow(pos[e.first], pos[e.second], col, hi ? 2.2f : 1.2f);
+            arrow(e.first, e.second, col, hi ? 2.2f : 1.2f);
         }
     }
     // Node fill: the attention the selected sample gives the token (when it uses this query).
@@ -374,9 +418,10 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
     for (int n : nodes) {
         const ImVec2 q = pos[n];
         const int c = comp_of(n);
+        const float r = rad(n);
         const ImU32 col = scc_color(rank[c]);
         if (tpg_view(view).condensed) {
-            const std::string label = "{" + join(g.scc.members[c]) + "}";
+            const std::string label = "{" + join(g.scc.members[c], info.data) + "}";
             const ImVec2 ts = ImGui::CalcTextSize(label.c_str());
             dl->AddRectFilled(ImVec2(q.x - ts.x / 2 - 6, q.y - ts.y / 2 - 4), ImVec2(q.x + ts.x / 2 + 6, q.y + ts.y / 2 + 4), scc_color(rank[c], 0.35f), 6);
             dl->AddRect(ImVec2(q.x - ts.x / 2 - 6, q.y - ts.y / 2 - 4), ImVec2(q.x + ts.x / 2 + 6, q.y + ts.y / 2 + 4), col, 6, 0, hover == c ? 2.5f : 1.2f);
@@ -394,29 +439,34 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
             dl->PopClipRect();
         }
         dl->AddCircle(q, r, hover == n ? IM_COL32(255, 255, 255, 255) : col, 0, hover == n ? 2.5f : 1.5f);
-        char buf[16];
-        std::snprintf(buf, sizeof buf, "%d", n);
-        const ImVec2 ts = ImGui::CalcTextSize(buf);
-        // Labels only where they do not collide (zoom in to read a crowded layer).
-        if (r >= font * 0.45f && ts.x + 2 < spacing[g.scc.layer[c]])
-            dl->AddText(ImVec2(q.x - ts.x / 2, q.y - ts.y / 2), IM_COL32(255, 255, 255, 255), buf);
+        // Labels only where they do not collide (zoom in to read a crowded layer); a long word is cut to its room.
+        const std::string name = fit_text(info.data.name(n), spacing[g.scc.layer[c]] - 2);
+        const ImVec2 ts = ImGui::CalcTextSize(name.c_str());
+        if (!name.empty() && ts.x + 2 < spacing[g.scc.layer[c]]) {
+            dl->AddText(ImVec2(q.x - ts.x / 2, q.y - ts.y / 2), IM_COL32(255, 255, 255, 255), name.c_str());
+            // Where each drawn label is (for the rendering test, which checks its pixels).
+            view.widget_rects["tpg.label." + name] = ImVec4(q.x - ts.x / 2, q.y - ts.y / 2, q.x + ts.x / 2, q.y + ts.y / 2);
+        }
     }
     dl->PopClipRect();
     if (hover >= 0 && !tpg_view(view).condensed && ImGui::IsMouseDoubleClicked(0)) tpg_view(view).focus = tpg_view(view).focus == hover ? -1 : hover;
     if (hover >= 0) {
         ImGui::BeginTooltip();
         if (tpg_view(view).condensed) {
-            ImGui::Text("SCC #%d in the priority order: {%s}", rank[hover] + 1, join(g.scc.members[hover]).c_str());
+            ImGui::Text("SCC #%d in the priority order: {%s}", rank[hover] + 1, join(g.scc.members[hover], info.data).c_str());
         } else {
             const int c = g.comp_of(hover);
-            ImGui::Text("token %d: SCC #%d {%s}, layer %d", hover, rank[c] + 1, join(g.scc.members[c]).c_str(), g.scc.layer[c]);
+            ImGui::Text("token %s: SCC #%d {%s}, layer %d", info.data.name(hover).c_str(), rank[c] + 1, join(g.scc.members[c], info.data).c_str(),
+                        g.scc.layer[c]);
             std::vector<int> beats, beaten;
             for (const auto& e : edges) {
                 if (e.first == hover) beats.push_back(e.second);
                 if (e.second == hover) beaten.push_back(e.first);
             }
-            ImGui::Text("beats (as a label): %s", beats.empty() ? "-" : join(beats).c_str());
-            ImGui::Text("beaten by: %s", beaten.empty() ? "-" : join(beaten).c_str());
+            ImGui::PushTextWrapPos(font * 40);
+            ImGui::Text("beats (as a label): %s", beats.empty() ? "-" : join(beats, info.data).c_str());
+            ImGui::Text("beaten by: %s", beaten.empty() ? "-" : join(beaten, info.data).c_str());
+            ImGui::PopTextWrapPos();
             if (sample_here && mass[g.node(hover)] >= 0) ImGui::Text("attention of sample %d: %.4f", si + 1, mass[g.node(hover)]);
             const int col = g.query;
             const bool edited = showing_edit(view);
@@ -430,9 +480,9 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
     // Overlay help.
     const char* help = "drag: pan   wheel: zoom   hover: edges and SCC   double-click: focus an SCC";
     if (!sample_here && !view.figure && !info.data.samples.empty()) {
-        char note[160];
-        std::snprintf(note, sizeof note, "nodes are empty: sample #%d uses query %d; select a sample of query %d to fill them with its attention",
-                      si + 1, info.data.samples[si].query(), g.query);
+        char note[320];
+        std::snprintf(note, sizeof note, "nodes are empty: sample #%d uses query %s; select a sample of query %s to fill them with its attention",
+                      si + 1, info.data.name(info.data.samples[si].query()).c_str(), info.data.name(g.query).c_str());
         dl->AddText(ImGui::GetFont(), font, ImVec2(p0.x + 6, p0.y + 4), IM_COL32(150, 155, 170, 255), note, nullptr, size.x - 12);
     }
     if (!view.figure) {  // wrapped at the canvas's width, its last line on the bottom edge
@@ -459,9 +509,8 @@ void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& 
             const TpgSample& s = info.data.samples[i];
             ImGui::PushID(static_cast<int>(i));
             const bool sel = tpg_view(view).sample == static_cast<int>(i);
-            char label[64];
-            std::snprintf(label, sizeof label, "#%zu  query %d  label %d", i + 1, s.query(), s.label);
-            if (ImGui::Selectable(label, sel, 0, ImVec2(font * 11, 0))) {
+            const std::string label = "#" + std::to_string(i + 1) + "  query " + info.data.name(s.query()) + "  label " + info.data.name(s.label);
+            if (ImGui::Selectable(label.c_str(), sel, 0, ImVec2(font * (info.data.words.empty() ? 11 : 16), 0))) {
                 tpg_view(view).sample = static_cast<int>(i);
                 for (int q = 0; q < static_cast<int>(info.graphs.size()); ++q)
                     if (info.graphs[q].query == s.query()) tpg_view(view).query_index = q;
@@ -474,7 +523,7 @@ void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& 
                     if (g->comp_of(s.tokens[t]) == g->comp_of(s.label)) top += f.sample_attention[i][t];
             ImGui::SameLine();
             ImGui::TextDisabled("top-SCC mass %.3f", top);
-            attention_bars(s.tokens, i < f.sample_attention.size() ? f.sample_attention[i] : std::vector<double>{}, g, s.label, bar_h, "bars");
+            attention_bars(info.data, s.tokens, i < f.sample_attention.size() ? f.sample_attention[i] : std::vector<double>{}, g, s.label, bar_h, "bars");
             ImGui::PopID();
         }
     }
@@ -482,12 +531,13 @@ void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& 
         char buf[256];
         std::snprintf(buf, sizeof buf, "%s", tpg_view(view).probe.c_str());
         ImGui::SetNextItemWidth(-1);
-        if (ImGui::InputTextWithHint("##probe", "token ids, the last is the query, e.g. 0 1 2", buf, sizeof buf)) tpg_view(view).probe = buf;
+        const char* hint = info.data.words.empty() ? "token ids, the last is the query, e.g. 0 1 2" : "words (or token ids) of these windows, the last is the query";
+        if (ImGui::InputTextWithHint("##probe", hint, buf, sizeof buf)) tpg_view(view).probe = buf;
         if (ImGui::IsItemHovered()) ImGui::SetTooltip("Any sequence: the attention the current W gives it, and what the graph predicts");
         std::vector<int> toks;
         std::string err;
         if (!tpg_view(view).probe.empty()) {
-            if (!parse_ids(tpg_view(view).probe, info.data.K, toks, err)) {
+            if (!tpg_parse_tokens(tpg_view(view).probe, info.data, toks, err)) {
                 ImGui::TextColored(ImVec4(1, 0.45f, 0.35f, 1), "%s", err.c_str());
             } else if (!toks.empty()) {
                 // The graph's prediction is for the set the graph shows: the edited one once it is analysed.
@@ -495,9 +545,9 @@ void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& 
                 const QueryGraph* g = find_graph(edited ? tpg_view(view).edit->graphs : info.graphs, toks.back());
                 const Eigen::MatrixXd& w_fin = edited ? tpg_view(view).edit->fin.W_fin : info.W_fin;
                 ImGui::TextUnformatted("current W:");
-                attention_bars(toks, attention_of(info, f.W.data(), toks), g, -1, bar_h, "probe_now");
+                attention_bars(info.data, toks, attention_of(info, f.W.data(), toks), g, -1, bar_h, "probe_now");
                 if (!g) {
-                    ImGui::TextDisabled("query %d has no graph (no training sample ends with it)", toks.back());
+                    ImGui::TextDisabled("query %s has no graph (no training sample ends with it)", info.data.name(toks.back()).c_str());
                 } else {
                     // Prediction: the highest-priority SCC present, mixed inside by W_fin.
                     const int top = top_scc(*g, toks);
@@ -513,8 +563,8 @@ void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& 
                     std::vector<int> members;
                     if (top >= 0)
                         for (int t : g->scc.members[top]) members.push_back(t);
-                    ImGui::Text("graph%s predicts: SCC {%s}, mixed by W_fin:", edited ? " of the edited set" : "", join(members).c_str());
-                    attention_bars(toks, pred, g, -1, bar_h, "probe_pred");
+                    ImGui::Text("graph%s predicts: SCC {%s}, mixed by W_fin:", edited ? " of the edited set" : "", join(members, info.data).c_str());
+                    attention_bars(info.data, toks, pred, g, -1, bar_h, "probe_pred");
                 }
             }
         }
@@ -531,7 +581,8 @@ void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& 
         TpgEdit& e = *tpg_view(view).edit;
         bool changed = false;
         int remove = -1;
-        ImGui::TextDisabled("tokens (space separated, the last is the query) and label; K = %d", e.data.K);
+        if (e.data.words.empty()) ImGui::TextDisabled("tokens (space separated, the last is the query) and label; K = %d", e.data.K);
+        else ImGui::TextDisabled("words or token ids (space separated, the last is the query) and the label's id; K = %d words", e.data.K);
         ImGuiListClipper clipper;  // only the rows on screen are built (sets can have thousands of samples)
         clipper.Begin(static_cast<int>(e.data.samples.size()));
         while (clipper.Step())
@@ -539,13 +590,13 @@ void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& 
             const std::size_t i = static_cast<std::size_t>(ci);
             ImGui::PushID(static_cast<int>(i) + 1000);
             TpgSample& s = e.data.samples[i];
-            char buf[256];
-            std::snprintf(buf, sizeof buf, "%s", join(s.tokens).c_str());
-            ImGui::SetNextItemWidth(font * 10);
+            char buf[1024];
+            std::snprintf(buf, sizeof buf, "%s", join(s.tokens, e.data).c_str());
+            ImGui::SetNextItemWidth(font * (e.data.words.empty() ? 10 : 18));
             if (ImGui::InputText("##tok", buf, sizeof buf)) {
                 std::vector<int> toks;
                 std::string err;
-                if (parse_ids(buf, e.data.K, toks, err)) {
+                if (tpg_parse_tokens(buf, e.data, toks, err)) {
                     s.tokens = toks;
                     changed = true;
                 } else {
@@ -557,6 +608,10 @@ void draw_tpg_samples(const Snapshot& snap, ViewState& view, const CommandSink& 
             if (ImGui::InputInt("##label", &s.label)) {
                 s.label = std::clamp(s.label, 0, e.data.K - 1);
                 changed = true;
+            }
+            if (!e.data.words.empty()) {
+                ImGui::SameLine();
+                ImGui::TextDisabled("%s", fit_text(e.data.name(s.label), font * 6).c_str());
             }
             ImGui::SameLine();
             if (ImGui::SmallButton("remove")) remove = static_cast<int>(i);
@@ -670,6 +725,16 @@ void settings(Config& c, const SettingsFields& ui) {
         ui.int_field("length T", c.data.seq_len, 2, 1000, "data.seq_len: tokens per sequence (the last is the query)");
         ui.int_field("vocabulary K", c.data.vocab_size, 2, 1000, "data.vocab_size: tokens");
     }
+    if (c.data.kind == "text") {
+        char buf[128];
+        std::snprintf(buf, sizeof buf, "%s", tpg_settings(c).query_word.c_str());
+        ImGui::SetNextItemWidth(ui.half);
+        if (ImGui::InputTextWithHint("query word", "most windows", buf, sizeof buf)) tpg_settings(c).query_word = buf;
+        tip("data.query_word: the graph of the windows ending in this word (empty: the word ending the most windows that hold their next word)");
+        ui.int_field("labels", tpg_settings(c).num_labels, 1, 1000, "data.num_labels: the query's most frequent next words kept as labels");
+        ui.int_field("windows n", tpg_settings(c).num_samples, 1, 100000, "data.num_samples: windows kept, spread evenly over the text");
+        ui.int_field("window T", c.data.seq_len, 2, 1000, "data.seq_len: words per window (the last is the query word)");
+    }
     ui.int_field("dimension d", tpg_settings(c).dim, 0, 512, "model.dim: embedding dimension (0: K)");
     const char* embs[] = {"onehot", "ortho", "random", "equicorr"};
     int e = 0;
@@ -678,6 +743,7 @@ void settings(Config& c, const SettingsFields& ui) {
     ImGui::SetNextItemWidth(ui.half);
     if (ImGui::Combo("##emb", &e, embs, 4)) tpg_settings(c).embedding = embs[e];
     tip("Token embeddings: onehot (d = K), ortho (random orthonormal, d >= K), random (unit Gaussian), equicorr (rho)");
+    if (c.data.kind == "synthetic") {  // the generator's
     ImGui::SameLine();
     const char* graphs[] = {"any", "cyclic", "acyclic"};
     int gk = 0;
@@ -686,6 +752,7 @@ void settings(Config& c, const SettingsFields& ui) {
     ImGui::SetNextItemWidth(ui.half);
     if (ImGui::Combo("##graph", &gk, graphs, 3)) tpg_settings(c).graph = graphs[gk];
     tip("Generator: resample until some graph has a cycle (cyclic), none has (acyclic), or take the first (any)");
+    }
     const char* opts[] = {"normalized_gd", "gd", "momentum"};
     int o = 0;
     for (int i = 0; i < 3; ++i)

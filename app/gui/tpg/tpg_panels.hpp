@@ -54,6 +54,10 @@ void tpg_edit_refresh(TpgEdit& e, const TpgInfo& info);
 // Takes a finished analysis (called every frame); true when one arrived.
 bool tpg_edit_poll(TpgEdit& e);
 
+// The probe's and the editor's tokens: space-separated words of a text's windows (`d.words`) or token ids in 0..K-1.
+// False with `err` saying which one is neither.
+bool tpg_parse_tokens(const std::string& text, const TpgDataset& d, std::vector<int>& out, std::string& err);
+
 LabPanels tpg_panels();
 
 }  // namespace snapscope::gui

@@ -20,11 +20,7 @@ std::vector<int> most_counted(const std::unordered_map<int, std::int64_t>& count
 
 JsonlData text_pair_samples(const Corpus& c, int num_last, int num_next_per_last, int seq_len, std::uint64_t max_bytes) {
     const std::vector<std::int32_t>& w = c.train;
-    const std::size_t L = static_cast<std::size_t>(std::max(2, seq_len));
-    if (w.size() < L + 1)
-        throw DataError(c.source + ": " + std::to_string(w.size()) + " training words, fewer than a window of data.seq_len = " + std::to_string(L) +
-                            " words and its next word",
-                        "data.seq_len");
+    const std::size_t L = window_length(c, seq_len);
     // The queries: the most frequent last words of a window (not <unk>, id 0).
     std::unordered_map<int, std::int64_t> query_count;
     for (std::size_t i = L - 1; i + 1 < w.size(); ++i)

@@ -290,6 +290,15 @@ Corpus corpus_from_text(const std::string& text, const CorpusOptions& opt, const
     return build(source, {f}, opt, open);
 }
 
+std::size_t window_length(const Corpus& c, int seq_len) {
+    const std::size_t L = static_cast<std::size_t>(std::max(2, seq_len));
+    if (c.train.size() < L + 1)
+        throw DataError(c.source + ": " + std::to_string(c.train.size()) + " training words, fewer than a window of data.seq_len = " +
+                            std::to_string(L) + " words and its next word",
+                        "data.seq_len");
+    return L;
+}
+
 Corpus load_config_corpus(const Config& cfg, std::uint64_t max_bytes) {
     CorpusOptions co;
     co.max_vocab = cfg.data.vocab_size;

@@ -47,6 +47,18 @@ void TpgRun::print_summary(std::FILE* out) const {
     if (history_.empty()) return;
     const TpgMetrics& m = history_.back().metrics;
     std::fprintf(out, "final loss %.6g; K = %d, d = %d, %zu samples\n", history_.back().loss, data_.K, model_.d(), data_.samples.size());
+    if (!data_.words.empty() && !graphs_.empty()) {
+        // A text's query word: its graph's order, the top SCCs first (the words a trained W attends to).
+        const QueryGraph& g = graphs_.front();
+        std::fprintf(out, "query word '%s': %zu words, %zu edges, %zu SCCs; top SCC:", data_.name(g.query).c_str(), g.tokens.size(), g.edges.size(),
+                     g.scc.members.size());
+        if (!g.scc.order.empty()) {
+            const std::vector<int>& top = g.scc.members[static_cast<std::size_t>(g.scc.order.front())];
+            for (std::size_t i = 0; i < top.size() && i < 12; ++i) std::fprintf(out, " %s", data_.name(top[i]).c_str());
+            if (top.size() > 12) std::fprintf(out, " ... (%zu words)", top.size());
+        }
+        std::fprintf(out, "\n");
+    }
     std::fprintf(out, "corr(W, W_svm) %.4f; corr(W, R W_svm + W_fin) %.4f (R %.3g); |Pi W - W_fin| %.4g; top-SCC mass %.4f\n",
                  m.corr_svm, m.corr_fit, m.fit_R, m.proj_dist, m.top_scc_mass);
     std::fprintf(out, "paper's metrics: |Pi W - W_fin(tau)| %.4g; projected corr %.4f; softmax probability (max over SCCs) %.4f\n",

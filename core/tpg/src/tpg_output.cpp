@@ -88,6 +88,11 @@ void write_tpg_final_json(ByteSink& out, TpgRun& run, const RunTiming& t) {
                                 {"min_multiplier", svm.min_multiplier},
                                 {"primal_violation", svm.primal_violation},
                                 {"stationarity", svm.stationarity}});
+    if (!run.data().words.empty()) {  // a text's windows: token id -> word
+        w.key("words").begin_array();
+        for (const std::string& word : run.data().words) w.value(word);
+        w.end_array();
+    }
     w.end_object();
     w.finish();
 }
@@ -97,7 +102,9 @@ double run_files_bytes(const TpgRun& run) {
     double tokens = 0, edges = 0;
     for (const TpgSample& s : run.data().samples) tokens += static_cast<double>(s.tokens.size());
     for (const QueryGraph& g : run.graphs()) edges += static_cast<double>(g.edges.size());
-    return 24.0 * (3 * d * d + K * d) + 36 * tokens + 24 * edges + static_cast<double>(run.history().capacity()) * 200 + 65536;
+    double word_bytes = 0;
+    for (const std::string& word : run.data().words) word_bytes += 6.0 * static_cast<double>(word.size()) + 4;  // \uXXXX at worst
+    return 24.0 * (3 * d * d + K * d) + word_bytes + 36 * tokens + 24 * edges + static_cast<double>(run.history().capacity()) * 200 + 65536;
 }
 
 OutputFolder run_folder(const std::string& dir, const TpgRun& run) { return run_output_folder(dir, run_files_bytes(run)); }

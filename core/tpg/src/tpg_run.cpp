@@ -3,6 +3,8 @@
 #include <cmath>
 #include <sstream>
 
+#include "snapscope/corpus.hpp"
+
 namespace snapscope {
 
 double tpg_record_bytes() { return sizeof(TpgRecord) + 32; }
@@ -11,7 +13,7 @@ MemoryEstimate tpg_memory(const Config& cfg, std::int64_t K, std::int64_t sample
     const int dim = tpg_settings(cfg).dim;
     const double d = dim > 0 ? dim : static_cast<double>(K);
     const std::string dkey = dim > 0 ? "model.dim" : "data.vocab_size";
-    const std::string nkey = cfg.data.kind == "file" ? "data.path" : (cfg.data.seq_len * 1.0 > samples ? "data.seq_len" : "data.num_samples");
+    const std::string nkey = cfg.data.kind == "file" || cfg.data.kind == "text" ? "data.path" : (cfg.data.seq_len * 1.0 > samples ? "data.seq_len" : "data.num_samples");
     MemoryEstimate e;
     e.add("the samples", nkey, 4 * tokens + 64.0 * static_cast<double>(samples));
     e.add("the embeddings (K x d = " + std::to_string(K) + " x " + std::to_string(static_cast<std::int64_t>(d)) + ")",
@@ -32,14 +34,18 @@ MemoryEstimate tpg_memory(const Config& cfg, std::int64_t K, std::int64_t sample
 TpgDataset tpg_dataset_from_config(const Config& cfg) {
     if (cfg.model.kind != "tpg") throw ConfigError("model.kind", "config: key 'model.kind': '" + cfg.model.kind + "' is not the tpg model");
     const std::uint64_t limit = memory_limit_bytes(cfg);
-    if (cfg.data.kind == "file") {
-        TpgDataset d = load_tpg_file(cfg.data.path, cfg.data.vocab_size, limit);
+    if (cfg.data.kind == "file" || cfg.data.kind == "text") {
+        const TpgSettings& t = tpg_settings(cfg);
+        TpgDataset d = cfg.data.kind == "text"
+                           ? tpg_text_samples(load_config_corpus(cfg, limit), t.query_word, t.num_labels, cfg.data.seq_len, t.num_samples, limit)
+                           : load_tpg_file(cfg.data.path, cfg.data.vocab_size, limit);
         double tokens = 0;
         for (const TpgSample& s : d.samples) tokens += static_cast<double>(s.tokens.size());
         try {
             tpg_memory(cfg, d.K, static_cast<std::int64_t>(d.samples.size()), tokens).check(limit, cfg.data.path);
         } catch (const ConfigError& e) {
-            throw DataError(std::string(e.what()) + (cfg.data.vocab_size == 0 ? " (K is the dataset's largest token id + 1 = " +
+            throw DataError(std::string(e.what()) + (cfg.data.kind == "text" ? " (K = " + std::to_string(d.K) + " words in the kept windows)"
+                                                     : cfg.data.vocab_size == 0 ? " (K is the dataset's largest token id + 1 = " +
                                                                                    std::to_string(d.K) + ")"
                                                                              : std::string()),
                             e.key());

@@ -67,6 +67,10 @@ Corpus corpus_from_text(const std::string& text, const CorpusOptions& opt, const
 struct Config;
 Corpus load_config_corpus(const Config& cfg, std::uint64_t max_bytes);
 
+// The window length of data.seq_len (at least 2) when the training text holds a window and the word after it; else a
+// DataError naming data.seq_len.
+std::size_t window_length(const Corpus& c, int seq_len);
+
 // Estimated bytes of the count table per distinct word (for the limit check while counting).
 constexpr double kCountTableBytesPerWord = 96;
 

@@ -29,7 +29,22 @@ struct TpgSample {
 struct TpgDataset {
     int K = 0;
     std::vector<TpgSample> samples;
+    std::vector<std::string> words;  // token id -> word, for a dataset built from a text (empty: tokens are ids)
+    // The word of a token (its id when there are no words, or it is out of the table).
+    std::string name(int token) const;
 };
+
+struct Corpus;
+// The token-priority graph of one query word of a text (data.kind = text): windows of `seq_len` words of the training
+// text that end in the query word and whose next word occurs in the window (the model predicts a token of its
+// sequence), the next word being one of the query's `num_labels` most frequent such next words (not <unk>). The query
+// is `query_word` (put through the text's tokenizer: lower case), or when it is empty the word with the most such
+// windows. At most `max_samples` windows are kept, spread evenly over the text. The tokens are renumbered 0..K-1 over
+// the words the kept windows hold (in the corpus's order, the most frequent first) and `words` names them. The
+// samples' bytes are checked against `max_bytes` before they are built. Throws DataError naming its key
+// (data.query_word: not a word of the vocabulary, or no such window; data.seq_len: the text is shorter than a window,
+// or too many bytes).
+TpgDataset tpg_text_samples(const Corpus& c, const std::string& query_word, int num_labels, int seq_len, int max_samples, std::uint64_t max_bytes);
 
 // JSON Lines, the same format as the Scan-and-Snap file data. K = vocab_size, or the largest id + 1. A label
 // must occur in its sequence (the model predicts a token of the sequence): otherwise DataError names FILE:LINE.

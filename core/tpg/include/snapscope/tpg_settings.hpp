@@ -16,6 +16,9 @@ struct TpgSettings {
     // data.*: the generator
     int num_samples = 6;         // n
     std::string graph = "any";   // cyclic | acyclic | any
+    // data.*: a text (data.kind = text)
+    std::string query_word;      // "" : the word with the most windows
+    int num_labels = 8;          // the query's most frequent next words kept as labels
     // train.*
     double lr = 0.01;
 };
