@@ -404,3 +404,67 @@ TEST(GlRender, TheTokenPriorityGraphOfATextNamesItsNodesByTheirWords) {
     EXPECT_GE(labels, 5);
     EXPECT_TRUE(query_seen) << "the top SCC's 'the' is labelled";
 }
+
+namespace {
+// Runs `cmd`, returning its stdout and exit status.
+std::pair<int, std::string> run_capture(const std::string& cmd) {
+    std::string out;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (!p) return {-1, out};
+    char buf[512];
+    while (std::fgets(buf, sizeof buf, p)) out += buf;
+    return {::pclose(p), out};
+}
+}  // namespace
+
+TEST(GlRender, ATourStepOnA1080pWindowHighlightsClearOfItsLegiblePanel) {
+    for (const bool large : {false, true}) {
+        SCOPED_TRACE(large ? "presenter (large font)" : "normal font");
+        const std::string path = ::testing::TempDir() + "/snapscope_tour.png";
+        std::remove(path.c_str());
+        const auto [status, out] = run_capture(std::string(SNAPSCOPE_GUI) + " --tour 1-scan-and-snap --tour-step 3 --width 1920 --height 1080 " +
+                                               (large ? "--large-font " : "") + "--screenshot " + path);
+        ASSERT_EQ(status, 0) << out;
+        EXPECT_NE(out.find("at step 30"), std::string::npos) << out;  // step 3 trains to 30
+        ASSERT_NE(out.find("tour '1-scan-and-snap' step 3 of 6"), std::string::npos) << out;
+        EXPECT_NE(out.find("0 highlight(s) not on screen"), std::string::npos) << out;
+        float x = 0, y = 0, pw = 0, ph = 0;
+        ASSERT_EQ(std::sscanf(out.c_str() + out.find("its panel at"), "its panel at x %f y %f, %f x %f", &x, &y, &pw, &ph), 4) << out;
+        int w = 0, h = 0;
+        std::vector<unsigned char> px;
+        ASSERT_TRUE(read_png(path, w, h, px));
+        ASSERT_EQ(w, 1920);
+        ASSERT_EQ(h, 1080);
+        ASSERT_GT(pw, 200);
+        ASSERT_LE(x + pw, w + 1);
+        ASSERT_LE(y + ph, h + 1);
+        auto at = [&](int px_x, int px_y) { return &px[(static_cast<std::size_t>(px_y) * w + px_x) * 4]; };
+        auto inside = [&](int i, int j) { return i >= x && i < x + pw && j >= y && j < y + ph; };
+        // The highlights (magenta, which no view draws) are on screen and none is under the panel.
+        int magenta = 0, magenta_in_panel = 0, light_in_panel = 0;
+        int heading_top = h, heading_bottom = -1;  // rows of the orange heading "Step 3 of 6: Scan"
+        for (int j = 0; j < h; ++j)
+            for (int i = 0; i < w; ++i) {
+                const unsigned char* p = at(i, j);
+                if (p[0] > 140 && p[2] > 140 && p[1] < 40 && std::abs(p[0] - p[2]) < 30) {
+                    ++magenta;
+                    if (inside(i, j)) ++magenta_in_panel;
+                }
+                if (!inside(i, j)) continue;
+                if (p[0] > 180 && p[1] > 180 && p[2] > 180) ++light_in_panel;
+                if (j < y + ph / 3 && p[0] > 200 && p[1] > 140 && p[1] < 210 && p[2] < 120) {
+                    heading_top = std::min(heading_top, j);
+                    heading_bottom = std::max(heading_bottom, j);
+                }
+            }
+        EXPECT_GT(magenta, 400);
+        EXPECT_EQ(magenta_in_panel, 0);
+        EXPECT_GT(light_in_panel, large ? 4000 : 2000);  // the step's text
+        // The heading's glyphs span their font's cap height and descender: 15 px text, or 24 px in presenter mode.
+        ASSERT_GE(heading_bottom, heading_top);
+        const int text_px = heading_bottom - heading_top + 1;
+        EXPECT_GE(text_px, large ? 16 : 9) << "heading text " << text_px << " px tall";
+        EXPECT_LE(text_px, large ? 26 : 16) << "heading text " << text_px << " px tall";
+        std::printf("[ tour panel %s: %.0f x %.0f px at (%.0f, %.0f); heading text %d px tall ]\n", large ? "large" : "normal", pw, ph, x, y, text_px);
+    }
+}

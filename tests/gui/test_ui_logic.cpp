@@ -17,6 +17,7 @@
 #include "app_ui.hpp"
 #include "keys.hpp"
 #include "open_data.hpp"
+#include "tour_panel.hpp"
 #include "snapscope/presets.hpp"
 #include "worker.hpp"
 #include "scansnap/scansnap_panels.hpp"
@@ -1183,4 +1184,145 @@ TEST(UiLogic, AScanSnapTextOpensTheTokenPriorityGraphOfItsQueryWord) {
     tpg_view(view).probe = "cat mouse the";
     frame();
     std::filesystem::remove_all(d);
+}
+
+namespace {
+// Waits (at most a minute) until the worker has paused with its run built.
+void wait_paused(Worker& worker) {
+    worker.sync();
+    for (int i = 0; i < 6000; ++i) {
+        const SnapshotPtr s = worker.snapshot();
+        if (!s->free_running && !s->loading) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ADD_FAILURE() << "the worker did not pause";
+}
+}  // namespace
+
+TEST(UiLogic, ATourStepsForwardAndBackTrainingToEachPauseAndHighlightingItsWidgets) {
+    const Tour* tour = find_tour("1-scan-and-snap");
+    ASSERT_TRUE(tour);
+    Worker worker(fig4());
+    worker.post(Command::set_speed(SpeedMode::Unlimited, 0));
+    Ui ui;
+    HostRequests host;
+    ViewState view;
+    const CommandSink send = [&](Command c) {
+        // (The tour's own speeds would make the test wait; everything else goes through.)
+        if (c.kind != Command::Kind::SetSpeed) worker.post(std::move(c));
+    };
+    auto frame = [&] { ui.frame(*worker.snapshot(), view, send, host); };
+    // T opens the list; its Start button starts the tour on its first step: fig4 trained to step 1, paused.
+    frame();
+    ui.key(kKeyT, true);
+    frame();
+    ui.key(kKeyT, false);
+    frame();
+    ASSERT_TRUE(view.tour.chooser);
+    ASSERT_TRUE(view.widget_rects.count("tour.start.1-scan-and-snap"));
+    click(ui, centre(view, "tour.start.1-scan-and-snap"), frame);
+    frame();  // (the tour starts at the frame after the click)
+    ASSERT_TRUE(view.tour.tour);
+    EXPECT_FALSE(view.tour.chooser);
+    wait_paused(worker);
+    frame();
+    EXPECT_EQ(worker.snapshot()->step, 1);
+    EXPECT_EQ(view.tour.step, 0);
+    EXPECT_TRUE(view.tour.missing.empty()) << view.tour.missing.front();
+    // Its highlights are on screen, and the panel sits clear of them.
+    for (const TourHighlight& h : tour->steps[0].highlight) {
+        const auto r = resolve_highlight(view, h);
+        ASSERT_TRUE(r) << h.text();
+        const ImVec4 p = view.tour.panel_rect;
+        EXPECT_FALSE(p.x < r->z && r->x < p.z && p.y < r->w && r->y < p.w) << h.text() << " is under the tour panel";
+    }
+    // Next (the button): trains on to step 10 and pauses; Next (PageDown): to 30; each step's highlights resolve.
+    click(ui, centre(view, "tour.next"), frame);
+    wait_paused(worker);
+    frame();
+    EXPECT_EQ(view.tour.step, 1);
+    EXPECT_EQ(worker.snapshot()->step, 10);
+    EXPECT_LT(worker.snapshot()->frames.back()->loss, 0.05);  // (the text says so)
+    ui.key(kKeyPageDown, true);
+    frame();
+    ui.key(kKeyPageDown, false);
+    wait_paused(worker);
+    frame();
+    EXPECT_EQ(view.tour.step, 2);
+    EXPECT_EQ(worker.snapshot()->step, 30);
+    EXPECT_TRUE(view.tour.missing.empty()) << view.tour.missing.front();
+    // A cell highlight is the cell: column 5 of the 34-column Fig 4 image.
+    const ImVec4 img = view.widget_rects.at("attention.fig4");
+    const auto col = resolve_highlight(view, tour->steps[2].highlight[0]);
+    ASSERT_TRUE(col);
+    EXPECT_NEAR(col->x, img.x + (img.z - img.x) * 5 / 34, 0.01);
+    EXPECT_NEAR(col->z - col->x, (img.z - img.x) / 34, 0.01);
+    EXPECT_EQ(col->y, img.y);
+    // Back (PageUp) to a step the run is past: that step is shown from history, nothing retrained.
+    ui.key(kKeyPageUp, true);
+    frame();
+    ui.key(kKeyPageUp, false);
+    worker.sync();
+    frame();
+    EXPECT_EQ(view.tour.step, 1);
+    EXPECT_FALSE(view.live);
+    EXPECT_EQ(frame_at(*worker.snapshot(), view).step, 10);
+    EXPECT_EQ(worker.snapshot()->step, 30);
+    // Back to the first step, which names a preset: set up again (restarted, trained to step 1).
+    click(ui, centre(view, "tour.back"), frame);
+    wait_paused(worker);
+    frame();
+    EXPECT_EQ(view.tour.step, 0);
+    EXPECT_EQ(worker.snapshot()->step, 1);
+    // Esc leaves the tour; the run stays as it is.
+    ui.key(kKeyEscape, true);
+    frame();
+    ui.key(kKeyEscape, false);
+    frame();
+    EXPECT_FALSE(view.tour.tour);
+    EXPECT_FALSE(view.widget_rects.count("tour.next"));
+    EXPECT_EQ(worker.snapshot()->step, 1);
+}
+
+TEST(UiLogic, EveryShippedTourStepHighlightsWhatIsOnScreen) {
+    // Each step of each tour set up in turn (training cut short: a step pauses a few steps in, which is enough for its
+    // views to exist); every highlight must be found on screen, and every rate and companion a step names must be the
+    // run's.
+    Worker worker(fig4());
+    worker.post(Command::set_speed(SpeedMode::Unlimited, 0));
+    Ui ui;
+    HostRequests host;
+    ViewState view;
+    std::vector<Command> sent;
+    const CommandSink send = [&](Command c) {
+        if (c.kind == Command::Kind::SetSpeed) return;
+        if (c.kind == Command::Kind::StopAt) c.count = std::min<std::int64_t>(c.count, worker.snapshot()->step + 3);
+        sent.push_back(c);
+        worker.post(std::move(c));
+    };
+    auto frame = [&] { ui.frame(*worker.snapshot(), view, send, host); };
+    for (const Tour& t : tours()) {
+        view.tour = TourView{};
+        view.tour.tour = std::make_shared<const Tour>(t);
+        for (int i = 0; i < static_cast<int>(t.steps.size()); ++i) {
+            SCOPED_TRACE(t.name + " step " + std::to_string(i + 1));
+            sent.clear();
+            apply_tour_step(*worker.snapshot(), view, send, i);
+            wait_paused(worker);
+            const SnapshotPtr s = worker.snapshot();
+            ASSERT_TRUE(s->message.empty() || !s->message_is_error) << s->message;
+            ASSERT_TRUE(view.status.empty() || !view.status_error) << view.status;
+            for (const auto& [group, v] : t.steps[i].rates) {
+                bool found = false;
+                for (const LrGroup& g : s->lrs) found = found || g.name == group;
+                EXPECT_TRUE(found) << "rate " << group;
+            }
+            for (const auto& [name, on] : t.steps[i].companions)
+                EXPECT_NE(std::find(s->companions_offered.begin(), s->companions_offered.end(), name), s->companions_offered.end()) << name;
+            for (int k = 0; k < 3; ++k) frame();
+            EXPECT_TRUE(view.tour.missing.empty()) << view.tour.missing.front();
+            EXPECT_EQ(view.tour.step, i);
+            EXPECT_TRUE(view.tour.tour);
+        }
+    }
 }

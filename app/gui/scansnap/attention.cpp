@@ -58,7 +58,7 @@ void colour_bar(Colormap map, float vmin, float vmax, float width) {
 }
 
 // Draws one heatmap in a box of `size`; returns the hovered (row, col) or (-1, -1).
-std::pair<int, int> heatmap(const HeatmapView& h, const RunInfo& info, HeatmapTextures* textures, ImVec2 size) {
+std::pair<int, int> heatmap(const HeatmapView& h, const RunInfo& info, HeatmapTextures* textures, ImVec2 size, ViewState& view) {
     ImGui::TextUnformatted(h.title);
     const float font = ImGui::GetFontSize();
     const ImVec2 p0 = ImGui::GetCursorScreenPos();
@@ -67,6 +67,7 @@ std::pair<int, int> heatmap(const HeatmapView& h, const RunInfo& info, HeatmapTe
     ImDrawList* dl = ImGui::GetWindowDrawList();
     ImGui::Dummy(size);
     if (h.rows <= 0 || h.cols <= 0) return {-1, -1};
+    record_grid(view, std::string("attention.") + h.key, a, b, h.rows, h.cols);  // (a tour points at its cells)
     // Coloured as it is drawn, at the pixels it covers (a long run's Fig 4 image has thousands of rows).
     if (!textures || !textures->draw(dl, a, b, h.key, h.rows, h.cols, h.data.data(), h.map, h.vmin, h.vmax))
         dl->AddRectFilled(a, b, IM_COL32(40, 40, 48, 255));
@@ -183,7 +184,7 @@ void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* text
         const std::string word = ssi.name(ssi.classes[static_cast<std::size_t>(sv.selected_class)].query);
         ImGui::SameLine();
         const bool clicked = ImGui::SmallButton("priority graph");
-        view.widget_rects["scansnap.priority_graph"] = ImVec4(ImGui::GetItemRectMin().x, ImGui::GetItemRectMin().y, ImGui::GetItemRectMax().x, ImGui::GetItemRectMax().y);
+        record_item(view, "scansnap.priority_graph");
         if (clicked) {
             try {
                 send(Command::load_config(priority_graph_config(info.config, word)));
@@ -276,15 +277,15 @@ void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* text
 
     const float half_h = (avail.y - 2 * bar_h - font * 3) * 0.5f;
     ImGui::BeginGroup();
-    heatmap(z, info, textures, ImVec2(colw, std::max(font * 4, half_h)));
+    heatmap(z, info, textures, ImVec2(colw, std::max(font * 4, half_h)), view);
     colour_bar(z.map, z.vmin, z.vmax, colw);
-    heatmap(c, info, textures, ImVec2(colw, std::max(font * 4, half_h)));
+    heatmap(c, info, textures, ImVec2(colw, std::max(font * 4, half_h)), view);
     colour_bar(c.map, c.vmin, c.vmax, colw);
     ImGui::EndGroup();
     ImGui::SameLine();
 
     ImGui::BeginGroup();
-    const auto hit = heatmap(img, info, textures, ImVec2(colw, std::max(font * 6, avail.y - bar_h - font * 1.5f)));
+    const auto hit = heatmap(img, info, textures, ImVec2(colw, std::max(font * 6, avail.y - bar_h - font * 1.5f)), view);
     colour_bar(img.map, img.vmin, img.vmax, colw);
     ImGui::EndGroup();
     // Clicking a row of the Fig 4 image moves the step cursor there.

@@ -113,6 +113,7 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
                 ps.error = e.what();
             }
         }
+        record_item(view, "phase.run");
         if (ImGui::IsItemHovered()) ImGui::SetTooltip("Runs the grid times the seeds on the current settings, on every core; the window stays live");
     } else if (ImGui::Button("Cancel")) {
         ps.job->cancel();
@@ -200,6 +201,7 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
     const float cw = (b.x - a.x) / nx, ch = (b.y - a.y) / ny;
     ImDrawList* dl = ImGui::GetWindowDrawList();
     ImGui::InvisibleButton("phase_canvas", ImVec2(std::max(1.f, avail.x), std::max(1.f, avail.y - font * 2)));
+    record_item(view, "phase.canvas");
     const bool hovered = ImGui::IsItemHovered();
     const ImVec2 m = ImGui::GetIO().MousePos;
     for (int j = 0; j < ny; ++j)

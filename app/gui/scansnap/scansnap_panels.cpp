@@ -60,6 +60,7 @@ void ScanSnapView::to_json(nlohmann::json& view) const {
     view["auto_range"] = auto_range;
     view["z_range"] = z_range;
     view["c_max"] = c_max;
+    view["show_phase"] = show_phase;
 }
 
 void ScanSnapView::from_json(ViewJsonReader& r) {
@@ -67,6 +68,7 @@ void ScanSnapView::from_json(ViewJsonReader& r) {
     r.boolean("auto_range", auto_range);
     r.number("z_range", z_range, 0.01, 100);
     r.number("c_max", c_max, 0.001, 1);
+    r.boolean("show_phase", show_phase);
 }
 
 namespace {

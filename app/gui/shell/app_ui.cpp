@@ -12,6 +12,7 @@
 
 #include "keys.hpp"
 #include "open_data.hpp"
+#include "tour_panel.hpp"
 
 namespace snapscope::gui {
 
@@ -200,6 +201,7 @@ void handle_keys(const Snapshot& snap, ViewState& view, const CommandSink& send,
     if (key_pressed(kKeyF12)) host.screenshot = true;
     if (key_pressed(kKeyF11)) view.large_font = !view.large_font;
     if (key_pressed(kKeyF1)) view.show_help = !view.show_help;
+    tour_keys(snap, view, send);
     if (const LabPanels& lab = panels_for(snap); lab.keys) lab.keys(snap, view);
 }
 
@@ -275,6 +277,9 @@ void draw_app(const Snapshot& snap, ViewState& view, const CommandSink& send, He
     // The curve hovered in the previous frame previews its step in this one.
     view.preview_step = view.next_preview_step;
     view.next_preview_step = -1;
+    // Widgets record where they are as they draw (a widget not drawn this frame is not on screen).
+    view.widget_rects.clear();
+    view.widget_grids.clear();
     handle_keys(snap, view, send, host);
     const ImVec2 full = ImGui::GetIO().DisplaySize;
     const float bar_h = status_bar_height();
@@ -293,6 +298,7 @@ void draw_app(const Snapshot& snap, ViewState& view, const CommandSink& send, He
         view.panel_size[i] = ImGui::GetWindowSize();
         const ImVec2 wp = ImGui::GetWindowPos(), cmin = ImGui::GetWindowContentRegionMin(), cmax = ImGui::GetWindowContentRegionMax();
         view.panel_content[i] = ImVec4(wp.x + cmin.x, wp.y + cmin.y, cmax.x - cmin.x, cmax.y - cmin.y);
+        view.widget_rects[std::string("panel.") + panel_name(p)] = ImVec4(wp.x, wp.y, wp.x + view.panel_size[i].x, wp.y + view.panel_size[i].y);
         return open;
     };
     if (begin_panel(Panel::Controls, "Controls", ImVec2(0, 0), ImVec2(left_w, ds.y))) draw_controls(snap, view, send, host);
@@ -310,6 +316,7 @@ void draw_app(const Snapshot& snap, ViewState& view, const CommandSink& send, He
     if (!view.figure) {
         draw_status_bar(snap, view, ImVec2(0, ds.y), ImVec2(full.x, bar_h));
         if (lab.windows) lab.windows(snap, view, send);
+        draw_tour(snap, view, send);  // after every widget it may highlight
         draw_help(snap, view);
         draw_open_dialog(snap, view, send);
         draw_loading(snap, send);
@@ -346,6 +353,7 @@ void draw_plot(const char* id, const char* title, const std::vector<PlotSeries>&
     }
     opt.markers = cache.x;
     opt.marker_labels = cache.labels;
+    opt.record = &view.widget_rects;
     apply_plot_cursor(plot_lines(id, series, state, opt), snap, view);
     ImGui::EndGroup();
 }
@@ -358,6 +366,16 @@ bool begin_tiled(const char* title, ImVec2 pos, ImVec2 size, ImGuiWindowFlags fl
     ImGui::SetNextWindowSize(size, ImGuiCond_Always);
     ImGui::SetNextWindowBgAlpha(0.0f);  // the frame is cleared with this colour (borders are still drawn)
     return ImGui::Begin(title, nullptr, flags | ImGuiWindowFlags_NoBringToFrontOnFocus);
+}
+
+void record_item(ViewState& view, const std::string& name) {
+    const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+    view.widget_rects[name] = ImVec4(a.x, a.y, b.x, b.y);
+}
+
+void record_grid(ViewState& view, const std::string& name, ImVec2 a, ImVec2 b, int rows, int cols) {
+    view.widget_rects[name] = ImVec4(a.x, a.y, b.x, b.y);
+    view.widget_grids[name] = {rows, cols};
 }
 
 void tip(const char* text) {

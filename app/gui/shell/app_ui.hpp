@@ -18,6 +18,7 @@
 #include "tasks.hpp"
 #include "snapshot.hpp"
 #include "snapscope/sweep.hpp"
+#include "snapscope/tours.hpp"
 #include "textures.hpp"
 
 namespace snapscope::gui {
@@ -94,6 +95,18 @@ struct OpenDataDialog {
     std::string note;            // e.g. how many entries were left off
 };
 
+// The guided tour being taken (shell/tour_panel.cpp).
+struct TourView {
+    std::shared_ptr<const Tour> tour;   // null: no tour
+    std::shared_ptr<const Tour> start;  // a tour to start at the next frame (--tour, the chooser)
+    int step = 0;
+    bool chooser = false;               // the list of tours is open
+    bool show_answer = false;
+    std::vector<std::string> missing;   // this frame's highlights that are not on screen
+    ImVec2 panel_size{0, 0};            // the tour panel's size in the last frame (to place it clear of highlights)
+    ImVec4 panel_rect{0, 0, 0, 0};      // and where it was drawn (x0, y0, x1, y1)
+};
+
 struct ViewState {
     // Step cursor: follow the newest step, or show a recorded past step.
     bool live = true;
@@ -138,8 +151,11 @@ struct ViewState {
     SnapshotPtr pinned;
     PlotState loss_plot;
     ImVec2 panel_pos[3], panel_size[3];
-    // Screen rectangles of named widgets from the last frame (for tests and tours).
+    // Screen rectangles (x0, y0, x1, y1) of named widgets, recorded as this frame draws them (for tests and tours), and
+    // the rows and columns of the grid widgets among them (heatmaps: a tour highlights one cell, row or column).
     std::map<std::string, ImVec4> widget_rects;
+    std::map<std::string, std::pair<int, int>> widget_grids;
+    TourView tour;
     // The settings a session keeps: the shell's and each lab view's (one flat object).
     nlohmann::json to_json() const;
     // Reads the settings a session file holds (every lab's view is made and reads its own); a field of the wrong type
@@ -167,6 +183,10 @@ const Frame& frame_at(const Snapshot& snap, const ViewState& view);  // the fram
 std::size_t frame_index_at(const Snapshot& snap, const ViewState& view);  // and its index in snap.frames
 // A plot's hover previews the nearest recorded step; its click locks the step cursor there.
 void apply_plot_cursor(const PlotResult& r, const Snapshot& snap, ViewState& view);
+// Records the item just drawn as widget `name` (ViewState::widget_rects).
+void record_item(ViewState& view, const std::string& name);
+// Records a grid widget (a heatmap of `rows` x `cols` cells covering [a, b]).
+void record_grid(ViewState& view, const std::string& name, ImVec2 a, ImVec2 b, int rows, int cols);
 // The tooltip of the item just drawn, shown while it is hovered (every panel's controls use it).
 void tip(const char* text);
 

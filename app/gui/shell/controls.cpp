@@ -12,10 +12,7 @@ namespace snapscope::gui {
 
 namespace {
 
-void remember(ViewState& view, const char* name) {
-    const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
-    view.widget_rects[name] = ImVec4(a.x, a.y, b.x, b.y);
-}
+void remember(ViewState& view, const char* name) { record_item(view, name); }
 
 void section(const char* title) {
     ImGui::Spacing();
@@ -231,10 +228,12 @@ void draw_controls(const Snapshot& snap, ViewState& view, const CommandSink& sen
         if (snap.lrs.size() == 2) ImGui::SameLine();
         bool on = snap.companion(name) != nullptr;
         if (ImGui::Checkbox(label.c_str(), &on)) send(Command::set_companion(name, on));
+        record_item(view, "companion." + name);
         tip(help.c_str());
     }
     if (current.run_buttons) current.run_buttons(snap, view);
     if (ImGui::Button(view.pinned ? "Re-pin run" : "Pin run")) view.pinned = std::make_shared<Snapshot>(snap);
+    record_item(view, "pin");
     tip("Keep this run's curves, faded, under the live ones to compare two settings");
     if (view.pinned) {
         ImGui::SameLine();
@@ -293,8 +292,7 @@ void draw_controls(const Snapshot& snap, ViewState& view, const CommandSink& sen
     tip("Ctrl+O: replay a saved session to its step");
     ImGui::SameLine();
     if (ImGui::Button("Open data...")) view.open_data.open = true;
-    view.widget_rects["controls.open_data"] = ImVec4(ImGui::GetItemRectMin().x, ImGui::GetItemRectMin().y, ImGui::GetItemRectMax().x,
-                                                     ImGui::GetItemRectMax().y);
+    record_item(view, "controls.open_data");
     tip("Ctrl+Shift+O: train on a text file or a folder of them (the Fig 7 model); or drop a file on the window");
     char sp[512];
     std::snprintf(sp, sizeof sp, "%s", view.session_path.c_str());
@@ -306,6 +304,10 @@ void draw_controls(const Snapshot& snap, ViewState& view, const CommandSink& sen
     ImGui::Checkbox("large font (F11)", &view.large_font);
     ImGui::SameLine();
     if (ImGui::SmallButton("shortcuts (F1)")) view.show_help = !view.show_help;
+    ImGui::SameLine();
+    if (ImGui::SmallButton(view.tour.tour ? "tour (T)" : "tours (T)")) view.tour.chooser = !view.tour.chooser;
+    record_item(view, "tours");
+    tip("T: guided tours, lessons inside the window (each step sets up the run, trains to a step, points at what to look at)");
 }
 
 }  // namespace snapscope::gui

@@ -23,6 +23,8 @@
 #include "snapscope/input.hpp"
 #include "snapscope/presets.hpp"
 #include "snapscope/session.hpp"
+#include "snapscope/tours.hpp"
+#include "tour_panel.hpp"
 #include "worker.hpp"
 
 using namespace snapscope;
@@ -189,6 +191,13 @@ int main(int argc, char** argv) {
     app.add_flag("--stats", stats, "Print frame-time and training-rate statistics on exit");
     app.add_option("--autosave", autosave_path, "Where the running session is saved every minute and on exit ('' to turn off)");
     app.add_flag("--restore", restore, "Reopen the last autosaved session (after a crash or a kill)");
+    std::string tour_name;
+    int tour_step = 1;
+    auto* tour_opt = app.add_option("--tour", tour_name, "Start a guided tour: a shipped tour's name (see the T key's list) or a tour file (JSON)")
+                         ->excludes(sess);
+    app.add_option("--tour-step", tour_step, "With --tour and --screenshot: set up steps 1 to N of the tour (each trained to its pause) first")
+        ->check(CLI::Range(1, 200))
+        ->needs(tour_opt);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -204,6 +213,22 @@ int main(int argc, char** argv) {
 
     Config cfg;
     std::optional<Session> session;
+    std::shared_ptr<const Tour> tour;
+    if (!tour_name.empty()) {
+        try {
+            if (const Tour* t = find_tour(tour_name)) tour = std::make_shared<const Tour>(*t);
+            else if (std::filesystem::exists(tour_name)) tour = std::make_shared<const Tour>(load_tour_file(tour_name));
+            else {
+                std::string list;
+                for (const Tour& t : tours()) list += (list.empty() ? "" : ", ") + t.name;
+                return fail("--tour: '" + brief_text(tour_name) + "' is neither a shipped tour (" + list + ") nor a tour file");
+            }
+        } catch (const std::exception& e) {
+            return fail(std::string("--tour: ") + e.what());
+        }
+        if (tour_step > static_cast<int>(tour->steps.size()))
+            return fail("--tour-step: " + std::to_string(tour_step) + " is past the tour's last step (" + std::to_string(tour->steps.size()) + ")");
+    }
     if (restore) {
         if (autosave_path.empty() || !std::filesystem::exists(autosave_path)) return fail("--restore: no autosaved session at '" + autosave_path + "'");
         session_path = autosave_path;
@@ -217,6 +242,8 @@ int main(int argc, char** argv) {
         } else {
             const std::string name = preset.empty() ? kDefaultPreset : preset;
             cfg = resolve_config(preset_config(name), "preset " + name);
+            // A tour starts on its first step's run (the worker builds it once).
+            if (tour && preset.empty()) cfg = tour_step_config(tour->steps[0], cfg, "tour '" + tour->name + "' step 1");
         }
     } catch (const std::exception& e) {
         return fail(e.what());
@@ -269,7 +296,18 @@ int main(int argc, char** argv) {
     const CommandSink send = [&](Command c) { worker->post(std::move(c)); };
 
     if (!screenshot.empty()) {
-        if (!session) worker->post(Command::step(steps ? *steps : cfg.train.steps));
+        if (tour) {
+            // Each step set up in turn and trained to its pause (as fast as the machine goes), then drawn.
+            view.tour.tour = tour;
+            for (int i = 0; i < tour_step && !g_quit_signal; ++i) {
+                apply_tour_step(*worker->snapshot(), view, send, i);
+                worker->post(Command::set_speed(SpeedMode::Unlimited, 0));
+                worker->sync();
+                while (worker->snapshot()->free_running && !g_quit_signal) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            }
+        } else if (!session) {
+            worker->post(Command::step(steps ? *steps : cfg.train.steps));
+        }
         worker->sync();
         // A session is replayed in the background: the picture is of the session at its step.
         while (session && worker->snapshot()->loading && !g_quit_signal) std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -296,12 +334,20 @@ int main(int argc, char** argv) {
         }
         std::printf("wrote %s (%dx%d) at step %lld\n", screenshot.c_str(), img.width, img.height,
                     static_cast<long long>(worker->snapshot()->step));
+        if (view.tour.tour) {
+            const ImVec4 r = view.tour.panel_rect;
+            std::printf("tour '%s' step %d of %zu; its panel at x %.0f y %.0f, %.0f x %.0f px (window pixels); %zu highlight(s) not on screen\n",
+                        view.tour.tour->name.c_str(), view.tour.step + 1, view.tour.tour->steps.size(), r.x, r.y, r.z - r.x, r.w - r.y,
+                        view.tour.missing.size());
+        }
         return 0;
     }
 
     // The speed flag wins over the session's speed; without it, a session trains at its own.
     if (!session || session->speed_mode.empty() || speed_given) worker->post(Command::set_speed(mode, rate));
-    if (!session) {
+    if (tour) {
+        view.tour.start = tour;  // the first frame sets up its first step
+    } else if (!session) {
         worker->post(Command::stop_at(steps ? *steps : cfg.train.steps));
         worker->post(Command::play());
     }

@@ -377,6 +377,7 @@ PlotResult plot_lines(const char* id, const std::vector<PlotSeries>& series, Plo
     // x axis label below.
     const float left = font * 4.2f, bottom = font * 2.6f, top = font * 1.4f, right = font * 0.8f;
     const ImVec2 a{p0.x + left, p0.y + top}, b{p0.x + size.x - right, p0.y + size.y - bottom};
+    if (opt.record) (*opt.record)[std::string("plot.") + id] = ImVec4(a.x, a.y, b.x, b.y);
     const float W = std::max(1.f, b.x - a.x), H = std::max(1.f, b.y - a.y);
     auto sx = [&](double x) { return static_cast<float>(a.x + (x - xmin) / (xmax - xmin) * W); };
     auto sy = [&](double y) { return static_cast<float>(b.y - (y - ymin) / (ymax - ymin) * H); };
@@ -582,6 +583,8 @@ PlotResult plot_lines(const char* id, const std::vector<PlotSeries>& series, Plo
             ImGui::PushStyleColor(ImGuiCol_Text, hid ? dim : s.color);
             if (ImGui::SmallButton((key + "##lg").c_str())) state.hidden[key] = !hid;
             ImGui::PopStyleColor();
+            if (opt.record)
+                (*opt.record)["curve." + key] = ImVec4(ImGui::GetItemRectMin().x, ImGui::GetItemRectMin().y, ImGui::GetItemRectMax().x, ImGui::GetItemRectMax().y);
             if (ImGui::IsItemHovered()) {
                 ImGui::SetTooltip("Click to %s '%s'", hid ? "show" : "hide", key.c_str());
                 if (!hid) highlight = key;

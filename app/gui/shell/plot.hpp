@@ -45,6 +45,8 @@ struct PlotOptions {
     double y_min = 0, y_max = 1;
     bool legend = true;
     bool figure = false;              // for exports: no hover, the legend as plain text
+    // Where to record the plot's area as "plot.<id>" and each legend entry as "curve.<key>" (may be null).
+    std::map<std::string, ImVec4>* record = nullptr;
 };
 
 struct PlotResult {

@@ -241,7 +241,9 @@ bool Worker::step_once() {
     dirty_ = true;
     if (stop_at_ > 0 && r.step_index() == stop_at_ && playing_) {
         playing_ = false;
-        say("Reached step " + std::to_string(stop_at_) + " (train.steps). Press Play to continue.", false);
+        const auto info = run_->info();
+        const bool end = info && stop_at_ == info->config.train.steps;
+        say("Reached step " + std::to_string(stop_at_) + (end ? " (train.steps)" : " (the pause asked for)") + ". Press Play to continue.", false);
     }
     return true;
 }

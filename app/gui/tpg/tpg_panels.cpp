@@ -310,6 +310,7 @@ void draw_tpg_graph(const Snapshot& snap, ViewState& view) {
     const ImVec2 avail = ImGui::GetContentRegionAvail();
     const ImVec2 size(std::max(avail.x, font * 10), std::max(avail.y, font * 8));
     ImGui::InvisibleButton("canvas", size, ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight);
+    record_item(view, "tpg.graph");
     const bool hovered = ImGui::IsItemHovered();
     ImGuiIO& io = ImGui::GetIO();
     if (ImGui::IsItemActive() && (ImGui::IsMouseDragging(0) || ImGui::IsMouseDragging(1))) {
@@ -681,6 +682,7 @@ void draw_tpg_curves(const Snapshot& snap, ViewState& view) {
         opt.size = size;
         opt.figure = view.figure;
         opt.cursor_x = view.live && view.preview_step < 0 ? NAN : static_cast<double>(frame_at(snap, view).step);
+        opt.record = &view.widget_rects;
         apply_plot_cursor(plot_lines(id, s, state, opt), snap, view);
         ImGui::EndGroup();
         if (++placed % per_row != 0) ImGui::SameLine();

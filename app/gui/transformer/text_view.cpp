@@ -177,7 +177,7 @@ void draw_live_map(const Snapshot& snap, ViewState& view) {
     const bool words = true;
     const ImVec2 a(ImGui::GetCursorScreenPos().x + (words ? label : 0), ImGui::GetCursorScreenPos().y);
     const auto [hq, hk] = word_map(ImGui::GetWindowDrawList(), a, cell, n, map, info.spec.causal, info, words, query_of(v, n));
-    view.widget_rects["text.map"] = ImVec4(a.x, a.y, a.x + shown * cell, a.y + shown * cell);
+    record_grid(view, "text.map", a, ImVec2(a.x + shown * cell, a.y + shown * cell), shown, shown);
     ImGui::Dummy(ImVec2(avail.x, shown * cell + (words ? label : 0)));
     if (hq >= 0 && !view.figure) {
         ImGui::SetTooltip("query '%s' (position %d) -> key '%s' (position %d): %.3f\nclick: show this query's top words", word_at(info, hq).c_str(), hq,
