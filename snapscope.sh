@@ -17,6 +17,7 @@ packages=(
   libgtest-dev libbenchmark-dev
   libglfw3-dev libimgui-dev libstb-dev python3-glad libgl-dev libgl1-mesa-dri fonts-dejavu-core
   xvfb xauth
+  ffmpeg
 )
 # The test command also fuzzes (clang's libFuzzer).
 test_packages=(clang libclang-rt-14-dev)

@@ -468,3 +468,44 @@ TEST(GlRender, ATourStepOnA1080pWindowHighlightsClearOfItsLegiblePanel) {
         std::printf("[ tour panel %s: %.0f x %.0f px at (%.0f, %.0f); heading text %d px tall ]\n", large ? "large" : "normal", pw, ph, x, y, text_px);
     }
 }
+
+TEST(GuiCommandLine, AMovieOfTheFig4RunHasAFramePerRecordedStep) {
+    if (run_capture("command -v ffprobe").second.empty()) GTEST_SKIP() << "ffmpeg/ffprobe not installed (apt-get install ffmpeg)";
+    const std::string dir = ::testing::TempDir() + "/snapscope_movie_cli";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    const std::string mp4 = dir + "/fig4.mp4";
+    const auto [status, out] = run_capture(std::string(SNAPSCOPE_GUI) + " --preset fig4 --width 640 --height 400 --movie " + mp4);
+    ASSERT_EQ(status, 0) << out;
+    EXPECT_NE(out.find("101 frames of 640 x 400 px at 25 fps (4.04 s), steps 0 to 100"), std::string::npos) << out;
+    const std::string probe = run_capture("ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=codec_name,nb_read_frames,width,height "
+                                          "-show_entries format=duration -of default=nw=1 " + mp4).second;
+    EXPECT_NE(probe.find("codec_name=h264"), std::string::npos) << probe;
+    EXPECT_NE(probe.find("width=640"), std::string::npos) << probe;
+    EXPECT_NE(probe.find("height=400"), std::string::npos) << probe;
+    EXPECT_NE(probe.find("nb_read_frames=101"), std::string::npos) << probe;
+    EXPECT_NE(probe.find("duration=4.04"), std::string::npos) << probe;
+    // One panel, one frame per 10 steps, as PNG frames: the curves grow from frame to frame.
+    const std::string frames = dir + "/curves";
+    const auto [s2, o2] = run_capture(std::string(SNAPSCOPE_GUI) + " --preset fig4 --movie " + frames + " --movie-panel curves --movie-every 10");
+    ASSERT_EQ(s2, 0) << o2;
+    EXPECT_NE(o2.find("11 frames"), std::string::npos) << o2;
+    int w1 = 0, h1 = 0, w2 = 0, h2 = 0;
+    std::vector<unsigned char> a, b;
+    ASSERT_TRUE(read_png(frames + "/frame-000001.png", w1, h1, a));
+    ASSERT_TRUE(read_png(frames + "/frame-000011.png", w2, h2, b));
+    EXPECT_EQ(w1, w2);
+    EXPECT_EQ(h1, h2);
+    EXPECT_LT(w1, 1280);  // the panel, not the window
+    EXPECT_NE(a, b);
+    EXPECT_FALSE(std::filesystem::exists(frames + "/frame-000012.png"));
+    // Nothing but the movie and the frames folder was written.
+    std::size_t n = 0;
+    for (auto it = std::filesystem::directory_iterator(dir); it != std::filesystem::directory_iterator(); ++it) ++n;
+    EXPECT_EQ(n, 2u);
+    // A movie ffmpeg cannot write fails with a message and leaves nothing.
+    const auto [s3, o3] = run_capture(std::string(SNAPSCOPE_GUI) + " --preset fig4 --steps 5 --movie /proc/snapscope-test.mp4 2>&1");
+    EXPECT_NE(s3, 0) << o3;
+    EXPECT_NE(o3.find("--movie: "), std::string::npos) << o3;
+    std::filesystem::remove_all(dir);
+}

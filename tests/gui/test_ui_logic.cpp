@@ -1326,3 +1326,45 @@ TEST(UiLogic, EveryShippedTourStepHighlightsWhatIsOnScreen) {
         }
     }
 }
+
+TEST(UiLogic, TheMovieButtonAndMAskTheHostForAMovieAndItsProgressHasCancel) {
+    Worker worker(fig4());
+    worker.post(Command::step(3));
+    worker.sync();
+    Ui ui;
+    HostRequests host;
+    ViewState view;
+    const CommandSink send = [&](Command c) { worker.post(std::move(c)); };
+    auto frame = [&] { ui.frame(*worker.snapshot(), view, send, host); };
+    frame();
+    ASSERT_TRUE(view.widget_rects.count("movie"));
+    bool asked = false;
+    auto frame_watch = [&] {
+        frame();
+        asked = asked || host.movie;
+        host = HostRequests{};
+    };
+    click(ui, centre(view, "movie"), frame_watch);
+    EXPECT_TRUE(asked);
+    asked = false;
+    ui.key(kKeyM, true);
+    frame_watch();
+    ui.key(kKeyM, false);
+    frame_watch();
+    EXPECT_TRUE(asked);
+    // While one is written: the progress window, whose Cancel the host sees; M does not start a second one.
+    view.movie.active = true;
+    view.movie.total = 10;
+    view.movie.done = 4;
+    view.movie.path = "m.mp4";
+    frame();
+    frame();  // (a new auto-sized window takes a frame to find its size)
+    ASSERT_TRUE(view.widget_rects.count("movie.cancel"));
+    click(ui, centre(view, "movie.cancel"), frame);
+    EXPECT_TRUE(view.movie.cancel);
+    asked = false;
+    ui.key(kKeyM, true);
+    frame_watch();
+    ui.key(kKeyM, false);
+    EXPECT_FALSE(asked);
+}

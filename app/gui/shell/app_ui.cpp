@@ -199,6 +199,7 @@ void handle_keys(const Snapshot& snap, ViewState& view, const CommandSink& send,
         view.cursor_step = (*it)->step;
     }
     if (key_pressed(kKeyF12)) host.screenshot = true;
+    if (key_pressed(kKeyM) && !view.movie.active) host.movie = true;
     if (key_pressed(kKeyF11)) view.large_font = !view.large_font;
     if (key_pressed(kKeyF1)) view.show_help = !view.show_help;
     tour_keys(snap, view, send);
@@ -247,6 +248,27 @@ void draw_loading(const Snapshot& snap, const CommandSink& send) {
     ImGui::End();
 }
 
+// While a movie is written: which frame, and Cancel (nothing is left behind).
+void draw_movie_progress(ViewState& view) {
+    MovieView& mv = view.movie;
+    if (!mv.active) return;
+    const ImVec2 ds = ImGui::GetIO().DisplaySize;
+    const float font = ImGui::GetFontSize();
+    ImGui::SetNextWindowPos(ImVec2(ds.x * 0.5f, ds.y * 0.25f), ImGuiCond_Always, ImVec2(0.5f, 0.5f));
+    ImGui::SetNextWindowSize(ImVec2(font * 26, 0), ImGuiCond_Always);
+    if (ImGui::Begin("Writing a movie", nullptr, ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoMove |
+                                                     ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoSavedSettings)) {
+        ImGui::TextWrapped("%s", mv.path.c_str());
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "frame %zu of %zu", mv.done, mv.total);
+        ImGui::ProgressBar(mv.total ? static_cast<float>(mv.done) / static_cast<float>(mv.total) : 0.f, ImVec2(-1, 0), buf);
+        if (ImGui::Button("Cancel")) mv.cancel = true;
+        record_item(view, "movie.cancel");
+        tip("Stop and remove what was written");
+    }
+    ImGui::End();
+}
+
 void draw_help(const Snapshot& snap, ViewState& view) {
     if (!view.show_help) return;
     ImGui::SetNextWindowPos(ImVec2(ImGui::GetIO().DisplaySize.x * 0.5f, ImGui::GetIO().DisplaySize.y * 0.5f), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
@@ -256,7 +278,9 @@ void draw_help(const Snapshot& snap, ViewState& view) {
                                  {"L", "back to live"},               {"Click a curve", "show that step everywhere"},
                                  {"F12", "screenshot of the window"}, {"Ctrl+S / Ctrl+O", "save / load session"},
                                  {"F11", "large font (projectors)"},  {"F1", "this help"},
-                                 {"Esc", "stop loading a session"},   {"Ctrl+Shift+O", "open data (a text file or folder; or drop it)"}};
+                                 {"Esc", "stop loading a session"},   {"Ctrl+Shift+O", "open data (a text file or folder; or drop it)"},
+                                 {"M", "a movie of the run (Export)"}, {"T", "guided tours"},
+                                 {"PageDown / PageUp", "next / previous step of a tour"}};
         for (auto& r : rows) {
             ImGui::TextUnformatted(r[0]);
             ImGui::SameLine(ImGui::GetFontSize() * 9);
@@ -320,6 +344,7 @@ void draw_app(const Snapshot& snap, ViewState& view, const CommandSink& send, He
         draw_help(snap, view);
         draw_open_dialog(snap, view, send);
         draw_loading(snap, send);
+        draw_movie_progress(view);
     }
 }
 

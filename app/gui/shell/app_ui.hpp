@@ -35,6 +35,7 @@ struct HostRequests {
     int panel_export = -1;            // Panel index to export
     int export_scale = 1;             // 1, 2 or 4
     bool export_csv = false;          // trajectory CSV + final JSON of the live run
+    bool movie = false;               // a movie of the live run's recorded steps (ViewState::movie says how)
     bool save_session = false;
     bool load_session = false;
     std::string path;                 // chosen file or folder
@@ -107,6 +108,17 @@ struct TourView {
     ImVec4 panel_rect{0, 0, 0, 0};      // and where it was drawn (x0, y0, x1, y1)
 };
 
+// The movie export's settings and, while one is written, its progress (the host fills it in).
+struct MovieView {
+    int every = 0;      // one frame per this many steps (0: every recorded step)
+    int format = 0;     // 0 MP4, 1 GIF, 2 PNG frames in a folder
+    int panel = -1;     // -1: the window; else a Panel as a figure
+    bool active = false;
+    std::size_t done = 0, total = 0;
+    std::string path;
+    bool cancel = false;  // Cancel pressed
+};
+
 struct ViewState {
     // Step cursor: follow the newest step, or show a recorded past step.
     bool live = true;
@@ -156,6 +168,7 @@ struct ViewState {
     std::map<std::string, ImVec4> widget_rects;
     std::map<std::string, std::pair<int, int>> widget_grids;
     TourView tour;
+    MovieView movie;
     // The settings a session keeps: the shell's and each lab view's (one flat object).
     nlohmann::json to_json() const;
     // Reads the settings a session file holds (every lab's view is made and reads its own); a field of the wrong type

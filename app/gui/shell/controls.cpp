@@ -6,6 +6,7 @@
 
 #include "app_ui.hpp"
 #include "lab_panels.hpp"
+#include "movie.hpp"
 #include "snapscope/presets.hpp"
 
 namespace snapscope::gui {
@@ -13,6 +14,18 @@ namespace snapscope::gui {
 namespace {
 
 void remember(ViewState& view, const char* name) { record_item(view, name); }
+
+// Whether ffmpeg is on PATH, looked up once a minute at most (not every frame).
+bool ffmpeg_found() {
+    static double checked = -1e9;
+    static bool found = false;
+    const double now = ImGui::GetTime();
+    if (now - checked > 60) {
+        found = ffmpeg_available();
+        checked = now;
+    }
+    return found;
+}
 
 void section(const char* title) {
     ImGui::Spacing();
@@ -280,6 +293,43 @@ void draw_controls(const Snapshot& snap, ViewState& view, const CommandSink& sen
     tip("The Controls panel alone as PNG, at the chosen scale");
     if (ImGui::Button("Trajectory CSV")) host.export_csv = true;
     tip("trajectory.csv, final.json and config.json, as snapscope-cli run writes them");
+    // A movie of the run: its recorded steps replayed through the window, one frame each (or one per k steps).
+    {
+        MovieView& mv = view.movie;
+        ImGui::SameLine();
+        ImGui::BeginDisabled(mv.active);
+        if (ImGui::Button("Movie")) host.movie = true;
+        ImGui::EndDisabled();
+        record_item(view, "movie");
+        tip("M: a movie of this run as it trained: every recorded step (or one per k steps) drawn again offscreen, into the "
+            "export folder; the window stays live (progress and Cancel)");
+        ImGui::SameLine();
+        ImGui::SetNextItemWidth(font * 4.5f);
+        const bool ff = ffmpeg_found();
+        const char* formats[] = {"MP4", "GIF", "PNGs"};
+        if (!ff && mv.format < 2) mv.format = 2;
+        if (ImGui::BeginCombo("##movie_format", formats[mv.format])) {
+            for (int i = 0; i < 3; ++i) {
+                ImGui::BeginDisabled(i < 2 && !ff);
+                if (ImGui::Selectable(formats[i], i == mv.format)) mv.format = i;
+                ImGui::EndDisabled();
+            }
+            ImGui::EndCombo();
+        }
+        tip(ff ? "MP4 (H.264) or GIF through ffmpeg, or numbered PNG frames in a folder"
+               : "MP4 and GIF need ffmpeg (apt-get install ffmpeg); numbered PNG frames in a folder work without it");
+        ImGui::SameLine();
+        ImGui::SetNextItemWidth(-1);
+        ImGui::InputInt("##movie_every", &mv.every, 1, 10);
+        mv.every = std::clamp(mv.every, 0, 1000000000);
+        tip("One movie frame per this many steps (0: every recorded step)");
+        const char* panels[] = {"whole window", "Attention panel", "Curves panel"};
+        int pi = mv.panel == static_cast<int>(Panel::Attention) ? 1 : mv.panel == static_cast<int>(Panel::Curves) ? 2 : 0;
+        ImGui::SetNextItemWidth(font * 9);
+        if (ImGui::Combo("movie of", &pi, panels, 3))
+            mv.panel = pi == 1 ? static_cast<int>(Panel::Attention) : pi == 2 ? static_cast<int>(Panel::Curves) : -1;
+        tip("The whole window, or one panel drawn as a figure (its content only), at the export scale");
+    }
     ImGui::SetNextItemWidth(-1);
     char dir[512];
     std::snprintf(dir, sizeof dir, "%s", view.export_dir.c_str());

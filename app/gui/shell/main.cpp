@@ -1,4 +1,5 @@
 // snapscope: the desktop lab. Trains in a worker thread and draws what the paper proves, live.
+#include <unistd.h>
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -24,6 +25,7 @@
 #include "snapscope/presets.hpp"
 #include "snapscope/session.hpp"
 #include "snapscope/tours.hpp"
+#include "movie_job.hpp"
 #include "tour_panel.hpp"
 #include "worker.hpp"
 
@@ -137,6 +139,48 @@ void serve(HostRequests& req, Host& host, Worker& worker, const Snapshot& snap, 
     req = HostRequests{};
 }
 
+// The Movie button's job: started on request, one frame rendered per window frame, finished or cancelled.
+void serve_movie(std::unique_ptr<MovieJob>& job, bool start, Host& host, const SnapshotPtr& snap, ViewState& view) {
+    MovieView& mv = view.movie;
+    if (start && !job) {
+        const char* ext[] = {".mp4", ".gif", ""};
+        MovieRequest r;
+        r.path = view.export_dir + "/snapscope-movie-step" + std::to_string(snap->step) + "-" + timestamp() + ext[std::clamp(mv.format, 0, 2)];
+        r.every = mv.every;
+        r.panel = mv.panel;
+        r.scale = view.export_scale;
+        try {
+            job = std::make_unique<MovieJob>(r, snap);
+            mv.active = true;
+            mv.cancel = false;
+            mv.path = r.path;
+            mv.done = 0;
+            mv.total = job->total();
+        } catch (const std::exception& e) {
+            view.say(std::string("Movie: ") + e.what(), true);
+        }
+        return;  // (the first frame is rendered at the next window frame)
+    }
+    if (!job) return;
+    try {
+        if (mv.cancel) {
+            job->cancel();
+            view.say("Movie cancelled: nothing was written", false);
+        } else if (job->step(host, view)) {
+            mv.done = job->done();
+            return;
+        } else {
+            job->finish();
+            view.say(job->summary(), false);
+        }
+    } catch (const std::exception& e) {
+        job->cancel();
+        view.say(std::string("Movie failed: ") + e.what(), true);
+    }
+    job.reset();
+    mv = MovieView{mv.every, mv.format, mv.panel};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -191,6 +235,19 @@ int main(int argc, char** argv) {
     app.add_flag("--stats", stats, "Print frame-time and training-rate statistics on exit");
     app.add_option("--autosave", autosave_path, "Where the running session is saved every minute and on exit ('' to turn off)");
     app.add_flag("--restore", restore, "Reopen the last autosaved session (after a crash or a kill)");
+    std::string movie_path, movie_panel = "window";
+    std::int64_t movie_every = 0;
+    double movie_fps = 25;
+    auto* movie_opt = app.add_option("--movie", movie_path,
+                                     "Train (or replay --session), then write a movie of the run's recorded steps and exit: *.mp4 or "
+                                     "*.gif (needs ffmpeg), or a folder for numbered PNG frames");
+    app.add_option("--movie-every", movie_every, "With --movie: one frame per this many steps (default 0: every recorded step)")
+        ->check(CLI::Range(0LL, 1000000000LL))
+        ->needs(movie_opt);
+    app.add_option("--movie-panel", movie_panel, "With --movie: window (default), attention, curves or controls (a panel as a figure)")
+        ->check(CLI::IsMember({"window", "attention", "curves", "controls"}))
+        ->needs(movie_opt);
+    app.add_option("--movie-fps", movie_fps, "With --movie: frames per second of the MP4 or GIF (default 25)")->check(CLI::Range(0.1, 240.0))->needs(movie_opt);
     std::string tour_name;
     int tour_step = 1;
     auto* tour_opt = app.add_option("--tour", tour_name, "Start a guided tour: a shipped tour's name (see the T key's list) or a tour file (JSON)")
@@ -295,6 +352,43 @@ int main(int argc, char** argv) {
     HostRequests req;
     const CommandSink send = [&](Command c) { worker->post(std::move(c)); };
 
+    if (!movie_path.empty()) {
+        if (!session) worker->post(Command::step(steps ? *steps : cfg.train.steps));
+        worker->sync();
+        while (session && worker->snapshot()->loading && !g_quit_signal) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        const SnapshotPtr s = worker->snapshot();
+        for (int k = 0; k < 3; ++k) {  // (windows settle in a frame or two)
+            host->frame(*s, view, send, req);
+            req = HostRequests{};
+        }
+        MovieRequest mr;
+        mr.path = movie_path;
+        mr.every = movie_every;
+        mr.scale = scale;
+        mr.fps = movie_fps;
+        mr.panel = movie_panel == "attention" ? static_cast<int>(Panel::Attention)
+                   : movie_panel == "curves"  ? static_cast<int>(Panel::Curves)
+                   : movie_panel == "controls" ? static_cast<int>(Panel::Controls)
+                                               : -1;
+        try {
+            MovieJob job(mr, s);
+            const bool tty = ::isatty(2);
+            while (job.step(*host, view)) {
+                if (g_quit_signal) {
+                    job.cancel();
+                    return fail("--movie: stopped by a signal; nothing was left behind");
+                }
+                if (tty) std::fprintf(stderr, "\rsnapscope: movie frame %zu of %zu", job.done(), job.total());
+            }
+            if (tty) std::fprintf(stderr, "\n");
+            job.finish();
+            std::printf("%s\n", job.summary().c_str());
+        } catch (const std::exception& e) {
+            return fail(std::string("--movie: ") + e.what());
+        }
+        return 0;
+    }
+
     if (!screenshot.empty()) {
         if (tour) {
             // Each step set up in turn and trained to its pause (as fast as the machine goes), then drawn.
@@ -368,6 +462,7 @@ int main(int argc, char** argv) {
         }
     };
     std::int64_t first_step = -1;
+    std::unique_ptr<MovieJob> movie;  // a movie being written, one frame per window frame
     try {
     // Frames start at most max_fps times a second (a frame that took longer starts the next one at once).
     const auto frame_period = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
@@ -384,7 +479,9 @@ int main(int argc, char** argv) {
         if (first_step < 0) first_step = s->step;
         build_ms.push_back(1000 * host->frame(*s, view, send, req));
         vertices.push_back(ImGui::GetIO().MetricsRenderVertices);
+        const bool want_movie = req.movie;
         serve(req, *host, *worker, *s, view);
+        serve_movie(movie, want_movie, *host, s, view);
         const auto now = std::chrono::steady_clock::now();
         interval_ms.push_back(std::chrono::duration<double, std::milli>(now - last).count());
         last = now;
