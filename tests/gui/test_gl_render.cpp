@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include <glad/gl.h>
 
@@ -508,4 +509,56 @@ TEST(GuiCommandLine, AMovieOfTheFig4RunHasAFramePerRecordedStep) {
     EXPECT_NE(s3, 0) << o3;
     EXPECT_NE(o3.find("--movie: "), std::string::npos) << o3;
     std::filesystem::remove_all(dir);
+}
+
+TEST(GuiCommandLine, TheWindowRemembersItsSizeAndPresenterModeInTheXdgConfigFolder) {
+    const std::string xdg = ::testing::TempDir() + "/snapscope_xdg";
+    std::filesystem::remove_all(xdg);
+    const std::string env = "XDG_CONFIG_HOME=" + xdg + " ";
+    const std::string file = xdg + "/snapscope/settings.json";
+    auto settings = [&] { return read_json_file(file, "settings"); };
+    // First run: the flags, remembered on exit.
+    auto r1 = run_capture(env + SNAPSCOPE_GUI + " --presenter --font-scale 2 --width 1000 --height 700 --seconds 1.5 --autosave '' 2>&1");
+    ASSERT_EQ(r1.first, 0) << r1.second;
+    ASSERT_TRUE(std::filesystem::exists(file)) << r1.second;
+    nlohmann::json j = settings();
+    EXPECT_EQ(j["width"], 1000);
+    EXPECT_EQ(j["height"], 700);
+    EXPECT_EQ(j["presenter"], true);
+    EXPECT_EQ(j["font_scale"], 2.0);
+    // Second run, no flags: it starts as the first ended (so it writes the same back); a flag still wins.
+    auto r2 = run_capture(env + SNAPSCOPE_GUI + " --seconds 1 --autosave '' 2>&1");
+    ASSERT_EQ(r2.first, 0) << r2.second;
+    j = settings();
+    EXPECT_EQ(j["width"], 1000);
+    EXPECT_EQ(j["presenter"], true);
+    EXPECT_EQ(j["font_scale"], 2.0);
+    auto r3 = run_capture(env + SNAPSCOPE_GUI + " --width 900 --seconds 1 --autosave '' 2>&1");
+    ASSERT_EQ(r3.first, 0) << r3.second;
+    EXPECT_EQ(settings()["width"], 900);
+    // A bad file: each wrong key named, the rest read, the app runs.
+    { std::ofstream(file) << R"({"width": "wide", "height": 650, "presenter": 1, "font_scale": 9})"; }
+    auto r4 = run_capture(env + SNAPSCOPE_GUI + " --seconds 1 --autosave '' 2>&1");
+    ASSERT_EQ(r4.first, 0) << r4.second;
+    EXPECT_NE(r4.second.find("key 'width': expected an integer from 320 to 16384, got \"wide\"; ignored"), std::string::npos) << r4.second;
+    EXPECT_NE(r4.second.find("key 'presenter': expected true or false"), std::string::npos) << r4.second;
+    EXPECT_NE(r4.second.find("key 'font_scale': expected a number from 1.5 to 2.5, got 9"), std::string::npos) << r4.second;
+    j = settings();
+    EXPECT_EQ(j["height"], 650);
+    EXPECT_EQ(j["width"], 1280);
+    { std::ofstream(file) << "{not json"; }
+    auto r5 = run_capture(env + SNAPSCOPE_GUI + " --seconds 1 --autosave '' 2>&1");
+    ASSERT_EQ(r5.first, 0) << r5.second;
+    EXPECT_NE(r5.second.find("settings.json:1:"), std::string::npos) << r5.second;
+    // Pictures do not depend on the last run: --screenshot neither reads nor writes the file.
+    { std::ofstream(file) << R"({"width": 700, "height": 500, "presenter": true})"; }
+    const std::string shot = xdg + "/shot.png";
+    auto r6 = run_capture(env + SNAPSCOPE_GUI + " --preset fig4 --steps 3 --screenshot " + shot);
+    ASSERT_EQ(r6.first, 0) << r6.second;
+    int w = 0, h = 0;
+    std::vector<unsigned char> px;
+    ASSERT_TRUE(read_png(shot, w, h, px));
+    EXPECT_EQ(w, 1280);
+    EXPECT_EQ(settings()["width"], 700);
+    std::filesystem::remove_all(xdg);
 }

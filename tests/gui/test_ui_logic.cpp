@@ -1368,3 +1368,36 @@ TEST(UiLogic, TheMovieButtonAndMAskTheHostForAMovieAndItsProgressHasCancel) {
     ui.key(kKeyM, false);
     EXPECT_FALSE(asked);
 }
+
+TEST(UiLogic, PresenterModeHidesTheRestartSettingsUntilAskedAndKeepsItsFontScaleInSessions) {
+    Worker worker(fig4());
+    Ui ui;
+    HostRequests host;
+    ViewState view;
+    const CommandSink send = [&](Command c) { worker.post(std::move(c)); };
+    auto frame = [&] { ui.frame(*worker.snapshot(), view, send, host); };
+    frame();
+    EXPECT_TRUE(view.widget_rects.count("apply"));
+    ui.key(kKeyF11, true);
+    frame();
+    ui.key(kKeyF11, false);
+    frame();
+    ASSERT_TRUE(view.large_font);
+    EXPECT_FALSE(view.widget_rects.count("apply"));
+    ASSERT_TRUE(view.widget_rects.count("show_settings"));
+    click(ui, centre(view, "show_settings"), frame);
+    frame();
+    EXPECT_TRUE(view.widget_rects.count("apply"));
+    // The presenter font scale goes into a session's view and comes back, checked.
+    view.font_scale = 2.2f;
+    const nlohmann::json j = view.to_json();
+    ViewState back;
+    EXPECT_TRUE(back.from_json(j, "s.json").empty());
+    EXPECT_FLOAT_EQ(back.font_scale, 2.2f);
+    EXPECT_TRUE(back.large_font);
+    nlohmann::json bad = j;
+    bad["font_scale"] = 7;
+    const auto w = back.from_json(bad, "s.json");
+    ASSERT_EQ(w.size(), 1u);
+    EXPECT_NE(w[0].find("view.font_scale"), std::string::npos) << w[0];
+}

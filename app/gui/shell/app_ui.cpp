@@ -140,7 +140,7 @@ std::optional<long long> ViewJsonReader::read_integer(const nlohmann::json& v, l
 
 nlohmann::json ViewState::to_json() const {
     nlohmann::json j = {{"live", live},         {"cursor_step", cursor_step}, {"log_loss", log_loss},
-                        {"large_font", large_font}, {"export_scale", export_scale}, {"export_dir", export_dir}};
+                        {"large_font", large_font}, {"font_scale", font_scale}, {"export_scale", export_scale}, {"export_dir", export_dir}};
     for (const auto& [kind, v] : lab_views)
         if (v) v->to_json(j);
     return j;
@@ -156,6 +156,7 @@ std::vector<std::string> ViewState::from_json(const nlohmann::json& j, const std
     r.integer("cursor_step", cursor_step, 0, std::numeric_limits<long long>::max());
     r.boolean("log_loss", log_loss);
     r.boolean("large_font", large_font);
+    r.number("font_scale", font_scale, 1.5, 2.5);
     if (r.has("export_scale")) {
         const nlohmann::json& v = j["export_scale"];
         if (v.is_number_integer() && (v.get<long long>() == 1 || v.get<long long>() == 2 || v.get<long long>() == 4)) export_scale = v.get<int>();
@@ -277,7 +278,7 @@ void draw_help(const Snapshot& snap, ViewState& view) {
                                  {"R", "reset (same seed)"},          {"Left", "step cursor one record back"},
                                  {"L", "back to live"},               {"Click a curve", "show that step everywhere"},
                                  {"F12", "screenshot of the window"}, {"Ctrl+S / Ctrl+O", "save / load session"},
-                                 {"F11", "large font (projectors)"},  {"F1", "this help"},
+                                 {"F11", "presenter mode (projectors)"},  {"F1", "this help"},
                                  {"Esc", "stop loading a session"},   {"Ctrl+Shift+O", "open data (a text file or folder; or drop it)"},
                                  {"M", "a movie of the run (Export)"}, {"T", "guided tours"},
                                  {"PageDown / PageUp", "next / previous step of a tour"}};
@@ -345,6 +346,13 @@ void draw_app(const Snapshot& snap, ViewState& view, const CommandSink& send, He
         draw_open_dialog(snap, view, send);
         draw_loading(snap, send);
         draw_movie_progress(view);
+        // Presenter mode: the mouse, ringed, so a room can follow it.
+        if (view.large_font && ImGui::IsMousePosValid()) {
+            const ImVec2 m = ImGui::GetIO().MousePos;
+            ImDrawList* fg = ImGui::GetForegroundDrawList();
+            fg->AddCircleFilled(m, font * 0.9f, IM_COL32(255, 220, 0, 60), 32);
+            fg->AddCircle(m, font * 0.9f, IM_COL32(255, 200, 0, 200), 32, std::max(2.0f, font / 10));
+        }
     }
 }
 

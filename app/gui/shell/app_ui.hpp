@@ -126,7 +126,9 @@ struct ViewState {
     // Hovering a curve previews that step in every view (PAIR-style scrubbing); a click locks it.
     std::int64_t preview_step = -1, next_preview_step = -1;
     bool log_loss = true;
-    bool large_font = false;
+    bool large_font = false;          // presenter mode (F11): large text, mouse highlight, advanced controls hidden
+    float font_scale = 1.6f;          // presenter text size over the normal 15 px (1.5 to 2.5)
+    bool show_all_controls = false;   // presenter mode: show the advanced controls anyway
     bool show_help = false;
     int export_scale = 1;
     std::string export_dir = "snapscope-exports";

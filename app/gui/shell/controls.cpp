@@ -270,7 +270,14 @@ void draw_controls(const Snapshot& snap, ViewState& view, const CommandSink& sen
     }
 
     section("Restart settings (reset the run)");
-    restart_settings(snap, view, send);
+    if (view.large_font && !view.show_all_controls) {
+        // Presenter mode keeps the panel to what a class watches; the settings are one click away.
+        if (ImGui::SmallButton("show the settings")) view.show_all_controls = true;
+        record_item(view, "show_settings");
+        tip("Presenter mode hides the settings that restart the run; show them (F11 leaves presenter mode)");
+    } else {
+        restart_settings(snap, view, send);
+    }
 
     section("Export");
     ImGui::SetNextItemWidth(font * 4);
@@ -351,7 +358,21 @@ void draw_controls(const Snapshot& snap, ViewState& view, const CommandSink& sen
     host.export_scale = view.export_scale;
 
     section("View");
-    ImGui::Checkbox("large font (F11)", &view.large_font);
+    ImGui::Checkbox("presenter (F11)", &view.large_font);
+    record_item(view, "presenter");
+    tip("Presenter mode for projectors: large text (the size beside), thicker lines, the mouse ringed, the settings that "
+        "restart the run hidden. Remembered for the next start");
+    if (view.large_font) {
+        ImGui::SameLine();
+        ImGui::SetNextItemWidth(font * 4);
+        static float pending = 0;
+        static bool editing = false;
+        if (!editing) pending = view.font_scale;
+        ImGui::SliderFloat("##font_scale", &pending, 1.5f, 2.5f, "%.1fx", ImGuiSliderFlags_AlwaysClamp);
+        editing = ImGui::IsItemActive();
+        if (ImGui::IsItemDeactivatedAfterEdit()) view.font_scale = std::clamp(pending, 1.5f, 2.5f);  // (the fonts are rebuilt once)
+        tip("Presenter text size: 1.5 to 2.5 times the normal 15 px, rasterised at that size (crisp, not scaled)");
+    }
     ImGui::SameLine();
     if (ImGui::SmallButton("shortcuts (F1)")) view.show_help = !view.show_help;
     ImGui::SameLine();

@@ -1,6 +1,8 @@
 #include "host.hpp"
+#include "user_settings.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cfloat>
 #include <cstdio>
 #include <chrono>
@@ -109,24 +111,7 @@ Host::Host(int width, int height, bool visible) {
     ImGuiIO& io = ImGui::GetIO();
     io.IniFilename = nullptr;  // the layout is fixed; sessions carry view settings
     apply_style();
-    const char* ttf = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
-    const bool have_ttf = std::filesystem::exists(ttf);
-    for (int k = 0; k < 3; ++k) {
-        const float scale = static_cast<float>(1 << k);
-        for (int big = 0; big < 2; ++big) {
-            const float px = (big ? 24.0f : 15.0f) * scale;
-            if (have_ttf) {
-                ImFontConfig fc;
-                fc.OversampleH = k == 0 ? 2 : 1;
-                fonts_[k][big] = io.Fonts->AddFontFromFileTTF(ttf, px, &fc);
-            }
-            if (!fonts_[k][big]) {
-                ImFontConfig fc;
-                fc.SizePixels = 13.0f * scale * (big ? 2.0f : 1.0f);
-                fonts_[k][big] = io.Fonts->AddFontDefault(&fc);
-            }
-        }
-    }
+    build_fonts(1.6f);
     ImGui_ImplGlfw_InitForOpenGL(window_, true);
     g_imgui_key_callback = glfwSetKeyCallback(window_, on_key);  // chained: ImGui's callback still runs first
     glfwSetDropCallback(window_, on_drop);
@@ -168,6 +153,46 @@ int Host::lower_rasterizer_priority(int nice) const {
     return n;
 }
 
+void Host::build_fonts(float presenter_scale) {
+    // DejaVu Sans (Debian's fonts-dejavu-core) rasterised at each size it is drawn at: 15 px and the presenter size, at
+    // 1x, 2x and 4x (exports), so text stays crisp at any presenter scale; ImGui's bitmap font when it is missing.
+    ImGuiIO& io = ImGui::GetIO();
+    io.Fonts->Clear();
+    const char* ttf = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+    const bool have_ttf = std::filesystem::exists(ttf);
+    for (int k = 0; k < 3; ++k) {
+        const float scale = static_cast<float>(1 << k);
+        for (int big = 0; big < 2; ++big) {
+            const float px = std::round((big ? 15.0f * presenter_scale : 15.0f) * scale);
+            fonts_[k][big] = nullptr;
+            if (have_ttf) {
+                ImFontConfig fc;
+                fc.OversampleH = k == 0 ? 2 : 1;
+                fonts_[k][big] = io.Fonts->AddFontFromFileTTF(ttf, px, &fc);
+            }
+            if (!fonts_[k][big]) {
+                ImFontConfig fc;
+                fc.SizePixels = 13.0f * scale * (big ? presenter_scale : 1.0f);
+                fonts_[k][big] = io.Fonts->AddFontDefault(&fc);
+            }
+        }
+    }
+    font_scale_ = presenter_scale;
+}
+
+void Host::ensure_fonts(float presenter_scale) {
+    if (presenter_scale == font_scale_) return;
+    build_fonts(presenter_scale);
+    ImGui_ImplOpenGL3_DestroyFontsTexture();
+    ImGui_ImplOpenGL3_CreateFontsTexture();
+}
+
+std::pair<int, int> Host::window_size() const {
+    int w = 0, h = 0;
+    glfwGetWindowSize(window_, &w, &h);
+    return {w, h};
+}
+
 bool Host::should_close() const { return glfwWindowShouldClose(window_); }
 
 void Host::set_title(const std::string& t) { glfwSetWindowTitle(window_, t.c_str()); }
@@ -182,6 +207,7 @@ double Host::frame(const Snapshot& snap, ViewState& view, const CommandSink& sen
         if (ImGui::GetCurrentContext()) open_data_path(snap, view, send, path);
     }
     const auto t0 = std::chrono::steady_clock::now();
+    ensure_fonts(std::clamp(view.font_scale, kMinFontScale, kMaxFontScale));
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
     ImGui::NewFrame();
@@ -283,6 +309,7 @@ Image Host::render_scaled(int scale, const Snapshot& snap, const ViewState& view
     io.MousePos = ImVec2(-FLT_MAX, -FLT_MAX);  // nothing hovered in the picture
     ViewState view = view_in;
     view.figure = figure;
+    ensure_fonts(std::clamp(view.font_scale, kMinFontScale, kMaxFontScale));
     HostRequests ignored;
     ImGui_ImplOpenGL3_NewFrame();
     ImGui::NewFrame();

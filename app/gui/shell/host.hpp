@@ -5,6 +5,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "app_ui.hpp"
@@ -53,8 +54,13 @@ public:
     // hardware driver).
     int lower_rasterizer_priority(int nice) const;
     void set_title(const std::string& t);
+    // The window's size in screen coordinates.
+    std::pair<int, int> window_size() const;
 
 private:
+    void build_fonts(float presenter_scale);
+    void ensure_fonts(float presenter_scale);  // rebuilds the font atlas (between frames) when the presenter scale changed
+    float font_scale_ = 0;
     GLFWwindow* window_ = nullptr;
     std::unique_ptr<GlTextures> textures_;
     // Fonts at 1x, 2x and 4x: [scale index][normal, large].

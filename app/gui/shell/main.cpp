@@ -27,6 +27,7 @@
 #include "snapscope/tours.hpp"
 #include "movie_job.hpp"
 #include "tour_panel.hpp"
+#include "user_settings.hpp"
 #include "worker.hpp"
 
 using namespace snapscope;
@@ -209,10 +210,14 @@ int main(int argc, char** argv) {
     app.add_option("--screenshot", screenshot, "Train, render --frames frames, write this PNG and exit");
     app.add_option("--frames", frames, "Frames to render before the screenshot")->check(CLI::Range(1, 1000));
     app.add_option("--scale", scale, "With --screenshot: 1, 2 or 4 times the window's resolution")->check(CLI::IsMember({1, 2, 4}));
-    app.add_option("--width", width, "Window width")->check(CLI::Range(320, 16384));
-    app.add_option("--height", height, "Window height")->check(CLI::Range(240, 16384));
+    auto* width_opt = app.add_option("--width", width, "Window width (default: as last time, else 1280)")->check(CLI::Range(320, 16384));
+    auto* height_opt = app.add_option("--height", height, "Window height (default: as last time, else 800)")->check(CLI::Range(240, 16384));
     auto* speed_opt = app.add_option("--speed", speed, "Training speed: 'unlimited' or steps per second (default 25; a session's own otherwise)");
-    app.add_flag("--large-font", large_font, "Large font for projectors (F11 toggles)");
+    auto* large_opt = app.add_flag("--large-font,--presenter", large_font,
+                                   "Presenter mode for projectors: large text, the mouse ringed, advanced controls hidden (F11 toggles)");
+    float font_scale = 1.6f;
+    auto* font_opt = app.add_option("--font-scale", font_scale, "Presenter mode's text size, 1.5 to 2.5 times the normal 15 px (default: as last time, else 1.6)")
+                         ->check(CLI::Range(1.5, 2.5));
     app.add_option("--seconds", seconds, "Quit after this many seconds (for scripted measurements)")
         ->check(CLI::Validator(
             [](std::string& t) {
@@ -268,6 +273,17 @@ int main(int argc, char** argv) {
         return 2;
     }
 
+    // What the window remembered from the last run (not for pictures: --screenshot and --movie are reproducible).
+    const bool interactive = screenshot.empty() && movie_path.empty();
+    const std::string settings_path = interactive ? user_settings_path() : "";
+    std::vector<std::string> settings_warnings;
+    const UserSettings remembered = load_user_settings(settings_path, settings_warnings);
+    for (const std::string& w : settings_warnings) std::fprintf(stderr, "snapscope: warning: %s\n", w.c_str());
+    if (interactive) {
+        if (width_opt->count() == 0) width = remembered.width;
+        if (height_opt->count() == 0) height = remembered.height;
+        if (font_opt->count() == 0) font_scale = remembered.font_scale;
+    }
     Config cfg;
     std::optional<Session> session;
     std::shared_ptr<const Tour> tour;
@@ -339,7 +355,9 @@ int main(int argc, char** argv) {
         return fail(e.what());
     }
     ViewState view;
-    view.large_font = large_font;
+    view.large_font = large_font || (interactive && remembered.presenter);
+    view.font_scale = font_scale;
+    if (!settings_warnings.empty()) view.say(settings_warnings.front(), true);
     if (session) {
         const std::vector<std::string> warnings = view.from_json(session->view, session_path);
         for (const std::string& w : warnings) std::fprintf(stderr, "snapscope: warning: %s\n", w.c_str());
@@ -348,7 +366,8 @@ int main(int argc, char** argv) {
         worker->post(Command::load_session(*session));
     }
     // Flags given on the command line win over the session's view settings.
-    if (large_font) view.large_font = true;
+    if (large_opt->count() > 0) view.large_font = large_font;
+    if (font_opt->count() > 0) view.font_scale = font_scale;
     HostRequests req;
     const CommandSink send = [&](Command c) { worker->post(std::move(c)); };
 
@@ -499,6 +518,17 @@ int main(int argc, char** argv) {
         return fail(std::string(e.what()) + "; the session was autosaved" + (autosave_path.empty() ? std::string() : " to " + autosave_path));
     }
     autosave();
+    if (!settings_path.empty()) {
+        UserSettings now;
+        std::tie(now.width, now.height) = host->window_size();
+        now.presenter = view.large_font;
+        now.font_scale = view.font_scale;
+        try {
+            save_user_settings(settings_path, now);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "snapscope: could not remember the window's settings: %s\n", e.what());
+        }
+    }
     if (g_quit_signal) std::fprintf(stderr, "snapscope: stopped by signal %d; the session was autosaved to %s\n", static_cast<int>(g_quit_signal),
                                     autosave_path.empty() ? "(autosave off)" : autosave_path.c_str());
     if (stats && !build_ms.empty()) {

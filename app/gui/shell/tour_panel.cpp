@@ -168,6 +168,8 @@ Placement panel_place(const ViewState& view, const std::vector<ImVec4>& avoid, I
 
 void draw_highlights(const std::vector<ImVec4>& rects) {
     ImDrawList* dl = ImGui::GetForegroundDrawList();
+    const ImVec2 ds = ImGui::GetIO().DisplaySize;
+    dl->PushClipRect(ImVec2(0, 0), ImVec2(ds.x, ds.y - status_bar_height()), false);  // (a plot scrolled under the status bar)
     const float font = ImGui::GetFontSize();
     const float pulse = 0.65f + 0.35f * std::sin(static_cast<float>(ImGui::GetTime()) * 4.0f);
     const ImU32 col = IM_COL32(255, 0, 255, static_cast<int>(255 * pulse));  // magenta: no view of the app draws it
@@ -178,6 +180,7 @@ void draw_highlights(const std::vector<ImVec4>& rects) {
         const float hw = std::max((r.z - r.x) / 2, font * 0.25f), hh = std::max((r.w - r.y) / 2, font * 0.25f);
         dl->AddRect(ImVec2(cx - hw - out, cy - hh - out), ImVec2(cx + hw + out, cy + hh + out), col, t, 0, t);
     }
+    dl->PopClipRect();
 }
 
 }  // namespace
@@ -208,7 +211,7 @@ void draw_tour(const Snapshot& snap, ViewState& view, const CommandSink& send) {
     for (const ImVec4& r : rects) avoid.emplace_back(r.x - m, r.y - m, r.z + m, r.w + m);
 
     const float font = ImGui::GetFontSize();
-    const ImVec2 size(font * 24, tv.panel_size.y > 0 ? tv.panel_size.y : font * 14);
+    const ImVec2 size(std::min(font * 24, std::max(font * 14, ImGui::GetIO().DisplaySize.x * 0.4f)), tv.panel_size.y > 0 ? tv.panel_size.y : font * 14);
     const Placement place = panel_place(view, avoid, size);
     ImGui::SetNextWindowPos(place.pos, ImGuiCond_Always, place.pivot);
     ImGui::SetNextWindowSize(ImVec2(size.x, 0), ImGuiCond_Always);

@@ -1,0 +1,69 @@
+#include "user_settings.hpp"
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "snapscope/files.hpp"
+#include "snapscope/input.hpp"
+
+namespace snapscope::gui {
+
+std::string user_settings_path() {
+    const char* xdg = std::getenv("XDG_CONFIG_HOME");
+    if (xdg && *xdg == '/') return std::string(xdg) + "/snapscope/settings.json";
+    const char* home = std::getenv("HOME");
+    if (home && *home) return std::string(home) + "/.config/snapscope/settings.json";
+    return "";
+}
+
+UserSettings load_user_settings(const std::string& path, std::vector<std::string>& warnings) {
+    UserSettings s;
+    if (path.empty()) return s;
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) return s;
+    nlohmann::json j;
+    try {
+        j = parse_json_text(read_input_file(path, "settings file", 1 << 16), path);
+    } catch (const std::exception& e) {
+        warnings.push_back(std::string(e.what()) + "; the defaults are used");
+        return s;
+    }
+    if (!j.is_object()) {
+        warnings.push_back(path + ": expected an object, got " + brief(j) + "; the defaults are used");
+        return s;
+    }
+    auto integer = [&](const char* key, int& out, int lo, int hi) {
+        if (!j.contains(key)) return;
+        const nlohmann::json& v = j[key];
+        if ((v.is_number_integer() || v.is_number_unsigned()) && v.get<double>() >= lo && v.get<double>() <= hi) out = v.get<int>();
+        else warnings.push_back(path + ": key '" + key + "': expected an integer from " + std::to_string(lo) + " to " + std::to_string(hi) +
+                                ", got " + brief(v) + "; ignored");
+    };
+    integer("width", s.width, 320, 16384);
+    integer("height", s.height, 240, 16384);
+    if (j.contains("presenter")) {
+        if (j["presenter"].is_boolean()) s.presenter = j["presenter"].get<bool>();
+        else warnings.push_back(path + ": key 'presenter': expected true or false, got " + brief(j["presenter"]) + "; ignored");
+    }
+    if (j.contains("font_scale")) {
+        const nlohmann::json& v = j["font_scale"];
+        if (v.is_number() && v.get<double>() >= kMinFontScale && v.get<double>() <= kMaxFontScale) s.font_scale = v.get<float>();
+        else warnings.push_back(path + ": key 'font_scale': expected a number from 1.5 to 2.5, got " + brief(v) + "; ignored");
+    }
+    return s;
+}
+
+void save_user_settings(const std::string& path, const UserSettings& s) {
+    if (path.empty()) return;
+    const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    std::error_code ec;
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    if (ec) throw IoError("cannot make the folder '" + parent.string() + "': " + ec.message());
+    const nlohmann::json j = {{"width", s.width}, {"height", s.height}, {"presenter", s.presenter}, {"font_scale", std::round(static_cast<double>(s.font_scale) * 100) / 100}};
+    write_file_atomic(path, dump_json(j));
+}
+
+}  // namespace snapscope::gui
