@@ -267,7 +267,9 @@ TEST(PlotGeometry, ANoisyCurveIsDrawnWhereItIsNotAsSpecks) {
     ASSERT_GT(cuts.size(), 100u);
     for (std::size_t i = 0; i < cuts.size(); ++i) {
         ASSERT_LT(cuts[i].first + 1, cuts[i].second);
-        if (i > 0) EXPECT_EQ(cuts[i].first + 1, cuts[i - 1].second) << "pieces share their end point";
+        if (i > 0) {
+            EXPECT_EQ(cuts[i].first + 1, cuts[i - 1].second) << "pieces share their end point";
+        }
     }
     EXPECT_EQ(cuts.front().first, 0u);
     EXPECT_EQ(cuts.back().second, pts.size());

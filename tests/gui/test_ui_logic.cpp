@@ -963,7 +963,7 @@ TEST(UiLogic, TheTextViewShowsTheWatchedWindowsAttentionPinsStepsAndOpensTexts) 
     { std::ofstream(d / "g.txt") << grammar_words(400); }
     { std::ofstream(d / ".hidden") << "x"; }
     FlatConfig f = preset_config("fig7");
-    for (const std::string s : {"data.path=" + (d / "g.txt").string(), std::string("model.d_model=16"), std::string("model.ffn=16"),
+    for (const std::string& s : {"data.path=" + (d / "g.txt").string(), std::string("model.d_model=16"), std::string("model.ffn=16"),
                                 std::string("data.seq_len=12"), std::string("train.batch=4"), std::string("train.eval_every=5"),
                                 std::string("output.attention_steps=0,10,1000"), std::string("data.valid_tokens=200")})
         apply_assignment(f, s);
@@ -988,7 +988,9 @@ TEST(UiLogic, TheTextViewShowsTheWatchedWindowsAttentionPinsStepsAndOpensTexts) 
         for (int q = 0; q < 12; ++q) {
             double row = 0;
             for (int k = 0; k < 12; ++k) {
-                if (k > q) EXPECT_EQ(m[q * 12 + k], 0.f);
+                if (k > q) {
+                    EXPECT_EQ(m[q * 12 + k], 0.f);
+                }
                 row += m[q * 12 + k];
             }
             EXPECT_NEAR(row, 1.0, 1e-4);
@@ -1039,7 +1041,9 @@ TEST(UiLogic, TheTextViewShowsTheWatchedWindowsAttentionPinsStepsAndOpensTexts) 
     EXPECT_GE(top[0].second, top[1].second);
     EXPECT_GE(top[1].second, top[2].second);
     for (int k = 0; k < 12; ++k)
-        if (k != top[0].first) EXPECT_LE(m[5 * 12 + k], top[0].second);
+        if (k != top[0].first) {
+            EXPECT_LE(m[5 * 12 + k], top[0].second);
+        }
     // Each frame's map entropy is computed once (cached by step), not at every UI frame.
     EXPECT_FALSE(v.entropy_cache.empty());
     EXPECT_LE(v.entropy_cache.size(), worker.snapshot()->frames.size());
@@ -1102,7 +1106,7 @@ TEST(UiLogic, ScanSnapOnATextNamesItsTokensByTheirWords) {
     std::filesystem::create_directories(d);
     { std::ofstream(d / "g.txt") << grammar_words(300); }
     FlatConfig f = preset_config("scansnap-text");
-    for (const std::string s : {"data.path=" + (d / "g.txt").string(), std::string("data.num_last=1"), std::string("data.num_next_per_last=2"),
+    for (const std::string& s : {"data.path=" + (d / "g.txt").string(), std::string("data.num_last=1"), std::string("data.num_next_per_last=2"),
                                 std::string("data.seq_len=4")})
         apply_assignment(f, s);
     Worker worker(resolve_config(f, "test"));
@@ -1400,4 +1404,82 @@ TEST(UiLogic, PresenterModeHidesTheRestartSettingsUntilAskedAndKeepsItsFontScale
     const auto w = back.from_json(bad, "s.json");
     ASSERT_EQ(w.size(), 1u);
     EXPECT_NE(w[0].find("view.font_scale"), std::string::npos) << w[0];
+}
+
+TEST(UiLogic, PrintFiguresOfAPlotAndOfFigure4And6AreWrittenWithTheirData) {
+    const std::filesystem::path d = std::filesystem::temp_directory_path() / ("snapscope-print-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(d);
+    Worker worker(fig4());
+    worker.post(Command::step(20));
+    worker.sync();
+    Ui ui;
+    HostRequests host;
+    ViewState view;
+    view.export_dir = d.string();
+    view.print_width = 600;
+    view.print_height = 400;
+    const CommandSink send = [&](Command c) { worker.post(std::move(c)); };
+    auto frame = [&] { ui.frame(*worker.snapshot(), view, send, host); };
+    frame();
+    frame();
+    auto files = [&](const std::string& prefix, const std::string& ext) {
+        std::vector<std::filesystem::path> out;
+        if (!std::filesystem::exists(d)) return out;
+        for (const auto& e : std::filesystem::directory_iterator(d))
+            if (e.path().filename().string().rfind(prefix, 0) == 0 && e.path().extension() == ext) out.push_back(e.path());
+        return out;
+    };
+    auto read = [](const std::filesystem::path& p) {
+        std::ifstream f(p);
+        return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    };
+    // Right-click the loss plot, pick "Print figure": PNG and CSV, the CSV holding every recorded loss.
+    ASSERT_TRUE(view.widget_rects.count("plot.loss"));
+    const ImVec2 p = centre(view, "plot.loss");
+    ui.mouse(p, false);
+    frame();
+    ImGui::GetIO().MouseDown[1] = true;
+    frame();
+    ImGui::GetIO().MouseDown[1] = false;
+    frame();
+    frame();
+    ASSERT_TRUE(view.widget_rects.count("print.loss"));
+    click(ui, centre(view, "print.loss"), frame);
+    ASSERT_EQ(files("figure-loss-step20-", ".png").size(), 1u) << view.status;
+    const auto csv = files("figure-loss-step20-", ".csv");
+    ASSERT_EQ(csv.size(), 1u);
+    const std::string loss = read(csv[0]);
+    EXPECT_EQ(loss.rfind("step,loss\n0,3.526", 0), 0u) << loss.substr(0, 200);
+    EXPECT_EQ(std::count(loss.begin(), loss.end(), '\n'), 22);  // header + steps 0..20
+    EXPECT_FALSE(view.status_error) << view.status;
+    // Figure 4: both classes' c_n over the 21 recorded steps, 34 tokens each.
+    ASSERT_TRUE(view.widget_rects.count("scansnap.figure4"));
+    click(ui, centre(view, "scansnap.figure4"), frame);
+    ASSERT_EQ(files("figure-4-", ".png").size(), 1u) << view.status;
+    const std::string f4 = read(files("figure-4-", ".csv").at(0));
+    EXPECT_NE(f4.find("class 0: query 30 -> 32 (step \\ key token),0,1,2"), std::string::npos) << f4.substr(0, 300);
+    EXPECT_NE(f4.find("class 1: query 31 -> 33"), std::string::npos);
+    EXPECT_EQ(std::count(f4.begin(), f4.end(), '\n'), 2 * 22 + 1);
+    // Figure 6: a small sweep in the phase window, then its button.
+    ScanSnapView& sv = scansnap_view(view);
+    sv.show_phase = true;
+    sv.phase.x_values = "1,10";
+    sv.phase.y_values = "0.5,3";
+    sv.phase.seeds = 1;
+    frame();
+    frame();
+    ASSERT_TRUE(view.widget_rects.count("phase.run"));
+    click(ui, centre(view, "phase.run"), frame);
+    ASSERT_TRUE(sv.phase.job) << sv.phase.error;
+    for (int i = 0; i < 3000 && sv.phase.job->results().size() < 4; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_EQ(sv.phase.job->results().size(), 4u);
+    frame();
+    frame();
+    ASSERT_TRUE(view.widget_rects.count("phase.figure6"));
+    click(ui, centre(view, "phase.figure6"), frame);
+    ASSERT_EQ(files("figure-6-", ".png").size(), 1u) << view.status;
+    const std::string f6 = read(files("figure-6-", ".csv").at(0));
+    EXPECT_NE(f6.find("(train.lr_z \\ train.lr_y_over_z)\",1,10\n0.5,"), std::string::npos) << f6;
+    EXPECT_NE(f6.find("\n3,"), std::string::npos) << f6;
+    std::filesystem::remove_all(d);
 }

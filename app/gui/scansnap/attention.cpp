@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "app_ui.hpp"
+#include "snapscope/figure.hpp"
 #include "scansnap/scansnap_panels.hpp"
 #include "plot.hpp"
 
@@ -198,6 +199,43 @@ void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* text
                               "query word), its SCCs and W's convergence to W_svm",
                               word.c_str());
     }
+    ImGui::SameLine();
+    if (ImGui::SmallButton("Figure 4") && K > 0 && !snap.frames.empty()) {
+        // The paper's Fig 4 in the print theme: c_n of each class (the selected one when there are many) over every
+        // recorded step, one colour range, token ids below, steps at the left; the values as CSV beside it.
+        HeatmapFigures fig;
+        fig.title = "Attention c_n over training (Fig 4 of Tian et al. 2023)";
+        fig.x_label = "key token";
+        fig.y_label = "step";
+        fig.value_label = "c_n (attention)";
+        fig.vmin = 0;
+        fig.vmax = 1e-6;
+        std::vector<int> classes;
+        if (K <= 4) for (int c = 0; c < K; ++c) classes.push_back(c);
+        else classes.push_back(sv.selected_class);
+        for (int c : classes) {
+            HeatmapFigure p;
+            p.title = "class " + std::to_string(c) + ": query " + ssi.name(ssi.classes[c].query) + " -> " + ssi.name(ssi.classes[c].label);
+            p.rows = static_cast<int>(snap.frames.size());
+            p.cols = M;
+            for (const FramePtr& fr : snap.frames) {
+                const auto& at = scansnap_frame(*fr).attention;
+                for (int t = 0; t < M; ++t) {
+                    const double v = at[static_cast<std::size_t>(c) * M + t];
+                    p.data.push_back(v);
+                    fig.vmax = std::max(fig.vmax, v);
+                }
+                p.row_labels.push_back(std::to_string(fr->step));
+            }
+            for (int t = 0; t < M; ++t) p.col_labels.push_back(ssi.words.empty() ? std::to_string(t) : info.token_labels[t]);
+            fig.panels.push_back(std::move(p));
+        }
+        print_figure(view, "4", snap.step, [&fig](int w, int h, int k) { return render_heatmap_figures(fig, w, h, k); }, heatmap_figures_csv(fig));
+    }
+    record_item(view, "scansnap.figure4");
+    if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("The paper's Figure 4 as a print figure: c_n of each class over the recorded steps (PNG in the light print theme, "
+                          "at the print size in Export) and its values as CSV beside it");
     ImGui::SameLine();
     ImGui::Checkbox("auto range", &sv.auto_range);
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Colour range from the data shown, or fixed (set below)");

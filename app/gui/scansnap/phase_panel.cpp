@@ -7,6 +7,7 @@
 #include <map>
 
 #include "app_ui.hpp"
+#include "snapscope/figure.hpp"
 #include "scansnap/scansnap_panels.hpp"
 #include "colormap.hpp"
 #include "sweep_job.hpp"
@@ -157,6 +158,64 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
         hi = std::max(hi, m);
     }
     auto label_of = [](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+    // The paper's Figure 6 in the print theme: the metric over the grid (heatmap), or against the x knob with +-sd
+    // (lines), as the view shows it; the means (and sds) as CSV beside it.
+    ImGui::SameLine();
+    if (ImGui::SmallButton("Figure 6") && !results.empty()) {
+        if (ps.mode == 1 || ny == 1) {
+            LineFigure f;
+            f.title = metric + " at the end of training (Fig 6 of Tian et al. 2023), mean +- sd over seeds";
+            f.x_label = axes[0].key;
+            f.y_label = metric;
+            static const Rgba cols[] = {{200, 90, 0, 255}, {30, 140, 70, 255}, {40, 100, 200, 255}, {180, 40, 120, 255}, {150, 120, 0, 255}, {110, 60, 180, 255}};
+            for (int j = 0; j < ny; ++j) {
+                FigureSeries m, up, dn;
+                m.label = axes.size() > 1 ? axes[1].key + " = " + label_of(axes[1].values[j]) : metric;
+                m.colour = up.colour = dn.colour = cols[j % 6];
+                up.dashed = dn.dashed = true;
+                for (int i = 0; i < nx; ++i) {
+                    const Cell& c = cells[static_cast<std::size_t>(j) * nx + i];
+                    if (c.n == 0 || !axes[0].values[i].is_number()) continue;
+                    const double x = axes[0].values[i].get<double>();
+                    m.x.push_back(x);
+                    m.y.push_back(c.mean);
+                    up.x.push_back(x);
+                    up.y.push_back(c.mean + c.sd);
+                    dn.x.push_back(x);
+                    dn.y.push_back(c.mean - c.sd);
+                }
+                up.label = m.label + " +sd";
+                dn.label = m.label + " -sd";
+                f.series.push_back(m);
+                f.series.push_back(up);
+                f.series.push_back(dn);
+            }
+            print_figure(view, "6", snap.step, [&f](int w, int h, int k) { return render_line_figure(f, w, h, k); }, line_figure_csv(f));
+        } else {
+            HeatmapFigures fig;
+            fig.title = metric + " at the end of training (Fig 6 of Tian et al. 2023), mean over seeds";
+            fig.x_label = axes[0].key;
+            fig.y_label = axes[1].key;
+            fig.value_label = metric;
+            fig.vmin = std::isfinite(lo) ? lo : 0;
+            fig.vmax = std::isfinite(hi) && hi > lo ? hi : fig.vmin + 1;
+            HeatmapFigure p;
+            p.rows = ny;
+            p.cols = nx;
+            for (int j = 0; j < ny; ++j) {
+                p.row_labels.push_back(label_of(axes[1].values[j]));
+                for (int i = 0; i < nx; ++i) {
+                    const Cell& c = cells[static_cast<std::size_t>(j) * nx + i];
+                    p.data.push_back(c.n > 0 ? c.mean : NAN);
+                }
+            }
+            for (int i = 0; i < nx; ++i) p.col_labels.push_back(label_of(axes[0].values[i]));
+            fig.panels.push_back(std::move(p));
+            print_figure(view, "6", snap.step, [&fig](int w, int h, int k) { return render_heatmap_figures(fig, w, h, k); }, heatmap_figures_csv(fig));
+        }
+    }
+    record_item(view, "phase.figure6");
+    tip("The paper's Figure 6 as a print figure (PNG in the light print theme, at the print size in Export) with the values as CSV beside it");
     if (ps.mode == 1) {
         std::vector<PlotSeries> series;
         static const ImU32 cols[] = {IM_COL32(255, 140, 40, 255), IM_COL32(80, 200, 120, 255), IM_COL32(100, 170, 255, 255),

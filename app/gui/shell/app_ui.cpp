@@ -4,9 +4,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <limits>
 #include <type_traits>
 
+#include "snapscope/figure.hpp"
 #include "snapscope/files.hpp"
 #include "snapscope/input.hpp"
 
@@ -389,6 +391,58 @@ void draw_plot(const char* id, const char* title, const std::vector<PlotSeries>&
     opt.record = &view.widget_rects;
     apply_plot_cursor(plot_lines(id, series, state, opt), snap, view);
     ImGui::EndGroup();
+    if (view.figure) return;
+    // Right-click: this plot as a print figure (PNG in the light print theme, and its data as CSV beside it).
+    const std::string popup = std::string("print##") + id;
+    ImGui::OpenPopupOnItemClick(popup.c_str(), ImGuiPopupFlags_MouseButtonRight);
+    tip("Right-click: print this plot (PNG for a paper, with its data as CSV)");
+    if (ImGui::BeginPopup(popup.c_str())) {
+        const bool go = ImGui::MenuItem("Print figure (PNG + CSV)");
+        record_item(view, std::string("print.") + id);
+        if (go) {
+            LineFigure f;
+            f.title = title;
+            f.y_label = opt.y_label ? opt.y_label : "";
+            f.x_label = opt.x_label ? opt.x_label : "step";
+            f.log_y = opt.log_y;
+            for (const PlotSeries& s : series) {
+                const std::string key = s.group.empty() ? s.label : s.group;
+                auto h = state.hidden.find(key);
+                if (h != state.hidden.end() && h->second) continue;  // as shown: hidden series stay out
+                FigureSeries fs;
+                fs.label = s.in_legend ? s.label : "";
+                const ImVec4 c = ImGui::ColorConvertU32ToFloat4(s.color);
+                fs.colour = print_colour(static_cast<std::uint8_t>(c.x * 255), static_cast<std::uint8_t>(c.y * 255), static_cast<std::uint8_t>(c.z * 255));
+                if (c.w < 0.5f) fs.colour = Rgba{static_cast<std::uint8_t>(150 + fs.colour.r / 3), static_cast<std::uint8_t>(150 + fs.colour.g / 3),
+                                                 static_cast<std::uint8_t>(150 + fs.colour.b / 3), 255};  // (a faded pinned run)
+                fs.x = s.x;
+                fs.y = s.y;
+                fs.dashed = s.dashed;
+                f.series.push_back(std::move(fs));
+            }
+            if (std::isfinite(opt.mark_x)) f.marks.emplace_back(opt.mark_x, opt.mark_label ? opt.mark_label : "");
+            print_figure(view, id, snap.step, [&f](int w, int h, int k) { return render_line_figure(f, w, h, k); }, line_figure_csv(f));
+        }
+        ImGui::EndPopup();
+    }
+}
+
+void print_figure(ViewState& view, const std::string& name, std::int64_t step, const std::function<RgbaImage(int, int, int)>& render,
+                  const std::string& csv) {
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    localtime_r(&now, &tm);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    const std::string stem = view.export_dir + "/figure-" + name + "-step" + std::to_string(step) + "-" + stamp;
+    try {
+        write_figure(stem, render(view.print_width, view.print_height, view.export_scale), csv);
+        view.say("Wrote " + stem + ".png and .csv (" + std::to_string(view.print_width * view.export_scale) + " x " +
+                     std::to_string(view.print_height * view.export_scale) + " px)",
+                 false);
+    } catch (const std::exception& e) {
+        view.say(std::string("Print figure failed: ") + e.what(), true);
+    }
 }
 
 

@@ -18,6 +18,7 @@
 #include "tasks.hpp"
 #include "snapshot.hpp"
 #include "snapscope/sweep.hpp"
+#include "snapscope/raster.hpp"
 #include "snapscope/tours.hpp"
 #include "textures.hpp"
 
@@ -131,6 +132,7 @@ struct ViewState {
     bool show_all_controls = false;   // presenter mode: show the advanced controls anyway
     bool show_help = false;
     int export_scale = 1;
+    int print_width = 1200, print_height = 800;  // print figures: size in pixels at scale 1
     std::string export_dir = "snapscope-exports";
     std::string session_path = "snapscope-exports/session.json";
     OpenDataDialog open_data;
@@ -198,6 +200,10 @@ const Frame& frame_at(const Snapshot& snap, const ViewState& view);  // the fram
 std::size_t frame_index_at(const Snapshot& snap, const ViewState& view);  // and its index in snap.frames
 // A plot's hover previews the nearest recorded step; its click locks the step cursor there.
 void apply_plot_cursor(const PlotResult& r, const Snapshot& snap, ViewState& view);
+// Writes a print figure and its data (core's figure.hpp) into the export folder as figure-<name>-step<N>-<time>.png
+// and .csv, at the view's print size and export scale; says what it wrote (or why not) in the status bar.
+void print_figure(ViewState& view, const std::string& name, std::int64_t step, const std::function<snapscope::RgbaImage(int, int, int)>& render,
+                  const std::string& csv);
 // Records the item just drawn as widget `name` (ViewState::widget_rects).
 void record_item(ViewState& view, const std::string& name);
 // Records a grid widget (a heatmap of `rows` x `cols` cells covering [a, b]).

@@ -298,6 +298,16 @@ void draw_controls(const Snapshot& snap, ViewState& view, const CommandSink& sen
     ImGui::SameLine();
     if (ImGui::Button("Controls")) host.panel_export = static_cast<int>(Panel::Controls);
     tip("The Controls panel alone as PNG, at the chosen scale");
+    ImGui::TextDisabled("print:");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(font * 7);
+    int wh[2] = {view.print_width, view.print_height};
+    if (ImGui::InputInt2("##print_size", wh)) {
+        view.print_width = std::clamp(wh[0], 200, 8000);
+        view.print_height = std::clamp(wh[1], 200, 8000);
+    }
+    tip("Print figures (right-click a plot; Figure 4 and Figure 6 buttons): width x height in pixels, times the scale above; "
+        "light print theme, data as CSV beside");
     if (ImGui::Button("Trajectory CSV")) host.export_csv = true;
     tip("trajectory.csv, final.json and config.json, as snapscope-cli run writes them");
     // A movie of the run: its recorded steps replayed through the window, one frame each (or one per k steps).

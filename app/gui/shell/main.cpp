@@ -179,7 +179,11 @@ void serve_movie(std::unique_ptr<MovieJob>& job, bool start, Host& host, const S
         view.say(std::string("Movie failed: ") + e.what(), true);
     }
     job.reset();
-    mv = MovieView{mv.every, mv.format, mv.panel};
+    MovieView fresh;  // (the settings stay, the progress goes)
+    fresh.every = mv.every;
+    fresh.format = mv.format;
+    fresh.panel = mv.panel;
+    mv = fresh;
 }
 
 }  // namespace

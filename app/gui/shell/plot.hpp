@@ -17,6 +17,8 @@
 
 #include <imgui.h>
 
+#include "snapscope/ticks.hpp"
+
 namespace snapscope::gui {
 
 struct PlotSeries {
@@ -64,13 +66,10 @@ struct PlotState {
 
 PlotResult plot_lines(const char* id, const std::vector<PlotSeries>& series, PlotState& state, const PlotOptions& opt);
 
-// "Nice" tick positions covering [lo, hi]: steps of 1, 2 or 5 times a power of ten, at most `target_count` + 1 of
-// them (empty for a non-finite or empty range).
-std::vector<double> nice_ticks(double lo, double hi, int target_count);
-// Ticks of a log10 axis, as exponents in [lo, hi]: whole decades (every 1, 2, 3, 5, 10 ... decades) when several fit,
-// else 1, 2 and 5 times powers of ten; at most `max_count` of them.
-std::vector<double> log_ticks(double lo, double hi, int max_count);
-std::string format_tick(double v);
+// (The ticks are core's, shared with the print figures.)
+using snapscope::format_tick;
+using snapscope::log_ticks;
+using snapscope::nice_ticks;
 
 // Per-pixel-column min/max decimation of one series: the polyline to draw, in data coordinates. `x0`, `x1`
 // is the visible x range split into `columns` columns.

@@ -677,14 +677,7 @@ void draw_tpg_curves(const Snapshot& snap, ViewState& view) {
     };
     int placed = 0;
     auto plot = [&](const char* id, const char* title, std::vector<PlotSeries> s, PlotState& state, PlotOptions opt) {
-        ImGui::BeginGroup();
-        ImGui::TextUnformatted(title);
-        opt.size = size;
-        opt.figure = view.figure;
-        opt.cursor_x = view.live && view.preview_step < 0 ? NAN : static_cast<double>(frame_at(snap, view).step);
-        opt.record = &view.widget_rects;
-        apply_plot_cursor(plot_lines(id, s, state, opt), snap, view);
-        ImGui::EndGroup();
+        draw_plot(id, title, s, state, opt, snap, view, size);
         if (++placed % per_row != 0) ImGui::SameLine();
     };
     std::vector<PlotSeries> loss, corr, proj, mass;
