@@ -507,7 +507,15 @@ TEST(GuiCommandLine, AMovieOfTheFig4RunHasAFramePerRecordedStep) {
     // A movie ffmpeg cannot write fails with a message and leaves nothing.
     const auto [s3, o3] = run_capture(std::string(SNAPSCOPE_GUI) + " --preset fig4 --steps 5 --movie /proc/snapscope-test.mp4 2>&1");
     EXPECT_NE(s3, 0) << o3;
-    EXPECT_NE(o3.find("--movie: "), std::string::npos) << o3;
+    EXPECT_NE(o3.find("--movie: movie: cannot write '/proc/snapscope-test.mp4'"), std::string::npos) << o3;
+    // An extension that is not a movie's is a typo, not a folder to make; an empty path is refused.
+    const auto [s4, o4] = run_capture(std::string(SNAPSCOPE_GUI) + " --preset fig4 --steps 5 --movie " + dir + "/m.avi 2>&1");
+    EXPECT_NE(s4, 0) << o4;
+    EXPECT_NE(o4.find("a movie is NAME.mp4 (H.264) or NAME.gif, or a folder name"), std::string::npos) << o4;
+    EXPECT_FALSE(std::filesystem::exists(dir + "/m.avi"));
+    const auto [s5, o5] = run_capture(std::string(SNAPSCOPE_GUI) + " --preset fig4 --movie '' 2>&1");
+    EXPECT_NE(s5, 0) << o5;
+    EXPECT_NE(o5.find("--movie: an empty path"), std::string::npos) << o5;
     std::filesystem::remove_all(dir);
 }
 

@@ -155,7 +155,7 @@ TEST(GuiIssue9Review, AnOversizedScreenshotIsAClearError) {
     const ProcResult r = run_process(gui() + " --preset fig4 --steps 2 --width 8000 --height 8000 --scale 4 --screenshot " + (d / "x.png").string(), 120);
     EXPECT_EQ(r.signal, 0) << r.err;
     EXPECT_EQ(r.status, 1) << r.err;
-    EXPECT_NE(r.err.find("32000 x 32000"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("32000 x 32000"), std::string::npos) << "stderr: " << r.err << "\nstdout: " << r.out;
     EXPECT_NE(r.err.find("--scale"), std::string::npos) << r.err;
     EXPECT_FALSE(fs::exists(d / "x.png"));
 }

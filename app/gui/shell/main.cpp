@@ -249,7 +249,8 @@ int main(int argc, char** argv) {
     double movie_fps = 25;
     auto* movie_opt = app.add_option("--movie", movie_path,
                                      "Train (or replay --session), then write a movie of the run's recorded steps and exit: *.mp4 or "
-                                     "*.gif (needs ffmpeg), or a folder for numbered PNG frames");
+                                     "*.gif (needs ffmpeg), or a folder for numbered PNG frames")
+                         ->excludes("--screenshot");
     app.add_option("--movie-every", movie_every, "With --movie: one frame per this many steps (default 0: every recorded step)")
         ->check(CLI::Range(0LL, 1000000000LL))
         ->needs(movie_opt);
@@ -278,7 +279,15 @@ int main(int argc, char** argv) {
     }
 
     // What the window remembered from the last run (not for pictures: --screenshot and --movie are reproducible).
-    const bool interactive = screenshot.empty() && movie_path.empty();
+    if (movie_opt->count() > 0) {
+        // A movie is *.mp4, *.gif, or a folder (no extension): another extension is a typo, not a folder to make.
+        const std::string name = std::filesystem::path(movie_path).filename().string();
+        const auto dot = name.rfind('.');
+        if (movie_path.empty()) return fail("--movie: an empty path (give NAME.mp4, NAME.gif, or a folder for PNG frames)");
+        if (movie_format(movie_path) == MovieFormat::PngSequence && dot != std::string::npos && dot > 0)
+            return fail("--movie: '" + brief_text(movie_path) + "': a movie is NAME.mp4 (H.264) or NAME.gif, or a folder name (no extension) for PNG frames");
+    }
+    const bool interactive = screenshot.empty() && movie_opt->count() == 0;
     const std::string settings_path = interactive ? user_settings_path() : "";
     std::vector<std::string> settings_warnings;
     const UserSettings remembered = load_user_settings(settings_path, settings_warnings);
@@ -298,6 +307,9 @@ int main(int argc, char** argv) {
             else {
                 std::string list;
                 for (const Tour& t : tours()) list += (list.empty() ? "" : ", ") + t.name;
+                const bool file = tour_name.find('/') != std::string::npos ||
+                                  (tour_name.size() > 5 && tour_name.compare(tour_name.size() - 5, 5, ".json") == 0);
+                if (file) return fail("--tour: no tour file at '" + brief_text(tour_name) + "'");
                 return fail("--tour: '" + brief_text(tour_name) + "' is neither a shipped tour (" + list + ") nor a tour file");
             }
         } catch (const std::exception& e) {
@@ -375,7 +387,7 @@ int main(int argc, char** argv) {
     HostRequests req;
     const CommandSink send = [&](Command c) { worker->post(std::move(c)); };
 
-    if (!movie_path.empty()) {
+    if (movie_opt->count() > 0) {
         if (!session) worker->post(Command::step(steps ? *steps : cfg.train.steps));
         worker->sync();
         while (session && worker->snapshot()->loading && !g_quit_signal) std::this_thread::sleep_for(std::chrono::milliseconds(20));

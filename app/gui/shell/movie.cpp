@@ -82,6 +82,15 @@ MovieWriter::MovieWriter(std::string path, double fps) : path_(std::move(path)),
     }
     temp_ = path_ + ".part-" + std::to_string(::getpid());
     log_ = temp_ + ".log";
+    // Said now, and about the folder, not later as an ffmpeg failure: the movie's folder must take a file.
+    const int fd = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        const std::string why = std::strerror(errno);
+        temp_.clear();
+        log_.clear();
+        throw IoError("movie: cannot write '" + path_ + "' (" + why + ")");
+    }
+    ::close(fd);
 }
 
 MovieWriter::~MovieWriter() {
