@@ -1,6 +1,8 @@
 // Rendering tests; they need a display (ctest runs them under xvfb-run -a).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -15,6 +17,7 @@
 #include "worker.hpp"
 #include "snapscope/presets.hpp"
 #include "snapscope/session.hpp"
+#include "snapscope/sweep.hpp"
 #include "scansnap/scansnap_window.hpp"
 #include "transformer/transformer_panels.hpp"
 
@@ -569,4 +572,54 @@ TEST(GuiCommandLine, TheWindowRemembersItsSizeAndPresenterModeInTheXdgConfigFold
     EXPECT_EQ(w, 1280);
     EXPECT_EQ(settings()["width"], 700);
     std::filesystem::remove_all(xdg);
+}
+
+// Issue 15: a sweep folder (as a cluster's merge writes it) opened from the command line is drawn in the phase
+// diagram: its cells in the colour map's colours, the lowest run's dark purple and the highest's yellow.
+TEST(GuiCommandLine, OpenSweepShowsTheFoldersRunsInThePhaseDiagram) {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::path(::testing::TempDir()) / ("snapscope_open_sweep_" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir / "sweep");
+    FlatConfig base = preset_config("fig4");
+    base["train.steps"] = 40;
+    SweepManifest m;
+    m.def = make_sweep_definition(base, {"train.lr_y_over_z=1,10", "train.lr_z=0.5,3"}, 1, kSnapTolerance, kSnapWindow);
+    std::vector<SweepResult> rows;
+    for (std::int64_t i = 0; i < m.def.size(); ++i) rows.push_back(run_sweep_point(m.def, m.def.point(i)));
+    std::ofstream(dir / "sweep" / "sweep.json") << sweep_manifest_text(m);
+    std::ofstream(dir / "sweep" / "results.csv") << sweep_results_csv(m.def, rows);
+    const auto count_near = [](const std::vector<unsigned char>& px, std::array<float, 3> c) {
+        std::size_t n = 0;
+        for (std::size_t i = 0; i + 3 < px.size(); i += 4)
+            if (std::abs(px[i] - c[0] * 255) < 6 && std::abs(px[i + 1] - c[1] * 255) < 6 && std::abs(px[i + 2] - c[2] * 255) < 6) ++n;
+        return n;
+    };
+    const auto lo = colormap_rgb(Colormap::Viridis, 0, 0, 1), hi = colormap_rgb(Colormap::Viridis, 1, 0, 1);
+    std::size_t lo_without = 0, hi_without = 0;
+    for (const bool open : {false, true}) {
+        const std::string png = (dir / (open ? "with.png" : "without.png")).string();
+        const auto [status, out] = run_capture(std::string(SNAPSCOPE_GUI) + " --width 1280 --height 800 --steps 40 " +
+                                               (open ? "--open-sweep " + (dir / "sweep").string() : std::string("--preset fig4")) +
+                                               " --screenshot " + png + " 2>&1");
+        ASSERT_EQ(status, 0) << out;
+        int w = 0, h = 0;
+        std::vector<unsigned char> px;
+        ASSERT_TRUE(read_png(png, w, h, px));
+        const std::size_t n_lo = count_near(px, lo), n_hi = count_near(px, hi);
+        if (!open) {
+            lo_without = n_lo;
+            hi_without = n_hi;
+            continue;
+        }
+        // Four cells of about 280 x 220 px: the lowest and the highest mean each fill one.
+        EXPECT_GT(n_lo, lo_without + 20000) << n_lo << " vs " << lo_without;
+        EXPECT_GT(n_hi, hi_without + 20000) << n_hi << " vs " << hi_without;
+    }
+    // A folder that is not a sweep's: a clear error, no picture.
+    const auto [s2, o2] = run_capture(std::string(SNAPSCOPE_GUI) + " --open-sweep " + dir.string() + " --screenshot " + (dir / "x.png").string() + " 2>&1");
+    EXPECT_NE(s2, 0);
+    EXPECT_NE(o2.find("--open-sweep: " + dir.string() + ": no sweep.json"), std::string::npos) << o2;
+    EXPECT_FALSE(fs::exists(dir / "x.png"));
+    fs::remove_all(dir);
 }

@@ -1483,3 +1483,101 @@ TEST(UiLogic, PrintFiguresOfAPlotAndOfFigure4And6AreWrittenWithTheirData) {
     EXPECT_NE(f6.find("\n3,"), std::string::npos) << f6;
     std::filesystem::remove_all(d);
 }
+
+// ---- Issue 15: a sweep run elsewhere (a cluster's merge) opens in the phase diagram ---------------------------------
+
+namespace {
+// Writes a sweep folder as snapscope-cli sweep would: sweep.json and results.csv with made-up values (value =
+// 1 + index / 100), `grids` its axes.
+std::string write_sweep_folder(const std::string& name, const std::vector<std::string>& grids, int seeds) {
+    namespace fs = std::filesystem;
+    const fs::path d = fs::temp_directory_path() / ("snapscope-ui-" + name + "-" + std::to_string(::getpid()));
+    fs::remove_all(d);
+    fs::create_directories(d);
+    FlatConfig base = preset_config("fig4");
+    base["train.steps"] = 30;
+    SweepManifest m;
+    m.def = make_sweep_definition(base, grids, seeds, kSnapTolerance, kSnapWindow);
+    std::vector<SweepResult> rows;
+    for (std::int64_t i = 0; i < m.def.size(); ++i) {
+        SweepResult r;
+        r.point = m.def.point(i);
+        r.loss = 0.5;
+        r.values = {1.0 + static_cast<double>(i) / 100, 0.3, 12};
+        rows.push_back(r);
+    }
+    std::ofstream(d / "sweep.json") << sweep_manifest_text(m);
+    std::ofstream(d / "results.csv") << sweep_results_csv(m.def, rows);
+    return d.string();
+}
+}  // namespace
+
+TEST(UiLogic, ASweepFolderOpenedFromAnotherLabShowsInThePhaseDiagramAndACellOpensItsRun) {
+    const std::string dir = write_sweep_folder("open", {"train.lr_y_over_z=1,5", "train.lr_z=0.5,2"}, 2);
+    Ui ui;
+    ViewState view;
+    HostRequests host;
+    Worker worker(resolve_config(preset_config("tpg-cyclic"), "tpg-cyclic"));  // another lab is shown
+    const CommandSink send = [&](Command c) { worker.post(c); };
+    auto frame = [&] { ui.frame(*worker.snapshot(), view, send, host); };
+    frame();
+    // The Open data window, the folder's path typed, Open.
+    view.open_data.open = true;
+    frame();
+    view.open_data.typed = dir;
+    frame();
+    click(ui, centre(view, "open.open"), frame);
+    worker.sync();
+    frame();
+    // The run switched to the sweep's lab (its first grid point, seed 1); the phase diagram shows the folder's runs.
+    EXPECT_EQ(worker.snapshot()->info->config.model.kind, "scan_snap");
+    EXPECT_DOUBLE_EQ(worker.snapshot()->lr("lr_z"), 0.5);
+    ScanSnapView& sv = scansnap_view(view);
+    ASSERT_TRUE(sv.show_phase);
+    ASSERT_TRUE(sv.phase.job);
+    EXPECT_TRUE(sv.phase.job->finished());
+    EXPECT_EQ(sv.phase.job->source(), dir);
+    EXPECT_EQ(sv.phase.job->results().size(), 8u);
+    EXPECT_EQ(sv.phase.x_values, "1,5");
+    EXPECT_EQ(sv.phase.y_values, "0.5,2");
+    EXPECT_EQ(sv.phase.seeds, 2);
+    EXPECT_FALSE(view.open_data.open);
+    EXPECT_FALSE(view.status_error);
+    EXPECT_NE(view.status.find("8 of 8 runs"), std::string::npos) << view.status;
+    frame();
+    EXPECT_TRUE(view.widget_rects.count("phase.source"));
+    // A cell opens that setting of the sweep (its base: train.steps 30), as for a sweep run in the window.
+    ImGuiWindow* w = ImGui::FindWindowByName("Phase diagram (sweep in the background)");
+    ASSERT_NE(w, nullptr);
+    click(ui, ImVec2(w->Pos.x + w->Size.x * 0.8f, w->Pos.y + w->Size.y * 0.7f), frame);
+    worker.sync();
+    EXPECT_DOUBLE_EQ(worker.snapshot()->lr("lr_z"), 2.0);
+    EXPECT_DOUBLE_EQ(worker.snapshot()->lr("lr_y"), 10.0);
+    EXPECT_EQ(worker.snapshot()->info->config.train.steps, 30);
+    std::filesystem::remove_all(dir);
+}
+
+TEST(UiLogic, ASweepThePhaseDiagramCannotDrawIsRefusedWithWhy) {
+    const std::string dir3 = write_sweep_folder("three", {"train.lr_y_over_z=1,5", "train.lr_z=0.5,2", "train.batch=8,16"}, 1);
+    Ui ui;
+    ViewState view;
+    HostRequests host;
+    Worker worker(fig4());
+    const CommandSink send = [&](Command c) { worker.post(c); };
+    ui.frame(*worker.snapshot(), view, send, host);
+    std::string why;
+    EXPECT_FALSE(open_sweep_folder(*worker.snapshot(), view, send, dir3, &why));
+    EXPECT_NE(why.find("one or two axes; this one has 3 (train.lr_y_over_z, train.lr_z, train.batch)"), std::string::npos) << why;
+    EXPECT_TRUE(view.status_error);
+    EXPECT_FALSE(scansnap_view(view).show_phase);
+    // A broken results.csv: the file and line named, nothing shown, the run untouched.
+    const std::string dir = write_sweep_folder("broken", {"train.lr_z=0.5,2"}, 1);
+    std::ofstream(std::filesystem::path(dir) / "results.csv", std::ios::app) << "1,2,1,0.5,oops,0.3,12\n";
+    EXPECT_FALSE(open_sweep_folder(*worker.snapshot(), view, send, dir, &why));
+    EXPECT_NE(why.find("results.csv"), std::string::npos) << why;
+    EXPECT_FALSE(scansnap_view(view).phase.job);
+    EXPECT_FALSE(open_sweep_folder(*worker.snapshot(), view, send, dir + "-nowhere", &why));
+    EXPECT_NE(why.find("no such folder"), std::string::npos) << why;
+    std::filesystem::remove_all(dir3);
+    std::filesystem::remove_all(dir);
+}

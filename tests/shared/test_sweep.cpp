@@ -1,7 +1,14 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
 
 #include "snapscope/snap_step.hpp"
+#include "snapscope/presets.hpp"
 #include "snapscope/sweep.hpp"
+#include "snapscope/sweep_folder.hpp"
 #include "test_util.hpp"
 
 using namespace snapscope;
@@ -146,4 +153,79 @@ TEST(Sweep, SnapStepOfAWideVocabularyIsNotStepZero) {
     const SweepResult r = run_sweep_point(def, def.point(0));
     EXPECT_GT(def.value(r, "snap_step"), 10);
     EXPECT_LT(def.value(r, "snap_step"), 100);
+}
+
+// A sweep folder written as snapscope-cli sweep writes it (sweep.json, results.csv), read back for a view.
+TEST(SweepFolder, ReadsAWholeSweepAShardAndSaysWhatIsWrongWithABadOne) {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / ("snapscope-sweepfolder-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const SweepDefinition def = make_sweep_definition(preset_config("fig4"), {"train.lr_y_over_z=1,5", "train.lr_z=0.5,2"}, 2, kSnapTolerance, kSnapWindow);
+    ASSERT_EQ(def.size(), 8);
+    std::vector<SweepResult> rows;
+    for (std::int64_t i = 0; i < def.size(); ++i) {
+        SweepResult r;
+        r.point = def.point(i);
+        r.loss = 0.1 * static_cast<double>(i);
+        r.values = {1.5 + 0.01 * static_cast<double>(i), 0.4, 20.0};
+        rows.push_back(r);
+    }
+    auto write = [&](const fs::path& d, int shard, int shards, const std::vector<SweepResult>& rs) {
+        fs::create_directories(d);
+        SweepManifest m;
+        m.def = def;
+        m.shard_index = shard;
+        m.shard_count = shards;
+        std::ofstream(d / "sweep.json") << sweep_manifest_text(m);
+        std::ofstream(d / "results.csv") << sweep_results_csv(def, rs);
+    };
+    // Whole, given as the folder or as a file in it; rows come back in index order with their values.
+    std::vector<SweepResult> shuffled(rows.rbegin(), rows.rend());
+    write(dir / "all", 1, 1, shuffled);
+    for (const std::string& p : {(dir / "all").string(), (dir / "all" / "summary.csv").string(), (dir / "all" / "sweep.json").string()}) {
+        if (p.find("summary") != std::string::npos) std::ofstream(dir / "all" / "summary.csv") << "x\n";
+        EXPECT_TRUE(is_sweep_folder(p)) << p;
+        const SweepFolder f = read_sweep_folder(p, 1000, 1 << 20);
+        ASSERT_EQ(f.results.size(), 8u);
+        EXPECT_EQ(f.expected, 8);
+        EXPECT_EQ(f.results[5].point.index, 5);
+        EXPECT_DOUBLE_EQ(f.results[5].values[0], 1.55);
+        EXPECT_EQ(f.describe(), "8 of 8 runs");
+        EXPECT_EQ(f.dir, (dir / "all").string());
+    }
+    // A partial sweep says how many are missing; a shard counts against its own runs.
+    write(dir / "partial", 1, 1, {rows[0], rows[3]});
+    EXPECT_EQ(read_sweep_folder((dir / "partial").string(), 1000, 1 << 20).describe(), "2 of 8 runs (partial: 6 not run yet or missing)");
+    write(dir / "shard", 2, 3, {rows[1], rows[4]});
+    const SweepFolder s = read_sweep_folder((dir / "shard").string(), 1000, 1 << 20);
+    EXPECT_EQ(s.expected, 3);  // runs 1, 4, 7
+    EXPECT_EQ(s.describe(), "2 of 3 runs (shard 2/3 of a sweep of 8 runs)");
+    // A folder with sweep.json and no results yet (a shard that has not started) holds no runs.
+    fs::remove(dir / "shard" / "results.csv");
+    EXPECT_TRUE(read_sweep_folder((dir / "shard").string(), 1000, 1 << 20).results.empty());
+    // Wrong: a run of another shard, a run twice, a malformed row, a missing folder, no sweep.json, too many runs,
+    // a results.csv larger than allowed.
+    auto message = [](const std::function<void()>& f) {
+        try {
+            f();
+        } catch (const std::exception& e) {
+            return std::string(e.what());
+        }
+        return std::string("(no error)");
+    };
+    write(dir / "othershard", 2, 3, {rows[2]});
+    EXPECT_NE(message([&] { read_sweep_folder((dir / "othershard").string(), 1000, 1 << 20); }).find("run 2 is not in shard 2/3"), std::string::npos);
+    write(dir / "twice", 1, 1, {rows[2], rows[2]});
+    EXPECT_NE(message([&] { read_sweep_folder((dir / "twice").string(), 1000, 1 << 20); }).find("run 2"), std::string::npos);
+    write(dir / "bad", 1, 1, rows);
+    std::ofstream(dir / "bad" / "results.csv", std::ios::app) << "3,1,x\n";
+    EXPECT_NE(message([&] { read_sweep_folder((dir / "bad").string(), 1000, 1 << 20); }).find("results.csv"), std::string::npos);
+    EXPECT_NE(message([&] { read_sweep_folder((dir / "nowhere").string(), 1000, 1 << 20); }).find("no such folder"), std::string::npos);
+    fs::create_directories(dir / "empty");
+    EXPECT_FALSE(is_sweep_folder((dir / "empty").string()));
+    EXPECT_NE(message([&] { read_sweep_folder((dir / "empty").string(), 1000, 1 << 20); }).find("no sweep.json"), std::string::npos);
+    EXPECT_NE(message([&] { read_sweep_folder((dir / "all").string(), 7, 1 << 20); }).find("8 runs, more than the 7"), std::string::npos);
+    EXPECT_NE(message([&] { read_sweep_folder((dir / "all").string(), 1000, 100); }).find("results.csv"), std::string::npos);
+    fs::remove_all(dir);
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 
 #include "app_ui.hpp"
@@ -39,6 +40,34 @@ FlatConfig phase_cell_config(const FlatConfig& base, const std::vector<SweepAxis
     f.erase("sweep.grid");
     f["train.seed"] = 1;
     return f;
+}
+
+bool show_sweep_in_phase_diagram(ViewState& view, std::shared_ptr<SweepJob> sweep, std::string& why) {
+    const auto& axes = sweep->axes();
+    if (axes.empty() || axes.size() > 2) {
+        std::string keys;
+        for (const SweepAxis& a : axes) keys += (keys.empty() ? "" : ", ") + a.key;
+        why = "the phase diagram draws a sweep of one or two axes; this one has " + std::to_string(axes.size()) + (keys.empty() ? "" : " (" + keys + ")");
+        return false;
+    }
+    ScanSnapView& sv = scansnap_view(view);
+    PhaseState& ps = sv.phase;
+    if (ps.job && !ps.job->finished()) ps.job->cancel();
+    // The knob pickers show the sweep's axes (when they are among the knobs), so Run sweep reruns it here.
+    auto pick = [&](const SweepAxis& a, int& knob, std::string& values) {
+        for (int i = 0; i < static_cast<int>(sizeof kKnobs / sizeof kKnobs[0]); ++i)
+            if (a.key == kKnobs[i]) knob = i;
+        values.clear();
+        for (const nlohmann::json& v : a.values) values += (values.empty() ? "" : ",") + (v.is_string() ? v.get<std::string>() : v.dump());
+    };
+    pick(axes[0], ps.x_knob, ps.x_values);
+    if (axes.size() > 1) pick(axes[1], ps.y_knob, ps.y_values);
+    else ps.y_knob = -1;
+    ps.seeds = std::clamp(sweep->definition().seeds, 1, 100);
+    ps.error.clear();
+    ps.job = std::move(sweep);
+    sv.show_phase = true;
+    return true;
 }
 
 void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink& send) {
@@ -116,6 +145,14 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
         }
         record_item(view, "phase.run");
         if (ImGui::IsItemHovered()) ImGui::SetTooltip("Runs the grid times the seeds on the current settings, on every core; the window stays live");
+        ImGui::SameLine();
+        if (ImGui::Button("Open sweep folder...")) {
+            view.open_data.open = true;
+            if (ps.job && !ps.job->source().empty()) view.open_data.dir = std::filesystem::path(ps.job->source()).parent_path().string();
+        }
+        record_item(view, "phase.open");
+        tip("Show a sweep run elsewhere (snapscope-cli sweep, or merge of a cluster's shards): its --out folder, holding sweep.json and "
+            "results.csv. Also: snapscope --open-sweep DIR, or drop the folder on the window");
     } else if (ImGui::Button("Cancel")) {
         ps.job->cancel();
     }
@@ -125,11 +162,16 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
         ImGui::End();
         return;
     }
-    const std::vector<SweepResult> results = ps.job->results();
+    const std::shared_ptr<const std::vector<SweepResult>> shared_results = ps.job->shared_results();
+    const std::vector<SweepResult>& results = *shared_results;
     ImGui::SameLine();
     ImGui::ProgressBar(static_cast<float>(results.size()) / std::max<std::size_t>(1, ps.job->total()), ImVec2(font * 14, 0),
                        (std::to_string(results.size()) + " / " + std::to_string(ps.job->total()) + " runs").c_str());
     if (!ps.job->error().empty()) ImGui::TextColored(ImVec4(1, 0.45f, 0.35f, 1), "%s", ps.job->error().c_str());
+    if (!ps.job->source().empty()) {
+        ImGui::TextDisabled("from %s: %s", ps.job->source().c_str(), ps.job->source_note().c_str());
+        record_item(view, "phase.source");
+    }
     const auto& axes = ps.job->axes();
     const int nx = static_cast<int>(axes[0].values.size()), ny = axes.size() > 1 ? static_cast<int>(axes[1].values.size()) : 1;
     // Aggregate over seeds.

@@ -138,6 +138,7 @@ LabPanels scansnap_panels() {
     p.run_buttons = &run_buttons;
     p.panels = &panels;
     p.windows = &draw_phase_diagram;
+    p.show_sweep = &show_sweep_in_phase_diagram;
     p.keys = &keys;
     p.make_view = [] { return std::shared_ptr<LabView>(std::make_shared<ScanSnapView>()); };
     p.help = {{"P", "phase diagram (sweeps)"}};

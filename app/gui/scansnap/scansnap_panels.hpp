@@ -51,6 +51,9 @@ struct ScanSnapView : LabView {
 ScanSnapView& scansnap_view(ViewState& view);
 const ScanSnapView& scansnap_view(const ViewState& view);
 
+// Shows a sweep read from a folder in the phase diagram (LabPanels::show_sweep).
+bool show_sweep_in_phase_diagram(ViewState& view, std::shared_ptr<SweepJob> sweep, std::string& why);
+
 void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* textures, const CommandSink& send);
 // The token-priority-graph model (model.kind = tpg, preset tpg-text) on the text of a Scan-and-Snap text run
 // (`text_run`: the same data.path, text format, vocabulary, window and split), its graph being that of `query_word`.

@@ -90,6 +90,7 @@ struct OpenDataDialog {
     struct Entry {
         std::string name;
         bool folder = false;
+        bool sweep = false;  // a sweep folder (holds sweep.json)
         std::uintmax_t bytes = 0;
     };
     std::vector<Entry> entries;  // of `dir`, folders first, each group by name

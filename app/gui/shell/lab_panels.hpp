@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "app_ui.hpp"
+#include "sweep_job.hpp"
 
 namespace snapscope::gui {
 
@@ -51,6 +52,9 @@ struct LabPanels {
     // The config that trains this lab on a data file or folder the user opened or dropped (`snap` the run shown,
     // maybe another lab's), or nothing when the lab does not read such a path; may be null.
     std::optional<Config> (*open_path)(const Snapshot& snap, const std::string& path) = nullptr;
+    // Shows a sweep read from a folder (its runs are this lab's) in the lab's sweep view (the phase diagram), or says
+    // in `why` why that view cannot draw it; may be null (the lab has no sweep view).
+    bool (*show_sweep)(ViewState& view, std::shared_ptr<SweepJob> sweep, std::string& why) = nullptr;
     // Its lines in the help overlay (key, what it does).
     std::vector<std::pair<std::string, std::string>> help;
 };

@@ -26,6 +26,10 @@
 #include "snapscope/session.hpp"
 #include "snapscope/tours.hpp"
 #include "movie_job.hpp"
+#include "open_data.hpp"
+#include "sweep_job.hpp"
+#include "snapscope/limits.hpp"
+#include "snapscope/sweep_folder.hpp"
 #include "tour_panel.hpp"
 #include "user_settings.hpp"
 #include "worker.hpp"
@@ -258,6 +262,11 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"window", "attention", "curves", "controls"}))
         ->needs(movie_opt);
     app.add_option("--movie-fps", movie_fps, "With --movie: frames per second of the MP4 or GIF (default 25)")->check(CLI::Range(0.1, 240.0))->needs(movie_opt);
+    std::string sweep_dir;
+    auto* sweep_opt = app.add_option("--open-sweep", sweep_dir,
+                                     "Show a sweep folder (snapscope-cli sweep's or merge's --out: sweep.json and results.csv) in its lab's sweep "
+                                     "view, the phase diagram; starts on the sweep's first grid point unless --preset is given")
+                          ->excludes(sess);
     std::string tour_name;
     int tour_step = 1;
     auto* tour_opt = app.add_option("--tour", tour_name, "Start a guided tour: a shipped tour's name (see the T key's list) or a tour file (JSON)")
@@ -328,6 +337,19 @@ int main(int argc, char** argv) {
             cfg = session->config;
         } else if (!config_path.empty()) {
             cfg = resolve_config(load_config_file(config_path), config_path);
+        } else if (sweep_opt->count() > 0 && preset.empty()) {
+            // The sweep's first grid point, seed 1 (the folder is read again, and shown, once the window is up).
+            SweepFolder f;
+            try {
+                f = read_sweep_folder(sweep_dir, SweepJob::kMaxRuns, memory_limit_bytes(cfg));
+            } catch (const std::exception& e) {
+                return fail(std::string("--open-sweep: ") + e.what());
+            }
+            FlatConfig flat = f.manifest.def.base;
+            for (const SweepAxis& a : f.manifest.def.axes) flat[a.key] = a.values.front();
+            flat.erase("sweep.grid");
+            flat["train.seed"] = 1;
+            cfg = resolve_config(flat, f.dir + "/sweep.json");
         } else {
             const std::string name = preset.empty() ? kDefaultPreset : preset;
             cfg = resolve_config(preset_config(name), "preset " + name);
@@ -386,6 +408,11 @@ int main(int argc, char** argv) {
     if (font_opt->count() > 0) view.font_scale = font_scale;
     HostRequests req;
     const CommandSink send = [&](Command c) { worker->post(std::move(c)); };
+    if (sweep_opt->count() > 0) {
+        std::string why;
+        if (!open_sweep_folder(*worker->snapshot(), view, send, sweep_dir, &why)) return fail("--open-sweep: " + brief_text(sweep_dir) + ": " + why);
+        worker->sync();  // (a switch to the sweep's lab, when --preset named another)
+    }
 
     if (movie_opt->count() > 0) {
         if (!session) worker->post(Command::step(steps ? *steps : cfg.train.steps));

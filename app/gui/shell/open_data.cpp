@@ -8,6 +8,8 @@
 #include "keys.hpp"
 #include "lab_panels.hpp"
 #include "snapscope/input.hpp"
+#include "snapscope/limits.hpp"
+#include "snapscope/sweep_folder.hpp"
 
 namespace snapscope::gui {
 
@@ -52,6 +54,7 @@ void list_folder(OpenDataDialog& d, const std::string& dir) {
         std::error_code ec2;
         e.folder = it->is_directory(ec2);
         if (!e.folder) e.bytes = it->file_size(ec2);
+        else e.sweep = fs::is_regular_file(it->path() / "sweep.json", ec2);
         if (ec2) e.bytes = 0;
         d.entries.push_back(std::move(e));
     }
@@ -61,8 +64,46 @@ void list_folder(OpenDataDialog& d, const std::string& dir) {
     if (left_off) d.note = std::to_string(left_off) + " more entries not listed (type the path)";
 }
 
+bool open_sweep_folder(const Snapshot& snap, ViewState& view, const CommandSink& send, const std::string& path, std::string* error) {
+    auto fail = [&](const std::string& why) {
+        view.say("Cannot open the sweep " + path + ": " + why, true);
+        if (error) *error = why;
+        return false;
+    };
+    try {
+        SweepFolder folder = read_sweep_folder(path, SweepJob::kMaxRuns, memory_limit_bytes(snap.info->config));
+        const SweepDefinition& def = folder.manifest.def;
+        if (def.axes.empty()) return fail("its sweep has no grid axis (seeds only); there is nothing to draw across");
+        const std::string kind = def.lab().kind;
+        const LabPanels* lab = nullptr;
+        for (const LabPanels& p : lab_panels())
+            if (p.kind == kind) lab = &p;
+        if (!lab || !lab->show_sweep) return fail("the " + def.lab().title + " lab has no sweep view");
+        // The sweep's first grid point, when the run shown is another lab's (so the lab's view is drawn).
+        std::optional<Config> first;
+        if (panels_for(snap).kind != kind) {
+            FlatConfig f = def.base;
+            for (const SweepAxis& a : def.axes) f[a.key] = a.values.front();
+            f.erase("sweep.grid");
+            f["train.seed"] = 1;
+            first = resolve_config(f, folder.dir + "/sweep.json");
+        }
+        const std::string dir = folder.dir, note = folder.describe();
+        std::string why;
+        if (!lab->show_sweep(view, std::make_shared<SweepJob>(std::move(folder)), why)) return fail(why);
+        if (first) send(Command::load_config(std::move(*first)));
+        view.say("Sweep " + dir + ": " + note, false);
+        view.open_data.open = false;
+        if (error) error->clear();
+        return true;
+    } catch (const std::exception& e) {
+        return fail(e.what());
+    }
+}
+
 bool open_data_path(const Snapshot& snap, ViewState& view, const CommandSink& send, const std::string& path) {
     if (path.empty()) return false;
+    if (is_sweep_folder(path)) return open_sweep_folder(snap, view, send, path);
     // The lab shown first, then the others in the lab switch's order.
     std::vector<const LabPanels*> order = {&panels_for(snap)};
     for (const LabPanels& p : lab_panels())
@@ -99,7 +140,8 @@ void draw_open_dialog(const Snapshot& snap, ViewState& view, const CommandSink& 
     ImGui::SetNextWindowSize(ImVec2(std::min(ds.x * 0.9f, font * 42), std::min(ds.y * 0.8f, font * 30)), ImGuiCond_Appearing);
     if (ImGui::Begin("Open data", &d.open, ImGuiWindowFlags_NoCollapse)) {
         ImGui::TextWrapped("A UTF-8 text file or a folder of them (WikiText: the folder holding wiki.train.tokens) trains the paper's "
-                           "Fig 7 model on it. You can also drop a file on the window.");
+                           "Fig 7 model on it. A sweep folder (snapscope-cli sweep's or merge's --out, holding sweep.json) opens in "
+                           "the phase diagram. You can also drop a file or folder on the window.");
         if (ImGui::Button("Up")) d.dir = fs::path(d.dir).parent_path().string();
         view.widget_rects["open.up"] = ImVec4(ImGui::GetItemRectMin().x, ImGui::GetItemRectMin().y, ImGui::GetItemRectMax().x, ImGui::GetItemRectMax().y);
         ImGui::SameLine();
@@ -111,10 +153,13 @@ void draw_open_dialog(const Snapshot& snap, ViewState& view, const CommandSink& 
             for (std::size_t i = 0; i < d.entries.size(); ++i) {
                 const OpenDataDialog::Entry& e = d.entries[i];
                 const std::string full = (fs::path(d.dir) / e.name).string();
-                const std::string label = (e.folder ? "[folder] " : "") + e.name + "##" + std::to_string(i);
+                const std::string label = (e.sweep ? "[sweep] " : e.folder ? "[folder] " : "") + e.name + "##" + std::to_string(i);
                 if (ImGui::Selectable(label.c_str(), d.typed == full, ImGuiSelectableFlags_AllowDoubleClick)) {
                     d.typed = full;
-                    if (e.folder && ImGui::IsMouseDoubleClicked(0)) enter = full;
+                    if (e.folder && ImGui::IsMouseDoubleClicked(0)) {
+                        if (e.sweep) open_data_path(snap, view, send, full);  // a sweep opens, not lists
+                        else enter = full;
+                    }
                     else if (!e.folder && ImGui::IsMouseDoubleClicked(0)) {
                         open_data_path(snap, view, send, full);
                     }
@@ -138,7 +183,7 @@ void draw_open_dialog(const Snapshot& snap, ViewState& view, const CommandSink& 
         tip("The file or folder to open (type or paste a path; Enter opens it)");
         const bool go = ImGui::Button("Open") || entered;
         view.widget_rects["open.open"] = ImVec4(ImGui::GetItemRectMin().x, ImGui::GetItemRectMin().y, ImGui::GetItemRectMax().x, ImGui::GetItemRectMax().y);
-        tip("Train on the selected file, or on the selected folder's texts");
+        tip("Train on the selected file, or on the selected folder's texts; a sweep folder opens in the phase diagram");
         ImGui::SameLine();
         if (ImGui::Button("Cancel (Esc)") || key_pressed(kKeyEscape)) d.open = false;
         if (go) open_data_path(snap, view, send, d.typed.empty() ? d.dir : d.typed);

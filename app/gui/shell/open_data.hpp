@@ -12,9 +12,14 @@ namespace snapscope::gui {
 // Lists `dir` into d.entries (at most 5000 entries: a note says how many were left off). Hidden entries are left off.
 void list_folder(OpenDataDialog& d, const std::string& dir);
 
-// Asks the labs for a config that trains on `path` and restarts on it. False (with a message in the status bar)
+// Asks the labs for a config that trains on `path` and restarts on it (a sweep folder: open_sweep_folder). False (with a message in the status bar)
 // when no lab opens it.
 bool open_data_path(const Snapshot& snap, ViewState& view, const CommandSink& send, const std::string& path);
+
+// Opens a sweep folder (snapscope-cli sweep's or merge's --out, or a file in it) in the sweep view of the lab its
+// runs belong to, switching to that lab's first grid point when the shown run is another lab's. False (with a
+// message in the status bar and in `error` when given) when it cannot be read or shown.
+bool open_sweep_folder(const Snapshot& snap, ViewState& view, const CommandSink& send, const std::string& path, std::string* error = nullptr);
 
 // The Open data window (Ctrl+Shift+O or the Controls' button).
 void draw_open_dialog(const Snapshot& snap, ViewState& view, const CommandSink& send);

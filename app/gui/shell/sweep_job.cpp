@@ -19,6 +19,16 @@ SweepJob::SweepJob(SweepDefinition def, int jobs, double memory_mb) : state_(std
     for (int j = 0; j < st.chains; ++j) TaskRunner::shared().submit([s = state_] { run_one(s); }, TaskKind::Bulk);
 }
 
+SweepJob::SweepJob(SweepFolder folder) : state_(std::make_shared<State>()) {
+    State& st = *state_;
+    st.def = std::move(folder.manifest.def);
+    st.total = folder.expected;
+    st.source = folder.dir;
+    st.source_note = folder.describe();
+    st.results = std::move(folder.results);
+    st.chains = 0;  // nothing to run: finished
+}
+
 SweepJob::~SweepJob() { state_->cancel = true; }
 
 void SweepJob::run_one(const std::shared_ptr<State>& st) {
@@ -32,6 +42,7 @@ void SweepJob::run_one(const std::shared_ptr<State>& st) {
         if (!r.cancelled) {
             std::lock_guard<std::mutex> lk(st->mu);
             st->results.push_back(std::move(r));
+            st->shared.reset();
         }
     } catch (const std::bad_alloc&) {
         std::lock_guard<std::mutex> lk(st->mu);
@@ -48,6 +59,12 @@ void SweepJob::run_one(const std::shared_ptr<State>& st) {
 std::vector<SweepResult> SweepJob::results() const {
     std::lock_guard<std::mutex> lk(state_->mu);
     return state_->results;
+}
+
+std::shared_ptr<const std::vector<SweepResult>> SweepJob::shared_results() const {
+    std::lock_guard<std::mutex> lk(state_->mu);
+    if (!state_->shared) state_->shared = std::make_shared<const std::vector<SweepResult>>(state_->results);
+    return state_->shared;
 }
 
 std::string SweepJob::error() const {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "snapscope/sweep.hpp"
+#include "snapscope/sweep_folder.hpp"
 
 namespace snapscope::gui {
 
@@ -21,11 +22,18 @@ public:
     // Throws ConfigError when the sweep has more than kMaxRuns runs.
     // `memory_mb`: the limit the runs share (limits.memory_mb of the window's config; 0 = three quarters of RAM).
     SweepJob(SweepDefinition def, int jobs, double memory_mb = 0);
+    // A sweep already run (a sweep folder read back): finished from the start, its results those of the folder.
+    explicit SweepJob(SweepFolder folder);
     ~SweepJob();  // cancels; the runs in flight end at their next check, without the window waiting for them
     void cancel() { state_->cancel = true; }
     bool finished() const { return state_->chains_done.load() == state_->chains; }
     std::size_t total() const { return static_cast<std::size_t>(state_->total); }
     std::vector<SweepResult> results() const;
+    // The same without a copy when nothing changed since the last call (a view that reads them every frame).
+    std::shared_ptr<const std::vector<SweepResult>> shared_results() const;
+    // The folder it was read from ("" for a sweep run here) and what it holds (SweepFolder::describe).
+    const std::string& source() const { return state_->source; }
+    const std::string& source_note() const { return state_->source_note; }
     std::string error() const;
     const std::vector<SweepAxis>& axes() const { return state_->def.axes; }
     const FlatConfig& base() const { return state_->def.base; }
@@ -42,7 +50,9 @@ private:
         std::atomic<int> chains_done{0};
         mutable std::mutex mu;
         std::vector<SweepResult> results;
+        mutable std::shared_ptr<const std::vector<SweepResult>> shared;  // a copy of results, while it is current
         std::string error;
+        std::string source, source_note;
     };
     // One run of a chain, then the chain's next run queued behind the other work.
     static void run_one(const std::shared_ptr<State>& st);

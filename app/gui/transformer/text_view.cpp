@@ -146,11 +146,11 @@ void draw_live_map(const Snapshot& snap, ViewState& view) {
     ImGui::PopStyleColor();
     if (maps > 1) {
         ImGui::SetNextItemWidth(font * 8);
-        char label[32];
+        char label[48];
         std::snprintf(label, sizeof label, "layer %d, head %d", v.text_map / info.spec.heads + 1, v.text_map % info.spec.heads + 1);
         if (ImGui::BeginCombo("##textmap", label)) {
             for (int m = 0; m < maps; ++m) {
-                char l[32];
+                char l[48];
                 std::snprintf(l, sizeof l, "layer %d, head %d", m / info.spec.heads + 1, m % info.spec.heads + 1);
                 if (ImGui::Selectable(l, m == v.text_map)) v.text_map = m;
             }

@@ -511,7 +511,7 @@ void draw_transformer_maps(const Snapshot& snap, ViewState& view, HeatmapTexture
     dl->AddText(ImVec2(cb.x - font, cb.y + font * 0.8f), IM_COL32(190, 190, 190, 255), "1");
     if (step * n >= font * 1.5f)
         for (int l = 0; l <= r.layers; ++l) {
-            char b[8];
+            char b[16];
             std::snprintf(b, sizeof b, "L%d", l);
             dl->AddText(ImVec2(ca.x + step * n * l + 2, ca.y + 1), IM_COL32(255, 255, 255, 200), b);
         }
