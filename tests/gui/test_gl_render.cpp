@@ -544,16 +544,22 @@ TEST(GuiCommandLine, TheWindowRemembersItsSizeAndPresenterModeInTheXdgConfigFold
     EXPECT_EQ(j["width"], 1000);
     EXPECT_EQ(j["presenter"], true);
     EXPECT_EQ(j["font_scale"], 2.0);
-    auto r3 = run_capture(env + SNAPSCOPE_GUI + " --width 900 --seconds 1 --autosave '' 2>&1");
+    EXPECT_EQ(j["theme"], "auto");
+    auto r3 = run_capture(env + SNAPSCOPE_GUI + " --width 900 --theme dark --seconds 1 --autosave '' 2>&1");
     ASSERT_EQ(r3.first, 0) << r3.second;
     EXPECT_EQ(settings()["width"], 900);
+    EXPECT_EQ(settings()["theme"], "dark");
+    auto r3b = run_capture(env + SNAPSCOPE_GUI + " --seconds 1 --autosave '' 2>&1");  // remembered
+    ASSERT_EQ(r3b.first, 0) << r3b.second;
+    EXPECT_EQ(settings()["theme"], "dark");
     // A bad file: each wrong key named, the rest read, the app runs.
-    { std::ofstream(file) << R"({"width": "wide", "height": 650, "presenter": 1, "font_scale": 9})"; }
+    { std::ofstream(file) << R"({"width": "wide", "height": 650, "presenter": 1, "font_scale": 9, "theme": "neon"})"; }
     auto r4 = run_capture(env + SNAPSCOPE_GUI + " --seconds 1 --autosave '' 2>&1");
     ASSERT_EQ(r4.first, 0) << r4.second;
     EXPECT_NE(r4.second.find("key 'width': expected an integer from 320 to 16384, got \"wide\"; ignored"), std::string::npos) << r4.second;
     EXPECT_NE(r4.second.find("key 'presenter': expected true or false"), std::string::npos) << r4.second;
     EXPECT_NE(r4.second.find("key 'font_scale': expected a number from 1.5 to 2.5, got 9"), std::string::npos) << r4.second;
+    EXPECT_NE(r4.second.find("key 'theme': expected \"auto\", \"dark\" or \"light\", got \"neon\""), std::string::npos) << r4.second;
     j = settings();
     EXPECT_EQ(j["height"], 650);
     EXPECT_EQ(j["width"], 1280);
@@ -574,11 +580,10 @@ TEST(GuiCommandLine, TheWindowRemembersItsSizeAndPresenterModeInTheXdgConfigFold
     std::filesystem::remove_all(xdg);
 }
 
-// Issue 15: a sweep folder (as a cluster's merge writes it) opened from the command line is drawn in the phase
-// diagram: its cells in the colour map's colours, the lowest run's dark purple and the highest's yellow.
-TEST(GuiCommandLine, OpenSweepShowsTheFoldersRunsInThePhaseDiagram) {
+namespace {
+// A real 2 x 2 sweep of short fig4 runs in dir/sweep, as snapscope-cli sweep writes it.
+void write_real_sweep(const std::filesystem::path& dir) {
     namespace fs = std::filesystem;
-    const fs::path dir = fs::path(::testing::TempDir()) / ("snapscope_open_sweep_" + std::to_string(::getpid()));
     fs::remove_all(dir);
     fs::create_directories(dir / "sweep");
     FlatConfig base = preset_config("fig4");
@@ -589,12 +594,21 @@ TEST(GuiCommandLine, OpenSweepShowsTheFoldersRunsInThePhaseDiagram) {
     for (std::int64_t i = 0; i < m.def.size(); ++i) rows.push_back(run_sweep_point(m.def, m.def.point(i)));
     std::ofstream(dir / "sweep" / "sweep.json") << sweep_manifest_text(m);
     std::ofstream(dir / "sweep" / "results.csv") << sweep_results_csv(m.def, rows);
-    const auto count_near = [](const std::vector<unsigned char>& px, std::array<float, 3> c) {
-        std::size_t n = 0;
-        for (std::size_t i = 0; i + 3 < px.size(); i += 4)
-            if (std::abs(px[i] - c[0] * 255) < 6 && std::abs(px[i + 1] - c[1] * 255) < 6 && std::abs(px[i + 2] - c[2] * 255) < 6) ++n;
-        return n;
-    };
+}
+std::size_t count_near(const std::vector<unsigned char>& px, std::array<float, 3> c) {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i + 3 < px.size(); i += 4)
+        if (std::abs(px[i] - c[0] * 255) < 6 && std::abs(px[i + 1] - c[1] * 255) < 6 && std::abs(px[i + 2] - c[2] * 255) < 6) ++n;
+    return n;
+}
+}  // namespace
+
+// Issue 15: a sweep folder (as a cluster's merge writes it) opened from the command line is drawn in the phase
+// diagram: its cells in the colour map's colours, the lowest run's dark purple and the highest's yellow.
+TEST(GuiCommandLine, OpenSweepShowsTheFoldersRunsInThePhaseDiagram) {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::path(::testing::TempDir()) / ("snapscope_open_sweep_" + std::to_string(::getpid()));
+    write_real_sweep(dir);
     const auto lo = colormap_rgb(Colormap::Viridis, 0, 0, 1), hi = colormap_rgb(Colormap::Viridis, 1, 0, 1);
     std::size_t lo_without = 0, hi_without = 0;
     for (const bool open : {false, true}) {
@@ -621,5 +635,53 @@ TEST(GuiCommandLine, OpenSweepShowsTheFoldersRunsInThePhaseDiagram) {
     EXPECT_NE(s2, 0);
     EXPECT_NE(o2.find("--open-sweep: " + dir.string() + ": no sweep.json"), std::string::npos) << o2;
     EXPECT_FALSE(fs::exists(dir / "x.png"));
+    fs::remove_all(dir);
+}
+
+// Issue 14: the light high-contrast theme (presenter mode's unless the dark one is chosen): mostly white, its text
+// dark, and the data colours (here the phase diagram's viridis cells) exactly those of the dark theme.
+TEST(GuiCommandLine, TheLightThemeIsDarkOnLightAndKeepsTheDataColours) {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::path(::testing::TempDir()) / ("snapscope_light_" + std::to_string(::getpid()));
+    write_real_sweep(dir);
+    const auto lo = colormap_rgb(Colormap::Viridis, 0, 0, 1), hi = colormap_rgb(Colormap::Viridis, 1, 0, 1);
+    struct Look {
+        double light_share = 0, dark_share = 0;
+        std::size_t lo = 0, hi = 0;
+    };
+    auto look = [&](const std::string& flags) {
+        const std::string png = (dir / "shot.png").string();
+        const auto [status, out] = run_capture(std::string(SNAPSCOPE_GUI) + " --width 1280 --height 800 --steps 40 --open-sweep " + (dir / "sweep").string() +
+                                               " " + flags + " --screenshot " + png + " 2>&1");
+        EXPECT_EQ(status, 0) << out;
+        int w = 0, h = 0;
+        std::vector<unsigned char> px;
+        Look l;
+        if (!read_png(png, w, h, px)) return l;
+        std::size_t light = 0, dark = 0;
+        for (std::size_t i = 0; i + 3 < px.size(); i += 4) {
+            const double y = (0.2126 * px[i] + 0.7152 * px[i + 1] + 0.0722 * px[i + 2]) / 255;
+            light += y > 0.8;
+            dark += y < 0.2;
+        }
+        l.light_share = static_cast<double>(light) / (px.size() / 4);
+        l.dark_share = static_cast<double>(dark) / (px.size() / 4);
+        l.lo = count_near(px, lo);
+        l.hi = count_near(px, hi);
+        return l;
+    };
+    const Look dark = look(""), light = look("--theme light"), presenter = look("--presenter"), presenter_dark = look("--presenter --theme dark");
+    EXPECT_GT(dark.dark_share, 0.5);
+    EXPECT_LT(dark.light_share, 0.1);
+    EXPECT_GT(light.light_share, 0.5);
+    EXPECT_LT(light.dark_share, 0.2);  // (the purple cell and the text)
+    EXPECT_GT(light.dark_share, 0.005);  // black text on white
+    EXPECT_GT(presenter.light_share, 0.5);  // auto: light in presenter mode
+    EXPECT_GT(presenter_dark.dark_share, 0.5);
+    // The cells keep the colour map's colours (the same pixel counts, give or take the hover outline and text).
+    EXPECT_GT(light.lo, 20000u);
+    EXPECT_GT(light.hi, 20000u);
+    EXPECT_NEAR(static_cast<double>(light.lo), static_cast<double>(dark.lo), 0.05 * dark.lo);
+    EXPECT_NEAR(static_cast<double>(light.hi), static_cast<double>(dark.hi), 0.05 * dark.hi);
     fs::remove_all(dir);
 }

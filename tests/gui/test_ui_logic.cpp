@@ -17,6 +17,7 @@
 #include "app_ui.hpp"
 #include "keys.hpp"
 #include "open_data.hpp"
+#include "theme.hpp"
 #include "tour_panel.hpp"
 #include "snapscope/presets.hpp"
 #include "worker.hpp"
@@ -145,6 +146,31 @@ TEST(UiLogic, KeyboardShortcuts) {
     frame();
     ui.key(kKeyF12, false);
     EXPECT_TRUE(host.screenshot);
+    // "?" (typed, whatever key makes it) and F1 open and close the shortcuts; F10 turns the light theme on and off.
+    ImGui::GetIO().AddInputCharacter('?');
+    frame();
+    EXPECT_TRUE(view.show_help);
+    frame();
+    EXPECT_TRUE(view.show_help);  // one press, one toggle
+    ImGui::GetIO().AddInputCharacter('?');
+    frame();
+    EXPECT_FALSE(view.show_help);
+    ui.key(kKeyF1, true);
+    frame();
+    ui.key(kKeyF1, false);
+    frame();
+    EXPECT_TRUE(view.show_help);
+    ASSERT_FALSE(light_theme(view));
+    ui.key(kKeyF10, true);
+    frame();
+    ui.key(kKeyF10, false);
+    frame();
+    EXPECT_TRUE(light_theme(view));
+    ui.key(kKeyF10, true);
+    frame();
+    ui.key(kKeyF10, false);
+    frame();
+    EXPECT_FALSE(light_theme(view));
 }
 
 TEST(UiLogic, LearningRateSliderActsBeforeTheNextStepAndIsLogged) {
@@ -1580,4 +1606,62 @@ TEST(UiLogic, ASweepThePhaseDiagramCannotDrawIsRefusedWithWhy) {
     EXPECT_NE(why.find("no such folder"), std::string::npos) << why;
     std::filesystem::remove_all(dir3);
     std::filesystem::remove_all(dir);
+}
+
+// ---- Issue 14: the light theme's colours --------------------------------------------------------------------------
+
+TEST(Theme, GreysInvertAndColoursDarkenToReadOnWhite) {
+    auto luma = [](const ImVec4& c) { return 0.2126f * c.x + 0.7152f * c.y + 0.0722f * c.z; };
+    // White text becomes black, the near-black window white; alpha is kept.
+    const ImVec4 text = light_colour(ImVec4(1, 1, 1, 1)), bg = light_colour(ImVec4(0.09f, 0.10f, 0.12f, 0.5f));
+    EXPECT_LT(luma(text), 0.05f);
+    EXPECT_GT(luma(bg), 0.9f);
+    EXPECT_FLOAT_EQ(bg.w, 0.5f);
+    // A light colour (the snap marker's cyan, a yellow curve) keeps its hue and is dark enough for white paper.
+    for (const ImVec4 c : {ImVec4(100 / 255.f, 200 / 255.f, 1, 1), ImVec4(250 / 255.f, 210 / 255.f, 60 / 255.f, 1)}) {
+        const ImVec4 o = light_colour(c);
+        EXPECT_LE(luma(o), 0.501f);
+        EXPECT_NEAR(o.x / o.y, c.x / c.y, 1e-4);  // the same ratios: the same hue and saturation
+        EXPECT_NEAR(o.z / o.y, c.z / c.y, 1e-4);
+    }
+    // A dark colour already readable on white is left as it is.
+    const ImVec4 red(0.7f, 0.1f, 0.1f, 1);
+    const ImVec4 o = light_colour(red);
+    EXPECT_FLOAT_EQ(o.x, red.x);
+    EXPECT_FLOAT_EQ(o.y, red.y);
+    // The theme: auto follows presenter mode; dark and light are what they say.
+    ViewState v;
+    EXPECT_FALSE(light_theme(v));
+    v.large_font = true;
+    EXPECT_TRUE(light_theme(v));
+    v.theme = static_cast<int>(Theme::Dark);
+    EXPECT_FALSE(light_theme(v));
+    v.large_font = false;
+    v.theme = static_cast<int>(Theme::Light);
+    EXPECT_TRUE(light_theme(v));
+}
+
+TEST(Theme, TheLightThemeKeepsHeatmapsAndDataScopesAndMapsTheRest) {
+    Ui ui;
+    ImGui::NewFrame();
+    begin_theme_frame();
+    ImDrawList* dl = ImGui::GetBackgroundDrawList();  // (always drawn, even on a window's first frame)
+    dl->AddRectFilled(ImVec2(0, 0), ImVec2(10, 10), IM_COL32(255, 255, 255, 255));  // UI: mapped
+    {
+        const DataColours data(dl);
+        dl->AddRectFilled(ImVec2(10, 0), ImVec2(20, 10), IM_COL32(253, 231, 37, 255));  // data: kept
+    }
+    dl->AddImage(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(12345)), ImVec2(20, 0), ImVec2(30, 10));  // a heatmap: kept
+    ImGui::Render();
+    lighten_draw_data(ImGui::GetDrawData(), ImGui::GetIO().Fonts->TexID);
+    int mapped = 0, kept_data = 0, kept_image = 0;
+    for (int l = 0; l < ImGui::GetDrawData()->CmdListsCount; ++l)
+        for (const ImDrawVert& v : ImGui::GetDrawData()->CmdLists[l]->VtxBuffer) {
+            if (v.pos.x >= 0 && v.pos.x <= 10 && v.col == light_colour(IM_COL32(255, 255, 255, 255))) ++mapped;
+            if (v.pos.x >= 10 && v.pos.x <= 20 && v.col == IM_COL32(253, 231, 37, 255)) ++kept_data;
+            if (v.pos.x >= 20 && v.pos.x <= 30 && v.col == IM_COL32(255, 255, 255, 255)) ++kept_image;
+        }
+    EXPECT_GE(mapped, 4);
+    EXPECT_EQ(kept_data, 4);
+    EXPECT_EQ(kept_image, 4);
 }

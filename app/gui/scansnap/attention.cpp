@@ -8,6 +8,7 @@
 #include "snapscope/figure.hpp"
 #include "scansnap/scansnap_panels.hpp"
 #include "plot.hpp"
+#include "theme.hpp"
 
 namespace snapscope::gui {
 
@@ -45,6 +46,7 @@ void colour_bar(Colormap map, float vmin, float vmax, float width) {
     const int n = 48;
     const float lo = map == Colormap::Diverging ? -std::max(std::abs(vmin), std::abs(vmax)) : vmin;
     const float hi = map == Colormap::Diverging ? -lo : vmax;
+    const DataColours data(dl);
     for (int i = 0; i < n; ++i) {
         const auto c = colormap_rgb(map, lo + (hi - lo) * (i + 0.5f) / n, vmin, vmax);
         dl->AddRectFilled(ImVec2(p.x + width * i / n, p.y), ImVec2(p.x + width * (i + 1) / n + 1, p.y + h),

@@ -12,6 +12,8 @@
 #include "scansnap/scansnap_panels.hpp"
 #include "colormap.hpp"
 #include "sweep_job.hpp"
+#include "theme.hpp"
+#include <optional>
 
 namespace snapscope::gui {
 
@@ -305,6 +307,7 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
     record_item(view, "phase.canvas");
     const bool hovered = ImGui::IsItemHovered();
     const ImVec2 m = ImGui::GetIO().MousePos;
+    std::optional<DataColours> data(dl);  // the cells' colours (and the numbers on them) in either theme
     for (int j = 0; j < ny; ++j)
         for (int i = 0; i < nx; ++i) {
             const Cell& c = cells[static_cast<std::size_t>(j) * nx + i];
@@ -323,7 +326,9 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
                 dl->AddText(ImVec2((c0.x + c1.x - ts.x) / 2, (c0.y + c1.y - ts.y) / 2), light ? IM_COL32(20, 20, 20, 255) : IM_COL32(240, 240, 240, 255), buf);
             }
             if (hovered && m.x >= c0.x && m.x < c1.x && m.y >= c0.y && m.y < c1.y) {
+                data.reset();
                 dl->AddRect(c0, c1, IM_COL32(255, 255, 255, 255), 0, 0, 2);
+                data.emplace(dl);
                 ImGui::BeginTooltip();
                 ImGui::Text("%s = %s", axes[0].key.c_str(), label_of(axes[0].values[i]).c_str());
                 if (axes.size() > 1) ImGui::Text("%s = %s", axes[1].key.c_str(), label_of(axes[1].values[j]).c_str());
@@ -344,6 +349,7 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
                 }
             }
         }
+    data.reset();
     for (int i = 0; i < nx; ++i) {
         const std::string t = label_of(axes[0].values[i]);
         dl->AddText(ImVec2(a.x + cw * (i + 0.5f) - ImGui::CalcTextSize(t.c_str()).x / 2, b.y + 4), ImGui::GetColorU32(ImGuiCol_Text), t.c_str());
@@ -359,11 +365,13 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
     }
     // Colour bar.
     const float by = b.y + font * 2.8f;
+    data.emplace(dl);
     for (int k = 0; k < 64; ++k) {
         const auto rgb = colormap_rgb(Colormap::Viridis, static_cast<float>(k) / 63, 0, 1);
         dl->AddRectFilled(ImVec2(a.x + (b.x - a.x) * k / 64, by), ImVec2(a.x + (b.x - a.x) * (k + 1) / 64 + 1, by + font * 0.6f),
                           ImGui::ColorConvertFloat4ToU32(ImVec4(rgb[0], rgb[1], rgb[2], 1)));
     }
+    data.reset();
     if (std::isfinite(lo)) {
         char l[64], h[64];
         std::snprintf(l, sizeof l, "%.4g", lo);

@@ -14,6 +14,7 @@
 
 #include "keys.hpp"
 #include "open_data.hpp"
+#include "theme.hpp"
 #include "tour_panel.hpp"
 
 namespace snapscope::gui {
@@ -142,7 +143,7 @@ std::optional<long long> ViewJsonReader::read_integer(const nlohmann::json& v, l
 
 nlohmann::json ViewState::to_json() const {
     nlohmann::json j = {{"live", live},         {"cursor_step", cursor_step}, {"log_loss", log_loss},
-                        {"large_font", large_font}, {"font_scale", font_scale}, {"export_scale", export_scale}, {"export_dir", export_dir}};
+                        {"large_font", large_font}, {"font_scale", font_scale}, {"theme", theme}, {"export_scale", export_scale}, {"export_dir", export_dir}};
     for (const auto& [kind, v] : lab_views)
         if (v) v->to_json(j);
     return j;
@@ -159,6 +160,11 @@ std::vector<std::string> ViewState::from_json(const nlohmann::json& j, const std
     r.boolean("log_loss", log_loss);
     r.boolean("large_font", large_font);
     r.number("font_scale", font_scale, 1.5, 2.5);
+    if (r.has("theme")) {
+        const nlohmann::json& v = j["theme"];
+        if (v.is_number_integer() && v.get<long long>() >= 0 && v.get<long long>() <= 2) theme = v.get<int>();
+        else r.warn("theme", "0 (auto), 1 (dark) or 2 (light)");
+    }
     if (r.has("export_scale")) {
         const nlohmann::json& v = j["export_scale"];
         if (v.is_number_integer() && (v.get<long long>() == 1 || v.get<long long>() == 2 || v.get<long long>() == 4)) export_scale = v.get<int>();
@@ -204,7 +210,12 @@ void handle_keys(const Snapshot& snap, ViewState& view, const CommandSink& send,
     if (key_pressed(kKeyF12)) host.screenshot = true;
     if (key_pressed(kKeyM) && !view.movie.active) host.movie = true;
     if (key_pressed(kKeyF11)) view.large_font = !view.large_font;
-    if (key_pressed(kKeyF1)) view.show_help = !view.show_help;
+    if (key_pressed(kKeyF10)) view.theme = light_theme(view) ? static_cast<int>(Theme::Dark) : static_cast<int>(Theme::Light);
+    // F1 or "?" (a character: Shift+/ on most layouts, so it is read from the typed text, not a key).
+    bool question = false;
+    if (!io.WantTextInput)
+        for (int i = 0; i < io.InputQueueCharacters.Size; ++i) question |= io.InputQueueCharacters[i] == '?';
+    if (key_pressed(kKeyF1) || question) view.show_help = !view.show_help;
     tour_keys(snap, view, send);
     if (const LabPanels& lab = panels_for(snap); lab.keys) lab.keys(snap, view);
 }
@@ -280,7 +291,7 @@ void draw_help(const Snapshot& snap, ViewState& view) {
                                  {"R", "reset (same seed)"},          {"Left", "step cursor one record back"},
                                  {"L", "back to live"},               {"Click a curve", "show that step everywhere"},
                                  {"F12", "screenshot of the window"}, {"Ctrl+S / Ctrl+O", "save / load session"},
-                                 {"F11", "presenter mode (projectors)"},  {"F1", "this help"},
+                                 {"F11", "presenter mode (projectors)"}, {"F10", "light / dark theme"},  {"F1 or ?", "this help"},
                                  {"Esc", "stop loading a session"},   {"Ctrl+Shift+O", "open data (a text file or folder; or drop it)"},
                                  {"M", "a movie of the run (Export)"}, {"T", "guided tours"},
                                  {"PageDown / PageUp", "next / previous step of a tour"}};

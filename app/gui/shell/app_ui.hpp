@@ -131,6 +131,7 @@ struct ViewState {
     bool large_font = false;          // presenter mode (F11): large text, mouse highlight, advanced controls hidden
     float font_scale = 1.6f;          // presenter text size over the normal 15 px (1.5 to 2.5)
     bool show_all_controls = false;   // presenter mode: show the advanced controls anyway
+    int theme = 0;                    // Theme (theme.hpp): 0 auto (light in presenter mode), 1 dark, 2 light
     bool show_help = false;
     int export_scale = 1;
     int print_width = 1200, print_height = 800;  // print figures: size in pixels at scale 1

@@ -383,6 +383,11 @@ void draw_controls(const Snapshot& snap, ViewState& view, const CommandSink& sen
         if (ImGui::IsItemDeactivatedAfterEdit()) view.font_scale = std::clamp(pending, 1.5f, 2.5f);  // (the fonts are rebuilt once)
         tip("Presenter text size: 1.5 to 2.5 times the normal 15 px, rasterised at that size (crisp, not scaled)");
     }
+    ImGui::SetNextItemWidth(font * 6);
+    ImGui::Combo("theme (F10)", &view.theme, "auto\0dark\0light\0");
+    record_item(view, "theme");
+    tip("light: black on white with darker line colours, high contrast for projectors; auto: light in presenter mode, dark "
+        "otherwise. Heatmaps keep their colour maps. Remembered for the next start");
     ImGui::SameLine();
     if (ImGui::SmallButton("shortcuts (F1)")) view.show_help = !view.show_help;
     ImGui::SameLine();

@@ -21,6 +21,7 @@
 #include "app_ui.hpp"
 #include "keys.hpp"
 #include "open_data.hpp"
+#include "theme.hpp"
 #include "snapscope/config.hpp"
 #include "snapscope/limits.hpp"
 
@@ -43,6 +44,15 @@ std::vector<std::string> g_dropped;
 void on_drop(GLFWwindow*, int count, const char** paths) {
     for (int i = 0; i < count && i < 64; ++i)
         if (paths[i]) g_dropped.emplace_back(paths[i]);
+}
+
+// Whether the frame last built is in the light theme (its clear colour too).
+bool g_light = false;
+ImVec4 clear_colour() { return g_light ? light_colour(frame_clear_colour()) : frame_clear_colour(); }
+// After ImGui::Render(): the light theme's colours, when it is on.
+void finish_frame(const ViewState& view) {
+    g_light = light_theme(view);
+    if (g_light) lighten_draw_data(ImGui::GetDrawData(), ImGui::GetIO().Fonts->TexID);
 }
 
 void on_glfw_error(int code, const char* what) { g_glfw_error = "GLFW error " + std::to_string(code) + ": " + (what ? what : "?"); }
@@ -212,14 +222,16 @@ double Host::frame(const Snapshot& snap, ViewState& view, const CommandSink& sen
     ImGui_ImplGlfw_NewFrame();
     ImGui::NewFrame();
     ImGui::PushFont(static_cast<ImFont*>(fonts_[0][view.large_font ? 1 : 0]));
+    begin_theme_frame();
     draw_app(snap, view, send, textures_.get(), host);
     ImGui::PopFont();
     ImGui::Render();
+    finish_frame(view);
     int w = 0, h = 0;
     glfwGetFramebufferSize(window_, &w, &h);
     glBindFramebuffer(GL_FRAMEBUFFER, 0);
     glViewport(0, 0, w, h);
-    const ImVec4 bg = frame_clear_colour();  // the tiled windows draw no background of their own
+    const ImVec4 bg = clear_colour();  // the tiled windows draw no background of their own
     glClearColor(bg.x, bg.y, bg.z, 1.0f);
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
@@ -273,7 +285,7 @@ Image rasterise(ImDrawData* dd, int scale) {
     glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, tex, 0);
     if (glCheckFramebufferStatus(GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE) {
         glViewport(0, 0, img.width, img.height);
-        const ImVec4 bg = frame_clear_colour();
+        const ImVec4 bg = clear_colour();
         glClearColor(bg.x, bg.y, bg.z, 1.0f);
         glClear(GL_COLOR_BUFFER_BIT);
         ImGui_ImplOpenGL3_RenderDrawData(dd);
@@ -314,9 +326,11 @@ Image Host::render_scaled(int scale, const Snapshot& snap, const ViewState& view
     ImGui_ImplOpenGL3_NewFrame();
     ImGui::NewFrame();
     ImGui::PushFont(static_cast<ImFont*>(fonts_[k][view.large_font ? 1 : 0]));
+    begin_theme_frame();
     draw_app(snap, view, [](Command) {}, textures_.get(), ignored);
     ImGui::PopFont();
     ImGui::Render();
+    finish_frame(view);
     Image img;
     try {
         img = rasterise(ImGui::GetDrawData(), 1);

@@ -31,6 +31,7 @@ enum Key : int {
     kKeyPageDown = 267,
     kKeyLeft = 263,
     kKeyF1 = 290,
+    kKeyF10 = 299,
     kKeyF11 = 300,
     kKeyF12 = 301,
 };

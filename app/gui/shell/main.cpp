@@ -223,6 +223,9 @@ int main(int argc, char** argv) {
     auto* speed_opt = app.add_option("--speed", speed, "Training speed: 'unlimited' or steps per second (default 25; a session's own otherwise)");
     auto* large_opt = app.add_flag("--large-font,--presenter", large_font,
                                    "Presenter mode for projectors: large text, the mouse ringed, advanced controls hidden (F11 toggles)");
+    std::string theme_name;
+    auto* theme_opt = app.add_option("--theme", theme_name, "auto (light in presenter mode; the default unless remembered), dark or light (F10 toggles)")
+                          ->check(CLI::IsMember({"auto", "dark", "light"}));
     float font_scale = 1.6f;
     auto* font_opt = app.add_option("--font-scale", font_scale, "Presenter mode's text size, 1.5 to 2.5 times the normal 15 px (default: as last time, else 1.6)")
                          ->check(CLI::Range(1.5, 2.5));
@@ -406,6 +409,8 @@ int main(int argc, char** argv) {
     // Flags given on the command line win over the session's view settings.
     if (large_opt->count() > 0) view.large_font = large_font;
     if (font_opt->count() > 0) view.font_scale = font_scale;
+    if (interactive && !session) view.theme = remembered.theme;
+    if (theme_opt->count() > 0) view.theme = theme_name == "dark" ? 1 : theme_name == "light" ? 2 : 0;
     HostRequests req;
     const CommandSink send = [&](Command c) { worker->post(std::move(c)); };
     if (sweep_opt->count() > 0) {
@@ -566,6 +571,7 @@ int main(int argc, char** argv) {
         std::tie(now.width, now.height) = host->window_size();
         now.presenter = view.large_font;
         now.font_scale = view.font_scale;
+        now.theme = view.theme;
         try {
             save_user_settings(settings_path, now);
         } catch (const std::exception& e) {

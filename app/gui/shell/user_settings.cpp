@@ -53,6 +53,12 @@ UserSettings load_user_settings(const std::string& path, std::vector<std::string
         if (v.is_number() && v.get<double>() >= kMinFontScale && v.get<double>() <= kMaxFontScale) s.font_scale = v.get<float>();
         else warnings.push_back(path + ": key 'font_scale': expected a number from 1.5 to 2.5, got " + brief(v) + "; ignored");
     }
+    if (j.contains("theme")) {
+        const nlohmann::json& v = j["theme"];
+        const std::string t = v.is_string() ? v.get<std::string>() : "";
+        if (t == "auto" || t == "dark" || t == "light") s.theme = t == "auto" ? 0 : t == "dark" ? 1 : 2;
+        else warnings.push_back(path + ": key 'theme': expected \"auto\", \"dark\" or \"light\", got " + brief(v) + "; ignored");
+    }
     return s;
 }
 
@@ -62,7 +68,8 @@ void save_user_settings(const std::string& path, const UserSettings& s) {
     std::error_code ec;
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
     if (ec) throw IoError("cannot make the folder '" + parent.string() + "': " + ec.message());
-    const nlohmann::json j = {{"width", s.width}, {"height", s.height}, {"presenter", s.presenter}, {"font_scale", std::round(static_cast<double>(s.font_scale) * 100) / 100}};
+    const nlohmann::json j = {{"width", s.width}, {"height", s.height}, {"presenter", s.presenter}, {"font_scale", std::round(static_cast<double>(s.font_scale) * 100) / 100},
+                              {"theme", s.theme == 1 ? "dark" : s.theme == 2 ? "light" : "auto"}};
     write_file_atomic(path, dump_json(j));
 }
 

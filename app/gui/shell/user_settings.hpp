@@ -14,6 +14,7 @@ struct UserSettings {
     int width = 1280, height = 800;
     bool presenter = false;   // presenter mode (large font, mouse highlight, advanced controls hidden)
     float font_scale = 1.6f;  // presenter mode's text size over the normal 15 px, 1.5 to 2.5
+    int theme = 0;            // 0 auto (light in presenter mode), 1 dark, 2 light: "auto", "dark", "light" in the file
 };
 constexpr float kMinFontScale = 1.5f, kMaxFontScale = 2.5f;
 

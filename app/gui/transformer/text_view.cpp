@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "colormap.hpp"
+#include "theme.hpp"
 #include "keys.hpp"
 #include "snapscope/presets.hpp"
 #include "transformer/transformer_panels.hpp"
@@ -86,6 +87,7 @@ std::pair<int, int> word_map(ImDrawList* dl, ImVec2 a, float cell, int n, const 
                              bool words, int highlight_q) {
     const int shown = std::min(n, kMaxCellsDrawn);
     const float font = ImGui::GetFontSize();
+    const DataColours data(dl);  // the map's colours are its values, in either theme
     for (int q = 0; q < shown; ++q)
         for (int k = 0; k < shown; ++k) {
             const ImVec2 p0(a.x + k * cell, a.y + q * cell), p1(p0.x + cell + 0.5f, p0.y + cell + 0.5f);

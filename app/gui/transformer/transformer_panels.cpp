@@ -6,6 +6,8 @@
 #include <numeric>
 
 #include "colormap.hpp"
+#include "theme.hpp"
+#include <optional>
 #include "keys.hpp"
 #include "snapscope/transformer_run.hpp"
 
@@ -501,12 +503,14 @@ void draw_transformer_maps(const Snapshot& snap, ViewState& view, HeatmapTexture
         dl->AddLine(ImVec2(ca.x, ca.y + step * n * l), ImVec2(cb.x, ca.y + step * n * l), IM_COL32(20, 20, 20, 255), std::max(1.5f, font / 8));
     }
     // The cosine map's scale: -1 (blue) to 1 (red), and which block is which layer.
+    std::optional<DataColours> bar(dl);
     for (int k = 0; k <= 20; ++k) {
         const float x0 = ca.x + (cb.x - ca.x) * k / 21.f, x1 = ca.x + (cb.x - ca.x) * (k + 1) / 21.f;
         const auto rgb = colormap_rgb(Colormap::Diverging, -1.f + 2.f * k / 20.f, -1.f, 1.f);
         dl->AddRectFilled(ImVec2(x0, cb.y + font * 0.3f), ImVec2(x1, cb.y + font * 0.7f),
                           IM_COL32(static_cast<int>(rgb[0] * 255), static_cast<int>(rgb[1] * 255), static_cast<int>(rgb[2] * 255), 255));
     }
+    bar.reset();
     dl->AddText(ImVec2(ca.x, cb.y + font * 0.8f), IM_COL32(190, 190, 190, 255), "-1");
     dl->AddText(ImVec2(cb.x - font, cb.y + font * 0.8f), IM_COL32(190, 190, 190, 255), "1");
     if (step * n >= font * 1.5f)
