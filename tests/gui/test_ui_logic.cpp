@@ -1060,6 +1060,34 @@ TEST(UiLogic, TheTextViewShowsTheWatchedWindowsAttentionPinsStepsAndOpensTexts) 
     ui.key(kKeyUp, false);
     frame();
     EXPECT_EQ(v.query, 2);
+    // Right-click the map, "Print figure": the 12 x 12 map with its words, as PNG and CSV.
+    const std::filesystem::path exports = d.string() + "-exports";
+    view.export_dir = exports.string();
+    ui.mouse(ImVec2(r.x + cell * 3.5f, r.y + cell * 3.5f), false);
+    frame();
+    ImGui::GetIO().MouseDown[1] = true;
+    frame();
+    ImGui::GetIO().MouseDown[1] = false;
+    frame();
+    frame();
+    ASSERT_TRUE(view.widget_rects.count("print.text-attention"));
+    click(ui, centre(view, "print.text-attention"), frame);
+    {
+        std::string csv;
+        int pngs = 0;
+        for (const auto& e : std::filesystem::directory_iterator(exports)) {
+            if (e.path().extension() == ".png") ++pngs;
+            if (e.path().extension() == ".csv") {
+                std::ifstream in(e.path());
+                csv.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+            }
+        }
+        EXPECT_EQ(pngs, 1) << view.status;
+        EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 13) << csv.substr(0, 300);  // header + 12 query words
+        EXPECT_NE(csv.find("query word \\ key word"), std::string::npos) << csv.substr(0, 300);
+        std::filesystem::remove_all(exports);
+    }
+    EXPECT_EQ(v.query, 2);  // (the menu's click was not a click on the map under it)
     // Top words: the heaviest keys of the query's row, in order.
     const float* m = watched_map(frame_at(*worker.snapshot(), view), info, 0);
     const auto top = top_keys(m, 12, 5, 3);
@@ -1486,6 +1514,27 @@ TEST(UiLogic, PrintFiguresOfAPlotAndOfFigure4And6AreWrittenWithTheirData) {
     EXPECT_NE(f4.find("class 0: query 30 -> 32 (step \\ key token),0,1,2"), std::string::npos) << f4.substr(0, 300);
     EXPECT_NE(f4.find("class 1: query 31 -> 33"), std::string::npos);
     EXPECT_EQ(std::count(f4.begin(), f4.end(), '\n'), 2 * 22 + 1);
+    // Any heatmap: right-click Z, "Print figure": its 2 query rows x 34 tokens, as drawn (the diverging map).
+    ASSERT_TRUE(view.widget_rects.count("attention.z"));
+    ui.mouse(centre(view, "attention.z"), false);
+    frame();
+    ImGui::GetIO().MouseDown[1] = true;
+    frame();
+    ImGui::GetIO().MouseDown[1] = false;
+    frame();
+    frame();
+    ASSERT_TRUE(view.widget_rects.count("print.attention-z"));
+    click(ui, centre(view, "print.attention-z"), frame);
+    ASSERT_EQ(files("figure-attention-z-step20-", ".png").size(), 1u) << view.status;
+    const std::string zc = read(files("figure-attention-z-step20-", ".csv").at(0));
+    EXPECT_NE(zc.find("(query \\ key token)\",0,1,2"), std::string::npos) << zc.substr(0, 300);
+    EXPECT_EQ(std::count(zc.begin(), zc.end(), '\n'), 3) << zc;  // header + 2 queries
+    {
+        // The CSV holds Z itself: a row per query, its label first, then the 34 tokens.
+        const std::string row = zc.substr(zc.find('\n') + 1, zc.find('\n', zc.find('\n') + 1) - zc.find('\n') - 1);
+        EXPECT_EQ(std::count(row.begin(), row.end(), ','), 34) << row;
+        EXPECT_EQ(row.rfind("q30,", 0), 0u) << row;
+    }
     // Figure 6: a small sweep in the phase window, then its button.
     ScanSnapView& sv = scansnap_view(view);
     sv.show_phase = true;

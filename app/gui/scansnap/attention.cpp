@@ -27,6 +27,7 @@ struct HeatmapView {
     const char* value_name = "";
     std::vector<std::pair<int, std::string>> row_ticks;  // (row, label) drawn on the left when the rows are too thin to label
     int cursor_row = -1;                                 // a horizontal line (the step cursor)
+    std::int64_t step = 0;                               // the step it shows (a print figure's name)
 };
 
 // Token-id ticks: a nice spacing (1, 2, 5, 10, 20, 50, ...) wide enough for the longest label.
@@ -70,6 +71,25 @@ std::pair<int, int> heatmap(const HeatmapView& h, const RunInfo& info, HeatmapTe
     ImDrawList* dl = ImGui::GetWindowDrawList();
     ImGui::Dummy(size);
     if (h.rows <= 0 || h.cols <= 0) return {-1, -1};
+    // Right-click: this heatmap as a print figure, token ids across, its rows' labels down, one colour bar.
+    heatmap_print_menu(view, std::string("attention-") + h.key, h.step, [&h] {
+        HeatmapFigures fig;
+        fig.title = h.title;
+        fig.x_label = "key token";
+        fig.y_label = h.row_axis;
+        fig.value_label = h.value_name;
+        fig.map = h.map;
+        fig.vmin = h.vmin;
+        fig.vmax = h.vmax;
+        HeatmapFigure p;
+        p.rows = h.rows;
+        p.cols = h.cols;
+        p.data.assign(h.data.begin(), h.data.end());
+        p.row_labels = h.row_labels;
+        for (int t = 0; t < h.cols; ++t) p.col_labels.push_back(std::to_string(t));
+        fig.panels.push_back(std::move(p));
+        return fig;
+    });
     record_grid(view, std::string("attention.") + h.key, a, b, h.rows, h.cols);  // (a tour points at its cells)
     // Coloured as it is drawn, at the pixels it covers (a long run's Fig 4 image has thousands of rows).
     if (!textures || !textures->draw(dl, a, b, h.key, h.rows, h.cols, h.data.data(), h.map, h.vmin, h.vmax))
@@ -258,6 +278,7 @@ void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* text
 
     HeatmapView z{"z", "Z[query, key] (attention logits)"};
     z.rows = Q;
+    z.step = frame.step;
     z.cols = M;
     z.map = Colormap::Diverging;
     z.data.assign(f.zrows.begin(), f.zrows.end());
@@ -271,6 +292,7 @@ void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* text
 
     HeatmapView c{"c", "c_n(key): attention of each class on each token"};
     c.rows = K;
+    c.step = frame.step;
     c.cols = M;
     c.data.assign(f.attention.begin(), f.attention.end());
     float cm = 0;
@@ -285,6 +307,7 @@ void draw_attention(const Snapshot& snap, ViewState& view, HeatmapTextures* text
     // the cursor is a white line), with step ticks on the left.
     HeatmapView img{"fig4", "c_n over training (Fig 4): rows = recorded steps, top = step 0"};
     const int sel = sv.selected_class;
+    img.step = frame.step;
     img.rows = static_cast<int>(snap.frames.size());
     img.cols = M;
     img.data.resize(static_cast<std::size_t>(img.rows) * M);

@@ -438,6 +438,21 @@ void draw_plot(const char* id, const char* title, const std::vector<PlotSeries>&
     }
 }
 
+void heatmap_print_menu(ViewState& view, const std::string& id, std::int64_t step, const std::function<HeatmapFigures()>& build) {
+    if (view.figure) return;
+    const std::string popup = std::string("print##") + id;
+    ImGui::OpenPopupOnItemClick(popup.c_str(), ImGuiPopupFlags_MouseButtonRight);
+    if (ImGui::BeginPopup(popup.c_str())) {
+        const bool go = ImGui::MenuItem("Print figure (PNG + CSV)");
+        record_item(view, std::string("print.") + id);
+        if (go) {
+            const HeatmapFigures fig = build();
+            print_figure(view, id, step, [&fig](int w, int h, int k) { return render_heatmap_figures(fig, w, h, k); }, heatmap_figures_csv(fig));
+        }
+        ImGui::EndPopup();
+    }
+}
+
 void print_figure(ViewState& view, const std::string& name, std::int64_t step, const std::function<RgbaImage(int, int, int)>& render,
                   const std::string& csv) {
     std::time_t now = std::time(nullptr);

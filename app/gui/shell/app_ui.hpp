@@ -18,6 +18,7 @@
 #include "tasks.hpp"
 #include "snapshot.hpp"
 #include "snapscope/sweep.hpp"
+#include "snapscope/figure.hpp"
 #include "snapscope/raster.hpp"
 #include "snapscope/tours.hpp"
 #include "textures.hpp"
@@ -204,6 +205,8 @@ std::size_t frame_index_at(const Snapshot& snap, const ViewState& view);  // and
 void apply_plot_cursor(const PlotResult& r, const Snapshot& snap, ViewState& view);
 // Writes a print figure and its data (core's figure.hpp) into the export folder as figure-<name>-step<N>-<time>.png
 // and .csv, at the view's print size and export scale; says what it wrote (or why not) in the status bar.
+// Right-click on the last item (a heatmap): a menu that prints it as a print figure (`build` makes it, only then).
+void heatmap_print_menu(ViewState& view, const std::string& id, std::int64_t step, const std::function<snapscope::HeatmapFigures()>& build);
 void print_figure(ViewState& view, const std::string& name, std::int64_t step, const std::function<snapscope::RgbaImage(int, int, int)>& render,
                   const std::string& csv);
 // Records the item just drawn as widget `name` (ViewState::widget_rects).

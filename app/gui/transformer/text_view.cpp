@@ -110,7 +110,8 @@ std::pair<int, int> word_map(ImDrawList* dl, ImVec2 a, float cell, int n, const 
         }
     }
     const ImVec2 m = ImGui::GetIO().MousePos;
-    if (m.x >= a.x && m.y >= a.y && m.x < a.x + shown * cell && m.y < a.y + shown * cell)
+    // (Only when this window is the one under the mouse: not through a popup or tooltip drawn over the map.)
+    if (m.x >= a.x && m.y >= a.y && m.x < a.x + shown * cell && m.y < a.y + shown * cell && ImGui::IsWindowHovered())
         return {static_cast<int>((m.y - a.y) / cell), static_cast<int>((m.x - a.x) / cell)};
     return {-1, -1};
 }
@@ -181,6 +182,24 @@ void draw_live_map(const Snapshot& snap, ViewState& view) {
     const auto [hq, hk] = word_map(ImGui::GetWindowDrawList(), a, cell, n, map, info.spec.causal, info, words, query_of(v, n));
     record_grid(view, "text.map", a, ImVec2(a.x + shown * cell, a.y + shown * cell), shown, shown);
     ImGui::Dummy(ImVec2(avail.x, shown * cell + (words ? label : 0)));
+    // Right-click: the map as a print figure, its words on both axes.
+    if (map)
+        heatmap_print_menu(view, "text-attention", f.step, [&] {
+            HeatmapFigures fig;
+            fig.title = "Attention of the watched window at step " + std::to_string(f.step) + " (rows: query word, columns: key word)";
+            fig.x_label = "key word";
+            fig.y_label = "query word";
+            fig.value_label = "attention weight";
+            fig.vmin = 0;
+            fig.vmax = 1;
+            HeatmapFigure p;
+            p.rows = p.cols = n;
+            p.data.assign(map, map + static_cast<std::size_t>(n) * n);
+            for (int i = 0; i < n; ++i) p.row_labels.push_back(word_at(info, i));
+            p.col_labels = p.row_labels;
+            fig.panels.push_back(std::move(p));
+            return fig;
+        });
     if (hq >= 0 && !view.figure) {
         ImGui::SetTooltip("query '%s' (position %d) -> key '%s' (position %d): %.3f\nclick: show this query's top words", word_at(info, hq).c_str(), hq,
                           word_at(info, hk).c_str(), hk, map ? map[static_cast<std::size_t>(hq) * n + hk] : 0.f);
