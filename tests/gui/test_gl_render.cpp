@@ -422,12 +422,13 @@ std::pair<int, std::string> run_capture(const std::string& cmd) {
 }  // namespace
 
 TEST(GlRender, ATourStepOnA1080pWindowHighlightsClearOfItsLegiblePanel) {
-    for (const bool large : {false, true}) {
-        SCOPED_TRACE(large ? "presenter (large font)" : "normal font");
+    // Normal, presenter mode in the dark theme, and presenter mode as it starts (the light theme: dark text on white).
+    for (const auto& [large, light] : {std::pair<bool, bool>{false, false}, {true, false}, {true, true}}) {
+        SCOPED_TRACE(large ? (light ? "presenter (large font), light theme" : "presenter (large font), dark theme") : "normal font");
         const std::string path = ::testing::TempDir() + "/snapscope_tour.png";
         std::remove(path.c_str());
         const auto [status, out] = run_capture(std::string(SNAPSCOPE_GUI) + " --tour 1-scan-and-snap --tour-step 3 --width 1920 --height 1080 " +
-                                               (large ? "--large-font " : "") + "--screenshot " + path);
+                                               (large ? "--large-font " : "") + (light ? "" : "--theme dark ") + "--screenshot " + path);
         ASSERT_EQ(status, 0) << out;
         EXPECT_NE(out.find("at step 30"), std::string::npos) << out;  // step 3 trains to 30
         ASSERT_NE(out.find("tour '1-scan-and-snap' step 3 of 6"), std::string::npos) << out;
@@ -455,8 +456,12 @@ TEST(GlRender, ATourStepOnA1080pWindowHighlightsClearOfItsLegiblePanel) {
                     if (inside(i, j)) ++magenta_in_panel;
                 }
                 if (!inside(i, j)) continue;
-                if (p[0] > 180 && p[1] > 180 && p[2] > 180) ++light_in_panel;
-                if (j < y + ph / 3 && p[0] > 200 && p[1] > 140 && p[1] < 210 && p[2] < 120) {
+                // The text: light on the dark theme's panel, dark on the light theme's.
+                if (light ? (p[0] < 80 && p[1] < 80 && p[2] < 80) : (p[0] > 180 && p[1] > 180 && p[2] > 180)) ++light_in_panel;
+                // The heading's orange (255, 190, 80), darkened to its hue on white in the light theme (166, 124, 52).
+                const bool orange = light ? (p[0] > 130 && p[0] < 200 && p[1] > 90 && p[1] < 150 && p[2] < 90 && p[0] - p[2] > 70)
+                                          : (p[0] > 200 && p[1] > 140 && p[1] < 210 && p[2] < 120);
+                if (j < y + ph / 3 && orange) {
                     heading_top = std::min(heading_top, j);
                     heading_bottom = std::max(heading_bottom, j);
                 }
@@ -469,7 +474,8 @@ TEST(GlRender, ATourStepOnA1080pWindowHighlightsClearOfItsLegiblePanel) {
         const int text_px = heading_bottom - heading_top + 1;
         EXPECT_GE(text_px, large ? 16 : 9) << "heading text " << text_px << " px tall";
         EXPECT_LE(text_px, large ? 26 : 16) << "heading text " << text_px << " px tall";
-        std::printf("[ tour panel %s: %.0f x %.0f px at (%.0f, %.0f); heading text %d px tall ]\n", large ? "large" : "normal", pw, ph, x, y, text_px);
+        std::printf("[ tour panel %s%s: %.0f x %.0f px at (%.0f, %.0f); heading text %d px tall ]\n", large ? "large" : "normal", light ? " light" : "", pw, ph,
+                    x, y, text_px);
     }
 }
 
