@@ -1678,6 +1678,14 @@ TEST(Theme, GreysInvertAndColoursDarkenToReadOnWhite) {
     const ImVec4 o = light_colour(red);
     EXPECT_FLOAT_EQ(o.x, red.x);
     EXPECT_FLOAT_EQ(o.y, red.y);
+    // A dark fill made for white text (a button's navy) becomes a light tint of its hue, for black text.
+    const ImVec4 navy(0.16f, 0.29f, 0.48f, 1), tint = light_colour(navy);
+    EXPECT_GT(luma(tint), 0.6f);
+    EXPECT_GT(tint.z, tint.x);  // still blue
+    // The tour's magenta highlight stays itself.
+    const ImVec4 magenta = light_colour(ImVec4(1, 0, 1, 1));
+    EXPECT_FLOAT_EQ(magenta.x, 1);
+    EXPECT_FLOAT_EQ(magenta.y, 0);
     // The theme: auto follows presenter mode; dark and light are what they say.
     ViewState v;
     EXPECT_FALSE(light_theme(v));

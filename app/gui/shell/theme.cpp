@@ -35,6 +35,12 @@ ImVec4 light_colour(const ImVec4& c) {
         o.x = std::clamp(inv + (c.x - l) * 0.5f, 0.f, 1.f);
         o.y = std::clamp(inv + (c.y - l) * 0.5f, 0.f, 1.f);
         o.z = std::clamp(inv + (c.z - l) * 0.5f, 0.f, 1.f);
+    } else if (mx < 0.6f) {
+        // A dark colour (a button's, a header's or a frame's fill, made for white text): a light tint of its hue, for
+        // the black text the light theme draws on it.
+        o.x = c.x + (1 - c.x) * 0.6f;
+        o.y = c.y + (1 - c.y) * 0.6f;
+        o.z = c.z + (1 - c.z) * 0.6f;
     } else {
         // A colour: the same hue, dark enough to read on white (luma at most 0.5).
         const float luma = 0.2126f * c.x + 0.7152f * c.y + 0.0722f * c.z;
