@@ -132,6 +132,7 @@ struct ViewState {
     bool large_font = false;          // presenter mode (F11): large text, mouse highlight, advanced controls hidden
     float font_scale = 1.6f;          // presenter text size over the normal 15 px (1.5 to 2.5)
     bool show_all_controls = false;   // presenter mode: show the advanced controls anyway
+    bool still = false;               // drawing a picture (--screenshot, --movie): no animation
     int theme = 0;                    // Theme (theme.hpp): 0 auto (light in presenter mode), 1 dark, 2 light
     bool show_help = false;
     int export_scale = 1;

@@ -321,6 +321,7 @@ Image Host::render_scaled(int scale, const Snapshot& snap, const ViewState& view
     io.MousePos = ImVec2(-FLT_MAX, -FLT_MAX);  // nothing hovered in the picture
     ViewState view = view_in;
     view.figure = figure;
+    view.still = true;  // a picture: no animation
     ensure_fonts(std::clamp(view.font_scale, kMinFontScale, kMaxFontScale));
     HostRequests ignored;
     ImGui_ImplOpenGL3_NewFrame();

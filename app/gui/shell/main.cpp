@@ -396,6 +396,7 @@ int main(int argc, char** argv) {
         return fail(e.what());
     }
     ViewState view;
+    view.still = !interactive;
     view.large_font = large_font || (interactive && remembered.presenter);
     view.font_scale = font_scale;
     if (!settings_warnings.empty()) view.say(settings_warnings.front(), true);

@@ -166,12 +166,13 @@ Placement panel_place(const ViewState& view, const std::vector<ImVec4>& avoid, I
     return cand[0];
 }
 
-void draw_highlights(const std::vector<ImVec4>& rects) {
+void draw_highlights(const std::vector<ImVec4>& rects, bool still) {
     ImDrawList* dl = ImGui::GetForegroundDrawList();
     const ImVec2 ds = ImGui::GetIO().DisplaySize;
     dl->PushClipRect(ImVec2(0, 0), ImVec2(ds.x, ds.y - status_bar_height()), false);  // (a plot scrolled under the status bar)
     const float font = ImGui::GetFontSize();
-    const float pulse = 0.65f + 0.35f * std::sin(static_cast<float>(ImGui::GetTime()) * 4.0f);
+    // Pulsing in the window; at full strength in a picture (a screenshot or a movie is the same on any machine).
+    const float pulse = still ? 1.0f : 0.65f + 0.35f * std::sin(static_cast<float>(ImGui::GetTime()) * 4.0f);
     const ImU32 col = IM_COL32(255, 0, 255, static_cast<int>(255 * pulse));  // magenta: no view of the app draws it
     const float t = std::max(2.5f, font / 6.0f), out = t + 2.0f;
     for (const ImVec4& r : rects) {
@@ -205,7 +206,7 @@ void draw_tour(const Snapshot& snap, ViewState& view, const CommandSink& send) {
         if (auto r = resolve_highlight(view, h, &why)) rects.push_back(*r);
         else tv.missing.push_back(why);
     }
-    draw_highlights(rects);
+    draw_highlights(rects, view.still);
     std::vector<ImVec4> avoid;  // the highlights as drawn (outset), with a margin
     const float m = std::max(2.5f, ImGui::GetFontSize() / 6.0f) + 2.0f + ImGui::GetFontSize() * 0.3f;
     for (const ImVec4& r : rects) avoid.emplace_back(r.x - m, r.y - m, r.z + m, r.w + m);
