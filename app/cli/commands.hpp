@@ -30,6 +30,21 @@ struct SweepOptions {
     int seeds = 0, jobs = 1, shard_index = 1, shard_count = 1, snap_window = kSnapWindow;
     double snap_tol = kSnapTolerance;
     bool quiet = false;
+    // --definition FILE: the sweep of a shard's sweep.json (instead of --preset/--config/--set/--grid/...).
+    std::string definition_file;
+    // --emit slurm|parallel with --shards N [--script FILE]: write the job script instead of running.
+    std::string emit, script;
+    int shards = 0;
+    // The words that define the sweep as given (--preset/--config/--definition, --set, --grid, --seeds, --snap-tol,
+    // --snap-window; paths made absolute), which a job script repeats.
+    std::vector<std::string> args;
+};
+
+struct MergeOptions {
+    std::vector<std::string> dirs;
+    std::string out_dir;
+    bool allow_partial = false;
+    bool status = false;  // report the parts' progress, write nothing
 };
 
 // SIGINT and SIGTERM ask a run or a sweep to stop at the current step and write what it has; a second signal ends
@@ -64,7 +79,13 @@ Config build_run_config(const RunOptions& opt);
 
 // Each returns the process exit status; errors are printed as one line.
 int cmd_sweep(const SweepOptions& opt);
-int cmd_merge(const std::vector<std::string>& dirs, const std::string& out_dir, bool allow_partial);
+int cmd_merge(const MergeOptions& opt);
+// sweep --emit: writes the job script for `def` (see emit_cmd.cpp).
+int emit_sweep_script(const SweepOptions& opt, const SweepDefinition& def, const Config& base);
+// One word for sh: as it is when it is plain, else in single quotes.
+std::string sh_quote(const std::string& s);
+// The absolute path of this snapscope-cli.
+std::string this_program();
 int cmd_run(const RunOptions& opt);
 int cmd_presets();
 int cmd_keys();

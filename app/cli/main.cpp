@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <memory>
@@ -133,15 +134,24 @@ int run_cli(int argc, char** argv) {
     sp->add_option("--snap-tol", sw.snap_tol, "Snap detection: later attention movement allowed, relative to the distance moved so far (default 0.05)")->check(number_in(0, 1, "0.05"));
     sp->add_option("--snap-window", sw.snap_window, "Snap detection: steps the attention must stay within the tolerance (default 10)")
         ->check(integer_in(1, 1000000));
-    sp->add_option("--out", sw.out_dir, "Output folder: results.csv, summary.csv, config.json")->required();
+    sp->add_option("--out", sw.out_dir, "Output folder: results.csv, summary.csv, config.json (with --emit: the folder of the shards' part-I folders, logs and merged)")->required();
     sp->add_flag("-q,--quiet", sw.quiet, "No progress bar and no summary");
-    std::vector<std::string> merge_dirs;
-    std::string merge_out;
-    auto* mg = app.add_subcommand("merge", "Join the results of sweep shards");
-    mg->add_option("dirs", merge_dirs, "Sweep output folders")->required();
-    mg->add_option("--out", merge_out, "Output folder")->required();
-    bool allow_partial = false;
-    mg->add_flag("--allow-partial", allow_partial, "Write the merge even when runs of the sweep are missing (they are listed)");
+    auto* def_opt = sp->add_option("--definition", sw.definition_file,
+                                   "The sweep of a shard's sweep.json (to run a missing shard: merge prints the command), instead of --preset, --set, --grid, ...");
+    for (const char* o : {"--preset", "--config", "--set", "--grid", "--seeds", "--snap-tol", "--snap-window"}) def_opt->excludes(o);
+    auto* emit_opt = sp->add_option("--emit", sw.emit, "slurm or parallel: write a job script that runs the sweep in --shards shards and merges it, instead of running")
+                         ->check(CLI::IsMember({"slurm", "parallel"}));
+    auto* shards_opt = sp->add_option("--shards", sw.shards, "With --emit: the number of shards (Slurm array tasks, parallel commands)")
+                           ->check(integer_in(1, 1000000))
+                           ->needs(emit_opt);
+    emit_opt->needs(shards_opt)->excludes("--shard");
+    sp->add_option("--script", sw.script, "With --emit: write the script to this file (default: standard output)")->needs(emit_opt);
+    MergeOptions mo;
+    auto* mg = app.add_subcommand("merge", "Join the results of sweep shards, checking that every run is there (or report progress: --status)");
+    mg->add_option("dirs", mo.dirs, "Sweep output folders (every shard's)")->required();
+    mg->add_option("--out", mo.out_dir, "Output folder of the merged sweep");
+    mg->add_flag("--allow-partial", mo.allow_partial, "Write the merge even when runs of the sweep are missing (they are listed)");
+    mg->add_flag("--status", mo.status, "Report the runs done per shard and overall, write nothing, exit 0 (folders not started yet are listed)");
 
     std::vector<std::string> bench_presets{"fig4", "large"};
     std::int64_t bench_steps = 0;
@@ -226,9 +236,21 @@ int run_cli(int argc, char** argv) {
             std::fprintf(stderr, "snapscope-cli: error: --snap-tol: expected a positive number, got %g\n", sw.snap_tol);
             return 2;
         }
+        // The words that define the sweep, as given, for a job script to repeat (paths made absolute: its tasks may
+        // start elsewhere).
+        auto given = [&](const char* name) { return sp->get_option(name)->count() > 0; };
+        auto text_of = [&](const char* name) { return sp->get_option(name)->results().back(); };
+        auto absolute = [](const std::string& p) { return std::filesystem::absolute(p).lexically_normal().string(); };
+        if (given("--definition")) sw.args = {"--definition", absolute(sw.definition_file)};
+        if (given("--preset")) sw.args.insert(sw.args.end(), {"--preset", sw.preset});
+        if (given("--config")) sw.args.insert(sw.args.end(), {"--config", absolute(sw.config_file)});
+        for (const std::string& v : sw.sets) sw.args.insert(sw.args.end(), {"--set", v});
+        for (const std::string& v : sw.grids) sw.args.insert(sw.args.end(), {"--grid", v});
+        for (const char* o : {"--seeds", "--snap-tol", "--snap-window"})
+            if (given(o)) sw.args.insert(sw.args.end(), {o, text_of(o)});
         return cmd_sweep(sw);
     }
-    if (app.got_subcommand("merge")) return cmd_merge(merge_dirs, merge_out, allow_partial);
+    if (app.got_subcommand("merge")) return cmd_merge(mo);
     if (app.got_subcommand("bench")) return cmd_bench(bench_presets, bench_steps, bench_sets);
     return 2;
 }

@@ -60,10 +60,19 @@ std::string slurp_checked(const fs::path& p, std::uint64_t max_bytes) { return r
 int cmd_sweep(const SweepOptions& opt) {
     install_stop_handlers();
     try {
-        FlatConfig flat = opt.config_file.empty() ? preset_config(opt.preset.empty() ? "fig6-sweep" : opt.preset) : load_config_file(opt.config_file);
-        for (const auto& s : opt.sets) apply_assignment(flat, s, "--set");
-        const SweepDefinition def = make_sweep_definition(flat, opt.grids, opt.seeds, opt.snap_tol, opt.snap_window);
-        const Config base = resolve_config(flat, "sweep base");
+        SweepDefinition def;
+        Config base;
+        if (!opt.definition_file.empty()) {
+            // A shard's sweep.json: the very sweep it belongs to (to run a shard that is missing).
+            def = read_sweep_manifest(opt.definition_file).def;
+            base = resolve_config(def.base, opt.definition_file);
+        } else {
+            FlatConfig flat = opt.config_file.empty() ? preset_config(opt.preset.empty() ? "fig6-sweep" : opt.preset) : load_config_file(opt.config_file);
+            for (const auto& s : opt.sets) apply_assignment(flat, s, "--set");
+            def = make_sweep_definition(flat, opt.grids, opt.seeds, opt.snap_tol, opt.snap_window);
+            base = resolve_config(flat, "sweep base");
+        }
+        if (!opt.emit.empty()) return emit_sweep_script(opt, def, base);
         if (opt.shard_count < 1 || opt.shard_index < 1 || opt.shard_index > opt.shard_count)
             return error("--shard I/N needs 1 <= I <= N");
         const std::int64_t total = def.size();
@@ -190,25 +199,72 @@ int cmd_sweep(const SweepOptions& opt) {
     }
 }
 
-int cmd_merge(const std::vector<std::string>& dirs, const std::string& out_dir, bool allow_partial) {
+namespace {
+
+// The folder a shard's results would go to, when the given folders are named alike: every folder that holds a shard
+// is PREFIX + its shard number (part-1, part-2, ...). Empty when they are not.
+std::string guess_shard_folder(const std::vector<std::string>& dirs, const std::vector<int>& shard_of, int shard) {
+    std::string prefix;
+    bool any = false;
+    for (std::size_t i = 0; i < dirs.size(); ++i) {
+        if (shard_of[i] < 1) continue;
+        const std::string tag = std::to_string(shard_of[i]);
+        std::string d = dirs[i];
+        while (d.size() > 1 && d.back() == '/') d.pop_back();
+        if (d.size() <= tag.size() || d.compare(d.size() - tag.size(), tag.size(), tag) != 0) return "";
+        const std::string p = d.substr(0, d.size() - tag.size());
+        if (!p.empty() && p.back() >= '0' && p.back() <= '9') return "";
+        if (any && p != prefix) return "";
+        prefix = p;
+        any = true;
+    }
+    return any ? prefix + std::to_string(shard) : "";
+}
+
+std::string rerun_command(const std::string& manifest_dir, int shard, int count, const std::string& out) {
+    return sh_quote(this_program()) + " sweep --definition " + sh_quote((fs::path(manifest_dir) / "sweep.json").string()) + " --shard " +
+           std::to_string(shard) + "/" + std::to_string(count) + " --out " + (out.empty() ? std::string("FOLDER") : sh_quote(out));
+}
+
+}  // namespace
+
+int cmd_merge(const MergeOptions& opt) {
+    const std::vector<std::string>& dirs = opt.dirs;
+    const std::string& out_dir = opt.out_dir;
+    const bool allow_partial = opt.allow_partial;
     try {
-        std::vector<SweepManifest> parts;
+        if (opt.status && !out_dir.empty()) return error("merge --status writes nothing and takes no --out; drop --out, or drop --status to merge");
+        if (!opt.status && out_dir.empty()) return error("merge needs --out DIR (the folder for the merged sweep), or --status to report progress");
+        std::vector<SweepManifest> parts;                // of the folders that hold a shard
+        std::vector<std::size_t> part_dir;               // parts[k] is in dirs[part_dir[k]]
+        std::vector<int> shard_of(dirs.size(), 0);       // per folder: its shard number, 0 if none (yet)
+        std::vector<std::string> absent;                 // per folder: why it holds no shard ("" if it does)
+        absent.resize(dirs.size());
         std::vector<SweepResult> rows;
-        std::map<std::int64_t, std::size_t> owner;  // run index -> part that holds it
+        std::map<std::int64_t, std::size_t> owner;  // run index -> folder that holds it
         std::vector<std::int64_t> found_per_part;
         const Config defaults;
         for (std::size_t i = 0; i < dirs.size(); ++i) {
             const fs::path d(dirs[i]);
             const fs::path mp = d / "sweep.json", rp = d / "results.csv";
             std::error_code ec;
-            if (!fs::exists(d, ec)) return error(dirs[i] + ": no such folder");
+            if (!fs::exists(d, ec)) {
+                // A shard whose task has not started, or never ran: reported with the shard it should hold.
+                absent[i] = opt.status ? "not started (no such folder yet)" : "no such folder";
+                continue;
+            }
             if (!fs::is_directory(d, ec)) return error(dirs[i] + ": not a folder (merge takes the --out folders of sweep shards)");
-            if (!fs::exists(mp))
+            if (!fs::exists(mp)) {
+                if (opt.status) {
+                    absent[i] = "not started (no sweep.json yet)";
+                    continue;
+                }
                 return error(dirs[i] + ": no sweep.json (not the output folder of snapscope-cli sweep, or written by an older version)");
+            }
             SweepManifest m = read_sweep_manifest(mp.string());
             if (!parts.empty()) {
                 const std::string diff = parts[0].def.difference(m.def);
-                if (!diff.empty()) return error(dirs[i] + " is part of another sweep than " + dirs[0] + ": " + diff);
+                if (!diff.empty()) return error(dirs[i] + " is part of another sweep than " + dirs[part_dir[0]] + ": " + diff);
             }
             std::int64_t found = 0;
             if (fs::exists(rp)) {
@@ -221,35 +277,98 @@ int cmd_merge(const std::vector<std::string>& dirs, const std::string& out_dir, 
                     ++found;
                 }
             }
+            shard_of[i] = m.shard_index;
             parts.push_back(std::move(m));
+            part_dir.push_back(i);
             found_per_part.push_back(found);
+        }
+        if (parts.empty()) {
+            if (opt.status) {
+                for (std::size_t i = 0; i < dirs.size(); ++i) std::printf("%s: %s\n", dirs[i].c_str(), absent[i].c_str());
+                std::printf("no shard has started yet: none of the %zu folders holds a sweep's sweep.json\n", dirs.size());
+                StreamSink so(stdout, "standard output");
+                so.finish();
+                return 0;
+            }
+            return error("none of the folders holds a sweep (" + dirs[0] + ": " + absent[0] + ")");
         }
         const SweepDefinition& def = parts[0].def;
         const std::int64_t total = def.size();
-        // Report: per part, the runs it holds against the runs its shard defines.
-        for (std::size_t i = 0; i < parts.size(); ++i) {
-            const std::int64_t want = shard_size(total, parts[i].shard_index, parts[i].shard_count);
-            std::printf("%s (shard %d/%d): %lld of %lld runs\n", dirs[i].c_str(), parts[i].shard_index, parts[i].shard_count,
-                        static_cast<long long>(found_per_part[i]), static_cast<long long>(want));
+        // Shards no folder holds: known when the parts agree on the number of shards.
+        const int count = parts[0].shard_count;
+        bool one_count = true;
+        for (const SweepManifest& m : parts) one_count = one_count && m.shard_count == count;
+        std::vector<int> not_held;
+        if (one_count) {
+            std::vector<bool> held(static_cast<std::size_t>(count) + 1, false);
+            for (const SweepManifest& m : parts) held[static_cast<std::size_t>(m.shard_index)] = true;
+            for (int k = 1; k <= count; ++k)
+                if (!held[static_cast<std::size_t>(k)] && shard_size(total, k, count) > 0) not_held.push_back(k);
+        }
+        // Report: per folder, the runs it holds against the runs its shard defines (or why it holds none).
+        for (std::size_t i = 0, k = 0; i < dirs.size(); ++i) {
+            if (shard_of[i] == 0) {
+                if (opt.status) std::printf("%s: %s\n", dirs[i].c_str(), absent[i].c_str());
+                else std::fprintf(stderr, "snapscope-cli: %s %s: %s\n", allow_partial ? "note:" : "error:", message_text(dirs[i]).c_str(), absent[i].c_str());
+                continue;
+            }
+            const std::int64_t want = shard_size(total, parts[k].shard_index, parts[k].shard_count);
+            std::printf("%s (shard %d/%d): %lld of %lld runs\n", dirs[i].c_str(), parts[k].shard_index, parts[k].shard_count,
+                        static_cast<long long>(found_per_part[k]), static_cast<long long>(want));
+            ++k;
+        }
+        const std::int64_t missing_count = total - static_cast<std::int64_t>(rows.size());
+        if (opt.status) {
+            std::int64_t complete = 0;
+            for (std::size_t k = 0; k < parts.size(); ++k)
+                complete += found_per_part[k] == shard_size(total, parts[k].shard_index, parts[k].shard_count);
+            std::printf("%lld of %lld runs done (%.1f%%); %lld of %s shards complete\n", static_cast<long long>(rows.size()),
+                        static_cast<long long>(total), total > 0 ? 100.0 * static_cast<double>(rows.size()) / static_cast<double>(total) : 100.0,
+                        static_cast<long long>(complete), one_count ? std::to_string(count).c_str() : "the");
+            if (!not_held.empty()) {
+                std::string list;
+                for (std::size_t j = 0; j < not_held.size() && j < 20; ++j)
+                    list += (j ? ", " : "") + std::to_string(not_held[j]) + "/" + std::to_string(count);
+                if (not_held.size() > 20) list += ", …";
+                std::printf("not started: shard %s\n", list.c_str());
+            }
+            StreamSink so(stdout, "standard output");
+            so.finish();
+            return 0;
         }
         std::vector<std::int64_t> missing;
-        std::int64_t missing_count = total - static_cast<std::int64_t>(rows.size());
         for (std::int64_t k = 0; k < total && static_cast<std::int64_t>(missing.size()) < std::min<std::int64_t>(1000, missing_count); ++k)
             if (!owner.count(k)) missing.push_back(k);
+        bool gaps = false;
         if (missing_count > 0) {
+            gaps = true;
             std::fprintf(stderr, "snapscope-cli: %s %lld of the sweep's %lld runs are missing: %s\n", allow_partial ? "note:" : "error:",
                          static_cast<long long>(missing_count), static_cast<long long>(total), index_list(missing).c_str());
-            // Which shards to rerun (each command resumes where its shard stopped).
-            for (std::size_t i = 0; i < parts.size(); ++i) {
-                const std::int64_t want = shard_size(total, parts[i].shard_index, parts[i].shard_count);
-                if (found_per_part[i] < want)
-                    std::fprintf(stderr, "  complete it with the sweep command of shard %d/%d and --out %s\n", parts[i].shard_index,
-                                 parts[i].shard_count, message_text(dirs[i]).c_str());
+            // Which shards to rerun (each command resumes where its shard stopped), and the ones no folder holds.
+            const std::string first = dirs[part_dir[0]];
+            for (std::size_t k = 0; k < parts.size(); ++k) {
+                const std::int64_t want = shard_size(total, parts[k].shard_index, parts[k].shard_count);
+                if (found_per_part[k] < want)
+                    std::fprintf(stderr, "  shard %d/%d in %s has %lld of %lld runs; complete it with: %s\n", parts[k].shard_index, parts[k].shard_count,
+                                 message_text(dirs[part_dir[k]]).c_str(), static_cast<long long>(found_per_part[k]), static_cast<long long>(want),
+                                 message_text(rerun_command(dirs[part_dir[k]], parts[k].shard_index, parts[k].shard_count, dirs[part_dir[k]])).c_str());
             }
-            if (!allow_partial) {
-                std::fprintf(stderr, "snapscope-cli: nothing written; merge again when the runs are there, or pass --allow-partial\n");
-                return 1;
+            for (std::size_t j = 0; j < not_held.size(); ++j) {
+                if (j == 20) {
+                    std::fprintf(stderr, "  … and %zu more shards\n", not_held.size() - 20);
+                    break;
+                }
+                const int k = not_held[j];
+                std::fprintf(stderr, "  shard %d/%d (%lld runs) is in none of the folders; run it with: %s\n", k, count,
+                             static_cast<long long>(shard_size(total, k, count)),
+                             message_text(rerun_command(first, k, count, guess_shard_folder(dirs, shard_of, k))).c_str());
             }
+        }
+        bool unread = false;
+        for (std::size_t i = 0; i < dirs.size(); ++i) unread = unread || shard_of[i] == 0;
+        if ((gaps || unread) && !allow_partial) {
+            std::fprintf(stderr, "snapscope-cli: nothing written; merge again when the runs are there, or pass --allow-partial\n");
+            return 1;
         }
         const OutputFolder folder(out_dir, FolderUse::Sweep, "a merge");
         {
