@@ -19,8 +19,9 @@ packages=(
   xvfb xauth
   ffmpeg
 )
-# The test command also fuzzes (clang's libFuzzer).
-test_packages=(clang libclang-rt-14-dev)
+# The test command also fuzzes (clang's libFuzzer) and runs sweeps on a single-node Slurm cluster and with GNU
+# parallel (tests/cluster).
+test_packages=(clang libclang-rt-14-dev slurm-wlm munge parallel)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -76,12 +77,13 @@ case "$cmd" in
     cmake --build "$here/build-tsan" -j"$jobs" --target snapscope_worker_tests
     (cd "$here/build-tsan" && TSAN_OPTIONS=halt_on_error=1 ctest -R '^(Worker|TaskRunner)[.]' --output-on-failure)
     # (The learning test, four small trainings of the transformer lab, takes minutes under the sanitizers; the same
-    # code is covered there by the gradient and run tests.)
+    # code is covered there by the gradient and run tests. The cluster tests check job scripts and schedulers, which
+    # the sanitizers do not look at; the sweep and merge code they run is covered by the CLI tests.)
     say "AddressSanitizer + UndefinedBehaviorSanitizer build of the core, the CLI, the worker and the UI logic (build-asan)"
     cmake -S "$here" -B "$here/build-asan" -DCMAKE_BUILD_TYPE=Release -DSNAPSCOPE_SANITIZE=address -DSNAPSCOPE_BUILD_BENCH=OFF >/dev/null
     cmake --build "$here/build-asan" -j"$jobs" --target snapscope_tests snapscope_worker_tests snapscope_ui_tests snapscope-cli
     (cd "$here/build-asan" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-       ctest -j"$jobs" -E '^(gui_rendering|SymmetryLearning[.].*)$' --output-on-failure)
+       ctest -j"$jobs" -E '^(gui_rendering|SymmetryLearning[.].*|cluster_.*)$' --output-on-failure)
     say "Running the test suite"
     (cd "$build_dir" && ctest --output-on-failure -j"$jobs" --timeout 600)
     say "Fuzzing each input reader for ${SNAPSCOPE_FUZZ_SECONDS:-20} s (build-fuzz)"
