@@ -41,7 +41,8 @@ Config point_config(const SweepDefinition& def, const SweepPoint& p, double memo
 
 // The run's own memory estimate (the one limits.memory_mb is checked against), read through that check: the
 // smallest limit the run is built under, found by bisection on a log scale to within 5%. Throws what building the
-// run throws when it does not fit even `limit_mb`.
+// run throws when it does not fit even `limit_mb`. (Once it is built under `limit_mb`, a refusal under a lower limit
+// is the limit's doing whatever its type: a corpus reader, say, says so with a DataError.)
 double estimated_run_bytes(const Config& cfg, double limit_mb) {
     auto fits = [&](double mb) {
         Config c = cfg;
@@ -49,7 +50,7 @@ double estimated_run_bytes(const Config& cfg, double limit_mb) {
         try {
             make_lab_run(c, RunUse::Sweep);
             return true;
-        } catch (const MemoryLimitError&) {
+        } catch (const std::exception&) {
             return false;
         }
     };
@@ -271,7 +272,7 @@ int emit_sweep_script(const SweepOptions& opt, const SweepDefinition& def, const
                         : std::to_string(t.steps_timed) + " of " + std::to_string(t.steps) + " steps in " + seconds_text(t.build_s + t.steps_s) +
                               ", about " + seconds_text(t.run_s) + " for the whole run") +
                "\n";
-    est += "  A task runs at most " + std::to_string(per_task_runs) + " runs, " + std::to_string(jobs) + " at a time (--jobs): " +
+    est += "  A task runs at most " + std::to_string(per_task_runs) + (per_task_runs == 1 ? " run, " : " runs, ") + std::to_string(jobs) + " at a time (--jobs): " +
            std::to_string(waves) + " x " + seconds_text(mean_run_s) + " (the mean of those runs) = " + seconds_text(task_s) + ".\n";
     if (slurm)
         est += "  --time is 3 x that (slower cores, runs unlike the timed ones) + 10 minutes, rounded up to a minute.\n";
@@ -279,7 +280,7 @@ int emit_sweep_script(const SweepOptions& opt, const SweepDefinition& def, const
     est += "  of runs " + sampled_text + ": " + mib_text(run_bytes) + " (run " + std::to_string(largest) + "); measured peak of a timing run: " +
            mib_text(rss_bytes) + ".\n";
     if (slurm)
-        est += "  --mem is 1.5 x (" + std::to_string(jobs) + " runs x " + mib_text(per_run) + " + the program itself, " + mib_text(program_bytes) +
+        est += "  --mem is 1.5 x (" + std::to_string(jobs) + (jobs == 1 ? " run x " : " runs x ") + mib_text(per_run) + " + the program itself, " + mib_text(program_bytes) +
                ", + the shard's results in memory, " + mib_text(results_bytes) + "), rounded up to 16 MiB, at least " + std::to_string(kMinMb) + " MiB.";
     else
         est += "  Memory per shard: about " + std::to_string(jobs) + " x " + mib_text(per_run) + " + " + mib_text(program_bytes) + ".";
@@ -427,8 +428,9 @@ int emit_sweep_script(const SweepOptions& opt, const SweepDefinition& def, const
     }
     const std::string where = script_path.empty() ? std::string("the job script to standard output") : script_path.string();
     if (slurm)
-        std::fprintf(stderr, "snapscope-cli: wrote %s: a Slurm array of %d shards (%lld runs; per task %s, %lld MiB, %d CPUs) and its merge job; submit with: bash %s\n",
+        std::fprintf(stderr, "snapscope-cli: wrote %s: a Slurm array of %d shards (%lld runs; per task %s, %lld MiB, %d CPU%s) and its merge job; submit with: bash %s\n",
                      where.c_str(), opt.shards, static_cast<long long>(total), slurm_time(time_min).c_str(), static_cast<long long>(mem_mb), jobs,
+                     jobs == 1 ? "" : "s",
                      sh_quote(script_name).c_str());
     else
         std::fprintf(stderr, "snapscope-cli: wrote %s: %d GNU parallel commands, one per shard (%lld runs), then the merge; run with: bash %s\n",

@@ -121,6 +121,21 @@ TEST(Issue15Emit, ParallelScriptHasOneCommandPerShardWithJoblogAndResume) {
     EXPECT_FALSE(merge_command(s).empty()) << s;
 }
 
+TEST(Issue15Emit, EveryLabsSweepGetsItsEstimates) {
+    // The memory estimate is read through each lab's own limit check; a text corpus's reader refuses a tiny limit
+    // with its own error (fig7 failed so before the probe took any refusal below a limit the run fits in).
+    const fs::path d = test_dir("labs");
+    for (const char* preset : {"fig6-sweep", "tpg-cyclic", "symmetry-first", "fig7"}) {
+        const ProcResult r = run_cli(std::string("sweep --preset ") + preset + " --seeds 2 --set train.steps=3 --emit slurm --shards 2 --out " +
+                                     (d / "sw").string() + " --script " + (d / (std::string(preset) + ".sh")).string());
+        ASSERT_EQ(r.status, 0) << preset << ": " << r.err;
+        const std::string s = slurp_file(d / (std::string(preset) + ".sh"));
+        EXPECT_TRUE(contains(s, "\n#SBATCH --mem=")) << preset;
+        EXPECT_TRUE(contains(s, "memory estimate")) << preset;
+        EXPECT_TRUE(contains(s, "trained in full (3 steps)")) << preset << "\n" << s.substr(0, 3000);
+    }
+}
+
 TEST(Issue15Emit, BadEmitOptionsAreClearErrors) {
     const fs::path d = test_dir("bad");
     const std::string o = " --out " + (d / "sw").string();
