@@ -203,6 +203,12 @@ TEST(Issue15Merge, StatusReportsProgressWithoutWritingAndToleratesShardsNotStart
     s = run_cli("merge --status " + part(1) + " " + part(2) + " " + part(3));
     EXPECT_EQ(s.status, 0) << s.err;
     EXPECT_TRUE(contains(s.out, part(2) + ": not started")) << s.out;
+    // A task that has begun but finished no run yet: its sweep.json without a results.csv.
+    fs::remove(fs::path(part(3)) / "results.csv");
+    s = run_cli("merge --status " + part(1) + " " + part(2) + " " + part(3));
+    EXPECT_EQ(s.status, 0) << s.err;
+    EXPECT_TRUE(contains(s.out, part(3) + " (shard 3/3): 0 of 2 runs")) << s.out;
+    EXPECT_TRUE(contains(s.out, "2 of 6 runs")) << s.out;
     // Nothing at all yet (the job is queued): still a report, status 0.
     s = run_cli("merge --status " + (d / "q1").string() + " " + (d / "q2").string());
     EXPECT_EQ(s.status, 0) << s.err;
