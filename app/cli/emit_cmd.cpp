@@ -252,7 +252,7 @@ int emit_sweep_script(const SweepOptions& opt, const SweepDefinition& def, const
     std::string sampled_text;
     for (std::int64_t i : sampled) sampled_text += (sampled_text.empty() ? "" : ", ") + std::to_string(i);
     const double per_run = std::max(run_bytes, rss_bytes);
-    const std::int64_t per_task_runs = (total + opt.shards - 1) / opt.shards;
+    const std::int64_t per_task_runs = shard_size(total, 1, opt.shards);  // (the first shard is the largest)
     const double results_bytes = static_cast<double>(per_task_runs) * (160.0 + 48.0 * static_cast<double>(def.axes.size())) * 3;
     const std::int64_t waves = (per_task_runs + jobs - 1) / jobs;
     const double task_s = static_cast<double>(waves) * mean_run_s;

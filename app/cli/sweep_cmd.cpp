@@ -23,12 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Runs of shard I/N (1-based I) among `total`: indices I-1, I-1+N, ...
-std::int64_t shard_size(std::int64_t total, int index, int count) {
-    const std::int64_t first = index - 1;
-    return first >= total ? 0 : (total - first + count - 1) / count;
-}
-
 // Writes results.csv and summary.csv (each atomically).
 void write_outputs(const fs::path& dir, const SweepDefinition& def, const std::vector<SweepResult>& rows) {
     write_file_atomic((dir / "results.csv").string(), sweep_results_csv(def, rows));

@@ -92,6 +92,17 @@ void click(Ui& ui, ImVec2 p, const std::function<void()>& frame) {
     frame();
 }
 
+// Right-clicks at `p` (a plot's or heatmap's print menu), drawing a frame at each stage and one more for the popup.
+void right_click(Ui& ui, ImVec2 p, const std::function<void()>& frame) {
+    ui.mouse(p, false);
+    frame();
+    ImGui::GetIO().MouseDown[1] = true;
+    frame();
+    ImGui::GetIO().MouseDown[1] = false;
+    frame();
+    frame();
+}
+
 Config fig4() { return resolve_config(preset_config("fig4"), "fig4"); }
 
 }  // namespace
@@ -484,8 +495,8 @@ TEST(UiLogic, PhaseDiagramFillsInAndACellOpensItsRun) {
     EXPECT_DOUBLE_EQ(s->lr("lr_z"), 2.0);
     EXPECT_DOUBLE_EQ(s->lr("lr_y"), 10.0);
     EXPECT_FALSE(scansnap_view(view).show_phase);
-    // phase_cell_config: the base with the cell's values and seed 1.
-    const FlatConfig c = phase_cell_config(base, axes, {5, 2});
+    // grid_point_config: the base with the cell's values and seed 1.
+    const FlatConfig c = grid_point_config(base, axes, {5, 2});
     EXPECT_EQ(c.at("train.lr_z"), 2);
     EXPECT_EQ(c.at("train.seed"), 1);
 }
@@ -1063,13 +1074,7 @@ TEST(UiLogic, TheTextViewShowsTheWatchedWindowsAttentionPinsStepsAndOpensTexts) 
     // Right-click the map, "Print figure": the 12 x 12 map with its words, as PNG and CSV.
     const std::filesystem::path exports = d.string() + "-exports";
     view.export_dir = exports.string();
-    ui.mouse(ImVec2(r.x + cell * 3.5f, r.y + cell * 3.5f), false);
-    frame();
-    ImGui::GetIO().MouseDown[1] = true;
-    frame();
-    ImGui::GetIO().MouseDown[1] = false;
-    frame();
-    frame();
+    right_click(ui, ImVec2(r.x + cell * 3.5f, r.y + cell * 3.5f), frame);
     ASSERT_TRUE(view.widget_rects.count("print.text-attention"));
     click(ui, centre(view, "print.text-attention"), frame);
     {
@@ -1490,13 +1495,7 @@ TEST(UiLogic, PrintFiguresOfAPlotAndOfFigure4And6AreWrittenWithTheirData) {
     // Right-click the loss plot, pick "Print figure": PNG and CSV, the CSV holding every recorded loss.
     ASSERT_TRUE(view.widget_rects.count("plot.loss"));
     const ImVec2 p = centre(view, "plot.loss");
-    ui.mouse(p, false);
-    frame();
-    ImGui::GetIO().MouseDown[1] = true;
-    frame();
-    ImGui::GetIO().MouseDown[1] = false;
-    frame();
-    frame();
+    right_click(ui, p, frame);
     ASSERT_TRUE(view.widget_rects.count("print.loss"));
     click(ui, centre(view, "print.loss"), frame);
     ASSERT_EQ(files("figure-loss-step20-", ".png").size(), 1u) << view.status;
@@ -1516,13 +1515,7 @@ TEST(UiLogic, PrintFiguresOfAPlotAndOfFigure4And6AreWrittenWithTheirData) {
     EXPECT_EQ(std::count(f4.begin(), f4.end(), '\n'), 2 * 22 + 1);
     // Any heatmap: right-click Z, "Print figure": its 2 query rows x 34 tokens, as drawn (the diverging map).
     ASSERT_TRUE(view.widget_rects.count("attention.z"));
-    ui.mouse(centre(view, "attention.z"), false);
-    frame();
-    ImGui::GetIO().MouseDown[1] = true;
-    frame();
-    ImGui::GetIO().MouseDown[1] = false;
-    frame();
-    frame();
+    right_click(ui, centre(view, "attention.z"), frame);
     ASSERT_TRUE(view.widget_rects.count("print.attention-z"));
     click(ui, centre(view, "print.attention-z"), frame);
     ASSERT_EQ(files("figure-attention-z-step20-", ".png").size(), 1u) << view.status;

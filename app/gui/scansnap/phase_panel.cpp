@@ -36,14 +36,6 @@ struct Cell {
 
 }  // namespace
 
-FlatConfig phase_cell_config(const FlatConfig& base, const std::vector<SweepAxis>& axes, const std::vector<nlohmann::json>& values) {
-    FlatConfig f = base;
-    for (std::size_t a = 0; a < axes.size() && a < values.size(); ++a) f[axes[a].key] = values[a];
-    f.erase("sweep.grid");
-    f["train.seed"] = 1;
-    return f;
-}
-
 bool show_sweep_in_phase_diagram(ViewState& view, std::shared_ptr<SweepJob> sweep, std::string& why) {
     const auto& axes = sweep->axes();
     if (axes.empty() || axes.size() > 2) {
@@ -340,7 +332,7 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
                     std::vector<nlohmann::json> v{axes[0].values[i]};
                     if (axes.size() > 1) v.push_back(axes[1].values[j]);
                     try {
-                        send(Command::load_config(resolve_config(phase_cell_config(ps.job->base(), axes, v), "phase cell")));
+                        send(Command::load_config(resolve_config(grid_point_config(ps.job->base(), axes, v), "phase cell")));
                         view.live = true;
                         sv.show_phase = false;
                     } catch (const std::exception& e) {

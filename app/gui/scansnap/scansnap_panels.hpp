@@ -66,8 +66,6 @@ constexpr double kSnapTaskInterval = 0.5;
 void update_snap_step(const Snapshot& snap, ViewState& view, double now);
 // The phase-diagram window (Scan-and-Snap sweeps in the background).
 void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink& send);
-// The config a phase-diagram cell opens: the sweep's base with the cell's values and seed 1.
-FlatConfig phase_cell_config(const FlatConfig& base, const std::vector<SweepAxis>& axes, const std::vector<nlohmann::json>& values);
 // A token's colour by its role (grey common, a hue per class for distinct tokens, ...) and its short name.
 ImU32 token_color(const RunInfo& info, int token, float alpha = 1.0f);
 std::string token_short(const RunInfo& info, int token);

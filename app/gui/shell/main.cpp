@@ -334,25 +334,23 @@ int main(int argc, char** argv) {
         if (autosave_path.empty() || !std::filesystem::exists(autosave_path)) return fail("--restore: no autosaved session at '" + autosave_path + "'");
         session_path = autosave_path;
     }
+    // The sweep folder to show (read once: it also gives the run to start on).
+    std::optional<SweepFolder> sweep;
+    if (sweep_opt->count() > 0) {
+        try {
+            sweep = read_sweep_folder(sweep_dir, SweepJob::kMaxRuns, memory_limit_bytes(cfg));
+        } catch (const std::exception& e) {
+            return fail(std::string("--open-sweep: ") + e.what());
+        }
+    }
     try {
         if (!session_path.empty()) {
             session = load_session_file(session_path);
             cfg = session->config;
         } else if (!config_path.empty()) {
             cfg = resolve_config(load_config_file(config_path), config_path);
-        } else if (sweep_opt->count() > 0 && preset.empty()) {
-            // The sweep's first grid point, seed 1 (the folder is read again, and shown, once the window is up).
-            SweepFolder f;
-            try {
-                f = read_sweep_folder(sweep_dir, SweepJob::kMaxRuns, memory_limit_bytes(cfg));
-            } catch (const std::exception& e) {
-                return fail(std::string("--open-sweep: ") + e.what());
-            }
-            FlatConfig flat = f.manifest.def.base;
-            for (const SweepAxis& a : f.manifest.def.axes) flat[a.key] = a.values.front();
-            flat.erase("sweep.grid");
-            flat["train.seed"] = 1;
-            cfg = resolve_config(flat, f.dir + "/sweep.json");
+        } else if (sweep && preset.empty()) {
+            cfg = resolve_config(first_grid_point(sweep->manifest.def), sweep->dir + "/sweep.json");  // (shown once the window is up)
         } else {
             const std::string name = preset.empty() ? kDefaultPreset : preset;
             cfg = resolve_config(preset_config(name), "preset " + name);
@@ -414,9 +412,9 @@ int main(int argc, char** argv) {
     if (theme_opt->count() > 0) view.theme = theme_name == "dark" ? 1 : theme_name == "light" ? 2 : 0;
     HostRequests req;
     const CommandSink send = [&](Command c) { worker->post(std::move(c)); };
-    if (sweep_opt->count() > 0) {
+    if (sweep) {
         std::string why;
-        if (!open_sweep_folder(*worker->snapshot(), view, send, sweep_dir, &why)) return fail("--open-sweep: " + brief_text(sweep_dir) + ": " + why);
+        if (!show_sweep_folder(*worker->snapshot(), view, send, std::move(*sweep), &why)) return fail("--open-sweep: " + brief_text(sweep_dir) + ": " + why);
         worker->sync();  // (a switch to the sweep's lab, when --preset named another)
     }
 

@@ -65,13 +65,25 @@ void list_folder(OpenDataDialog& d, const std::string& dir) {
 }
 
 bool open_sweep_folder(const Snapshot& snap, ViewState& view, const CommandSink& send, const std::string& path, std::string* error) {
+    SweepFolder folder;
+    try {
+        folder = read_sweep_folder(path, SweepJob::kMaxRuns, memory_limit_bytes(snap.info->config));
+    } catch (const std::exception& e) {
+        view.say("Cannot open the sweep " + path + ": " + e.what(), true);
+        if (error) *error = e.what();
+        return false;
+    }
+    return show_sweep_folder(snap, view, send, std::move(folder), error);
+}
+
+bool show_sweep_folder(const Snapshot& snap, ViewState& view, const CommandSink& send, SweepFolder folder, std::string* error) {
+    const std::string path = folder.dir;
     auto fail = [&](const std::string& why) {
         view.say("Cannot open the sweep " + path + ": " + why, true);
         if (error) *error = why;
         return false;
     };
     try {
-        SweepFolder folder = read_sweep_folder(path, SweepJob::kMaxRuns, memory_limit_bytes(snap.info->config));
         const SweepDefinition& def = folder.manifest.def;
         if (def.axes.empty()) return fail("its sweep has no grid axis (seeds only); there is nothing to draw across");
         const std::string kind = def.lab().kind;
@@ -81,13 +93,7 @@ bool open_sweep_folder(const Snapshot& snap, ViewState& view, const CommandSink&
         if (!lab || !lab->show_sweep) return fail("the " + def.lab().title + " lab has no sweep view");
         // The sweep's first grid point, when the run shown is another lab's (so the lab's view is drawn).
         std::optional<Config> first;
-        if (panels_for(snap).kind != kind) {
-            FlatConfig f = def.base;
-            for (const SweepAxis& a : def.axes) f[a.key] = a.values.front();
-            f.erase("sweep.grid");
-            f["train.seed"] = 1;
-            first = resolve_config(f, folder.dir + "/sweep.json");
-        }
+        if (panels_for(snap).kind != kind) first = resolve_config(first_grid_point(def), folder.dir + "/sweep.json");
         const std::string dir = folder.dir, note = folder.describe();
         std::string why;
         if (!lab->show_sweep(view, std::make_shared<SweepJob>(std::move(folder)), why)) return fail(why);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "app_ui.hpp"
+#include "snapscope/sweep_folder.hpp"
 
 namespace snapscope::gui {
 
@@ -20,6 +21,8 @@ bool open_data_path(const Snapshot& snap, ViewState& view, const CommandSink& se
 // runs belong to, switching to that lab's first grid point when the shown run is another lab's. False (with a
 // message in the status bar and in `error` when given) when it cannot be read or shown.
 bool open_sweep_folder(const Snapshot& snap, ViewState& view, const CommandSink& send, const std::string& path, std::string* error = nullptr);
+// The same for a sweep folder already read.
+bool show_sweep_folder(const Snapshot& snap, ViewState& view, const CommandSink& send, SweepFolder folder, std::string* error = nullptr);
 
 // The Open data window (Ctrl+Shift+O or the Controls' button).
 void draw_open_dialog(const Snapshot& snap, ViewState& view, const CommandSink& send);

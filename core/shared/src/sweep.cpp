@@ -434,6 +434,19 @@ std::vector<SweepResult> read_sweep_results(const std::string& text, const std::
     return rows;
 }
 
+std::int64_t shard_size(std::int64_t total, int index, int count) {
+    const std::int64_t first = index - 1;
+    return first >= total ? 0 : (total - first + count - 1) / count;
+}
+
+FlatConfig grid_point_config(const FlatConfig& base, const std::vector<SweepAxis>& axes, const std::vector<json>& values) {
+    FlatConfig f = base;
+    for (std::size_t a = 0; a < axes.size() && a < values.size(); ++a) f[axes[a].key] = values[a];
+    f.erase("sweep.grid");
+    f["train.seed"] = 1;
+    return f;
+}
+
 std::string sweep_manifest_text(const SweepManifest& m) {
     json j = {{"format", "snapscope-sweep"}, {"version", 1}, {"definition", m.def.to_json()}, {"shard", {m.shard_index, m.shard_count}}};
     return dump_json(j);

@@ -34,6 +34,12 @@ std::string SweepFolder::describe() const {
     return s;
 }
 
+FlatConfig first_grid_point(const SweepDefinition& def) {
+    std::vector<nlohmann::json> first;
+    for (const SweepAxis& a : def.axes) first.push_back(a.values.empty() ? nlohmann::json() : a.values.front());
+    return grid_point_config(def.base, def.axes, first);
+}
+
 bool is_sweep_folder(const std::string& path) {
     if (path.empty()) return false;
     std::error_code ec;
@@ -58,7 +64,7 @@ SweepFolder read_sweep_folder(const std::string& path, std::int64_t max_runs, st
         throw ConfigError("definition", mp.string() + ": the sweep has " + std::to_string(total) + " runs, more than the " +
                                             std::to_string(max_runs) + " a view holds");
     const std::int64_t first = f.manifest.shard_index - 1, count = f.manifest.shard_count;
-    f.expected = first >= total ? 0 : (total - first + count - 1) / count;
+    f.expected = shard_size(total, f.manifest.shard_index, f.manifest.shard_count);
     if (fs::exists(rp, ec)) {
         f.results = read_sweep_results(read_input_file(rp.string(), "sweep results (results.csv)", max_bytes), rp.string(), def);
         std::set<std::int64_t> seen;

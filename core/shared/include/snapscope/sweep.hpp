@@ -100,6 +100,13 @@ bool read_csv_record(const std::string& text, std::size_t& pos, std::vector<std:
                      std::size_t& line);
 std::string csv_field(const std::string& s);
 
+// The runs of shard I/N (1-based I) of a sweep of `total` runs: indices I-1, I-1+N, ...
+std::int64_t shard_size(std::int64_t total, int index, int count);
+
+// The config of one grid point of a sweep (its axes' `values`, in order) for a single run: the base with those
+// values, seed 1, no sweep.grid.
+FlatConfig grid_point_config(const FlatConfig& base, const std::vector<SweepAxis>& axes, const std::vector<nlohmann::json>& values);
+
 // sweep.json: {"format": "snapscope-sweep", "version": 1, "definition": {...}, "shard": [I, N]}.
 struct SweepManifest {
     SweepDefinition def;

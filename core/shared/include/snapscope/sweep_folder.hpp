@@ -19,6 +19,9 @@ struct SweepFolder {
     std::string describe() const;
 };
 
+// The config of the sweep's first grid point (every axis's first value), seed 1: a run to show beside it.
+FlatConfig first_grid_point(const SweepDefinition& def);
+
 // True when `path` is a sweep folder, or a sweep.json / results.csv / summary.csv inside one.
 bool is_sweep_folder(const std::string& path);
 
