@@ -1715,3 +1715,20 @@ TEST(Theme, TheLightThemeKeepsHeatmapsAndDataScopesAndMapsTheRest) {
     EXPECT_EQ(kept_data, 4);
     EXPECT_EQ(kept_image, 4);
 }
+
+// The View section's small buttons wrap to the next line rather than run past the Controls panel (presenter text
+// is wide: here the font drawn 1.6 times larger, as presenter mode's).
+TEST(UiLogic, TheViewButtonsStayInsideTheControlsPanelWithLargeText) {
+    Ui ui;
+    ViewState view;
+    HostRequests host;
+    Worker worker(fig4());
+    const CommandSink send = [&](Command c) { worker.post(c); };
+    ImGui::GetIO().FontGlobalScale = 1.6f;
+    view.large_font = true;
+    for (int i = 0; i < 3; ++i) ui.frame(*worker.snapshot(), view, send, host);
+    ImGuiWindow* controls = ImGui::FindWindowByName("Controls");
+    ASSERT_NE(controls, nullptr);
+    ASSERT_TRUE(view.widget_rects.count("tours"));
+    EXPECT_LE(view.widget_rects.at("tours").z, controls->Pos.x + controls->Size.x) << "the tours button runs past the panel";
+}

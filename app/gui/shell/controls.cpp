@@ -388,10 +388,15 @@ void draw_controls(const Snapshot& snap, ViewState& view, const CommandSink& sen
     record_item(view, "theme");
     tip("light: black on white with darker line colours, high contrast for projectors; auto: light in presenter mode, dark "
         "otherwise. Heatmaps keep their colour maps. Remembered for the next start");
-    ImGui::SameLine();
-    if (ImGui::SmallButton("shortcuts (F1)")) view.show_help = !view.show_help;
-    ImGui::SameLine();
-    if (ImGui::SmallButton(view.tour.tour ? "tour (T)" : "tours (T)")) view.tour.chooser = !view.tour.chooser;
+    // A small button beside the last item when it fits in the panel, else on the next line (presenter text is wide).
+    auto beside = [](const char* label) {
+        const ImGuiStyle& st = ImGui::GetStyle();
+        const float w = ImGui::CalcTextSize(label, nullptr, true).x + st.FramePadding.x * 2;
+        if (ImGui::GetItemRectMax().x + st.ItemSpacing.x + w <= ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x) ImGui::SameLine();
+        return ImGui::SmallButton(label);
+    };
+    if (beside("shortcuts (F1)")) view.show_help = !view.show_help;
+    if (beside(view.tour.tour ? "tour (T)" : "tours (T)")) view.tour.chooser = !view.tour.chooser;
     record_item(view, "tours");
     tip("T: guided tours, lessons inside the window (each step sets up the run, trains to a step, points at what to look at)");
 }
