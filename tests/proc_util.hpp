@@ -104,10 +104,21 @@ inline ProcResult run_process(const std::string& cmd, double timeout_s = 120, lo
 
 // Waits (up to `timeout_s`) until process `pid` catches signal `sig` (its handler is installed, as /proc/PID/status
 // shows in SigCgt), so a test can send the signal without sleeping for a guessed time. False if it never does.
+// While the process is still the shell that run_process starts it with, it does not count: dash catches SIGINT
+// itself and, sent one before its exec, dies of it (the program never sees the signal).
 inline bool wait_for_handler(pid_t pid, int sig, double timeout_s = 60) {
+    std::error_code ec;
+    const std::filesystem::path shell = std::filesystem::canonical("/bin/sh", ec);
     const auto t0 = std::chrono::steady_clock::now();
     while (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < timeout_s) {
-        std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+        const std::string proc = "/proc/" + std::to_string(pid);
+        std::error_code ec_exe;
+        const std::filesystem::path exe = std::filesystem::read_symlink(proc + "/exe", ec_exe);
+        if (ec_exe || (!shell.empty() && exe == shell)) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            continue;
+        }
+        std::ifstream in(proc + "/status");
         std::string line;
         while (std::getline(in, line))
             if (line.rfind("SigCgt:", 0) == 0) {

@@ -355,6 +355,18 @@ TEST(Issue9Files, InterruptedRunWritesWhatItTrainedAsOneSet) {
     EXPECT_FALSE(fs::exists(stale));
 }
 
+// The helper above: a shell that has not yet exec'd the program is not the program (dash catches SIGINT itself, and
+// a SIGINT sent to it then killed the CLI before it ran: a flaky InterruptedRunWritesWhatItTrainedAsOneSet).
+TEST(Issue9Files, WaitForHandlerIgnoresTheShellBeforeItsExec) {
+    bool caught = true;
+    const ProcResult r = run_process("/bin/sh -c 'sleep 0.5; exec sleep 3'", 20, 0, "", [&caught](pid_t pid) {
+        caught = wait_for_handler(pid, SIGINT, 1.5);  // sh catches SIGINT for 0.5 s, then sleep (which does not) runs
+        ::kill(pid, SIGKILL);
+    });
+    EXPECT_FALSE(caught);
+    EXPECT_EQ(r.signal, SIGKILL);
+}
+
 // ---- Point 15: write errors on standard output ----------------------------------------------------------------
 
 TEST(Issue9Files, WriteErrorsOnStandardOutputAreReported) {

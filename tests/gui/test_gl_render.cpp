@@ -587,6 +587,28 @@ TEST(GuiCommandLine, TheWindowRemembersItsSizeAndPresenterModeInTheXdgConfigFold
     std::filesystem::remove_all(xdg);
 }
 
+// The layout is remembered too: the splitters' fractions and the floating windows' places are read at the start
+// (a window off this smaller screen is moved onto it) and written back at the end.
+TEST(GuiCommandLine, TheLayoutIsRememberedBetweenRuns) {
+    const std::string xdg = ::testing::TempDir() + "/snapscope_xdg_layout";
+    std::filesystem::remove_all(xdg);
+    std::filesystem::create_directories(xdg + "/snapscope");
+    const std::string file = xdg + "/snapscope/settings.json";
+    {
+        std::ofstream(file) << R"({"width": 1000, "height": 700, "controls_width": 0.4, "top_height": 0.3,)"
+                               R"( "windows": {"Phase diagram": [100, 110, 500, 400], "Far away": [5000, 5000, 300, 200]}})";
+    }
+    auto r = run_capture("XDG_CONFIG_HOME=" + xdg + " " + SNAPSCOPE_GUI + " --seconds 1 --autosave '' 2>&1");
+    ASSERT_EQ(r.first, 0) << r.second;
+    const nlohmann::json j = read_json_file(file, "settings");
+    EXPECT_EQ(j["controls_width"], 0.4);
+    EXPECT_EQ(j["top_height"], 0.3);
+    EXPECT_EQ(j["windows"]["Phase diagram"], nlohmann::json::parse("[100, 110, 500, 400]"));
+    EXPECT_EQ(j["windows"]["Far away"], nlohmann::json::parse("[700, 500, 300, 200]"));  // onto the 1000 x 700 window
+    EXPECT_EQ(j["windows"].size(), 2u) << j.dump();  // tiled panels and handles are not floating windows
+    std::filesystem::remove_all(xdg);
+}
+
 namespace {
 // A real 2 x 2 sweep of short fig4 runs in dir/sweep, as snapscope-cli sweep writes it.
 void write_real_sweep(const std::filesystem::path& dir) {

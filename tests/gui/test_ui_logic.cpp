@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <cmath>
+#include <map>
 #include <numeric>
 #include <thread>
 
@@ -19,6 +20,8 @@
 #include "open_data.hpp"
 #include "theme.hpp"
 #include "tour_panel.hpp"
+#include "user_settings.hpp"
+#include "window_places.hpp"
 #include "snapscope/presets.hpp"
 #include "worker.hpp"
 #include "scansnap/scansnap_panels.hpp"
@@ -80,6 +83,11 @@ private:
 ImVec2 centre(const ViewState& v, const std::string& name, float fx = 0.5f) {
     const ImVec4 r = v.widget_rects.at(name);
     return ImVec2(r.x + (r.z - r.x) * fx, (r.y + r.w) / 2);
+}
+
+std::string slurp(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 // Clicks at `p`: move there, press, release, drawing a frame at each stage.
@@ -973,6 +981,84 @@ TEST(UiLogic, TheDepthWidthWindowSweepsLayersAndWidthInTheBackground) {
     t.ffn = 64;
     t.max_len = 8;
     EXPECT_NEAR(std::pow(10.0, s[2].x[0]), static_cast<double>(transformer_param_count(t)), 1e-6);
+    // Right-click the plot, "Print figure": the six lines as drawn (x: log10 parameters; a column per line).
+    const std::filesystem::path exports = std::filesystem::temp_directory_path() / ("snapscope-dwprint-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(exports);
+    view.export_dir = exports.string();
+    frame();
+    ASSERT_TRUE(view.widget_rects.count("plot.dwplot"));
+    right_click(ui, centre(view, "plot.dwplot"), frame);
+    ASSERT_TRUE(view.widget_rects.count("print.depth-width"));
+    click(ui, centre(view, "print.depth-width"), frame);
+    std::string csv;
+    int pngs = 0;
+    for (const auto& e : std::filesystem::directory_iterator(exports)) {
+        if (e.path().extension() == ".png") ++pngs;
+        if (e.path().extension() == ".csv") csv = slurp(e.path());
+    }
+    EXPECT_EQ(pngs, 1) << view.status;
+    EXPECT_EQ(csv.rfind("log10(parameters),", 0), 0u) << csv.substr(0, 300);
+    EXPECT_NE(csv.find(",1 layer"), std::string::npos) << csv.substr(0, 300);
+    EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 7) << csv;  // header + 2 depths x 3 widths (distinct x)
+    std::filesystem::remove_all(exports);
+}
+
+// Issue 14: the transformer lab's pictures print too: every layer and head's attention map side by side, and the
+// hidden states' cosine map, each with the probe's tokens on its axes.
+TEST(UiLogic, TheTransformerMapsAndTheCosineMapPrintWithTheirData) {
+    Ui ui;
+    ViewState view;
+    HostRequests host;
+    Worker worker(symmetry_config({"train.steps=20", "data.digits=1", "data.num_test=20"}));
+    const CommandSink send = [&](Command c) { worker.post(c); };
+    auto frame = [&] { ui.frame(*worker.snapshot(), view, send, host); };
+    worker.post(Command::step(3));
+    worker.sync();
+    const std::filesystem::path exports = std::filesystem::temp_directory_path() / ("snapscope-tfprint-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(exports);
+    view.export_dir = exports.string();
+    view.print_width = 800;
+    view.print_height = 500;
+    frame();
+    frame();
+    const ProbeResult& r = transformer_view(view).probe;
+    ASSERT_TRUE(r.error.empty()) << r.error;
+    ASSERT_GT(r.n, 0);
+    auto print = [&](const std::string& where, const std::string& id) {
+        std::filesystem::remove_all(exports);
+        EXPECT_TRUE(view.widget_rects.count(where)) << where;
+        if (!view.widget_rects.count(where)) return std::string();
+        right_click(ui, centre(view, where), frame);
+        EXPECT_TRUE(view.widget_rects.count("print." + id)) << id;
+        if (!view.widget_rects.count("print." + id)) return std::string();
+        click(ui, centre(view, "print." + id), frame);
+        std::string csv;
+        int pngs = 0;
+        for (const auto& e : std::filesystem::directory_iterator(exports)) {
+            if (e.path().extension() == ".png") ++pngs;
+            if (e.path().extension() == ".csv") csv = slurp(e.path());
+            EXPECT_EQ(e.path().filename().string().rfind("figure-" + id + "-step3-", 0), 0u) << e.path();
+        }
+        EXPECT_EQ(pngs, 1) << view.status;
+        return csv;
+    };
+    const int n = r.n, maps = r.layers * r.heads, m = (r.layers + 1) * n;
+    const std::string attn = print("transformer.maps", "attention-maps");
+    // One block per map: a header and n query rows, each with its n weights (a row sums to 1).
+    EXPECT_EQ(std::count(attn.begin(), attn.end(), '\n'), maps * (n + 1) + (maps - 1)) << attn.substr(0, 400);
+    EXPECT_NE(attn.find("layer 1, head 1"), std::string::npos) << attn.substr(0, 400);
+    const std::string cos = print("transformer.cosine", "hidden-cosine");
+    EXPECT_EQ(std::count(cos.begin(), cos.end(), '\n'), m + 1) << cos.substr(0, 400);
+    EXPECT_NE(cos.find("\nL0 0 "), std::string::npos) << cos.substr(0, 400);
+    EXPECT_NE(cos.find("\nL" + std::to_string(r.layers) + " "), std::string::npos);
+    {
+        // The diagonal is each state with itself: cosine 1.
+        const std::size_t first = cos.find('\n') + 1;
+        const std::string row = cos.substr(first, cos.find('\n', first) - first);
+        const std::string v = row.substr(row.find(',') + 1, row.find(',', row.find(',') + 1) - row.find(',') - 1);
+        EXPECT_NEAR(std::stod(v), 1.0, 1e-6) << row;
+    }
+    std::filesystem::remove_all(exports);
 }
 
 // Issue 13: the text view. A text run (data.kind = text) shows the watched window's attention with its words, each
@@ -991,6 +1077,14 @@ std::string grammar_words(int sentences) {
     }
     return t;
 }
+// The Fig 7 model made small, on the text file `path`.
+FlatConfig small_text_config(const std::filesystem::path& path) {
+    FlatConfig f = preset_config("fig7");
+    for (const std::string& s : {"data.path=" + path.string(), std::string("model.d_model=16"), std::string("model.ffn=16"),
+                                std::string("data.seq_len=12"), std::string("train.batch=4"), std::string("data.valid_tokens=200")})
+        apply_assignment(f, s);
+    return f;
+}
 }  // namespace
 
 TEST(UiLogic, TheTextViewShowsTheWatchedWindowsAttentionPinsStepsAndOpensTexts) {
@@ -999,11 +1093,9 @@ TEST(UiLogic, TheTextViewShowsTheWatchedWindowsAttentionPinsStepsAndOpensTexts) 
     std::filesystem::create_directories(d / "sub");
     { std::ofstream(d / "g.txt") << grammar_words(400); }
     { std::ofstream(d / ".hidden") << "x"; }
-    FlatConfig f = preset_config("fig7");
-    for (const std::string& s : {"data.path=" + (d / "g.txt").string(), std::string("model.d_model=16"), std::string("model.ffn=16"),
-                                std::string("data.seq_len=12"), std::string("train.batch=4"), std::string("train.eval_every=5"),
-                                std::string("output.attention_steps=0,10,1000"), std::string("data.valid_tokens=200")})
-        apply_assignment(f, s);
+    FlatConfig f = small_text_config(d / "g.txt");
+    apply_assignment(f, "train.eval_every=5");
+    apply_assignment(f, "output.attention_steps=0,10,1000");
     Ui ui;
     HostRequests host;
     ViewState view;
@@ -1549,6 +1641,25 @@ TEST(UiLogic, PrintFiguresOfAPlotAndOfFigure4And6AreWrittenWithTheirData) {
     const std::string f6 = read(files("figure-6-", ".csv").at(0));
     EXPECT_NE(f6.find("(train.lr_z \\ train.lr_y_over_z)\",1,10\n0.5,"), std::string::npos) << f6;
     EXPECT_NE(f6.find("\n3,"), std::string::npos) << f6;
+    // The phase diagram's own pictures: right-click the heatmap, and the lines view's plot.
+    ASSERT_TRUE(view.widget_rects.count("phase.canvas"));
+    right_click(ui, centre(view, "phase.canvas"), frame);
+    ASSERT_TRUE(view.widget_rects.count("print.phase-heatmap"));
+    click(ui, centre(view, "print.phase-heatmap"), frame);
+    ASSERT_EQ(files("figure-phase-heatmap-", ".csv").size(), 1u) << view.status;
+    EXPECT_EQ(read(files("figure-phase-heatmap-", ".csv").at(0)), f6);  // the Figure 6 button's heatmap
+    sv.phase.mode = 1;
+    frame();
+    frame();
+    ASSERT_TRUE(view.widget_rects.count("plot.phase_lines"));
+    right_click(ui, centre(view, "plot.phase_lines"), frame);
+    ASSERT_TRUE(view.widget_rects.count("print.phase-lines"));
+    click(ui, centre(view, "print.phase-lines"), frame);
+    ASSERT_EQ(files("figure-phase-lines-", ".png").size(), 1u) << view.status;
+    const std::string lines = read(files("figure-phase-lines-", ".csv").at(0));
+    EXPECT_EQ(lines.rfind("train.lr_y_over_z,", 0), 0u) << lines;
+    EXPECT_NE(lines.find("train.lr_z = 0.5"), std::string::npos) << lines;
+    EXPECT_EQ(std::count(lines.begin(), lines.end(), '\n'), 3) << lines;  // header + x = 1, 10
     std::filesystem::remove_all(d);
 }
 
@@ -1731,4 +1842,211 @@ TEST(UiLogic, TheViewButtonsStayInsideTheControlsPanelWithLargeText) {
     ASSERT_NE(controls, nullptr);
     ASSERT_TRUE(view.widget_rects.count("tours"));
     EXPECT_LE(view.widget_rects.at("tours").z, controls->Pos.x + controls->Size.x) << "the tours button runs past the panel";
+}
+
+// ---- Issue 14: the layout, remembered between runs --------------------------------------------------------------
+// The boundaries between the tiled panels are dragged (within limits that keep every panel usable, double-click for
+// the default); what the user leaves is the ViewState's fractions, which give the same layout back.
+namespace {
+// Presses at `from`, moves by `by` in four steps and releases, a frame at each stage.
+void drag(Ui& ui, ImVec2 from, ImVec2 by, const std::function<void()>& frame) {
+    ui.mouse(from, false);
+    frame();
+    ui.mouse(from, true);
+    frame();
+    for (int i = 1; i <= 4; ++i) {
+        ui.mouse(ImVec2(from.x + by.x * i / 4, from.y + by.y * i / 4), true);
+        frame();
+    }
+    ui.mouse(ImVec2(from.x + by.x, from.y + by.y), false);
+    frame();
+    frame();
+}
+float width_of(const ViewState& v, const std::string& n) { return v.widget_rects.at(n).z - v.widget_rects.at(n).x; }
+float height_of(const ViewState& v, const std::string& n) { return v.widget_rects.at(n).w - v.widget_rects.at(n).y; }
+}  // namespace
+
+TEST(UiLogic, TheSplittersResizeThePanelsWithinLimitsAndDoubleClickResets) {
+    Ui ui;
+    ViewState view;
+    HostRequests host;
+    Worker worker(fig4());
+    const CommandSink send = [&](Command c) { worker.post(c); };
+    auto frame = [&] { ui.frame(*worker.snapshot(), view, send, host); };
+    frame();
+    frame();
+    const float font = ImGui::GetFontSize();
+    const float full_w = ImGui::GetIO().DisplaySize.x;
+    const float w0 = width_of(view, "panel.controls"), h0 = height_of(view, "panel.attention");
+    const ImVec4 curves0 = view.widget_rects.at("panel.curves");
+    ASSERT_TRUE(view.widget_rects.count("splitter.controls"));
+    ASSERT_TRUE(view.widget_rects.count("splitter.top"));
+    // The Controls panel's right edge moves with the mouse, and the lab's panels start where it ends.
+    drag(ui, centre(view, "splitter.controls"), ImVec2(100, 0), frame);
+    EXPECT_NEAR(width_of(view, "panel.controls"), w0 + 100, 1.0f);
+    EXPECT_NEAR(view.widget_rects.at("panel.attention").x, view.widget_rects.at("panel.controls").z, 1.0f);
+    EXPECT_NEAR(view.widget_rects.at("panel.attention").z, full_w, 1.0f);
+    EXPECT_GT(view.controls_fraction, 0.f);
+    // The same fractions in another view (the next run's, from the settings file) give the same panels.
+    {
+        ViewState again;
+        again.controls_fraction = view.controls_fraction;
+        ui.frame(*worker.snapshot(), again, send, host);
+        EXPECT_EQ(again.widget_rects.at("panel.controls").z, view.widget_rects.at("panel.controls").z);
+        frame();
+    }
+    // Limits: the lab's area keeps room for its pictures, the Controls panel for its sliders.
+    drag(ui, centre(view, "splitter.controls"), ImVec2(3000, 0), frame);
+    EXPECT_GE(width_of(view, "panel.attention"), font * 24 - 1);
+    EXPECT_GT(width_of(view, "panel.controls"), w0 + 100);
+    drag(ui, centre(view, "splitter.controls"), ImVec2(-3000, 0), frame);
+    EXPECT_NEAR(width_of(view, "panel.controls"), font * 12, 1.0f);
+    // A double-click gives the default back.
+    click(ui, centre(view, "splitter.controls"), frame);
+    click(ui, centre(view, "splitter.controls"), frame);
+    frame();
+    EXPECT_EQ(view.controls_fraction, 0.f);
+    EXPECT_EQ(width_of(view, "panel.controls"), w0);
+    // The line between the top and the bottom panels.
+    drag(ui, centre(view, "splitter.top"), ImVec2(0, 80), frame);
+    EXPECT_NEAR(height_of(view, "panel.attention"), h0 + 80, 1.0f);
+    EXPECT_NEAR(view.widget_rects.at("panel.curves").y, view.widget_rects.at("panel.attention").w, 1.0f);
+    EXPECT_EQ(view.widget_rects.at("panel.curves").w, curves0.w);  // the bottom edge stays above the status bar
+    drag(ui, centre(view, "splitter.top"), ImVec2(0, -3000), frame);
+    EXPECT_NEAR(height_of(view, "panel.attention"), font * 6, 1.0f);
+    drag(ui, centre(view, "splitter.top"), ImVec2(0, 3000), frame);
+    EXPECT_NEAR(height_of(view, "panel.curves"), font * 6, 1.0f);
+    click(ui, centre(view, "splitter.top"), frame);
+    click(ui, centre(view, "splitter.top"), frame);
+    frame();
+    EXPECT_EQ(view.top_fraction, 0.f);
+    EXPECT_EQ(height_of(view, "panel.attention"), h0);
+    // A figure (a panel exported) has no handles.
+    view.figure = true;
+    frame();
+    EXPECT_EQ(view.widget_rects.count("splitter.controls"), 0u);
+}
+
+// A lab whose line is not at the shell's top height (the text view: the pinned steps above the curves, right of a
+// full-height map) says where it is, and its handle moves that line.
+TEST(UiLogic, TheTextViewsSplitterMovesTheLineBetweenPinsAndCurves) {
+    const std::filesystem::path d = std::filesystem::temp_directory_path() / ("snapscope-textsplit-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(d);
+    std::filesystem::create_directories(d);
+    { std::ofstream(d / "g.txt") << grammar_words(400); }
+    const FlatConfig f = small_text_config(d / "g.txt");
+    Ui ui;
+    HostRequests host;
+    ViewState view;
+    Worker worker(resolve_config(f, "test"));
+    const CommandSink send = [&](Command c) { worker.post(c); };
+    auto frame = [&] { ui.frame(*worker.snapshot(), view, send, host); };
+    worker.post(Command::step(2));
+    worker.sync();
+    frame();
+    frame();
+    const ImVec4 map0 = view.widget_rects.at("panel.attention"), curves0 = view.widget_rects.at("panel.curves");
+    const ImVec4 handle = view.widget_rects.at("splitter.top");
+    EXPECT_NEAR(handle.y + 1, curves0.y, 1.0f);  // the handle is on the line, over the right column only
+    EXPECT_NEAR(handle.x, curves0.x, 1.0f);
+    drag(ui, centre(view, "splitter.top"), ImVec2(0, 60), frame);
+    EXPECT_NEAR(view.widget_rects.at("panel.curves").y, curves0.y + 60, 1.0f);
+    EXPECT_EQ(view.widget_rects.at("panel.attention").w, map0.w);  // the map keeps its full height
+    std::filesystem::remove_all(d);
+}
+
+// The floating windows' places: given to ImGui before the first frame (moved into a smaller screen), and read back
+// for the settings file, leaving out the tiled panels and fixed windows.
+TEST(UiLogic, FloatingWindowsOpenWhereTheyWereAndTheirPlacesAreReadBack) {
+    Ui ui;
+    place_remembered_windows({{"Phase diagram", 100, 120, 500, 400}, {"Far away", 5000, 5000, 3000, 300}}, 1280, 800);
+    auto window = [](const char* name, ImGuiWindowFlags flags = 0) {
+        ImGui::SetNextWindowPos(ImVec2(10, 10), ImGuiCond_FirstUseEver);
+        ImGui::SetNextWindowSize(ImVec2(200, 200), ImGuiCond_FirstUseEver);
+        ImGui::Begin(name, nullptr, flags);
+        const ImVec2 p = ImGui::GetWindowPos(), s = ImGui::GetWindowSize();
+        ImGui::End();
+        return ImVec4(p.x, p.y, s.x, s.y);
+    };
+    ImGui::NewFrame();
+    const ImVec4 phase = window("Phase diagram"), far = window("Far away"), fresh = window("New one");
+    window("Pinned", ImGuiWindowFlags_NoMove);
+    ImGui::Render();
+    EXPECT_EQ(phase.x, 100);
+    EXPECT_EQ(phase.y, 120);
+    EXPECT_EQ(phase.z, 500);
+    EXPECT_EQ(phase.w, 400);
+    EXPECT_EQ(far.x, 0);  // as wide as the screen, its bottom on the screen's
+    EXPECT_EQ(far.y, 500);
+    EXPECT_EQ(far.z, 1280);
+    EXPECT_EQ(fresh.x, 10);  // not remembered: where the code puts it
+    // The user moves one; the places read back say so.
+    ImGui::NewFrame();
+    ImGui::SetWindowPos("Phase diagram", ImVec2(300, 210));
+    window("Phase diagram");
+    ImGui::Render();
+    std::map<std::string, ImVec4> got;
+    for (const UserSettings::Place& p : remembered_window_places()) got[p.name] = ImVec4(p.x, p.y, p.w, p.h);
+    ASSERT_TRUE(got.count("Phase diagram"));
+    EXPECT_EQ(got["Phase diagram"].x, 300);
+    EXPECT_EQ(got["Phase diagram"].y, 210);
+    EXPECT_EQ(got["Phase diagram"].z, 500);
+    EXPECT_TRUE(got.count("Far away"));
+    EXPECT_TRUE(got.count("New one"));
+    EXPECT_FALSE(got.count("Pinned"));
+    for (const auto& [name, r] : got) EXPECT_EQ(name.rfind("Debug##", 0), std::string::npos) << name;
+}
+
+// The settings file's layout keys: read back as written; a wrong value is named and ignored, the rest still read.
+TEST(UiLogic, TheLayoutKeysOfTheSettingsFileAreCheckedAndRoundTrip) {
+    const std::filesystem::path d = std::filesystem::temp_directory_path() / ("snapscope-layout-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(d);
+    const std::string file = (d / "settings.json").string();
+    UserSettings s;
+    s.controls_fraction = 0.31234f;
+    s.top_fraction = 0.6f;
+    s.windows = {{"Phase diagram", 100, 120, 500, 400}, {"Depth \xc3\x97 width", -30, 5, 640, 480}};
+    save_user_settings(file, s);
+    std::vector<std::string> warnings;
+    const UserSettings r = load_user_settings(file, warnings);
+    EXPECT_TRUE(warnings.empty()) << warnings.front();
+    EXPECT_NEAR(r.controls_fraction, 0.3123f, 1e-6);
+    EXPECT_NEAR(r.top_fraction, 0.6f, 1e-6);
+    ASSERT_EQ(r.windows.size(), 2u);
+    std::map<std::string, std::vector<float>> places;
+    for (const auto& p : r.windows) places[p.name] = {p.x, p.y, p.w, p.h};
+    EXPECT_EQ(places["Depth \xc3\x97 width"], (std::vector<float>{-30, 5, 640, 480}));
+    EXPECT_EQ(places["Phase diagram"], (std::vector<float>{100, 120, 500, 400}));
+    // Wrong values.
+    std::string many = "{";
+    for (std::size_t i = 0; i < kMaxRememberedWindows + 5; ++i) many += (i ? "," : "") + std::string("\"w") + std::to_string(i) + "\": [0, 0, 100, 100]";
+    many += "}";
+    {
+        std::ofstream(file) << R"({"width": 900, "controls_width": 1.5, "top_height": "tall", "windows": {"ok": [1, 2, 300, 200],)"
+                               R"( "text": "x", "short": [1, 2, 3], "tiny": [0, 0, 5, 5], "huge": [1e9, 0, 100, 100], "": [0, 0, 100, 100]}})";
+    }
+    warnings.clear();
+    const UserSettings b = load_user_settings(file, warnings);
+    std::string all;
+    for (const std::string& w : warnings) all += w + "\n";
+    EXPECT_EQ(b.width, 900);
+    EXPECT_EQ(b.controls_fraction, 0.f);
+    EXPECT_EQ(b.top_fraction, 0.f);
+    ASSERT_EQ(b.windows.size(), 1u);
+    EXPECT_EQ(b.windows[0].name, "ok");
+    EXPECT_NE(all.find("key 'controls_width': expected 0 (the default) or a number from 0.001 to 0.999, got 1.5; ignored"), std::string::npos) << all;
+    EXPECT_NE(all.find("key 'top_height': expected 0 (the default) or a number from 0.001 to 0.999, got \"tall\""), std::string::npos) << all;
+    for (const char* k : {"'text'", "'short'", "'tiny'", "'huge'", "''"})
+        EXPECT_NE(all.find(std::string("key 'windows' / ") + k + ": expected [x, y, width, height]"), std::string::npos) << k << "\n" << all;
+    { std::ofstream(file) << "{\"windows\": " << many << "}"; }
+    warnings.clear();
+    EXPECT_EQ(load_user_settings(file, warnings).windows.size(), kMaxRememberedWindows);
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find("key 'windows': more than 64 windows; the rest ignored"), std::string::npos) << warnings[0];
+    { std::ofstream(file) << R"({"windows": [1, 2]})"; }
+    warnings.clear();
+    EXPECT_TRUE(load_user_settings(file, warnings).windows.empty());
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find("key 'windows': expected an object"), std::string::npos) << warnings[0];
+    std::filesystem::remove_all(d);
 }

@@ -69,8 +69,8 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
     if (!sv.show_phase) return;
     const ImVec2 ds = ImGui::GetIO().DisplaySize;
     const float font = ImGui::GetFontSize();
-    ImGui::SetNextWindowPos(ImVec2(ds.x * 0.12f, ds.y * 0.08f), ImGuiCond_Appearing);
-    ImGui::SetNextWindowSize(ImVec2(ds.x * 0.76f, ds.y * 0.84f), ImGuiCond_Appearing);
+    ImGui::SetNextWindowPos(ImVec2(ds.x * 0.12f, ds.y * 0.08f), ImGuiCond_FirstUseEver);
+    ImGui::SetNextWindowSize(ImVec2(ds.x * 0.76f, ds.y * 0.84f), ImGuiCond_FirstUseEver);
     if (!ImGui::Begin("Phase diagram (sweep in the background)", &sv.show_phase)) {
         ImGui::End();
         return;
@@ -196,6 +196,29 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
     auto label_of = [](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
     // The paper's Figure 6 in the print theme: the metric over the grid (heatmap), or against the x knob with +-sd
     // (lines), as the view shows it; the means (and sds) as CSV beside it.
+    // The heatmap view as a print figure (the Figure 6 button's, and the canvas's right-click menu).
+    auto heatmap_figure = [&] {
+        HeatmapFigures fig;
+        fig.title = metric + " at the end of training (Fig 6 of Tian et al. 2023), mean over seeds";
+        fig.x_label = axes[0].key;
+        fig.y_label = axes.size() > 1 ? axes[1].key : "";  // (one axis: a single row)
+        fig.value_label = metric;
+        fig.vmin = std::isfinite(lo) ? lo : 0;
+        fig.vmax = std::isfinite(hi) && hi > lo ? hi : fig.vmin + 1;
+        HeatmapFigure p;
+        p.rows = ny;
+        p.cols = nx;
+        for (int j = 0; j < ny; ++j) {
+            p.row_labels.push_back(axes.size() > 1 ? label_of(axes[1].values[j]) : metric);
+            for (int i = 0; i < nx; ++i) {
+                const Cell& c = cells[static_cast<std::size_t>(j) * nx + i];
+                p.data.push_back(c.n > 0 ? c.mean : NAN);
+            }
+        }
+        for (int i = 0; i < nx; ++i) p.col_labels.push_back(label_of(axes[0].values[i]));
+        fig.panels.push_back(std::move(p));
+        return fig;
+    };
     ImGui::SameLine();
     if (ImGui::SmallButton("Figure 6") && !results.empty()) {
         if (ps.mode == 1 || ny == 1) {
@@ -228,25 +251,7 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
             }
             print_figure(view, "6", snap.step, [&f](int w, int h, int k) { return render_line_figure(f, w, h, k); }, line_figure_csv(f));
         } else {
-            HeatmapFigures fig;
-            fig.title = metric + " at the end of training (Fig 6 of Tian et al. 2023), mean over seeds";
-            fig.x_label = axes[0].key;
-            fig.y_label = axes[1].key;
-            fig.value_label = metric;
-            fig.vmin = std::isfinite(lo) ? lo : 0;
-            fig.vmax = std::isfinite(hi) && hi > lo ? hi : fig.vmin + 1;
-            HeatmapFigure p;
-            p.rows = ny;
-            p.cols = nx;
-            for (int j = 0; j < ny; ++j) {
-                p.row_labels.push_back(label_of(axes[1].values[j]));
-                for (int i = 0; i < nx; ++i) {
-                    const Cell& c = cells[static_cast<std::size_t>(j) * nx + i];
-                    p.data.push_back(c.n > 0 ? c.mean : NAN);
-                }
-            }
-            for (int i = 0; i < nx; ++i) p.col_labels.push_back(label_of(axes[0].values[i]));
-            fig.panels.push_back(std::move(p));
+            const HeatmapFigures fig = heatmap_figure();
             print_figure(view, "6", snap.step, [&fig](int w, int h, int k) { return render_heatmap_figures(fig, w, h, k); }, heatmap_figures_csv(fig));
         }
     }
@@ -284,7 +289,12 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
         opt.size = ImVec2(-1, -font * 2.5f);
         opt.x_label = axes[0].key.c_str();
         opt.y_label = metric.c_str();
+        opt.record = &view.widget_rects;  // "plot.phase_lines"
+        ImGui::BeginGroup();
         plot_lines("phase_lines", series, ps.lines_plot, opt);
+        ImGui::EndGroup();
+        plot_print_menu(view, "phase-lines", metric + " at the end of training against " + axes[0].key + ", mean and sd over seeds", series, ps.lines_plot,
+                        opt, snap.step);
         ImGui::End();
         return;
     }
@@ -298,6 +308,7 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
     ImGui::InvisibleButton("phase_canvas", ImVec2(std::max(1.f, avail.x), std::max(1.f, avail.y - font * 2)));
     record_item(view, "phase.canvas");
     const bool hovered = ImGui::IsItemHovered();
+    if (!results.empty()) heatmap_print_menu(view, "phase-heatmap", snap.step, heatmap_figure);
     const ImVec2 m = ImGui::GetIO().MousePos;
     std::optional<DataColours> data(dl);  // the cells' colours (and the numbers on them) in either theme
     for (int j = 0; j < ny; ++j)

@@ -1,7 +1,10 @@
 #include "app_ui.hpp"
 #include "lab_panels.hpp"
 
+#include <imgui_internal.h>
+
 #include <algorithm>
+#include <cstring>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -285,7 +288,7 @@ void draw_movie_progress(ViewState& view) {
 
 void draw_help(const Snapshot& snap, ViewState& view) {
     if (!view.show_help) return;
-    ImGui::SetNextWindowPos(ImVec2(ImGui::GetIO().DisplaySize.x * 0.5f, ImGui::GetIO().DisplaySize.y * 0.5f), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
+    ImGui::SetNextWindowPos(ImVec2(ImGui::GetIO().DisplaySize.x * 0.5f, ImGui::GetIO().DisplaySize.y * 0.5f), ImGuiCond_FirstUseEver, ImVec2(0.5f, 0.5f));
     if (ImGui::Begin("Keyboard shortcuts", &view.show_help, ImGuiWindowFlags_AlwaysAutoResize)) {
         const char* rows[][2] = {{"Space", "play / pause"},          {"S or Right", "one step"},
                                  {"R", "reset (same seed)"},          {"Left", "step cursor one record back"},
@@ -309,6 +312,103 @@ void draw_help(const Snapshot& snap, ViewState& view) {
     ImGui::End();
 }
 
+// The panels' sizes: the user's fractions (ViewState) within limits that keep every panel usable, or the defaults.
+struct Layout {
+    float left_w, top_h;
+};
+Layout layout_of(float controls_fraction, float top_fraction, ImVec2 ds, float font) {
+    const float auto_w = std::clamp(ds.x * 0.25f, font * 19.f, font * 28.f);
+    const float max_w = std::max(font * 12, ds.x - font * 24);  // the lab's area keeps room for its pictures
+    const float left_w = controls_fraction > 0 ? std::floor(std::clamp(ds.x * controls_fraction, std::min(font * 12, max_w), max_w)) : auto_w;
+    const float fraction = top_fraction > 0 ? top_fraction : kDefaultTopFraction;
+    const float min_h = std::min(font * 6, ds.y * 0.5f);
+    const float top_h = std::floor(std::clamp(ds.y * fraction, min_h, std::max(min_h, ds.y - min_h)));
+    return {left_w, top_h};
+}
+Layout layout_of(const ViewState& view, ImVec2 ds, float font) { return layout_of(view.controls_fraction, view.top_fraction, ds, font); }
+
+// ImGui puts a new window with NoBringToFrontOnFocus (the tiled panels', the handles') behind every other, so a handle
+// made after the panels would be under them: it is moved once in front of the last tiled panel and behind the first
+// floating window (which, focused, still comes to the front).
+void keep_behind_floating_windows(ImGuiWindow* self) {
+    ImGuiContext& g = *ImGui::GetCurrentContext();
+    const int at = ImGui::FindWindowDisplayIndex(self);
+    int last_tiled = -1;
+    for (int i = 0; i < g.Windows.Size; ++i) {
+        const ImGuiWindow* o = g.Windows[i];
+        if (o != self && o->RootWindow == o && (o->Flags & ImGuiWindowFlags_NoBringToFrontOnFocus) && std::strncmp(o->Name, "splitter.", 9) != 0) last_tiled = i;
+    }
+    if (at > last_tiled) return;
+    for (int i = last_tiled + 1; i < g.Windows.Size; ++i) {
+        ImGuiWindow* o = g.Windows[i];
+        if (o->RootWindow == o && !(o->Flags & ImGuiWindowFlags_NoBringToFrontOnFocus)) {
+            ImGui::BringWindowToDisplayBehind(self, o);
+            return;
+        }
+    }
+    ImGui::BringWindowToDisplayFront(self);
+}
+
+// A handle the user drags to move a boundary between tiled panels: an invisible button in a borderless window in
+// front of the panels (floating windows still come in front of it). `line` is where the boundary is drawn now; while
+// the handle is held, `target` is where the mouse has taken it since the press (from the press, not frame by frame,
+// so rounding to whole pixels does not add up).
+struct Handle {
+    bool dragged = false, reset = false;
+    float target = 0;
+};
+Handle splitter_handle(ViewState& view, const char* name, ImVec2 pos, ImVec2 size, bool vertical, float line) {
+    ImGui::SetNextWindowPos(pos, ImGuiCond_Always);
+    ImGui::SetNextWindowSize(size, ImGuiCond_Always);
+    ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
+    ImGui::PushStyleVar(ImGuiStyleVar_WindowMinSize, ImVec2(1, 1));
+    ImGui::PushStyleVar(ImGuiStyleVar_WindowBorderSize, 0.0f);
+    Handle h;
+    const ImGuiWindowFlags flags = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoBackground | ImGuiWindowFlags_NoSavedSettings |
+                                   ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoFocusOnAppearing | ImGuiWindowFlags_NoNav |
+                                   ImGuiWindowFlags_NoMove;
+    if (ImGui::Begin(name, nullptr, flags)) {
+        keep_behind_floating_windows(ImGui::GetCurrentWindow());
+        ImGui::InvisibleButton("##handle", size);
+        record_item(view, name);
+        const bool active = ImGui::IsItemActive();
+        ImGuiStorage* st = ImGui::GetStateStorage();
+        const ImGuiID id = ImGui::GetItemID();
+        if (ImGui::IsItemActivated()) st->SetFloat(id, line);  // where the line was at the press
+        const ImGuiIO& io = ImGui::GetIO();
+        const float moved = vertical ? io.MousePos.x - io.MouseClickedPos[0].x : io.MousePos.y - io.MouseClickedPos[0].y;
+        h.dragged = active && moved != 0 && std::isfinite(moved);
+        h.target = st->GetFloat(id, line) + (h.dragged ? moved : 0.0f);
+        h.reset = ImGui::IsItemHovered() && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left);
+        if (ImGui::IsItemHovered() || active) {
+            ImGui::SetMouseCursor(vertical ? ImGuiMouseCursor_ResizeEW : ImGuiMouseCursor_ResizeNS);
+            const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+            ImGui::GetForegroundDrawList()->AddRectFilled(a, b, ImGui::GetColorU32(active ? ImGuiCol_SeparatorActive : ImGuiCol_SeparatorHovered));
+        }
+        if (ImGui::IsItemHovered() && !active) tip("Drag to resize the panels; double-click: the default layout (remembered between runs)");
+    }
+    ImGui::End();
+    ImGui::PopStyleVar(3);
+    return h;
+}
+
+// The two splitters: between the Controls panel and the lab's area, and between the lab's top and bottom panels.
+void draw_splitters(ViewState& view, ImVec2 ds, float font, const Layout& lay, const LabSplit& split) {
+    const float t = std::max(4.0f, std::floor(font * 0.35f));  // the handle's thickness
+    // (On the lab's side of the line, clear of the Controls panel's scrollbar.) What is stored is what is drawn
+    // (within the limits; +0.5 because the layout floors it back to the pixel).
+    const Handle v = splitter_handle(view, "splitter.controls", ImVec2(lay.left_w - 1, 0), ImVec2(t, ds.y), true, lay.left_w);
+    if (v.reset) view.controls_fraction = 0;
+    else if (v.dragged && ds.x > 0)
+        view.controls_fraction = (layout_of(std::max(1e-3f, v.target / ds.x), 0, ds, font).left_w + 0.5f) / ds.x;
+    if (split.x1 > split.x0 && split.y > 0 && lay.top_h > 0) {
+        const Handle h = splitter_handle(view, "splitter.top", ImVec2(split.x0, split.y - 1), ImVec2(split.x1 - split.x0, t), false, split.y);
+        if (h.reset) view.top_fraction = 0;
+        else if (h.dragged && ds.y > 0)  // (the lab's line sits at split.y for a top height of top_h)
+            view.top_fraction = (layout_of(0, std::max(1e-3f, h.target * (lay.top_h / split.y) / ds.y), ds, font).top_h + 0.5f) / ds.y;
+    }
+}
+
 }  // namespace
 
 void draw_app(const Snapshot& snap, ViewState& view, const CommandSink& send, HeatmapTextures* textures, HostRequests& host) {
@@ -323,8 +423,8 @@ void draw_app(const Snapshot& snap, ViewState& view, const CommandSink& send, He
     const float bar_h = status_bar_height();
     const ImVec2 ds(full.x, full.y - bar_h);  // the panels' area; the status bar below it never moves them
     const float font = ImGui::GetFontSize();
-    const float left_w = std::clamp(ds.x * 0.25f, font * 19.f, font * 28.f);
-    const float top_h = std::floor(ds.y * 0.52f);
+    const Layout lay = layout_of(view, ds, font);
+    const float left_w = lay.left_w, top_h = lay.top_h;
     // A figure (panel export) has no title bars and no scrollbars.
     const ImGuiWindowFlags fixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
                                    (view.figure ? ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoScrollbar : 0);
@@ -350,7 +450,10 @@ void draw_app(const Snapshot& snap, ViewState& view, const CommandSink& send, He
     area.flags = fixed;
     area.begin_panel = begin_panel;
     area.begin_window = [&](const char* title, ImVec2 pos, ImVec2 size) { return begin_tiled(title, pos, size, fixed); };
+    LabSplit split{top_h, area.x, area.x + area.w};
+    area.split = &split;
     if (lab.panels) lab.panels(snap, view, send, textures, area);
+    if (!view.figure && !view.still) draw_splitters(view, ds, font, lay, split);
     if (!view.figure) {
         draw_status_bar(snap, view, ImVec2(0, ds.y), ImVec2(full.x, bar_h));
         if (lab.windows) lab.windows(snap, view, send);
@@ -402,14 +505,18 @@ void draw_plot(const char* id, const char* title, const std::vector<PlotSeries>&
     opt.record = &view.widget_rects;
     apply_plot_cursor(plot_lines(id, series, state, opt), snap, view);
     ImGui::EndGroup();
+    plot_print_menu(view, id, title, series, state, opt, snap.step);
+}
+
+void plot_print_menu(ViewState& view, const std::string& id, const std::string& title, const std::vector<PlotSeries>& series, const PlotState& state,
+                     const PlotOptions& opt, std::int64_t step) {
     if (view.figure) return;
-    // Right-click: this plot as a print figure (PNG in the light print theme, and its data as CSV beside it).
-    const std::string popup = std::string("print##") + id;
+    const std::string popup = "print##" + id;
     ImGui::OpenPopupOnItemClick(popup.c_str(), ImGuiPopupFlags_MouseButtonRight);
     tip("Right-click: print this plot (PNG for a paper, with its data as CSV)");
     if (ImGui::BeginPopup(popup.c_str())) {
         const bool go = ImGui::MenuItem("Print figure (PNG + CSV)");
-        record_item(view, std::string("print.") + id);
+        record_item(view, "print." + id);
         if (go) {
             LineFigure f;
             f.title = title;
@@ -432,7 +539,7 @@ void draw_plot(const char* id, const char* title, const std::vector<PlotSeries>&
                 f.series.push_back(std::move(fs));
             }
             if (std::isfinite(opt.mark_x)) f.marks.emplace_back(opt.mark_x, opt.mark_label ? opt.mark_label : "");
-            print_figure(view, id, snap.step, [&f](int w, int h, int k) { return render_line_figure(f, w, h, k); }, line_figure_csv(f));
+            print_figure(view, id, step, [&f](int w, int h, int k) { return render_line_figure(f, w, h, k); }, line_figure_csv(f));
         }
         ImGui::EndPopup();
     }
@@ -478,7 +585,7 @@ bool begin_tiled(const char* title, ImVec2 pos, ImVec2 size, ImGuiWindowFlags fl
     ImGui::SetNextWindowPos(pos, ImGuiCond_Always);
     ImGui::SetNextWindowSize(size, ImGuiCond_Always);
     ImGui::SetNextWindowBgAlpha(0.0f);  // the frame is cleared with this colour (borders are still drawn)
-    return ImGui::Begin(title, nullptr, flags | ImGuiWindowFlags_NoBringToFrontOnFocus);
+    return ImGui::Begin(title, nullptr, flags | ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoSavedSettings);
 }
 
 void record_item(ViewState& view, const std::string& name) {

@@ -135,6 +135,9 @@ struct ViewState {
     bool still = false;               // drawing a picture (--screenshot, --movie): no animation
     int theme = 0;                    // Theme (theme.hpp): 0 auto (light in presenter mode), 1 dark, 2 light
     bool show_help = false;
+    // The layout the user dragged (remembered between runs, not kept in sessions): the Controls panel's width and the
+    // top panels' height as fractions of the window (0: the default, see kDefaultTopFraction).
+    float controls_fraction = 0, top_fraction = 0;
     int export_scale = 1;
     int print_width = 1200, print_height = 800;  // print figures: size in pixels at scale 1
     std::string export_dir = "snapscope-exports";
@@ -204,10 +207,14 @@ const Frame& frame_at(const Snapshot& snap, const ViewState& view);  // the fram
 std::size_t frame_index_at(const Snapshot& snap, const ViewState& view);  // and its index in snap.frames
 // A plot's hover previews the nearest recorded step; its click locks the step cursor there.
 void apply_plot_cursor(const PlotResult& r, const Snapshot& snap, ViewState& view);
-// Writes a print figure and its data (core's figure.hpp) into the export folder as figure-<name>-step<N>-<time>.png
-// and .csv, at the view's print size and export scale; says what it wrote (or why not) in the status bar.
 // Right-click on the last item (a heatmap): a menu that prints it as a print figure (`build` makes it, only then).
 void heatmap_print_menu(ViewState& view, const std::string& id, std::int64_t step, const std::function<snapscope::HeatmapFigures()>& build);
+// Right-click on the last item (a plot, or a group holding it): a menu that prints the series as shown (those hidden
+// in the legend left out), with the plot's axis titles, as figure-<id>-...; draw_plot has it already.
+void plot_print_menu(ViewState& view, const std::string& id, const std::string& title, const std::vector<PlotSeries>& series, const PlotState& state,
+                     const PlotOptions& opt, std::int64_t step);
+// Writes a print figure and its data (core's figure.hpp) into the export folder as figure-<name>-step<N>-<time>.png
+// and .csv, at the view's print size and export scale; says what it wrote (or why not) in the status bar.
 void print_figure(ViewState& view, const std::string& name, std::int64_t step, const std::function<snapscope::RgbaImage(int, int, int)>& render,
                   const std::string& csv);
 // Records the item just drawn as widget `name` (ViewState::widget_rects).

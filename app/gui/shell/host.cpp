@@ -119,7 +119,7 @@ Host::Host(int width, int height, bool visible) {
     IMGUI_CHECKVERSION();
     ImGui::CreateContext();
     ImGuiIO& io = ImGui::GetIO();
-    io.IniFilename = nullptr;  // the layout is fixed; sessions carry view settings
+    io.IniFilename = nullptr;  // no imgui.ini in the working folder: the layout is kept in the user settings (window_places)
     apply_style();
     build_fonts(1.6f);
     ImGui_ImplGlfw_InitForOpenGL(window_, true);

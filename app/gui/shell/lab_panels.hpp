@@ -13,9 +13,19 @@
 
 namespace snapscope::gui {
 
+// The top panels' share of the height unless the user dragged the splitter (ViewState::top_fraction).
+constexpr float kDefaultTopFraction = 0.52f;
+
+// The line between the top and the bottom panels that the user drags (the shell draws its handle): y and its horizontal
+// extent. A lab whose boundary is not at top_h (or not across the whole area) says where it drew it.
+struct LabSplit {
+    float y = 0, x0 = 0, x1 = 0;
+};
+
 // The area right of the Controls panel and how to open a panel there (records its rectangle for exports).
 struct LabArea {
     float x = 0, w = 0, top_h = 0, bottom_h = 0;  // the top panel spans [0, top_h), the bottom one the rest
+    LabSplit* split = nullptr;                    // set to (top_h, x, x + w) before the lab draws
     ImGuiWindowFlags flags = 0;
     std::function<bool(Panel, const char* title, ImVec2 pos, ImVec2 size)> begin_panel;  // call ImGui::End() after
     // A tiled window that is not one of the exported panels (e.g. a second window beside the top panel): the same

@@ -32,6 +32,7 @@
 #include "snapscope/sweep_folder.hpp"
 #include "tour_panel.hpp"
 #include "user_settings.hpp"
+#include "window_places.hpp"
 #include "worker.hpp"
 
 using namespace snapscope;
@@ -409,6 +410,11 @@ int main(int argc, char** argv) {
     if (large_opt->count() > 0) view.large_font = large_font;
     if (font_opt->count() > 0) view.font_scale = font_scale;
     if (interactive && !session) view.theme = remembered.theme;
+    if (interactive) {  // the layout (not a session's: it is the user's)
+        view.controls_fraction = remembered.controls_fraction;
+        view.top_fraction = remembered.top_fraction;
+        place_remembered_windows(remembered.windows, static_cast<float>(width), static_cast<float>(height));
+    }
     if (theme_opt->count() > 0) view.theme = theme_name == "dark" ? 1 : theme_name == "light" ? 2 : 0;
     HostRequests req;
     const CommandSink send = [&](Command c) { worker->post(std::move(c)); };
@@ -571,6 +577,9 @@ int main(int argc, char** argv) {
         now.presenter = view.large_font;
         now.font_scale = view.font_scale;
         now.theme = view.theme;
+        now.controls_fraction = view.controls_fraction;
+        now.top_fraction = view.top_fraction;
+        now.windows = remembered_window_places();
         try {
             save_user_settings(settings_path, now);
         } catch (const std::exception& e) {

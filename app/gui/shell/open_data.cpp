@@ -142,8 +142,8 @@ void draw_open_dialog(const Snapshot& snap, ViewState& view, const CommandSink& 
     if (d.listed != d.dir) list_folder(d, d.dir);
     const float font = ImGui::GetFontSize();
     const ImVec2 ds = ImGui::GetIO().DisplaySize;
-    ImGui::SetNextWindowPos(ImVec2(ds.x * 0.5f, ds.y * 0.45f), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
-    ImGui::SetNextWindowSize(ImVec2(std::min(ds.x * 0.9f, font * 42), std::min(ds.y * 0.8f, font * 30)), ImGuiCond_Appearing);
+    ImGui::SetNextWindowPos(ImVec2(ds.x * 0.5f, ds.y * 0.45f), ImGuiCond_FirstUseEver, ImVec2(0.5f, 0.5f));
+    ImGui::SetNextWindowSize(ImVec2(std::min(ds.x * 0.9f, font * 42), std::min(ds.y * 0.8f, font * 30)), ImGuiCond_FirstUseEver);
     if (ImGui::Begin("Open data", &d.open, ImGuiWindowFlags_NoCollapse)) {
         ImGui::TextWrapped("A UTF-8 text file or a folder of them (WikiText: the folder holding wiki.train.tokens) trains the paper's "
                            "Fig 7 model on it. A sweep folder (snapscope-cli sweep's or merge's --out, holding sweep.json) opens in "

@@ -84,8 +84,8 @@ void draw_depth_width(const Snapshot& snap, ViewState& view) {
     if (!v.show_depth_width) return;
     const ImVec2 ds = ImGui::GetIO().DisplaySize;
     const float font = ImGui::GetFontSize();
-    ImGui::SetNextWindowPos(ImVec2(ds.x * 0.15f, ds.y * 0.1f), ImGuiCond_Appearing);
-    ImGui::SetNextWindowSize(ImVec2(ds.x * 0.7f, ds.y * 0.78f), ImGuiCond_Appearing);
+    ImGui::SetNextWindowPos(ImVec2(ds.x * 0.15f, ds.y * 0.1f), ImGuiCond_FirstUseEver);
+    ImGui::SetNextWindowSize(ImVec2(ds.x * 0.7f, ds.y * 0.78f), ImGuiCond_FirstUseEver);
     if (!ImGui::Begin("Depth x width (sweep in the background)", &v.show_depth_width)) {
         ImGui::End();
         return;
@@ -147,7 +147,13 @@ void draw_depth_width(const Snapshot& snap, ViewState& view) {
     o.size = ImVec2(-1, std::max(font * 8, ImGui::GetContentRegionAvail().y - font * 4));
     o.x_label = "log10(parameters)";
     o.y_label = v.dw_metric == 0 ? "final loss (nats)" : "held-out accuracy";
+    o.record = &view.widget_rects;  // "plot.dwplot"
+    ImGui::BeginGroup();
     plot_lines("dwplot", s, v.dw_plot, o);
+    ImGui::EndGroup();
+    plot_print_menu(view, "depth-width", std::string("Depth x width: ") + (v.dw_metric == 0 ? "final loss" : "held-out accuracy") +
+                                              " against the parameter count, same steps for all",
+                    s, v.dw_plot, o, snap.step);
     ImGui::End();
 }
 

@@ -415,7 +415,9 @@ void draw_text_panels(const Snapshot& snap, ViewState& view, HeatmapTextures*, c
     // curves share the right column.
     const float full_h = area.top_h + area.bottom_h;
     const float map_w = std::floor(area.w * (view.large_font ? 0.5f : 0.44f));
-    const float right_w = area.w - map_w, pins_h = std::floor(full_h * 0.42f);
+    // (Its own default share, 0.42 of the height, moved with the top/bottom splitter.)
+    const float right_w = area.w - map_w, pins_h = std::floor(area.top_h * (0.42f / kDefaultTopFraction));
+    if (area.split) *area.split = {pins_h, area.x + map_w, area.x + area.w};
     if (area.begin_panel(Panel::Attention, "Attention on a window of the text (rows: query word, columns: key word)", ImVec2(area.x, 0),
                          ImVec2(map_w, full_h)) &&
         !snap.frames.empty())

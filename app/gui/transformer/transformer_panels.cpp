@@ -519,6 +519,55 @@ void draw_transformer_maps(const Snapshot& snap, ViewState& view, HeatmapTexture
             std::snprintf(b, sizeof b, "L%d", l);
             dl->AddText(ImVec2(ca.x + step * n * l + 2, ca.y + 1), IM_COL32(255, 255, 255, 200), b);
         }
+    // Right-click either picture: it as a print figure (every layer and head's map side by side; the cosine map with
+    // its blocks labelled), the probe's tokens on the axes.
+    auto name_at = [&](int i) {
+        const std::size_t id = static_cast<std::size_t>(t[static_cast<std::size_t>(i) % t.size()]);
+        return id < info.token_names.size() ? info.token_names[id] : std::string("?");
+    };
+    const std::int64_t at_step = frame_at(snap, view).step;
+    ImGui::SetCursorScreenPos(origin);
+    ImGui::InvisibleButton("##maps", ImVec2(std::max(1.f, grid_w), std::max(1.f, rows * (cell + title_h))));
+    record_item(view, "transformer.maps");
+    heatmap_print_menu(view, "attention-maps", at_step, [&] {
+        HeatmapFigures fig;
+        fig.title = "Attention of each layer and head on the probe sequence at step " + std::to_string(at_step);
+        fig.x_label = "key position (token)";
+        fig.y_label = "query position (token)";
+        fig.value_label = "attention weight";
+        fig.vmin = 0;
+        fig.vmax = 1;
+        for (int k = 0; k < maps; ++k) {
+            HeatmapFigure p;
+            p.title = "layer " + std::to_string(k / r.heads + 1) + ", head " + std::to_string(k % r.heads + 1);
+            p.rows = p.cols = n;
+            p.data.assign(r.attention.begin() + static_cast<std::ptrdiff_t>(k) * n * n, r.attention.begin() + static_cast<std::ptrdiff_t>(k + 1) * n * n);
+            for (int i = 0; i < n; ++i) p.row_labels.push_back(std::to_string(i) + " " + name_at(i));
+            p.col_labels = p.row_labels;
+            fig.panels.push_back(std::move(p));
+        }
+        return fig;
+    });
+    ImGui::SetCursorScreenPos(ca);
+    ImGui::InvisibleButton("##cosine", ImVec2(std::max(1.f, cb.x - ca.x), std::max(1.f, cb.y - ca.y)));
+    record_item(view, "transformer.cosine");
+    heatmap_print_menu(view, "hidden-cosine", at_step, [&] {
+        HeatmapFigures fig;
+        fig.title = "Cosine similarity of the hidden states at step " + std::to_string(at_step) + " (L0: the embedding, Lk: after block k)";
+        fig.x_label = fig.y_label = "layer, position (token)";
+        fig.value_label = "cosine similarity";
+        fig.map = Colormap::Diverging;
+        fig.vmin = -1;
+        fig.vmax = 1;
+        HeatmapFigure p;
+        p.rows = p.cols = m;
+        p.data = r.cosine;
+        for (int i = 0; i < m; ++i) p.row_labels.push_back("L" + std::to_string(i / n) + " " + std::to_string(i % n) + " " + name_at(i % n));
+        p.col_labels = p.row_labels;
+        fig.panels.push_back(std::move(p));
+        return fig;
+    });
+    ImGui::SetCursorScreenPos(origin);
     ImGui::Dummy(ImVec2(avail.x, std::max(rows * (cell + title_h), cos_w + font * 2) + font * 0.5f));
     const ImVec2 mp = ImGui::GetIO().MousePos;
     if (mp.x >= ca.x && mp.x < cb.x && mp.y >= ca.y && mp.y < cb.y && !view.figure) {
