@@ -1901,6 +1901,19 @@ TEST(UiLogic, TheSplittersResizeThePanelsWithinLimitsAndDoubleClickResets) {
     EXPECT_GT(width_of(view, "panel.controls"), w0 + 100);
     drag(ui, centre(view, "splitter.controls"), ImVec2(-3000, 0), frame);
     EXPECT_NEAR(width_of(view, "panel.controls"), font * 12, 1.0f);
+    {
+        // A drag whose move and release come in one frame (a slow frame on a software renderer) still lands.
+        const ImVec2 from = centre(view, "splitter.controls");
+        const float before = width_of(view, "panel.controls");
+        ui.mouse(from, false);
+        frame();
+        ui.mouse(from, true);
+        frame();
+        ui.mouse(ImVec2(from.x + 60, from.y), false);
+        frame();
+        frame();
+        EXPECT_NEAR(width_of(view, "panel.controls"), before + 60, 1.0f);
+    }
     // A double-click gives the default back.
     click(ui, centre(view, "splitter.controls"), frame);
     click(ui, centre(view, "splitter.controls"), frame);

@@ -377,7 +377,8 @@ Handle splitter_handle(ViewState& view, const char* name, ImVec2 pos, ImVec2 siz
         if (ImGui::IsItemActivated()) st->SetFloat(id, line);  // where the line was at the press
         const ImGuiIO& io = ImGui::GetIO();
         const float moved = vertical ? io.MousePos.x - io.MouseClickedPos[0].x : io.MousePos.y - io.MouseClickedPos[0].y;
-        h.dragged = active && moved != 0 && std::isfinite(moved);
+        // (Also on the frame of the release: a slow frame may see the last move and the release together.)
+        h.dragged = (active || ImGui::IsItemDeactivated()) && moved != 0 && std::isfinite(moved);
         h.target = st->GetFloat(id, line) + (h.dragged ? moved : 0.0f);
         h.reset = ImGui::IsItemHovered() && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left);
         if (ImGui::IsItemHovered() || active) {
