@@ -285,6 +285,7 @@ int emit_sweep_script(const SweepOptions& opt, const SweepDefinition& def, const
     else
         est += "  Memory per shard: about " + std::to_string(jobs) + " x " + mib_text(per_run) + " + " + mib_text(program_bytes) + ".";
 
+    const std::string example = std::to_string(std::min(3, opt.shards));  // a shard the comments show
     std::string shown_cmd = join_words(sweep_words) + " --out " + sh_quote(out.string());
     std::string s;
     if (slurm) {
@@ -300,9 +301,9 @@ int emit_sweep_script(const SweepOptions& opt, const SweepDefinition& def, const
         s += "# Rerun only some shards (those the merge names as missing; each resumes where it stopped), then merge again:\n";
         s += "#   bash " + sh_quote(script_name) + " " + std::to_string(std::min(3, opt.shards)) + (opt.shards > 3 ? " " + std::to_string(opt.shards) : std::string()) + "\n";
         s += "# Watch it:\n";
-        s += "#   squeue -u \"$USER\"        (the array's tasks as JOBID_TASK, the merge waiting with reason Dependency)\n";
-        s += "#   tail " + sh_quote((out / "logs").string()) + "/shard-3.out " + sh_quote((out / "logs").string()) +
-             "/shard-3.err   (task 3's output and errors)\n";
+        s += "#   squeue --me        (the array's tasks as JOBID_TASK, the merge waiting with reason Dependency)\n";
+        s += "#   tail " + sh_quote((out / "logs").string()) + "/shard-" + example + ".out " + sh_quote((out / "logs").string()) +
+             "/shard-" + example + ".err   (task " + example + "'s output and errors)\n";
         s += "#   " + status_cmd + "\n";
         s += "#   (the runs done per shard, while the job runs; writes nothing)\n";
         s += "# Merge and check (what the merge job runs; it exits 1 naming any missing runs and the shards to rerun):\n";
@@ -381,7 +382,8 @@ int emit_sweep_script(const SweepOptions& opt, const SweepDefinition& def, const
         s += "# where it stopped), the joblog remembers the others.\n";
         s += "# Watch it:\n";
         s += "#   cat " + sh_quote((out / "logs" / "parallel.joblog").string()) + "   (one line per finished shard, with its exit status)\n";
-        s += "#   tail " + sh_quote((out / "logs").string()) + "/shard-3.err   (shard 3's output and errors: shard-3.out, shard-3.err)\n";
+        s += "#   tail " + sh_quote((out / "logs").string()) + "/shard-" + example + ".err   (shard " + example + "'s output and errors: shard-" + example +
+             ".out, shard-" + example + ".err)\n";
         s += "#   " + status_cmd + "\n";
         s += "#   (the runs done per shard, while it runs; writes nothing)\n";
         s += "# Merge and check (run at the end of this script; it exits 1 naming any missing runs):\n";
@@ -413,8 +415,15 @@ int emit_sweep_script(const SweepOptions& opt, const SweepDefinition& def, const
         s += "if [ \"$failed\" -ne 0 ]; then echo \"$failed shard(s) failed (see $logs/parallel.joblog and their .err logs)\" >&2; fi\n";
         s += merge_cmd + "\n";
         s += "status=$?\n";
-        s += "if [ \"$status\" -ne 0 ]; then echo \"the sweep is not complete: run bash \"" + sh_quote(script_name) +
-             "\" again (it reruns only the failed shards)\" >&2; fi\n";
+        // (A shard that succeeded and whose results were lost since is never rerun by --resume-failed: the joblog
+        // says it is done. Set aside, every shard reruns, each resuming from its results.csv.)
+        s += "if [ \"$status\" -ne 0 ] && [ \"$failed\" -ne 0 ]; then\n";
+        s += "  echo \"the sweep is not complete: run bash \"" + sh_quote(script_name) + "\" again (it reruns only the failed shards)\" >&2\n";
+        s += "elif [ \"$status\" -ne 0 ]; then\n";
+        s += "  mv -f \"$logs/parallel.joblog\" \"$logs/parallel.joblog.old\"\n";
+        s += "  echo \"every shard ran without an error but the sweep is not complete (results removed or changed since): the joblog was set \"\\\n";
+        s += "\"aside as $logs/parallel.joblog.old; run bash \"" + sh_quote(script_name) +
+             "\" again: every shard reruns, skipping the runs it already has\" >&2\nfi\n";
         s += "exit \"$status\"\n";
     }
 

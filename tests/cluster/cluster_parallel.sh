@@ -62,4 +62,15 @@ bash sweep2.sh >run3.out 2>run3.err || fail "the second run failed: $(cat run3.e
 [ "$(awk 'NR > 1 && $7 == 0' sw2/logs/parallel.joblog | wc -l)" -eq 3 ] || fail "joblog after the rerun: $(cat sw2/logs/parallel.joblog)"
 cmp sw2/merged/results.csv one/results.csv || fail "after the rerun the merged results.csv differs"
 echo "a failed shard, rerun alone by --resume-failed, completed the sweep"
+
+# Results lost after their shard succeeded (a folder deleted): the joblog says done, so --resume-failed alone would
+# never rerun it. The script says so, sets the joblog aside, and the next run reruns every shard (each resuming,
+# so a complete one runs nothing again) and completes the sweep.
+rm -rf sw2/part-3
+if bash sweep2.sh >run4.out 2>run4.err; then fail "the script succeeded with a shard's results gone"; fi
+grep -q "ran without an error but the sweep is not complete" run4.err || fail "no advice for lost results: $(cat run4.err)"
+bash sweep2.sh >run5.out 2>run5.err || fail "the rerun after lost results failed: $(cat run5.err)"
+grep -q "(2 were already done)" sw2/logs/shard-1.out || fail "shard 1 ran its runs again: $(cat sw2/logs/shard-1.out)"
+cmp sw2/merged/results.csv one/results.csv || fail "after lost results the merged results.csv differs"
+echo "a shard whose results were lost after it succeeded was rerun by the script and completed the sweep"
 echo "PASS: cluster_parallel"

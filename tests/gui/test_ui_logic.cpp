@@ -2063,3 +2063,19 @@ TEST(UiLogic, TheLayoutKeysOfTheSettingsFileAreCheckedAndRoundTrip) {
     EXPECT_NE(warnings[0].find("key 'windows': expected an object"), std::string::npos) << warnings[0];
     std::filesystem::remove_all(d);
 }
+
+// A shard's folder says which part of how large a sweep it is: the phase diagram's "from ..." line showed the size
+// of a definition already moved out of the folder ("shard 1/2 of a sweep of 3 runs" for a sweep of 12).
+TEST(UiLogic, AShardsFolderInThePhaseDiagramNamesTheWholeSweepsSize) {
+    SweepFolder f;
+    FlatConfig base = preset_config("fig4");
+    f.manifest.def = make_sweep_definition(base, {"train.lr_y_over_z=1,5", "train.lr_z=0.5,2"}, 3, kSnapTolerance, kSnapWindow);
+    f.manifest.shard_index = 1;
+    f.manifest.shard_count = 2;
+    f.expected = 6;
+    f.dir = "/somewhere/part-1";
+    const std::string want = f.describe();
+    EXPECT_EQ(want, "0 of 6 runs (shard 1/2 of a sweep of 12 runs)");
+    const SweepJob job(std::move(f));
+    EXPECT_EQ(job.source_note(), want);
+}

@@ -21,10 +21,10 @@ SweepJob::SweepJob(SweepDefinition def, int jobs, double memory_mb) : state_(std
 
 SweepJob::SweepJob(SweepFolder folder) : state_(std::make_shared<State>()) {
     State& st = *state_;
+    st.source_note = folder.describe();  // (before its definition is moved out: the note names the sweep's size)
     st.def = std::move(folder.manifest.def);
     st.total = folder.expected;
     st.source = folder.dir;
-    st.source_note = folder.describe();
     st.results = std::move(folder.results);
     st.chains = 0;  // nothing to run: finished
 }
