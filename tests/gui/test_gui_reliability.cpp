@@ -106,6 +106,18 @@ TEST(GuiIssue9, SigtermAutosaves) {
     EXPECT_EQ(config_to_json(saved.config), config_to_json(resolve_config(preset_config("fig6"), "fig6")));  // the running preset's
 }
 
+// With autosave off, the stop says the session was not saved (it said "autosaved to (autosave off)").
+TEST(GuiIssue9, SigtermWithAutosaveOffSaysNothingWasSaved) {
+    const ProcResult r = run_process(gui() + " --preset fig4 --autosave ''", 60, 0, "", [](pid_t pid) {
+        ASSERT_TRUE(wait_for_handler(pid, SIGTERM));
+        ::kill(pid, SIGTERM);
+    });
+    EXPECT_FALSE(r.timed_out);
+    EXPECT_EQ(r.signal, 0);
+    EXPECT_NE(r.err.find("stopped by signal 15; autosave is off, so the session was not saved"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("autosaved to"), std::string::npos) << r.err;
+}
+
 // Point 19: numbers on the GUI's command line are checked whole.
 TEST(GuiIssue9, BadNumbersOnTheCommandLineAreRejected) {
     const fs::path d = test_dir("args");

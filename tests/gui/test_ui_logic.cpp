@@ -1047,6 +1047,22 @@ TEST(UiLogic, TheTransformerMapsAndTheCosineMapPrintWithTheirData) {
     // One block per map: a header and n query rows, each with its n weights (a row sums to 1).
     EXPECT_EQ(std::count(attn.begin(), attn.end(), '\n'), maps * (n + 1) + (maps - 1)) << attn.substr(0, 400);
     EXPECT_NE(attn.find("layer 1, head 1"), std::string::npos) << attn.substr(0, 400);
+    // Hovering the cosine map says which states a cell compares; not while its print menu is open (the tooltip
+    // covered the menu).
+    auto tooltip_shown = [] {
+        for (ImGuiWindow* w : GImGui->Windows)
+            if ((w->Flags & ImGuiWindowFlags_Tooltip) && w->Active) return true;
+        return false;
+    };
+    ui.mouse(centre(view, "transformer.cosine"), false);
+    frame();
+    frame();
+    EXPECT_TRUE(tooltip_shown());
+    right_click(ui, centre(view, "transformer.cosine"), frame);
+    EXPECT_TRUE(view.widget_rects.count("print.hidden-cosine"));
+    EXPECT_FALSE(tooltip_shown());
+    ui.mouse(ImVec2(5, 795), false);
+    click(ui, ImVec2(5, 795), frame);  // (closes the menu)
     const std::string cos = print("transformer.cosine", "hidden-cosine");
     EXPECT_EQ(std::count(cos.begin(), cos.end(), '\n'), m + 1) << cos.substr(0, 400);
     EXPECT_NE(cos.find("\nL0 0 "), std::string::npos) << cos.substr(0, 400);

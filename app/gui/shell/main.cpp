@@ -586,8 +586,9 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "snapscope: could not remember the window's settings: %s\n", e.what());
         }
     }
-    if (g_quit_signal) std::fprintf(stderr, "snapscope: stopped by signal %d; the session was autosaved to %s\n", static_cast<int>(g_quit_signal),
-                                    autosave_path.empty() ? "(autosave off)" : autosave_path.c_str());
+    if (g_quit_signal)
+        std::fprintf(stderr, "snapscope: stopped by signal %d; %s%s\n", static_cast<int>(g_quit_signal),
+                     autosave_path.empty() ? "autosave is off, so the session was not saved" : "the session was autosaved to ", autosave_path.c_str());
     if (stats && !build_ms.empty()) {
         auto report = [](const char* name, std::vector<double> v) {
             std::sort(v.begin(), v.end());

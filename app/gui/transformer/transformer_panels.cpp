@@ -551,6 +551,7 @@ void draw_transformer_maps(const Snapshot& snap, ViewState& view, HeatmapTexture
     ImGui::SetCursorScreenPos(ca);
     ImGui::InvisibleButton("##cosine", ImVec2(std::max(1.f, cb.x - ca.x), std::max(1.f, cb.y - ca.y)));
     record_item(view, "transformer.cosine");
+    const bool cosine_hovered = ImGui::IsItemHovered();  // (not while its print menu, or another popup, is open)
     heatmap_print_menu(view, "hidden-cosine", at_step, [&] {
         HeatmapFigures fig;
         fig.title = "Cosine similarity of the hidden states at step " + std::to_string(at_step) + " (L0: the embedding, Lk: after block k)";
@@ -570,7 +571,7 @@ void draw_transformer_maps(const Snapshot& snap, ViewState& view, HeatmapTexture
     ImGui::SetCursorScreenPos(origin);
     ImGui::Dummy(ImVec2(avail.x, std::max(rows * (cell + title_h), cos_w + font * 2) + font * 0.5f));
     const ImVec2 mp = ImGui::GetIO().MousePos;
-    if (mp.x >= ca.x && mp.x < cb.x && mp.y >= ca.y && mp.y < cb.y && !view.figure) {
+    if (cosine_hovered && mp.x >= ca.x && mp.x < cb.x && mp.y >= ca.y && mp.y < cb.y && !view.figure) {
         const int i = static_cast<int>((mp.y - ca.y) / step), j = static_cast<int>((mp.x - ca.x) / step);
         if (i >= 0 && i < m && j >= 0 && j < m)
             ImGui::SetTooltip("layer %d position %d vs layer %d position %d: cosine %.3f\n(layer 0 is the embedding; blocks are layers)", i / n, i % n,
