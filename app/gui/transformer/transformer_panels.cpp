@@ -465,12 +465,16 @@ void draw_transformer_maps(const Snapshot& snap, ViewState& view, HeatmapTexture
     const bool short_titles = cell < font * 7;
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const ImVec2 origin = ImGui::GetCursorScreenPos();
-    auto labels = [&](ImVec2 a, float size, int n, const std::vector<std::int32_t>& toks) {
+    // The name of the token at position i of the sequence shown (axes of the maps and of their print figures).
+    auto name_at = [&](int i) {
+        const std::size_t id = static_cast<std::size_t>(t[static_cast<std::size_t>(i) % t.size()]);
+        return id < info.token_names.size() ? info.token_names[id] : std::string("?");
+    };
+    auto labels = [&](ImVec2 a, float size, int n) {
         const float step = size / n;
         if (step < font * 0.6f) return;
         for (int i = 0; i < n; ++i) {
-            const std::size_t id = static_cast<std::size_t>(toks[static_cast<std::size_t>(i) % toks.size()]);
-            const std::string name = id < info.token_names.size() ? info.token_names[id] : "?";
+            const std::string name = name_at(i);
             dl->AddText(ImVec2(a.x - font * 0.8f, a.y + step * i + (step - font) / 2), IM_COL32(190, 190, 190, 255), name.c_str());
             dl->AddText(ImVec2(a.x + step * i + (step - ImGui::CalcTextSize(name.c_str()).x) / 2, a.y - font * 1.05f), IM_COL32(190, 190, 190, 255), name.c_str());
         }
@@ -487,7 +491,7 @@ void draw_transformer_maps(const Snapshot& snap, ViewState& view, HeatmapTexture
         const ImVec2 b(a.x + cell, a.y + cell);
         if (!textures || !textures->draw(dl, a, b, "attn" + std::to_string(m), n, n, data.data(), Colormap::Viridis, 0.f, 1.f))
             dl->AddRectFilled(a, b, IM_COL32(40, 40, 48, 255));
-        labels(a, cell, n, t);
+        labels(a, cell, n);
     }
     // The cosine similarity of hidden states across layers (blocks) and positions: vertical slices show as bright
     // off-diagonal bands where position k keeps its direction from layer to layer.
@@ -521,10 +525,6 @@ void draw_transformer_maps(const Snapshot& snap, ViewState& view, HeatmapTexture
         }
     // Right-click either picture: it as a print figure (every layer and head's map side by side; the cosine map with
     // its blocks labelled), the probe's tokens on the axes.
-    auto name_at = [&](int i) {
-        const std::size_t id = static_cast<std::size_t>(t[static_cast<std::size_t>(i) % t.size()]);
-        return id < info.token_names.size() ? info.token_names[id] : std::string("?");
-    };
     const std::int64_t at_step = frame_at(snap, view).step;
     ImGui::SetCursorScreenPos(origin);
     ImGui::InvisibleButton("##maps", ImVec2(std::max(1.f, grid_w), std::max(1.f, rows * (cell + title_h))));
@@ -551,7 +551,7 @@ void draw_transformer_maps(const Snapshot& snap, ViewState& view, HeatmapTexture
     ImGui::SetCursorScreenPos(ca);
     ImGui::InvisibleButton("##cosine", ImVec2(std::max(1.f, cb.x - ca.x), std::max(1.f, cb.y - ca.y)));
     record_item(view, "transformer.cosine");
-    const bool cosine_hovered = ImGui::IsItemHovered();  // (not while its print menu, or another popup, is open)
+    const bool cosine_hovered = ImGui::IsItemHovered();  // (the map's rectangle; not while a popup is open)
     heatmap_print_menu(view, "hidden-cosine", at_step, [&] {
         HeatmapFigures fig;
         fig.title = "Cosine similarity of the hidden states at step " + std::to_string(at_step) + " (L0: the embedding, Lk: after block k)";
@@ -571,7 +571,7 @@ void draw_transformer_maps(const Snapshot& snap, ViewState& view, HeatmapTexture
     ImGui::SetCursorScreenPos(origin);
     ImGui::Dummy(ImVec2(avail.x, std::max(rows * (cell + title_h), cos_w + font * 2) + font * 0.5f));
     const ImVec2 mp = ImGui::GetIO().MousePos;
-    if (cosine_hovered && mp.x >= ca.x && mp.x < cb.x && mp.y >= ca.y && mp.y < cb.y && !view.figure) {
+    if (cosine_hovered && !view.figure) {
         const int i = static_cast<int>((mp.y - ca.y) / step), j = static_cast<int>((mp.x - ca.x) / step);
         if (i >= 0 && i < m && j >= 0 && j < m)
             ImGui::SetTooltip("layer %d position %d vs layer %d position %d: cosine %.3f\n(layer 0 is the embedding; blocks are layers)", i / n, i % n,
