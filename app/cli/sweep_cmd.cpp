@@ -49,6 +49,21 @@ double row_bytes(const SweepDefinition& def) { return 160.0 + 48.0 * static_cast
 
 std::string slurp_checked(const fs::path& p, std::uint64_t max_bytes) { return read_input_file(p.string(), "sweep results file", max_bytes); }
 
+// config.json of a sweep's folder: the sweep as one config (`sweep --config` of it is this sweep again), with the keys
+// that do not change a run (description, limits.memory_mb) as `given` had them, when there is one.
+std::string sweep_config_text(const SweepDefinition& def, const Config* given) {
+    FlatConfig f = sweep_definition_config(def);
+    if (given) {
+        const nlohmann::json g = config_to_json(*given);
+        for (const char* k : {"description", "limits.memory_mb"}) {
+            bool axis = false;
+            for (const SweepAxis& a : def.axes) axis = axis || a.key == k;
+            if (!axis && g.contains(k)) f[k] = g[k];
+        }
+    }
+    return dump_json(config_to_json(resolve_config(f, "the sweep's config")));
+}
+
 }  // namespace
 
 int cmd_sweep(const SweepOptions& opt) {
@@ -116,7 +131,7 @@ int cmd_sweep(const SweepOptions& opt) {
         m.shard_index = opt.shard_index;
         m.shard_count = opt.shard_count;
         write_file_atomic(manifest_path.string(), sweep_manifest_text(m));
-        write_file_atomic((out / "config.json").string(), dump_json(config_to_json(base)));
+        write_file_atomic((out / "config.json").string(), sweep_config_text(def, &base));
 
         const int jobs = std::max(1, opt.jobs);
         std::atomic<std::int64_t> next{0};  // k-th run of this shard
@@ -179,8 +194,8 @@ int cmd_sweep(const SweepOptions& opt) {
         if (!first_error.empty()) return error(first_error + " (results so far saved; rerun to resume)");
         const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         if (!opt.quiet) {
-            std::printf("%lld runs (%zu were already done) in %.1f s with %d jobs; shard %d/%d of %lld runs\nwrote %s/{results.csv, summary.csv, sweep.json, config.json}\n",
-                        static_cast<long long>(todo), have.size(), el, jobs, opt.shard_index, opt.shard_count, static_cast<long long>(total),
+            std::printf("%lld runs (%zu were already done) in %.1f s with %d job%s; shard %d/%d of %lld runs\nwrote %s/{results.csv, summary.csv, sweep.json, config.json}\n",
+                        static_cast<long long>(todo), have.size(), el, jobs, jobs == 1 ? "" : "s", opt.shard_index, opt.shard_count, static_cast<long long>(total),
                         opt.out_dir.c_str());
             StreamSink so(stdout, "standard output");
             so.finish();
@@ -386,7 +401,7 @@ int cmd_merge(const MergeOptions& opt) {
         SweepManifest merged;
         merged.def = def;
         FileSet set(out_dir);
-        set.open("config.json").write(dump_json(config_to_json(resolve_config(def.base, "the sweep's base config"))));
+        set.open("config.json").write(sweep_config_text(def, nullptr));
         set.open("sweep.json").write(sweep_manifest_text(merged));
         set.open("summary.csv").write(sweep_summary_csv(def, rows));
         set.open("results.csv").write(sweep_results_csv(def, rows));

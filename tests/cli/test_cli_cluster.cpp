@@ -223,3 +223,23 @@ TEST(Issue15Merge, StatusReportsProgressWithoutWritingAndToleratesShardsNotStart
     ASSERT_EQ(run_cli("sweep" + kSweep + " -q --set train.steps=6 --shard 2/3 --out " + (d / "other").string()).status, 0);
     expect_clear_error(run_cli("merge --status " + part(1) + " " + (d / "other").string()), "another sweep", "status of two sweeps");
 }
+
+TEST(Issue15Merge, ConfigJsonOfASweepAndOfItsMergeIsTheSweepAgain) {
+    // config.json of a sweep's folder (and of a merge) holds the sweep itself: its grid (the --grid axes too, a
+    // quoted string with a comma among them) and its seeds, so `sweep --config` of it runs the very same sweep.
+    const fs::path d = test_dir("config");
+    const std::string a = (d / "a").string();
+    ASSERT_EQ(run_cli("sweep" + kSweep + " -q --shard 1/2 --out " + a + "-1").status, 0);
+    ASSERT_EQ(run_cli("sweep" + kSweep + " -q --shard 2/2 --out " + a + "-2").status, 0);
+    ASSERT_EQ(run_cli("sweep" + kSweep + " -q --out " + a).status, 0);
+    const ProcResult m = run_cli("merge " + a + "-1 " + a + "-2 --out " + (d / "m").string());
+    ASSERT_EQ(m.status, 0) << m.err;
+    for (const fs::path& from : {fs::path(a), d / "m", fs::path(a + "-1")}) {
+        const fs::path again = d / ("again-" + from.filename().string());
+        const ProcResult r = run_cli("sweep -q --config " + (from / "config.json").string() + " --out " + again.string());
+        ASSERT_EQ(r.status, 0) << from << ": " << r.err;
+        // The same definition (sweep.json holds it; the shard is 1/1 here as in `a`) and the same results.
+        EXPECT_EQ(slurp_file(again / "sweep.json"), slurp_file(fs::path(a) / "sweep.json")) << from;
+        EXPECT_EQ(slurp_file(again / "results.csv"), slurp_file(fs::path(a) / "results.csv")) << from;
+    }
+}

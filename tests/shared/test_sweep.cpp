@@ -229,3 +229,40 @@ TEST(SweepFolder, ReadsAWholeSweepAShardAndSaysWhatIsWrongWithABadOne) {
     EXPECT_NE(message([&] { read_sweep_folder((dir / "all").string(), 1000, 100); }).find("results.csv"), std::string::npos);
     fs::remove_all(dir);
 }
+
+TEST(Sweep, GridTextReadsBackToTheSameAxesAndTheConfigToTheSameDefinition) {
+    // Values that need care: a double that prints long, a tiny one, an integer beside doubles, strings with the
+    // separators (comma, semicolon, equals), a quote, a backslash and a leading space.
+    std::vector<SweepAxis> axes(3);
+    axes[0].key = "train.lr_z";
+    axes[0].values = {0.1 + 0.2, 1e-300, 2, 0.5};
+    axes[1].key = "description";
+    axes[1].values = {"a,b;c=d", "say \"hi\"\\", " x"};
+    axes[2].key = "data.num_last";
+    axes[2].values = {1, 3};
+    const std::vector<SweepAxis> back = parse_grid(grid_text(axes));
+    ASSERT_EQ(back.size(), axes.size()) << grid_text(axes);
+    for (std::size_t a = 0; a < axes.size(); ++a) {
+        EXPECT_EQ(back[a].key, axes[a].key);
+        ASSERT_EQ(back[a].values.size(), axes[a].values.size()) << grid_text(axes);
+        for (std::size_t i = 0; i < axes[a].values.size(); ++i) {
+            EXPECT_EQ(back[a].values[i], axes[a].values[i]) << grid_text(axes);
+            EXPECT_EQ(back[a].values[i].is_string(), axes[a].values[i].is_string()) << back[a].values[i].dump();
+            EXPECT_EQ(back[a].values[i].is_number_integer(), axes[a].values[i].is_number_integer()) << back[a].values[i].dump();
+        }
+    }
+    // A definition made from a preset with extra axes and seeds, turned into a config and back, is the same sweep.
+    const std::vector<std::string> grids = {"train.lr_z=0.30000000000000004,1e-3,2", "description=\"a,b;c\",plain", "data.num_last=1,3"};
+    const SweepDefinition def = make_sweep_definition(preset_config("fig6-sweep"), grids, 3, 0.07, 12);
+    const FlatConfig cfg = sweep_definition_config(def);
+    const SweepDefinition again = make_sweep_definition(cfg, {}, 0, 0.07, 12);
+    EXPECT_EQ(def.difference(again), "");
+    EXPECT_EQ(def.to_json().dump(), again.to_json().dump());
+    EXPECT_EQ(again.seeds, 3);
+    // The config itself is a valid config of the first grid point.
+    const Config c = resolve_config(cfg, "test");
+    EXPECT_EQ(c.sweep_seeds, 3);
+    ASSERT_EQ(def.axes[1].key, "train.lr_z");  // (the preset's axes first, --grid replacing its lr_z in place)
+    EXPECT_EQ(cfg.at("train.lr_z"), def.axes[1].values[0]);
+    EXPECT_EQ(cfg.at("data.num_last"), def.axes[0].values[0]);
+}

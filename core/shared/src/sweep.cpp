@@ -56,6 +56,26 @@ bool outside_definition(const std::string& key) {
     return key == "sweep.grid" || key == "sweep.seeds" || key == "train.seed" || key == "limits.memory_mb" || key == "description";
 }
 
+// The base as a run of the sweep sees it: resolved with every axis at its first value, the axes and the keys outside
+// the definition left out. Keys derived from an axis (train.lr_y from train.lr_z * train.lr_y_over_z) then hold what
+// the grid gives them, not what the config had before the grid replaced its inputs, so a definition written out as a
+// config and read back (sweep_definition_config) has the same base. Runs are the same either way: each point
+// resolves the base with its own axis values.
+FlatConfig canonical_base(const FlatConfig& base, const std::vector<SweepAxis>& axes) {
+    FlatConfig flat = base;
+    for (const SweepAxis& a : axes)
+        if (!a.values.empty()) flat[a.key] = a.values[0];
+    const json resolved = config_to_json(resolve_config(flat, "sweep base"));
+    FlatConfig out;
+    for (auto it = resolved.begin(); it != resolved.end(); ++it) {
+        if (outside_definition(it.key())) continue;
+        bool axis = false;
+        for (const SweepAxis& a : axes) axis = axis || a.key == it.key();
+        if (!axis) out[it.key()] = *it;
+    }
+    return out;
+}
+
 }  // namespace
 
 std::string SweepPoint::key() const {
@@ -90,6 +110,26 @@ std::vector<SweepAxis> parse_grid(const std::string& text) {
             axes.push_back(std::move(a));
         }
     return axes;
+}
+
+std::string grid_text(const std::vector<SweepAxis>& axes) {
+    // JSON text for every value: a string is quoted (so its commas and semicolons stay inside it), a number keeps
+    // its type and every digit (nlohmann writes doubles that read back to the same bits).
+    std::string out;
+    for (const SweepAxis& a : axes) {
+        out += (out.empty() ? "" : ";") + a.key + "=";
+        for (std::size_t i = 0; i < a.values.size(); ++i) out += (i ? "," : "") + a.values[i].dump();
+    }
+    return out;
+}
+
+FlatConfig sweep_definition_config(const SweepDefinition& def) {
+    FlatConfig f = def.base;
+    for (const SweepAxis& a : def.axes)
+        if (!a.values.empty()) f[a.key] = a.values[0];
+    f["sweep.grid"] = grid_text(def.axes);
+    f["sweep.seeds"] = def.seeds;
+    return f;
 }
 
 std::int64_t SweepDefinition::size() const {
@@ -161,13 +201,24 @@ SweepDefinition SweepDefinition::from_json(const json& j, const std::string& sou
 }
 
 std::string SweepDefinition::difference(const SweepDefinition& o) const {
-    for (const auto& [k, v] : base) {
-        auto it = o.base.find(k);
-        if (it == o.base.end()) return "the base config differs in " + k + " (" + brief(v) + " vs unset)";
+    // Bases compare as the runs see them (an older sweep.json may hold a derived key's value from before the grid).
+    FlatConfig mine = base, theirs = o.base;
+    if (mine != theirs) {
+        try {
+            mine = canonical_base(base, axes);
+            theirs = canonical_base(o.base, o.axes);
+        } catch (const std::exception&) {
+            mine = base;
+            theirs = o.base;
+        }
+    }
+    for (const auto& [k, v] : mine) {
+        auto it = theirs.find(k);
+        if (it == theirs.end()) return "the base config differs in " + k + " (" + brief(v) + " vs unset)";
         if (value_text(it->second) != value_text(v)) return "the base config differs in " + k + " (" + brief(v) + " vs " + brief(it->second) + ")";
     }
-    for (const auto& [k, v] : o.base)
-        if (!base.count(k)) return "the base config differs in " + k + " (unset vs " + brief(v) + ")";
+    for (const auto& [k, v] : theirs)
+        if (!mine.count(k)) return "the base config differs in " + k + " (unset vs " + brief(v) + ")";
     if (axes.size() != o.axes.size()) return "the grids have different axes";
     for (std::size_t a = 0; a < axes.size(); ++a) {
         if (axes[a].key != o.axes[a].key) return "the grids have different axes (" + axes[a].key + " vs " + o.axes[a].key + ")";
@@ -224,6 +275,7 @@ SweepDefinition make_sweep_definition(const FlatConfig& flat, const std::vector<
             probe[a.key] = v;
             resolve_config(probe, "--grid " + a.key + "=" + brief_text(value_text(v)));
         }
+    d.base = canonical_base(d.base, d.axes);
     (void)d.size();
     return d;
 }

@@ -74,6 +74,12 @@ SweepDefinition make_sweep_definition(const FlatConfig& base, const std::vector<
 SweepAxis parse_grid_axis(const std::string& text);
 // Parses "k1=a,b;k2=c,d" (the sweep.grid key's format).
 std::vector<SweepAxis> parse_grid(const std::string& text);
+// The axes as sweep.grid text that parse_grid reads back to the same keys and values (each value as JSON).
+std::string grid_text(const std::vector<SweepAxis>& axes);
+// The sweep as one config (what config.json of a sweep's folder holds): the base, each axis's key at its first value,
+// sweep.grid naming the axes and sweep.seeds the seeds. `snapscope-cli sweep --config` of it defines this very sweep
+// (with the same --snap-tol and --snap-window, which are not config keys).
+FlatConfig sweep_definition_config(const SweepDefinition& def);
 
 // Runs one point through the lab's LabRun. Throws like make_lab_run. `cancelled`, when given, is asked every few steps; when it says yes the
 // run stops and the result is marked `cancelled` (not a result of the sweep). The sweep's memory limit `memory_mb`
