@@ -13,6 +13,7 @@
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <sstream>
 #include <thread>
 
 #include "app_ui.hpp"
@@ -1752,8 +1753,112 @@ TEST(UiLogic, ASweepFolderOpenedFromAnotherLabShowsInThePhaseDiagramAndACellOpen
     std::filesystem::remove_all(dir);
 }
 
+TEST(UiLogic, ASweepOfThreeAxesIsDrawnOneSliceAtATimeAndACellOpensItsRunWithTheHeldValue) {
+    namespace fs = std::filesystem;
+    const std::string dir = write_sweep_folder("three", {"train.lr_y_over_z=1,5", "train.lr_z=0.5,2", "train.batch=8,16"}, 1);
+    const fs::path d = fs::temp_directory_path() / ("snapscope-slice-" + std::to_string(::getpid()));
+    fs::remove_all(d);
+    Ui ui;
+    ViewState view;
+    view.export_dir = d.string();
+    view.print_width = 600;
+    view.print_height = 400;
+    HostRequests host;
+    Worker worker(fig4());
+    const CommandSink send = [&](Command c) { worker.post(c); };
+    auto frame = [&] { ui.frame(*worker.snapshot(), view, send, host); };
+    frame();
+    std::string why;
+    ASSERT_TRUE(open_sweep_folder(*worker.snapshot(), view, send, dir, &why)) << why;
+    worker.sync();
+    ScanSnapView& sv = scansnap_view(view);
+    ASSERT_TRUE(sv.show_phase);
+    ASSERT_TRUE(sv.phase.job);
+    // The last two axes are drawn (lr_z across, batch down), lr_y_over_z held at its first value.
+    EXPECT_EQ(sv.phase.draw_x, 1);
+    EXPECT_EQ(sv.phase.draw_y, 2);
+    EXPECT_EQ(sv.phase.x_values, "0.5,2");
+    EXPECT_EQ(sv.phase.y_values, "8,16");
+    frame();
+    frame();
+    EXPECT_TRUE(view.widget_rects.count("phase.draw_x"));
+    EXPECT_TRUE(view.widget_rects.count("phase.draw_y"));
+    ASSERT_TRUE(view.widget_rects.count("phase.held.train.lr_y_over_z"));
+    EXPECT_FALSE(view.widget_rects.count("phase.held.train.lr_z"));
+    // Figure 6's CSV holds the slice's runs: cell (lr_z, batch) = the value of the run at that point and the held
+    // lr_y_over_z (write_sweep_folder: 1 + index / 100).
+    const SweepDefinition& def = sv.phase.job->definition();
+    auto figure6 = [&] {
+        if (fs::exists(d))
+            for (const auto& e : fs::directory_iterator(d)) fs::remove(e.path());
+        click(ui, centre(view, "phase.figure6"), frame);
+        std::vector<std::vector<double>> rows;  // [batch][lr_z]
+        for (const auto& e : fs::directory_iterator(d))
+            if (e.path().extension() == ".csv") {
+                std::ifstream f(e.path());
+                std::string line;
+                std::getline(f, line);  // the header
+                while (std::getline(f, line)) {
+                    std::vector<double> row;
+                    std::stringstream ss(line);
+                    std::string cell;
+                    std::getline(ss, cell, ',');  // the row's label
+                    while (std::getline(ss, cell, ',')) row.push_back(std::stod(cell));
+                    rows.push_back(row);
+                }
+            }
+        return rows;
+    };
+    auto expected = [&](const nlohmann::json& held) {
+        std::vector<std::vector<double>> rows(2, std::vector<double>(2, NAN));
+        for (std::int64_t i = 0; i < def.size(); ++i) {
+            const SweepPoint p = def.point(i);
+            if (p.values[0] != held) continue;
+            rows[p.values[2] == 8 ? 0 : 1][p.values[1] == 0.5 ? 0 : 1] = 1.0 + static_cast<double>(i) / 100;
+        }
+        return rows;
+    };
+    auto near = [](const std::vector<std::vector<double>>& a, const std::vector<std::vector<double>>& b) {
+        if (a.size() != b.size()) return false;
+        for (std::size_t j = 0; j < a.size(); ++j) {
+            if (a[j].size() != b[j].size()) return false;
+            for (std::size_t i = 0; i < a[j].size(); ++i)
+                if (!(std::abs(a[j][i] - b[j][i]) < 1e-4)) return false;
+        }
+        return true;
+    };
+    const auto at1 = figure6();
+    EXPECT_TRUE(near(at1, expected(1))) << (at1.empty() ? std::string("no CSV: ") + view.status : std::to_string(at1[0][0]));
+    // Hold lr_y_over_z at 5 from its menu: the other half of the runs.
+    click(ui, centre(view, "phase.held.train.lr_y_over_z", 0.05f), frame);  // (the menu's box, not its label)
+    frame();  // the popup shows
+    {
+        const auto r = view.widget_rects.at("phase.held.train.lr_y_over_z");
+        const ImGuiStyle& st = ImGui::GetStyle();
+        const float item = ImGui::GetFontSize() + st.ItemSpacing.y;
+        click(ui, ImVec2(r.x + 10, r.w + st.WindowPadding.y + item * 1.5f), frame);
+    }
+    ASSERT_EQ(sv.phase.held.at(0), 1);
+    frame();
+    const auto at5 = figure6();
+    EXPECT_TRUE(near(at5, expected(5)));
+    EXPECT_FALSE(near(at5, at1));
+    // A cell opens that run: the cell's lr_z and batch, the held lr_y_over_z (lr_y = 5 x 2).
+    ImGuiWindow* w = ImGui::FindWindowByName("Phase diagram (sweep in the background)");
+    ASSERT_NE(w, nullptr);
+    click(ui, ImVec2(w->Pos.x + w->Size.x * 0.8f, w->Pos.y + w->Size.y * 0.75f), frame);
+    worker.sync();
+    EXPECT_DOUBLE_EQ(worker.snapshot()->lr("lr_z"), 2.0);
+    EXPECT_DOUBLE_EQ(worker.snapshot()->lr("lr_y"), 10.0);
+    EXPECT_EQ(worker.snapshot()->info->config.train.batch, 16);
+    EXPECT_EQ(worker.snapshot()->info->config.train.steps, 30);
+    fs::remove_all(dir);
+    fs::remove_all(d);
+}
+
 TEST(UiLogic, ASweepThePhaseDiagramCannotDrawIsRefusedWithWhy) {
-    const std::string dir3 = write_sweep_folder("three", {"train.lr_y_over_z=1,5", "train.lr_z=0.5,2", "train.batch=8,16"}, 1);
+    // Seeds only, no grid axis: nothing to draw across.
+    const std::string dir0 = write_sweep_folder("none", {}, 3);
     Ui ui;
     ViewState view;
     HostRequests host;
@@ -1761,8 +1866,8 @@ TEST(UiLogic, ASweepThePhaseDiagramCannotDrawIsRefusedWithWhy) {
     const CommandSink send = [&](Command c) { worker.post(c); };
     ui.frame(*worker.snapshot(), view, send, host);
     std::string why;
-    EXPECT_FALSE(open_sweep_folder(*worker.snapshot(), view, send, dir3, &why));
-    EXPECT_NE(why.find("one or two axes; this one has 3 (train.lr_y_over_z, train.lr_z, train.batch)"), std::string::npos) << why;
+    EXPECT_FALSE(open_sweep_folder(*worker.snapshot(), view, send, dir0, &why));
+    EXPECT_NE(why.find("no grid axis (seeds only)"), std::string::npos) << why;
     EXPECT_TRUE(view.status_error);
     EXPECT_FALSE(scansnap_view(view).show_phase);
     // A broken results.csv: the file and line named, nothing shown, the run untouched.
@@ -1773,7 +1878,7 @@ TEST(UiLogic, ASweepThePhaseDiagramCannotDrawIsRefusedWithWhy) {
     EXPECT_FALSE(scansnap_view(view).phase.job);
     EXPECT_FALSE(open_sweep_folder(*worker.snapshot(), view, send, dir + "-nowhere", &why));
     EXPECT_NE(why.find("no such folder"), std::string::npos) << why;
-    std::filesystem::remove_all(dir3);
+    std::filesystem::remove_all(dir0);
     std::filesystem::remove_all(dir);
 }
 

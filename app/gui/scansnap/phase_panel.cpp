@@ -36,30 +36,45 @@ struct Cell {
 
 }  // namespace
 
+void reset_drawn_axes(PhaseState& ps) {
+    const std::vector<SweepAxis> none;
+    const std::vector<SweepAxis>& axes = ps.job ? ps.job->axes() : none;
+    std::vector<int> multi;
+    for (int a = 0; a < static_cast<int>(axes.size()); ++a)
+        if (axes[static_cast<std::size_t>(a)].values.size() > 1) multi.push_back(a);
+    if (multi.size() >= 2) {
+        ps.draw_x = multi[multi.size() - 2];
+        ps.draw_y = multi.back();
+    } else {
+        ps.draw_x = multi.empty() ? 0 : multi[0];
+        ps.draw_y = -1;
+    }
+    ps.held.assign(axes.size(), 0);
+}
+
 bool show_sweep_in_phase_diagram(ViewState& view, std::shared_ptr<SweepJob> sweep, std::string& why) {
-    const auto& axes = sweep->axes();
-    if (axes.empty() || axes.size() > 2) {
-        std::string keys;
-        for (const SweepAxis& a : axes) keys += (keys.empty() ? "" : ", ") + a.key;
-        why = "the phase diagram draws a sweep of one or two axes; this one has " + std::to_string(axes.size()) + (keys.empty() ? "" : " (" + keys + ")");
+    if (sweep->axes().empty()) {
+        why = "the phase diagram draws a sweep over grid axes; this one has none (only seeds)";
         return false;
     }
     ScanSnapView& sv = scansnap_view(view);
     PhaseState& ps = sv.phase;
     if (ps.job && !ps.job->finished()) ps.job->cancel();
-    // The knob pickers show the sweep's axes (when they are among the knobs), so Run sweep reruns it here.
+    ps.job = std::move(sweep);
+    reset_drawn_axes(ps);
+    const auto& axes = ps.job->axes();
+    // The knob pickers show the drawn axes (when they are among the knobs), so Run sweep reruns that slice here.
     auto pick = [&](const SweepAxis& a, int& knob, std::string& values) {
         for (int i = 0; i < static_cast<int>(sizeof kKnobs / sizeof kKnobs[0]); ++i)
             if (a.key == kKnobs[i]) knob = i;
         values.clear();
         for (const nlohmann::json& v : a.values) values += (values.empty() ? "" : ",") + (v.is_string() ? v.get<std::string>() : v.dump());
     };
-    pick(axes[0], ps.x_knob, ps.x_values);
-    if (axes.size() > 1) pick(axes[1], ps.y_knob, ps.y_values);
+    pick(axes[static_cast<std::size_t>(ps.draw_x)], ps.x_knob, ps.x_values);
+    if (ps.draw_y >= 0) pick(axes[static_cast<std::size_t>(ps.draw_y)], ps.y_knob, ps.y_values);
     else ps.y_knob = -1;
-    ps.seeds = std::clamp(sweep->definition().seeds, 1, 100);
+    ps.seeds = std::clamp(ps.job->definition().seeds, 1, 100);
     ps.error.clear();
-    ps.job = std::move(sweep);
     sv.show_phase = true;
     return true;
 }
@@ -133,6 +148,9 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
                 ps.error.clear();
                 ps.job = std::make_shared<SweepJob>(std::move(def), static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
                                                     snap.info->config.limits.memory_mb);
+                ps.draw_x = 0;
+                ps.draw_y = ps.y_knob >= 0 ? 1 : -1;
+                ps.held.assign(ps.job->axes().size(), 0);
             } catch (const std::exception& e) {
                 ps.error = e.what();
             }
@@ -166,17 +184,85 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
         ImGui::TextDisabled("from %s: %s", ps.job->source().c_str(), ps.job->source_note().c_str());
         record_item(view, "phase.source");
     }
-    const auto& axes = ps.job->axes();
+    auto label_of = [](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+    // The drawn axes (x, and y unless one axis is drawn) and the values the others are held at.
+    const std::vector<SweepAxis>& all = ps.job->axes();
+    const int n_axes = static_cast<int>(all.size());
+    if (ps.draw_x < 0 || ps.draw_x >= n_axes || ps.draw_y >= n_axes || ps.draw_y == ps.draw_x || static_cast<int>(ps.held.size()) != n_axes)
+        reset_drawn_axes(ps);
+    for (int a = 0; a < n_axes; ++a)
+        ps.held[static_cast<std::size_t>(a)] = std::clamp(ps.held[static_cast<std::size_t>(a)], 0, static_cast<int>(all[static_cast<std::size_t>(a)].values.size()) - 1);
+    if (n_axes > (ps.draw_y >= 0 ? 2 : 1)) {
+        // Some axes are not drawn: pick which are, and the value each other one is held at.
+        auto axis_combo = [&](const char* label, int& idx, bool allow_none, int other) {
+            ImGui::SetNextItemWidth(font * 11);
+            if (ImGui::BeginCombo(label, idx < 0 ? "(none)" : all[static_cast<std::size_t>(idx)].key.c_str())) {
+                if (allow_none && ImGui::Selectable("(none)", idx < 0)) idx = -1;
+                for (int a = 0; a < n_axes; ++a)
+                    if (ImGui::Selectable(all[static_cast<std::size_t>(a)].key.c_str(), a == idx)) {
+                        if (a == other) {  // the other drawn axis: they swap
+                            if (label[0] == 'x') ps.draw_y = idx;
+                            else ps.draw_x = idx;
+                        }
+                        idx = a;
+                    }
+                ImGui::EndCombo();
+            }
+        };
+        ImGui::AlignTextToFramePadding();
+        ImGui::TextUnformatted("Drawn:");
+        ImGui::SameLine();
+        axis_combo("x axis", ps.draw_x, false, ps.draw_y);
+        record_item(view, "phase.draw_x");
+        tip("The sweep's axis drawn across; the axes not drawn are held at the values picked beside it");
+        ImGui::SameLine();
+        axis_combo("y axis", ps.draw_y, true, ps.draw_x);
+        record_item(view, "phase.draw_y");
+        tip("The sweep's axis drawn down (the lines view: one line per value); (none): a single row");
+        if (ps.draw_x < 0) ps.draw_x = ps.draw_y < 0 ? 0 : (ps.draw_y == 0 ? 1 : 0);  // (a swap with "none")
+        ImGui::TextDisabled("held at:");
+        for (int a = 0; a < n_axes; ++a) {
+            if (a == ps.draw_x || a == ps.draw_y) continue;
+            const SweepAxis& ax = all[static_cast<std::size_t>(a)];
+            int& h = ps.held[static_cast<std::size_t>(a)];
+            ImGui::SameLine();
+            ImGui::SetNextItemWidth(font * 6);
+            const std::string id = ax.key + "##held";
+            if (ImGui::BeginCombo(id.c_str(), label_of(ax.values[static_cast<std::size_t>(h)]).c_str())) {
+                for (int i = 0; i < static_cast<int>(ax.values.size()); ++i)
+                    if (ImGui::Selectable(label_of(ax.values[static_cast<std::size_t>(i)]).c_str(), i == h)) h = i;
+                ImGui::EndCombo();
+            }
+            record_item(view, "phase.held." + ax.key);
+            tip("This axis is not drawn: the diagram shows the sweep's runs at this value of it");
+        }
+    }
+    const int dx = ps.draw_x, dy = ps.draw_y;
+    std::vector<SweepAxis> axes{all[static_cast<std::size_t>(dx)]};
+    if (dy >= 0) axes.push_back(all[static_cast<std::size_t>(dy)]);
+    // "data.num_last = 1": the slice drawn (empty when every axis is drawn).
+    std::string slice;
+    for (int a = 0; a < n_axes; ++a)
+        if (a != dx && a != dy)
+            slice += (slice.empty() ? "" : ", ") + all[static_cast<std::size_t>(a)].key + " = " +
+                     label_of(all[static_cast<std::size_t>(a)].values[static_cast<std::size_t>(ps.held[static_cast<std::size_t>(a)])]);
+    const std::string at_slice = slice.empty() ? "" : " at " + slice;
     const int nx = static_cast<int>(axes[0].values.size()), ny = axes.size() > 1 ? static_cast<int>(axes[1].values.size()) : 1;
-    // Aggregate over seeds.
+    // Aggregate over seeds, the runs of the slice drawn.
     std::vector<std::vector<double>> vals(static_cast<std::size_t>(nx) * ny);
     for (const SweepResult& r : results) {
+        bool in_slice = r.point.values.size() == all.size();
+        for (int a = 0; a < n_axes && in_slice; ++a)
+            if (a != dx && a != dy)
+                in_slice = r.point.values[static_cast<std::size_t>(a)] ==
+                           all[static_cast<std::size_t>(a)].values[static_cast<std::size_t>(ps.held[static_cast<std::size_t>(a)])];
+        if (!in_slice) continue;
         int ix = 0, iy = 0;
         for (int i = 0; i < nx; ++i)
-            if (axes[0].values[i] == r.point.values[0]) ix = i;
-        if (axes.size() > 1)
+            if (axes[0].values[i] == r.point.values[static_cast<std::size_t>(dx)]) ix = i;
+        if (dy >= 0)
             for (int j = 0; j < ny; ++j)
-                if (axes[1].values[j] == r.point.values[1]) iy = j;
+                if (axes[1].values[j] == r.point.values[static_cast<std::size_t>(dy)]) iy = j;
         const double v = ps.job->definition().value(r, metric);
         if (std::isfinite(v)) vals[static_cast<std::size_t>(iy) * nx + ix].push_back(v);
     }
@@ -193,13 +279,12 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
         lo = std::min(lo, m);
         hi = std::max(hi, m);
     }
-    auto label_of = [](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
     // The paper's Figure 6 in the print theme: the metric over the grid (heatmap), or against the x knob with +-sd
     // (lines), as the view shows it; the means (and sds) as CSV beside it.
     // The heatmap view as a print figure (the Figure 6 button's, and the canvas's right-click menu).
     auto heatmap_figure = [&] {
         HeatmapFigures fig;
-        fig.title = metric + " at the end of training (Fig 6 of Tian et al. 2023), mean over seeds";
+        fig.title = metric + " at the end of training (Fig 6 of Tian et al. 2023), mean over seeds" + at_slice;
         fig.x_label = axes[0].key;
         fig.y_label = axes.size() > 1 ? axes[1].key : "";  // (one axis: a single row)
         fig.value_label = metric;
@@ -223,7 +308,7 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
     if (ImGui::SmallButton("Figure 6") && !results.empty()) {
         if (ps.mode == 1 || ny == 1) {
             LineFigure f;
-            f.title = metric + " at the end of training (Fig 6 of Tian et al. 2023), mean +- sd over seeds";
+            f.title = metric + " at the end of training (Fig 6 of Tian et al. 2023), mean +- sd over seeds" + at_slice;
             f.x_label = axes[0].key;
             f.y_label = metric;
             static const Rgba cols[] = {{200, 90, 0, 255}, {30, 140, 70, 255}, {40, 100, 200, 255}, {180, 40, 120, 255}, {150, 120, 0, 255}, {110, 60, 180, 255}};
@@ -293,7 +378,7 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
         ImGui::BeginGroup();
         plot_lines("phase_lines", series, ps.lines_plot, opt);
         ImGui::EndGroup();
-        plot_print_menu(view, "phase-lines", metric + " at the end of training against " + axes[0].key + ", mean and sd over seeds", series, ps.lines_plot,
+        plot_print_menu(view, "phase-lines", metric + " at the end of training against " + axes[0].key + ", mean and sd over seeds" + at_slice, series, ps.lines_plot,
                         opt, snap.step);
         ImGui::End();
         return;
@@ -335,15 +420,20 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
                 ImGui::BeginTooltip();
                 ImGui::Text("%s = %s", axes[0].key.c_str(), label_of(axes[0].values[i]).c_str());
                 if (axes.size() > 1) ImGui::Text("%s = %s", axes[1].key.c_str(), label_of(axes[1].values[j]).c_str());
+                if (!slice.empty()) ImGui::TextDisabled("(held: %s)", slice.c_str());
                 if (c.n > 0) ImGui::Text("%s: %.4g +- %.2g over %d runs", metric.c_str(), c.mean, c.sd, c.n);
                 else ImGui::TextDisabled("not run yet");
                 ImGui::TextDisabled("click: open this setting (seed 1) in the main view");
                 ImGui::EndTooltip();
                 if (ImGui::IsMouseClicked(0)) {
-                    std::vector<nlohmann::json> v{axes[0].values[i]};
-                    if (axes.size() > 1) v.push_back(axes[1].values[j]);
+                    // Every axis's value: the cell's for the drawn ones, the held value for the others.
+                    std::vector<nlohmann::json> v;
+                    for (int a2 = 0; a2 < n_axes; ++a2)
+                        v.push_back(a2 == dx ? axes[0].values[i]
+                                    : a2 == dy ? axes[1].values[j]
+                                               : all[static_cast<std::size_t>(a2)].values[static_cast<std::size_t>(ps.held[static_cast<std::size_t>(a2)])]);
                     try {
-                        send(Command::load_config(resolve_config(grid_point_config(ps.job->base(), axes, v), "phase cell")));
+                        send(Command::load_config(resolve_config(grid_point_config(ps.job->base(), all, v), "phase cell")));
                         view.live = true;
                         sv.show_phase = false;
                     } catch (const std::exception& e) {

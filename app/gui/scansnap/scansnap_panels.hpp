@@ -25,8 +25,16 @@ struct PhaseState {
     int mode = 0;    // 0 heatmap, 1 lines
     std::string error;
     std::shared_ptr<SweepJob> job;
+    // Which of the job's axes are drawn (indices into its axes; draw_y -1: one axis, a single row) and, per axis,
+    // the index of the value an axis that is not drawn is held at (a sweep of three or more axes is shown one slice
+    // at a time).
+    int draw_x = 0, draw_y = 1;
+    std::vector<int> held;
     PlotState lines_plot;
 };
+// Picks the drawn axes of a new job: the last two axes with more than one value (x the first of them), the others
+// held at their first value.
+void reset_drawn_axes(PhaseState& ps);
 
 // The lab's view state (ViewState::lab_views["scan_snap"]); a session keeps the selected class and colour ranges.
 struct ScanSnapView : LabView {
