@@ -361,7 +361,8 @@ int emit_sweep_script(const SweepOptions& opt, const SweepDefinition& def, const
         s += "#!/bin/sh\n";
         s += merge_cmd + " && exit 0\n";
         s += "status=$?\n";
-        s += "echo \"the sweep is not complete: rerun the shards named above with: bash " + sh_quote(script_name) + " SHARD...\" >&2\n";
+        s += "echo \"the sweep is not complete: resubmit the shards named above as array tasks with: bash " + sh_quote(script_name) +
+             " SHARD... (the commands above run a shard in the foreground of one machine instead)\" >&2\n";
         s += "exit $status\n";
         s += "SNAPSCOPE_MERGE\n";
         s += ")\n";
