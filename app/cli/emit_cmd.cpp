@@ -384,7 +384,8 @@ int emit_sweep_script(const SweepOptions& opt, const SweepDefinition& def, const
         s += "# Watch it:\n";
         s += "#   cat " + sh_quote((out / "logs" / "parallel.joblog").string()) + "   (one line per finished shard, with its exit status)\n";
         s += "#   tail " + sh_quote((out / "logs").string()) + "/shard-" + example + ".err   (shard " + example + "'s output and errors: shard-" + example +
-             ".out, shard-" + example + ".err)\n";
+             ".out, shard-" + example + ".err;\n";
+        s += "#   a rerun appends to them, so an earlier failure's message stays)\n";
         s += "#   " + status_cmd + "\n";
         s += "#   (the runs done per shard, while it runs; writes nothing)\n";
         s += "# Merge and check (run at the end of this script; it exits 1 naming any missing runs):\n";
@@ -407,8 +408,8 @@ int emit_sweep_script(const SweepOptions& opt, const SweepDefinition& def, const
         s += "parallel --joblog \"$logs/parallel.joblog\" --resume-failed --jobs \"$slots\" <<'SNAPSCOPE_SHARDS'\n";
         for (int i = 1; i <= opt.shards; ++i) {
             const std::string tag = std::to_string(i);
-            s += join_words(sweep_words) + " --shard " + tag + "/" + std::to_string(opt.shards) + " --out " + sh_quote(part_dir(i)) + " >" +
-                 sh_quote((out / "logs" / ("shard-" + tag + ".out")).string()) + " 2>" + sh_quote((out / "logs" / ("shard-" + tag + ".err")).string()) +
+            s += join_words(sweep_words) + " --shard " + tag + "/" + std::to_string(opt.shards) + " --out " + sh_quote(part_dir(i)) + " >>" +
+                 sh_quote((out / "logs" / ("shard-" + tag + ".out")).string()) + " 2>>" + sh_quote((out / "logs" / ("shard-" + tag + ".err")).string()) +
                  "\n";
         }
         s += "SNAPSCOPE_SHARDS\n";

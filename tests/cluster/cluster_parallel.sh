@@ -61,6 +61,9 @@ bash sweep2.sh >run3.out 2>run3.err || fail "the second run failed: $(cat run3.e
   fail "shards 1 or 3 ran again"
 [ "$(awk 'NR > 1 && $7 == 0' sw2/logs/parallel.joblog | wc -l)" -eq 3 ] || fail "joblog after the rerun: $(cat sw2/logs/parallel.joblog)"
 cmp sw2/merged/results.csv one/results.csv || fail "after the rerun the merged results.csv differs"
+# The rerun appended to shard 2's logs: the first attempt's error is still there, above the rerun's output.
+grep -q "part-2" sw2/logs/shard-2.err || fail "shard 2's first error was overwritten by its rerun: $(cat sw2/logs/shard-2.err)"
+grep -q "runs (0 were already done)" sw2/logs/shard-2.out || fail "shard 2's rerun wrote no output: $(cat sw2/logs/shard-2.out)"
 echo "a failed shard, rerun alone by --resume-failed, completed the sweep"
 
 # Results lost after their shard succeeded (a folder deleted): the joblog says done, so --resume-failed alone would
