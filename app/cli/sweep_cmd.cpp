@@ -372,6 +372,7 @@ int cmd_merge(const MergeOptions& opt) {
                              static_cast<long long>(shard_size(total, k, count)),
                              message_text(rerun_command(first, k, count, guess_shard_folder(dirs, shard_of, k))).c_str());
             }
+            std::fprintf(stderr, "  (these commands run one run at a time; add --jobs N to run N at once, as the sweep may have)\n");
         }
         bool unread = false;
         for (std::size_t i = 0; i < dirs.size(); ++i) unread = unread || shard_of[i] == 0;

@@ -163,6 +163,8 @@ TEST(Issue15Merge, AWhollyMissingShardIsNamedWithTheCommandThatRerunsIt) {
     EXPECT_TRUE(contains(m.err, "missing: 2")) << m.err;
     const std::string rerun = "sweep --definition " + part(1) + "/sweep.json --shard 3/4 --out " + part(3);
     EXPECT_TRUE(contains(m.err, rerun)) << m.err;
+    // (sweep.json does not record --jobs: the advice says how to run the shard's runs side by side again.)
+    EXPECT_TRUE(contains(m.err, "add --jobs N")) << m.err;
     EXPECT_FALSE(fs::exists(d / "m" / "results.csv"));
     // All four given, the third folder absent: the same, and the folder is named.
     m = run_cli("merge " + part(1) + " " + part(2) + " " + part(3) + " " + part(4) + " --out " + (d / "m").string());
