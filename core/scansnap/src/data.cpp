@@ -182,15 +182,25 @@ void SyntheticData::add_sample(int c, std::uint32_t* counts, double weight, Spar
     s.label = ci.label;
     s.cls = c;
     s.weight = weight;
-    s.begin = static_cast<std::uint32_t>(out.tok.size());
-    for (std::size_t i = 0; i < ci.tokens.size(); ++i) {
-        if (counts[i]) {
-            out.tok.push_back(ci.tokens[i]);
-            out.cnt.push_back(counts[i]);
-            counts[i] = 0;
-        }
+    // Room for every token of the class, written by index and cut back to the ones that occur (a push_back per
+    // token checked the capacity each time: a tenth of a Fig 4 step).
+    const std::size_t begin = out.tok.size(), k = ci.tokens.size();
+    out.tok.resize(begin + k);
+    out.cnt.resize(begin + k);
+    std::int32_t* __restrict tok = out.tok.data() + begin;
+    double* __restrict cnt = out.cnt.data() + begin;
+    const int* __restrict ids = ci.tokens.data();
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < k; ++i) {
+        tok[n] = ids[i];
+        cnt[n] = counts[i];
+        n += counts[i] != 0;
+        counts[i] = 0;
     }
-    s.end = static_cast<std::uint32_t>(out.tok.size());
+    out.tok.resize(begin + n);
+    out.cnt.resize(begin + n);
+    s.begin = static_cast<std::uint32_t>(begin);
+    s.end = static_cast<std::uint32_t>(begin + n);
     out.samples.push_back(s);
 }
 

@@ -37,7 +37,7 @@ double ScanSnapModel::forward_backward(const SparseBatch& batch, ScanSnapGrads* 
     ++epoch_;
     if (grouped_path_ && !opt_.residual && !opt_.attend_query && build_groups(batch)) {
         double loss = 0;
-        for (const Group& g : groups_) loss += group_forward_backward(batch, g, grads);
+        for (std::size_t gi = 0; gi < used_groups_; ++gi) loss += group_forward_backward(batch, groups_[gi], grads);
         return loss;
     }
     double loss = 0;
@@ -48,22 +48,29 @@ double ScanSnapModel::forward_backward(const SparseBatch& batch, ScanSnapGrads* 
 bool ScanSnapModel::build_groups(const SparseBatch& batch) {
     // Samples with the same (query, label) share one support (the union of their tokens) and are processed with
     // dense matrix products. Worth it only when the union is not much wider than a sample's own support.
-    groups_.clear();
+    // The groups' vectors keep their capacity from step to step (groups_ only grows; used_groups_ are this batch's).
+    used_groups_ = 0;
     if (pos_.size() != static_cast<std::size_t>(M_)) pos_.assign(M_, -1);
     std::size_t entries = 0;
     for (std::size_t i = 0; i < batch.samples.size(); ++i) {
         const SparseSample& s = batch.samples[i];
         std::size_t gi = 0;
-        while (gi < groups_.size() && !(groups_[gi].query == s.query && groups_[gi].label == s.label)) ++gi;
-        if (gi == groups_.size()) {
-            if (groups_.size() >= 256) return false;  // many classes: the per-sample path is as good
-            groups_.push_back(Group{s.query, s.label, {}, {}});
+        while (gi < used_groups_ && !(groups_[gi].query == s.query && groups_[gi].label == s.label)) ++gi;
+        if (gi == used_groups_) {
+            if (used_groups_ >= 256) return false;  // many classes: the per-sample path is as good
+            if (groups_.size() == used_groups_) groups_.emplace_back();
+            Group& ng = groups_[used_groups_++];
+            ng.query = s.query;
+            ng.label = s.label;
+            ng.tokens.clear();
+            ng.samples.clear();
         }
         groups_[gi].samples.push_back(static_cast<std::uint32_t>(i));
         entries += s.end - s.begin;
     }
     std::size_t dense = 0;
-    for (Group& g : groups_) {
+    for (std::size_t gi = 0; gi < used_groups_; ++gi) {
+        Group& g = groups_[gi];
         for (std::uint32_t si : g.samples) {
             const SparseSample& s = batch.samples[si];
             for (std::uint32_t j = s.begin; j < s.end; ++j) {

@@ -78,7 +78,7 @@ private:
     double sample(const SparseBatch& batch, const SparseSample& s, ScanSnapGrads* grads);
     const double* exp_row(int m);
     struct Group {
-        int query, label;
+        int query = 0, label = 0;
         std::vector<int> tokens;
         std::vector<std::uint32_t> samples;
     };
@@ -86,6 +86,7 @@ private:
     double group_forward_backward(const SparseBatch& batch, const Group& g, ScanSnapGrads* grads);
     bool grouped_path_ = true;
     std::vector<Group> groups_;
+    std::size_t used_groups_ = 0;
     std::vector<int> pos_;
     Eigen::VectorXd ezs_, wts_, norms_;
     ColMatrix A_, U_, WU_, Ys_, O_, dYs_, DU_;
