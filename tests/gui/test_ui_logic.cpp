@@ -1753,6 +1753,45 @@ TEST(UiLogic, ASweepFolderOpenedFromAnotherLabShowsInThePhaseDiagramAndACellOpen
     std::filesystem::remove_all(dir);
 }
 
+// In presenter mode (text 1.6 times larger) at 1920x1080, the phase diagram's y-axis title sits above the heatmap
+// (it was drawn at the canvas's top edge, under the first row of cells), and the Figure 6 button keeps its place on
+// the Run sweep row whatever rows a sweep adds (it trailed the last one: after "held at:" for three axes).
+TEST(UiLogic, ThePhaseDiagramsAxisTitleClearsTheCellsAndFigure6StaysOnTheRunRowInPresenterMode) {
+    const std::string dir2 = write_sweep_folder("title2", {"train.lr_y_over_z=1,5", "train.lr_z=0.5,2"}, 1);
+    const std::string dir3 = write_sweep_folder("title3", {"train.lr_y_over_z=1,5", "train.lr_z=0.5,2", "train.batch=8,16"}, 1);
+    Ui ui;
+    ImGui::GetIO().DisplaySize = ImVec2(1920, 1080);
+    ImGui::GetIO().FontGlobalScale = 1.6f;
+    ViewState view;
+    view.large_font = true;
+    HostRequests host;
+    Worker worker(fig4());
+    const CommandSink send = [&](Command c) { worker.post(c); };
+    auto frame = [&] { ui.frame(*worker.snapshot(), view, send, host); };
+    frame();
+    for (const std::string& dir : {dir2, dir3}) {
+        SCOPED_TRACE(dir);
+        std::string why;
+        ASSERT_TRUE(open_sweep_folder(*worker.snapshot(), view, send, dir, &why)) << why;
+        worker.sync();
+        for (int i = 0; i < 3; ++i) frame();
+        ASSERT_TRUE(view.widget_rects.count("phase.y_title"));
+        ASSERT_TRUE(view.widget_rects.count("phase.cells"));
+        const ImVec4 t = view.widget_rects.at("phase.y_title"), c = view.widget_rects.at("phase.cells");
+        EXPECT_GT(t.w - t.y, 10.0f);  // a line of text
+        // Above the cells (so neither the first row's cells nor its tick label can run into it, in any font).
+        EXPECT_LE(t.w, c.y) << "title " << t.x << "," << t.y << "-" << t.z << "," << t.w << " cells " << c.x << "," << c.y << "-" << c.z << "," << c.w;
+        ASSERT_TRUE(view.widget_rects.count("phase.figure6"));
+        ASSERT_TRUE(view.widget_rects.count("phase.open"));
+        const ImVec4 f = view.widget_rects.at("phase.figure6"), o = view.widget_rects.at("phase.open");
+        EXPECT_NEAR((f.y + f.w) / 2, (o.y + o.w) / 2, 3.0f) << "Figure 6 is not on the Run sweep row";
+        EXPECT_GT(f.x, o.z);  // after Open sweep folder..., not on top of it
+        EXPECT_LE(f.z, view.widget_rects.at("phase.cells").z + 40 * 1.6f);  // inside the window's width
+    }
+    std::filesystem::remove_all(dir2);
+    std::filesystem::remove_all(dir3);
+}
+
 TEST(UiLogic, ASweepOfThreeAxesIsDrawnOneSliceAtATimeAndACellOpensItsRunWithTheHeldValue) {
     namespace fs = std::filesystem;
     const std::string dir = write_sweep_folder("three", {"train.lr_y_over_z=1,5", "train.lr_z=0.5,2", "train.batch=8,16"}, 1);

@@ -179,6 +179,12 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
     ImGui::SameLine();
     ImGui::ProgressBar(static_cast<float>(results.size()) / std::max<std::size_t>(1, ps.job->total()), ImVec2(font * 14, 0),
                        (std::to_string(results.size()) + " / " + std::to_string(ps.job->total()) + " runs").c_str());
+    // Figure 6 on the Run sweep row, where it stays whatever rows the sweep adds below (the figure is made further
+    // down, once the slice's cells are known).
+    ImGui::SameLine();
+    const bool figure6_clicked = ImGui::SmallButton("Figure 6");
+    record_item(view, "phase.figure6");
+    tip("The paper's Figure 6 as a print figure (PNG in the light print theme, at the print size in Export) with the values as CSV beside it");
     if (!ps.job->error().empty()) ImGui::TextColored(ImVec4(1, 0.45f, 0.35f, 1), "%s", ps.job->error().c_str());
     if (!ps.job->source().empty()) {
         ImGui::TextDisabled("from %s: %s", ps.job->source().c_str(), ps.job->source_note().c_str());
@@ -304,8 +310,7 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
         fig.panels.push_back(std::move(p));
         return fig;
     };
-    ImGui::SameLine();
-    if (ImGui::SmallButton("Figure 6") && !results.empty()) {
+    if (figure6_clicked && !results.empty()) {
         if (ps.mode == 1 || ny == 1) {
             LineFigure f;
             f.title = metric + " at the end of training (Fig 6 of Tian et al. 2023), mean +- sd over seeds" + at_slice;
@@ -340,8 +345,6 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
             print_figure(view, "6", snap.step, [&fig](int w, int h, int k) { return render_heatmap_figures(fig, w, h, k); }, heatmap_figures_csv(fig));
         }
     }
-    record_item(view, "phase.figure6");
-    tip("The paper's Figure 6 as a print figure (PNG in the light print theme, at the print size in Export) with the values as CSV beside it");
     if (ps.mode == 1) {
         std::vector<PlotSeries> series;
         static const ImU32 cols[] = {IM_COL32(255, 140, 40, 255), IM_COL32(80, 200, 120, 255), IM_COL32(100, 170, 255, 255),
@@ -386,8 +389,9 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
     // Heatmap: x across, y down; cells coloured by the mean with viridis; hover for mean, sd and runs.
     const ImVec2 p0 = ImGui::GetCursorScreenPos();
     const ImVec2 avail = ImGui::GetContentRegionAvail();
-    const float left = font * 6, bottom = font * 4.5f;
-    const ImVec2 a(p0.x + left, p0.y), b(p0.x + avail.x - font, p0.y + avail.y - bottom);
+    // The y axis's title has its own line above the cells (at the cells' top edge it ran under the first row).
+    const float left = font * 6, bottom = font * 4.5f, top = axes.size() > 1 ? font * 1.4f : 0.0f;
+    const ImVec2 a(p0.x + left, p0.y + top), b(p0.x + avail.x - font, p0.y + avail.y - bottom);
     const float cw = (b.x - a.x) / nx, ch = (b.y - a.y) / ny;
     ImDrawList* dl = ImGui::GetWindowDrawList();
     ImGui::InvisibleButton("phase_canvas", ImVec2(std::max(1.f, avail.x), std::max(1.f, avail.y - font * 2)));
@@ -454,8 +458,11 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
             const std::string t = label_of(axes[1].values[j]);
             dl->AddText(ImVec2(a.x - ImGui::CalcTextSize(t.c_str()).x - 6, a.y + ch * (j + 0.5f) - font / 2), ImGui::GetColorU32(ImGuiCol_Text), t.c_str());
         }
-        dl->AddText(ImVec2(p0.x, a.y - 0), ImGui::GetColorU32(ImGuiCol_TextDisabled), axes[1].key.c_str());
+        const ImVec2 tpos(p0.x, p0.y), tsize = ImGui::CalcTextSize(axes[1].key.c_str());
+        dl->AddText(tpos, ImGui::GetColorU32(ImGuiCol_TextDisabled), axes[1].key.c_str());
+        view.widget_rects["phase.y_title"] = ImVec4(tpos.x, tpos.y, tpos.x + tsize.x, tpos.y + tsize.y);
     }
+    view.widget_rects["phase.cells"] = ImVec4(a.x, a.y, b.x, b.y);
     // Colour bar.
     const float by = b.y + font * 2.8f;
     data.emplace(dl);
