@@ -247,6 +247,32 @@ TEST(UiLogic, LockedRatioMovesBothRates) {
     EXPECT_NEAR(s->lr("lr_y") / s->lr("lr_z"), 2.0, 1e-12);
 }
 
+// A window or panel PNG (F12, "Window PNG", a panel's export) pictures the step shown, so its file is named by that
+// step: with the cursor on an earlier step it was named by the live run's step (snapscope-step100-... for a
+// picture of step 40).
+TEST(UiLogic, AnExportedPictureIsNamedByTheStepTheCursorShows) {
+    Worker worker(fig4());
+    worker.post(Command::step(100));
+    worker.sync();
+    const SnapshotPtr snap = worker.snapshot();
+    ASSERT_EQ(snap->step, 100);
+    ASSERT_GE(snap->frames.size(), 3u);
+    ViewState view;
+    EXPECT_EQ(shown_step(*snap, view), 100);  // live
+    view.live = false;
+    const std::int64_t middle = snap->frames[snap->frames.size() / 2]->step;
+    ASSERT_LT(middle, 100);
+    view.cursor_step = middle;
+    EXPECT_EQ(shown_step(*snap, view), middle);
+    EXPECT_EQ(shown_step(*snap, view), frame_at(*snap, view).step);  // the frame the panels draw
+    view.cursor_step = middle + 1;  // between recorded steps: the one drawn, at or before the cursor
+    EXPECT_EQ(shown_step(*snap, view), frame_at(*snap, view).step);
+    view.cursor_step = -5;
+    EXPECT_EQ(shown_step(*snap, view), snap->frames.front()->step);
+    view.live = true;
+    EXPECT_EQ(shown_step(*snap, view), 100);
+}
+
 TEST(UiLogic, ClickingACurveMovesTheStepCursorAndLiveReturns) {
     Ui ui;
     ViewState view;

@@ -42,6 +42,13 @@ std::size_t frame_index_at(const Snapshot& snap, const ViewState& view) {
 
 const Frame& frame_at(const Snapshot& snap, const ViewState& view) { return *snap.frames[frame_index_at(snap, view)]; }
 
+std::int64_t shown_step(const Snapshot& snap, const ViewState& view) {
+    if (view.live || snap.frames.empty()) return snap.step;
+    const auto& f = snap.frames;
+    auto it = std::upper_bound(f.begin(), f.end(), view.cursor_step, [](std::int64_t s, const FramePtr& p) { return s < p->step; });
+    return (it == f.begin() ? f.front() : *(it - 1))->step;
+}
+
 void apply_plot_cursor(const PlotResult& r, const Snapshot& snap, ViewState& view) {
     const auto& f = snap.frames;
     if (f.empty()) return;

@@ -97,12 +97,15 @@ Session current_session(const Snapshot& snap, const ViewState& view) {
 
 // Carries out what the UI asked for this frame.
 void serve(HostRequests& req, Host& host, Worker& worker, const Snapshot& snap, ViewState& view) {
-    const std::string stem = view.export_dir + "/snapscope-step" + std::to_string(snap.step) + "-" + timestamp();
+    // The trajectory CSV is the whole run (named by its live step); a window or panel PNG pictures the step shown.
+    const std::string when = timestamp();
+    const std::string stem = view.export_dir + "/snapscope-step" + std::to_string(snap.step) + "-" + when;
+    const std::string png_stem = view.export_dir + "/snapscope-step" + std::to_string(shown_step(snap, view)) + "-" + when;
     if (req.screenshot) {
         // A fresh frame laid out at the export scale: sharp text and lines at 2x and 4x.
         ImVec4 panels[3];
         try {
-            save_png(host.render_scaled(view.export_scale, snap, view, panels), stem + ".png", view);
+            save_png(host.render_scaled(view.export_scale, snap, view, panels), png_stem + ".png", view);
         } catch (const HostError& e) {
             view.say(std::string("Export failed: ") + e.what(), true);
         }
@@ -114,7 +117,7 @@ void serve(HostRequests& req, Host& host, Worker& worker, const Snapshot& snap, 
             const Image all = host.render_scaled(view.export_scale, snap, view, panels, true);
             const ImVec4 r = panels[req.panel_export];
             save_png(all.crop(static_cast<int>(r.x), static_cast<int>(r.y), static_cast<int>(r.z), static_cast<int>(r.w)),
-                     stem + "-" + panel_name(static_cast<Panel>(req.panel_export)) + ".png", view);
+                     png_stem + "-" + panel_name(static_cast<Panel>(req.panel_export)) + ".png", view);
         } catch (const HostError& e) {
             view.say(std::string("Export failed: ") + e.what(), true);
         }
