@@ -265,10 +265,18 @@ TEST(UiLogic, AnExportedPictureIsNamedByTheStepTheCursorShows) {
     view.cursor_step = middle;
     EXPECT_EQ(shown_step(*snap, view), middle);
     EXPECT_EQ(shown_step(*snap, view), frame_at(*snap, view).step);  // the frame the panels draw
-    view.cursor_step = middle + 1;  // between recorded steps: the one drawn, at or before the cursor
+    view.cursor_step = middle + 1;  // the recorded step at or before the cursor (the one drawn)
     EXPECT_EQ(shown_step(*snap, view), frame_at(*snap, view).step);
     view.cursor_step = -5;
     EXPECT_EQ(shown_step(*snap, view), snap->frames.front()->step);
+    // A hover over a plot previews a step: the next frame (and a picture taken now) shows it, live or not.
+    const std::int64_t early = snap->frames[1]->step;
+    for (const bool live : {false, true}) {
+        view.live = live;
+        view.next_preview_step = early;
+        EXPECT_EQ(shown_step(*snap, view), early) << "live " << live;
+        view.next_preview_step = -1;
+    }
     view.live = true;
     EXPECT_EQ(shown_step(*snap, view), 100);
 }

@@ -182,7 +182,9 @@ void draw_phase_diagram(const Snapshot& snap, ViewState& view, const CommandSink
     // Figure 6 on the Run sweep row, where it stays whatever rows the sweep adds below (the figure is made further
     // down, once the slice's cells are known).
     ImGui::SameLine();
+    ImGui::BeginDisabled(results.empty());  // (nothing to draw until the first run is in)
     const bool figure6_clicked = ImGui::SmallButton("Figure 6");
+    ImGui::EndDisabled();
     record_item(view, "phase.figure6");
     tip("The paper's Figure 6 as a print figure (PNG in the light print theme, at the print size in Export) with the values as CSV beside it");
     if (!ps.job->error().empty()) ImGui::TextColored(ImVec4(1, 0.45f, 0.35f, 1), "%s", ps.job->error().c_str());

@@ -31,22 +31,29 @@ const char* panel_name(Panel p) {
     }
 }
 
-std::size_t frame_index_at(const Snapshot& snap, const ViewState& view) {
+namespace {
+// The frame shown for a view that is live or not, with a hover preview (>= 0) or none, and its step cursor.
+std::size_t index_for(const Snapshot& snap, bool live, std::int64_t preview_step, std::int64_t cursor_step) {
     const auto& f = snap.frames;
-    const bool preview = view.preview_step >= 0;
-    if ((view.live && !preview) || f.size() == 1) return f.size() - 1;
-    const std::int64_t want = preview ? view.preview_step : view.cursor_step;
+    const bool preview = preview_step >= 0;
+    if ((live && !preview) || f.size() == 1) return f.size() - 1;
+    const std::int64_t want = preview ? preview_step : cursor_step;
     auto it = std::upper_bound(f.begin(), f.end(), want, [](std::int64_t s, const FramePtr& p) { return s < p->step; });
     return it == f.begin() ? 0 : static_cast<std::size_t>(it - f.begin()) - 1;
+}
+}  // namespace
+
+std::size_t frame_index_at(const Snapshot& snap, const ViewState& view) {
+    return index_for(snap, view.live, view.preview_step, view.cursor_step);
 }
 
 const Frame& frame_at(const Snapshot& snap, const ViewState& view) { return *snap.frames[frame_index_at(snap, view)]; }
 
 std::int64_t shown_step(const Snapshot& snap, const ViewState& view) {
-    if (view.live || snap.frames.empty()) return snap.step;
-    const auto& f = snap.frames;
-    auto it = std::upper_bound(f.begin(), f.end(), view.cursor_step, [](std::int64_t s, const FramePtr& p) { return s < p->step; });
-    return (it == f.begin() ? f.front() : *(it - 1))->step;
+    // The next frame takes its hover preview from next_preview_step (draw_app), as an exported picture's frame does.
+    const std::int64_t preview = view.next_preview_step;
+    if (snap.frames.empty() || (view.live && preview < 0)) return snap.step;
+    return snap.frames[index_for(snap, view.live, preview, view.cursor_step)]->step;
 }
 
 void apply_plot_cursor(const PlotResult& r, const Snapshot& snap, ViewState& view) {

@@ -205,8 +205,8 @@ float status_bar_height();
 // Shared helpers.
 const Frame& frame_at(const Snapshot& snap, const ViewState& view);  // the frame the cursor selects
 std::size_t frame_index_at(const Snapshot& snap, const ViewState& view);  // and its index in snap.frames
-// The step the panels show: the live run's step, or the recorded step the step cursor is on (what a window or panel
-// PNG pictures, so its file is named by it).
+// The step the next frame shows: the live run's step, the recorded step a hover over a plot previews, or the one the
+// step cursor is on (what a window or panel PNG pictures, so its file is named by it).
 std::int64_t shown_step(const Snapshot& snap, const ViewState& view);
 // A plot's hover previews the nearest recorded step; its click locks the step cursor there.
 void apply_plot_cursor(const PlotResult& r, const Snapshot& snap, ViewState& view);
