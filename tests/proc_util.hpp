@@ -105,26 +105,36 @@ inline ProcResult run_process(const std::string& cmd, double timeout_s = 120, lo
 // Waits (up to `timeout_s`) until process `pid` catches signal `sig` (its handler is installed, as /proc/PID/status
 // shows in SigCgt), so a test can send the signal without sleeping for a guessed time. False if it never does.
 // While the process is still the shell that run_process starts it with, it does not count: dash catches SIGINT
-// itself and, sent one before its exec, dies of it (the program never sees the signal).
+// itself and, sent one before its exec, dies of it (the program never sees the signal). Nor does the moment inside
+// the shell's execve when /proc/PID/exe already names the program but the shell's handlers are not yet reset (the
+// kernel replaces the executable before it flushes the handlers): a SIGINT sent then reaches the program with the
+// default action and kills it before it installs its own (a CI run saw exactly that: status -1, nothing written).
+// The shells (dash, bash) catch SIGCHLD and our programs do not, so a mask that catches SIGCHLD is the shell's, and
+// the handler must be seen in two reads in a row.
 inline bool wait_for_handler(pid_t pid, int sig, double timeout_s = 60) {
     std::error_code ec;
     const std::filesystem::path shell = std::filesystem::canonical("/bin/sh", ec);
     const auto t0 = std::chrono::steady_clock::now();
+    int seen = 0;  // reads in a row that showed the handler
     while (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < timeout_s) {
         const std::string proc = "/proc/" + std::to_string(pid);
         std::error_code ec_exe;
         const std::filesystem::path exe = std::filesystem::read_symlink(proc + "/exe", ec_exe);
         if (ec_exe || (!shell.empty() && exe == shell)) {
+            seen = 0;
             std::this_thread::sleep_for(std::chrono::milliseconds(2));
             continue;
         }
         std::ifstream in(proc + "/status");
         std::string line;
+        bool catches = false;
         while (std::getline(in, line))
             if (line.rfind("SigCgt:", 0) == 0) {
                 const unsigned long long mask = std::stoull(line.substr(7), nullptr, 16);
-                if (mask & (1ULL << (sig - 1))) return true;
+                catches = (mask & (1ULL << (sig - 1))) && !(mask & (1ULL << (SIGCHLD - 1)));
             }
+        if (catches && ++seen >= 2) return true;
+        if (!catches) seen = 0;
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     return false;

@@ -367,6 +367,27 @@ TEST(Issue9Files, WaitForHandlerIgnoresTheShellBeforeItsExec) {
     EXPECT_EQ(r.signal, SIGKILL);
 }
 
+// The helper again: inside the shell's execve the kernel names the new program in /proc/PID/exe a moment before it
+// resets the shell's handlers, so a process that is not the shell but catches what the shell catches (SIGINT and
+// SIGCHLD) is that moment, not the program listening (a SIGINT sent then killed the CLI: status -1, nothing written,
+// the flaky InterruptedRunWritesWhatItTrainedAsOneSet of a CI run). perl stands in for the half-exec'd process.
+TEST(Issue9Files, WaitForHandlerIgnoresTheShellsHandlersDuringItsExec) {
+    bool caught = true;
+    const ProcResult r = run_process("perl -e '$SIG{INT} = sub {}; $SIG{CHLD} = sub {}; sleep 3'", 20, 0, "", [&caught](pid_t pid) {
+        caught = wait_for_handler(pid, SIGINT, 1.0);
+        ::kill(pid, SIGKILL);
+    });
+    EXPECT_FALSE(caught);
+    EXPECT_EQ(r.signal, SIGKILL);
+    // A program that catches SIGINT alone is listening.
+    bool listening = false;
+    run_process("perl -e '$SIG{INT} = sub {}; sleep 3'", 20, 0, "", [&listening](pid_t pid) {
+        listening = wait_for_handler(pid, SIGINT, 10.0);
+        ::kill(pid, SIGKILL);
+    });
+    EXPECT_TRUE(listening);
+}
+
 // ---- Point 15: write errors on standard output ----------------------------------------------------------------
 
 TEST(Issue9Files, WriteErrorsOnStandardOutputAreReported) {
